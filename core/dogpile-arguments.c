@@ -1,0 +1,449 @@
+/* dogpile-arguments.c: typed reads of backend arguments.
+ *
+ * Arguments arrive as strings (a config file has nothing else), so the
+ * coercions follow dogpile.cache's coerce_string_conf: surrounding spaces
+ * are stripped, "None" means "not given", true/false are booleans.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "dogpile-private.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+
+/* Fetches the stripped value; FALSE when absent, "None" or empty, i.e. when
+ * the default applies.  The stripped copy goes to *out_owned. */
+static gboolean
+lookup_stripped (GHashTable *arguments, const char *name, char **out_owned)
+{
+  const char *raw;
+  char *value;
+
+  *out_owned = NULL;
+  if (arguments == NULL)
+    return FALSE;
+  raw = g_hash_table_lookup (arguments, name);
+  if (raw == NULL)
+    return FALSE;
+  value = g_strstrip (g_strdup (raw));
+  if (value[0] == '\0' || strcmp (value, "None") == 0)
+    {
+      g_free (value);
+      return FALSE;
+    }
+  *out_owned = value;
+  return TRUE;
+}
+
+static gboolean
+invalid (GError **error, const char *name, const char *expected,
+         const char *value)
+{
+  g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
+               "Argument '%s' must be %s, not '%s'", name, expected, value);
+  return FALSE;
+}
+
+/**
+ * dogpile_arguments_get_string:
+ * @arguments: (nullable): the backend's argument map
+ * @name: the argument
+ * @default_value: (nullable): returned when the argument is absent
+ * @out_value: (out) (transfer none) (nullable): the value, owned by
+ *   @arguments (or @default_value); not stripped
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE (strings are never malformed); the signature matches the
+ * other accessors so call sites read alike.
+ */
+gboolean
+dogpile_arguments_get_string (GHashTable *arguments, const char *name,
+                              const char *default_value,
+                              const char **out_value, GError **error)
+{
+  const char *raw = NULL;
+
+  g_return_val_if_fail (name != NULL, FALSE);
+  g_return_val_if_fail (out_value != NULL, FALSE);
+
+  if (arguments != NULL)
+    raw = g_hash_table_lookup (arguments, name);
+  if (raw == NULL || strcmp (raw, "None") == 0)
+    raw = default_value;
+  *out_value = raw;
+  return TRUE;
+}
+
+/**
+ * dogpile_arguments_get_int:
+ * @arguments: (nullable): the backend's argument map
+ * @name: the argument
+ * @default_value: returned when the argument is absent
+ * @out_value: (out): the value
+ * @error: return location for a #GError
+ *
+ * Accepts `[-+]digits` (coerce_string_conf's integer form).
+ *
+ * Returns: %TRUE on success; %FALSE with %DOGPILE_ERROR_VALIDATION.
+ */
+gboolean
+dogpile_arguments_get_int (GHashTable *arguments, const char *name,
+                           gint64 default_value, gint64 *out_value,
+                           GError **error)
+{
+  g_autofree char *value = NULL;
+  const char *p;
+  char *end;
+  gint64 parsed;
+
+  g_return_val_if_fail (name != NULL, FALSE);
+  g_return_val_if_fail (out_value != NULL, FALSE);
+
+  if (!lookup_stripped (arguments, name, &value))
+    {
+      *out_value = default_value;
+      return TRUE;
+    }
+  p = value + (value[0] == '+' || value[0] == '-');
+  if (!g_ascii_isdigit (*p))
+    return invalid (error, name, "an integer", value);
+  errno = 0;
+  parsed = g_ascii_strtoll (value, &end, 10);
+  if (*end != '\0')
+    return invalid (error, name, "an integer", value);
+  if (errno == ERANGE)
+    return invalid (error, name, "an integer in range", value);
+  *out_value = parsed;
+  return TRUE;
+}
+
+/* coerce_string_conf's float form, without Python's inf/nan spellings. */
+static gboolean
+parse_number (const char *text, double *out)
+{
+  const char *p = text;
+  gboolean digits = FALSE;
+  char *end;
+
+  if (*p == '+' || *p == '-')
+    p++;
+  while (g_ascii_isdigit (*p))
+    p++, digits = TRUE;
+  if (*p == '.')
+    {
+      p++;
+      while (g_ascii_isdigit (*p))
+        p++, digits = TRUE;
+    }
+  if (!digits)
+    return FALSE;
+  if (*p == 'e' || *p == 'E')
+    {
+      p++;
+      if (*p == '+' || *p == '-')
+        p++;
+      if (!g_ascii_isdigit (*p))
+        return FALSE;
+      while (g_ascii_isdigit (*p))
+        p++;
+    }
+  if (*p != '\0')
+    return FALSE;
+  *out = g_ascii_strtod (text, &end);
+  return *end == '\0' && isfinite (*out);
+}
+
+/**
+ * dogpile_arguments_get_double:
+ * @arguments: (nullable): the backend's argument map
+ * @name: the argument
+ * @default_value: returned when the argument is absent
+ * @out_value: (out): the value
+ * @error: return location for a #GError
+ *
+ * Accepts integers and decimals such as `5`, `0.5`, `5.`, `.5`, `1e5`.
+ *
+ * Returns: %TRUE on success; %FALSE with %DOGPILE_ERROR_VALIDATION.
+ */
+gboolean
+dogpile_arguments_get_double (GHashTable *arguments, const char *name,
+                              double default_value, double *out_value,
+                              GError **error)
+{
+  g_autofree char *value = NULL;
+
+  g_return_val_if_fail (name != NULL, FALSE);
+  g_return_val_if_fail (out_value != NULL, FALSE);
+
+  if (!lookup_stripped (arguments, name, &value))
+    {
+      *out_value = default_value;
+      return TRUE;
+    }
+  if (!parse_number (value, out_value))
+    return invalid (error, name, "a number", value);
+  return TRUE;
+}
+
+/**
+ * dogpile_arguments_get_boolean:
+ * @arguments: (nullable): the backend's argument map
+ * @name: the argument
+ * @default_value: returned when the argument is absent
+ * @out_value: (out): the value
+ * @error: return location for a #GError
+ *
+ * Accepts true/false in any case (coerce_string_conf) and 1/0 (what
+ * Python's truth test gives for those integers).
+ *
+ * Returns: %TRUE on success; %FALSE with %DOGPILE_ERROR_VALIDATION.
+ */
+gboolean
+dogpile_arguments_get_boolean (GHashTable *arguments, const char *name,
+                               gboolean default_value, gboolean *out_value,
+                               GError **error)
+{
+  g_autofree char *value = NULL;
+
+  g_return_val_if_fail (name != NULL, FALSE);
+  g_return_val_if_fail (out_value != NULL, FALSE);
+
+  if (!lookup_stripped (arguments, name, &value))
+    {
+      *out_value = default_value;
+      return TRUE;
+    }
+  if (g_ascii_strcasecmp (value, "true") == 0 || strcmp (value, "1") == 0)
+    *out_value = TRUE;
+  else if (g_ascii_strcasecmp (value, "false") == 0
+           || strcmp (value, "0") == 0)
+    *out_value = FALSE;
+  else
+    return invalid (error, name, "true or false", value);
+  return TRUE;
+}
+
+/* Python's str(timedelta): "[-]D day[s], H:MM:SS[.ffffff]" or "H:MM:SS". */
+static gboolean
+parse_clock_duration (const char *text, double *out)
+{
+  double days = 0, hours, minutes, seconds;
+  const char *p = text;
+  char *end;
+
+  if (strstr (p, "day") != NULL)
+    {
+      days = g_ascii_strtod (p, &end);
+      if (end == p)
+        return FALSE;
+      p = end;
+      while (*p == ' ')
+        p++;
+      if (g_str_has_prefix (p, "days"))
+        p += 4;
+      else if (g_str_has_prefix (p, "day"))
+        p += 3;
+      else
+        return FALSE;
+      if (*p == '\0')
+        {
+          *out = days * 86400;
+          return TRUE;
+        }
+      if (*p++ != ',')
+        return FALSE;
+      while (*p == ' ')
+        p++;
+    }
+  if (!g_ascii_isdigit (*p))
+    return FALSE;
+  hours = (double) g_ascii_strtoull (p, &end, 10);
+  if (*end != ':' || !g_ascii_isdigit (end[1]) || !g_ascii_isdigit (end[2])
+      || end[3] != ':')
+    return FALSE;
+  minutes = (end[1] - '0') * 10 + (end[2] - '0');
+  p = end + 4;
+  if (!g_ascii_isdigit (p[0]) || !g_ascii_isdigit (p[1]))
+    return FALSE;
+  seconds = g_ascii_strtod (p, &end);
+  if (*end != '\0' || minutes >= 60 || seconds >= 60)
+    return FALSE;
+  *out = days * 86400 + hours * 3600 + minutes * 60 + seconds;
+  return TRUE;
+}
+
+/* "1h30m", "250ms", "2d 4h", "45s": numbers each followed by a unit. */
+static gboolean
+parse_unit_duration (const char *text, double *out)
+{
+  static const struct {
+    const char *unit;
+    double seconds;
+  } units[] = {
+    { "ms", 0.001 }, { "min", 60 }, { "s", 1 }, { "m", 60 },
+    { "h", 3600 },   { "d", 86400 }, { "w", 604800 },
+  };
+  const char *p = text;
+  double total = 0;
+  gboolean any = FALSE;
+
+  while (*p != '\0')
+    {
+      char *end;
+      double number;
+      gsize i;
+
+      while (*p == ' ')
+        p++;
+      if (*p == '\0')
+        break;
+      if (!g_ascii_isdigit (*p) && *p != '.')
+        return FALSE;
+      number = g_ascii_strtod (p, &end);
+      if (end == p)
+        return FALSE;
+      p = end;
+      while (*p == ' ')
+        p++;
+      for (i = 0; i < G_N_ELEMENTS (units); i++)
+        if (g_str_has_prefix (p, units[i].unit)
+            && !g_ascii_isalpha (p[strlen (units[i].unit)]))
+          break;
+      if (i == G_N_ELEMENTS (units))
+        return FALSE;
+      p += strlen (units[i].unit);
+      total += number * units[i].seconds;
+      any = TRUE;
+    }
+  if (!any)
+    return FALSE;
+  *out = total;
+  return TRUE;
+}
+
+/* Seconds from a plain number, a unit form or a timedelta string. */
+static gboolean
+parse_duration (const char *text, double *out)
+{
+  if (parse_number (text, out))
+    return TRUE;
+  if (parse_unit_duration (text, out))
+    return TRUE;
+  if (text[0] == '-' && parse_clock_duration (text + 1, out))
+    {
+      *out = -*out;
+      return TRUE;
+    }
+  return parse_clock_duration (text, out);
+}
+
+/**
+ * dogpile_arguments_get_duration:
+ * @arguments: (nullable): the backend's argument map
+ * @name: the argument
+ * @default_value: returned when the argument is absent
+ * @out_seconds: (out): the duration in seconds
+ * @error: return location for a #GError
+ *
+ * Accepts seconds (`30`, `0.25`), numbers with units (`250ms`, `90s`,
+ * `5m`, `1h30m`, `2d`, `1w`) and Python's str(timedelta) form
+ * (`1 day, 8:00:00`).
+ *
+ * Returns: %TRUE on success; %FALSE with %DOGPILE_ERROR_VALIDATION.
+ */
+gboolean
+dogpile_arguments_get_duration (GHashTable *arguments, const char *name,
+                                double default_value, double *out_seconds,
+                                GError **error)
+{
+  g_autofree char *value = NULL;
+
+  g_return_val_if_fail (name != NULL, FALSE);
+  g_return_val_if_fail (out_seconds != NULL, FALSE);
+
+  if (!lookup_stripped (arguments, name, &value))
+    {
+      *out_seconds = default_value;
+      return TRUE;
+    }
+  if (!parse_duration (value, out_seconds))
+    return invalid (error, name, "a duration (seconds, or e.g. 1h30m)",
+                    value);
+  return TRUE;
+}
+
+/**
+ * dogpile_arguments_dup_list:
+ * @arguments: (nullable): the backend's argument map
+ * @name: the argument
+ * @out_list: (out) (transfer full): the items, %NULL-terminated; an empty
+ *   array when the argument is absent
+ * @error: return location for a #GError
+ *
+ * Splits on commas and whitespace, dropping empty items: `a:1, b:2` and
+ * `a:1 b:2` both give two items.
+ *
+ * Returns: %TRUE (a list is never malformed).
+ */
+gboolean
+dogpile_arguments_dup_list (GHashTable *arguments, const char *name,
+                            char ***out_list, GError **error)
+{
+  g_autofree char *value = NULL;
+  g_auto (GStrv) parts = NULL;
+  GPtrArray *items;
+
+  g_return_val_if_fail (name != NULL, FALSE);
+  g_return_val_if_fail (out_list != NULL, FALSE);
+
+  items = g_ptr_array_new ();
+  if (lookup_stripped (arguments, name, &value))
+    {
+      parts = g_strsplit_set (value, ", \t\n", -1);
+      for (char **p = parts; *p != NULL; p++)
+        if (**p != '\0')
+          g_ptr_array_add (items, g_strdup (*p));
+    }
+  g_ptr_array_add (items, NULL);
+  *out_list = (char **) g_ptr_array_free (items, FALSE);
+  return TRUE;
+}
+
+/**
+ * dogpile_parse_expiration_time:
+ * @text: an expiration time as written in a config file
+ * @out_seconds: (out): the expiration in seconds
+ * @error: return location for a #GError
+ *
+ * `none`, `None`, an empty string and `-1` give %DOGPILE_EXPIRATION_NONE
+ * (never expires); otherwise any duration form of
+ * dogpile_arguments_get_duration().
+ *
+ * Returns: %TRUE on success; %FALSE with %DOGPILE_ERROR_VALIDATION and
+ * dogpile.cache's message "expiration_time is not a number or timedelta."
+ */
+gboolean
+dogpile_parse_expiration_time (const char *text, double *out_seconds,
+                               GError **error)
+{
+  g_autofree char *value = NULL;
+
+  g_return_val_if_fail (text != NULL, FALSE);
+  g_return_val_if_fail (out_seconds != NULL, FALSE);
+
+  value = g_strstrip (g_strdup (text));
+  if (value[0] == '\0' || g_ascii_strcasecmp (value, "none") == 0)
+    {
+      *out_seconds = DOGPILE_EXPIRATION_NONE;
+      return TRUE;
+    }
+  if (!parse_duration (value, out_seconds))
+    {
+      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
+                   "expiration_time is not a number or timedelta. (got '%s')",
+                   value);
+      return FALSE;
+    }
+  return TRUE;
+}

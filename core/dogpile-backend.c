@@ -1,0 +1,511 @@
+/* dogpile-backend.c: a backend instance and the adapters between its two
+ * possible levels.
+ *
+ * A plugin works on bytes (get/set: it stores records), on values
+ * (get_value/set_value: it keeps payload + metadata by reference), or both.
+ * The region always speaks values and the raw API always speaks bytes; this
+ * file turns one into the other with the record codec, and loops over
+ * single-key operations where a plugin has no multi variant.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "dogpile-private.h"
+
+struct DogpileBackend {
+  gint ref_count;
+  const DogpileBackendDesc *desc;
+  DogpileBackendImpl *impl;
+};
+
+static void
+clear_bytes_array (GBytes **values, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    g_clear_pointer (&values[i], g_bytes_unref);
+}
+
+/* A plugin that fails without saying why still owes the caller an error. */
+static gboolean
+ensure_error (gboolean ok, GError **error, DogpileBackend *self,
+              const char *operation)
+{
+  if (!ok && error != NULL && *error == NULL)
+    g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND,
+                 "Backend %s failed in %s without reporting why",
+                 self->desc->name, operation);
+  return ok;
+}
+
+DogpileBackend *
+dogpile__backend_new_from_desc (const DogpileBackendDesc *desc,
+                                GHashTable *arguments, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  DogpileBackendImpl *impl;
+  DogpileBackend *self;
+
+  impl = desc->create (arguments, &local_error);
+  if (impl == NULL)
+    {
+      if (local_error == NULL)
+        g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND,
+                     "Backend %s could not be created (it gave no reason)",
+                     desc->name);
+      else
+        g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
+                                    "Cannot create backend %s: ", desc->name);
+      return NULL;
+    }
+  self = g_new0 (DogpileBackend, 1);
+  self->ref_count = 1;
+  self->desc = desc;
+  self->impl = impl;
+  return self;
+}
+
+/**
+ * dogpile_backend_new:
+ * @name: a backend name from the default registry
+ * @arguments: (nullable) (element-type utf8 utf8): the backend's arguments;
+ *   borrowed, never modified
+ * @error: return location for a #GError
+ *
+ * Loads and creates a backend outside any region, for raw access to the
+ * stored bytes (what dogpile.cache's tests do with backend_cls(arguments)).
+ *
+ * Returns: (transfer full): the backend, or %NULL with @error set.
+ */
+DogpileBackend *
+dogpile_backend_new (const char *name, GHashTable *arguments, GError **error)
+{
+  const DogpileBackendDesc *desc;
+
+  g_return_val_if_fail (name != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  desc = dogpile_registry_load_backend (dogpile_registry_get_default (), name,
+                                        error);
+  if (desc == NULL)
+    return NULL;
+  return dogpile__backend_new_from_desc (desc, arguments, error);
+}
+
+/**
+ * dogpile_backend_ref:
+ * @self: a backend
+ *
+ * Returns: (transfer full): @self
+ */
+DogpileBackend *
+dogpile_backend_ref (DogpileBackend *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  g_atomic_int_inc (&self->ref_count);
+  return self;
+}
+
+/**
+ * dogpile_backend_unref:
+ * @self: (transfer full): a backend
+ *
+ * The last reference destroys the instance (its connections, its memory);
+ * the plugin module itself stays loaded.
+ */
+void
+dogpile_backend_unref (DogpileBackend *self)
+{
+  g_return_if_fail (self != NULL);
+
+  if (!g_atomic_int_dec_and_test (&self->ref_count))
+    return;
+  self->desc->destroy (self->impl);
+  g_free (self);
+}
+
+/**
+ * dogpile_backend_get_name:
+ * @self: a backend
+ *
+ * Returns: (transfer none): the backend's registry name.
+ */
+const char *
+dogpile_backend_get_name (DogpileBackend *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->desc->name;
+}
+
+/**
+ * dogpile_backend_get_description:
+ * @self: a backend
+ *
+ * Returns: (transfer none) (nullable): the plugin's one-line description.
+ */
+const char *
+dogpile_backend_get_description (DogpileBackend *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->desc->description;
+}
+
+const DogpileBackendDesc *
+dogpile__backend_get_desc (DogpileBackend *self)
+{
+  return self->desc;
+}
+
+/**
+ * dogpile_backend_get:
+ * @self: a backend
+ * @key: the (already mangled) key
+ * @out_value: (out) (transfer full) (nullable): the stored bytes, %NULL on
+ *   a miss
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE on success, hit or miss.
+ */
+gboolean
+dogpile_backend_get (DogpileBackend *self, const char *key,
+                     GBytes **out_value, GError **error)
+{
+  g_autoptr (GBytes) payload = NULL;
+  DogpileMetadata metadata = { 0 };
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (key != NULL, FALSE);
+  g_return_val_if_fail (out_value != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  *out_value = NULL;
+  if (self->desc->get != NULL)
+    return ensure_error (self->desc->get (self->impl, key, out_value, error),
+                         error, self, "get");
+  if (!ensure_error (self->desc->get_value (self->impl, key, &payload,
+                                            &metadata, error),
+                     error, self, "get_value"))
+    return FALSE;
+  if (payload != NULL)
+    *out_value = dogpile_record_encode (payload, &metadata);
+  return TRUE;
+}
+
+/**
+ * dogpile_backend_set:
+ * @self: a backend
+ * @key: the (already mangled) key
+ * @value: the bytes to store, as they are
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE on success.  A backend that only keeps values accepts
+ * only dogpile records here (%DOGPILE_ERROR_CANT_DESERIALIZE otherwise).
+ */
+gboolean
+dogpile_backend_set (DogpileBackend *self, const char *key, GBytes *value,
+                     GError **error)
+{
+  g_autoptr (GBytes) payload = NULL;
+  DogpileMetadata metadata = { 0 };
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (key != NULL, FALSE);
+  g_return_val_if_fail (value != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (self->desc->set != NULL)
+    return ensure_error (self->desc->set (self->impl, key, value, error),
+                         error, self, "set");
+  if (!dogpile_record_decode (value, &payload, &metadata, error))
+    return FALSE;
+  return ensure_error (self->desc->set_value (self->impl, key, payload,
+                                              &metadata, error),
+                       error, self, "set_value");
+}
+
+/**
+ * dogpile_backend_delete:
+ * @self: a backend
+ * @key: the (already mangled) key
+ * @error: return location for a #GError
+ *
+ * Deleting a missing key is not an error.
+ *
+ * Returns: %TRUE on success.
+ */
+gboolean
+dogpile_backend_delete (DogpileBackend *self, const char *key, GError **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (key != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return ensure_error (self->desc->delete (self->impl, key, error), error,
+                       self, "delete");
+}
+
+/**
+ * dogpile_backend_get_multi:
+ * @self: a backend
+ * @keys: (array length=n_keys): the keys
+ * @n_keys: how many
+ * @out_values: (array length=n_keys) (out caller-allocates): one slot per
+ *   key, filled with the stored bytes or %NULL for a miss
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE on success; on failure every slot is %NULL.
+ */
+gboolean
+dogpile_backend_get_multi (DogpileBackend *self, const char *const *keys,
+                           gsize n_keys, GBytes **out_values, GError **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (keys != NULL || n_keys == 0, FALSE);
+  g_return_val_if_fail (out_values != NULL || n_keys == 0, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  for (gsize i = 0; i < n_keys; i++)
+    out_values[i] = NULL;
+  if (n_keys == 0)
+    return TRUE;
+  if (self->desc->get_multi != NULL)
+    {
+      if (ensure_error (self->desc->get_multi (self->impl, keys, n_keys,
+                                               out_values, error),
+                        error, self, "get_multi"))
+        return TRUE;
+      clear_bytes_array (out_values, n_keys);
+      return FALSE;
+    }
+  for (gsize i = 0; i < n_keys; i++)
+    if (!dogpile_backend_get (self, keys[i], &out_values[i], error))
+      {
+        clear_bytes_array (out_values, n_keys);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+/**
+ * dogpile_backend_set_multi:
+ * @self: a backend
+ * @keys: (array length=n_keys): the keys
+ * @values: (array length=n_keys): the bytes for each key
+ * @n_keys: how many
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE on success.
+ */
+gboolean
+dogpile_backend_set_multi (DogpileBackend *self, const char *const *keys,
+                           GBytes *const *values, gsize n_keys, GError **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (keys != NULL || n_keys == 0, FALSE);
+  g_return_val_if_fail (values != NULL || n_keys == 0, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (n_keys == 0)
+    return TRUE;
+  if (self->desc->set_multi != NULL)
+    return ensure_error (self->desc->set_multi (self->impl, keys, values,
+                                                n_keys, error),
+                         error, self, "set_multi");
+  for (gsize i = 0; i < n_keys; i++)
+    if (!dogpile_backend_set (self, keys[i], values[i], error))
+      return FALSE;
+  return TRUE;
+}
+
+/**
+ * dogpile_backend_delete_multi:
+ * @self: a backend
+ * @keys: (array length=n_keys): the keys
+ * @n_keys: how many; 0 sends nothing to the backend
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE on success.
+ */
+gboolean
+dogpile_backend_delete_multi (DogpileBackend *self, const char *const *keys,
+                              gsize n_keys, GError **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (keys != NULL || n_keys == 0, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (n_keys == 0)
+    return TRUE;
+  if (self->desc->delete_multi != NULL)
+    return ensure_error (self->desc->delete_multi (self->impl, keys, n_keys,
+                                                   error),
+                         error, self, "delete_multi");
+  for (gsize i = 0; i < n_keys; i++)
+    if (!dogpile_backend_delete (self, keys[i], error))
+      return FALSE;
+  return TRUE;
+}
+
+/**
+ * dogpile_backend_get_mutex:
+ * @self: a backend
+ * @key: the (already mangled) key
+ *
+ * Returns: (transfer full) (nullable): the backend's own mutex for @key (a
+ * distributed lock, a lock file), or %NULL when the backend has none and a
+ * region would use an in-process lock.
+ */
+DogpileMutex *
+dogpile_backend_get_mutex (DogpileBackend *self, const char *key)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (key != NULL, NULL);
+
+  if (self->desc->get_mutex == NULL)
+    return NULL;
+  return self->desc->get_mutex (self->impl, key);
+}
+
+gboolean
+dogpile__backend_has_key_mangler (DogpileBackend *self)
+{
+  return self->desc->mangle_key != NULL;
+}
+
+char *
+dogpile__backend_mangle_key (DogpileBackend *self, const char *key)
+{
+  return self->desc->mangle_key (self->impl, key);
+}
+
+gboolean
+dogpile__backend_get_value (DogpileBackend *self, const char *key,
+                            GBytes **out_payload, DogpileMetadata *out_metadata,
+                            GError **error)
+{
+  g_autoptr (GBytes) record = NULL;
+
+  *out_payload = NULL;
+  if (self->desc->get_value != NULL)
+    return ensure_error (self->desc->get_value (self->impl, key, out_payload,
+                                                out_metadata, error),
+                         error, self, "get_value");
+  if (!ensure_error (self->desc->get (self->impl, key, &record, error), error,
+                     self, "get"))
+    return FALSE;
+  if (record == NULL)
+    return TRUE;
+  return dogpile_record_decode (record, out_payload, out_metadata, error);
+}
+
+/* Keeps going past records that cannot be decoded when the caller wants
+ * them per key; any other failure ends the call. */
+static gboolean
+note_key_error (GError **local_error, GError **out_errors, gsize i,
+                GError **error)
+{
+  if (out_errors != NULL
+      && g_error_matches (*local_error, DOGPILE_ERROR,
+                          DOGPILE_ERROR_CANT_DESERIALIZE))
+    {
+      out_errors[i] = g_steal_pointer (local_error);
+      return TRUE;
+    }
+  g_propagate_error (error, g_steal_pointer (local_error));
+  return FALSE;
+}
+
+gboolean
+dogpile__backend_get_value_multi (DogpileBackend *self,
+                                  const char *const *keys, gsize n_keys,
+                                  GBytes **out_payloads,
+                                  DogpileMetadata *out_metadata,
+                                  GError **out_errors, GError **error)
+{
+  g_autofree GBytes **records = NULL;
+
+  for (gsize i = 0; i < n_keys; i++)
+    out_payloads[i] = NULL;
+
+  if (self->desc->get_value != NULL)
+    {
+      for (gsize i = 0; i < n_keys; i++)
+        {
+          g_autoptr (GError) local_error = NULL;
+
+          if (dogpile__backend_get_value (self, keys[i], &out_payloads[i],
+                                          &out_metadata[i], &local_error))
+            continue;
+          if (!note_key_error (&local_error, out_errors, i, error))
+            {
+              clear_bytes_array (out_payloads, n_keys);
+              return FALSE;
+            }
+        }
+      return TRUE;
+    }
+
+  records = g_new0 (GBytes *, n_keys);
+  if (!dogpile_backend_get_multi (self, keys, n_keys, records, error))
+    return FALSE;
+  for (gsize i = 0; i < n_keys; i++)
+    {
+      g_autoptr (GError) local_error = NULL;
+      g_autoptr (GBytes) record = g_steal_pointer (&records[i]);
+
+      if (record == NULL
+          || dogpile_record_decode (record, &out_payloads[i], &out_metadata[i],
+                                    &local_error))
+        continue;
+      if (!note_key_error (&local_error, out_errors, i, error))
+        {
+          clear_bytes_array (records, n_keys);
+          clear_bytes_array (out_payloads, n_keys);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+gboolean
+dogpile__backend_set_value (DogpileBackend *self, const char *key,
+                            GBytes *payload, const DogpileMetadata *metadata,
+                            GError **error)
+{
+  g_autoptr (GBytes) record = NULL;
+
+  if (self->desc->set_value != NULL)
+    return ensure_error (self->desc->set_value (self->impl, key, payload,
+                                                metadata, error),
+                         error, self, "set_value");
+  record = dogpile_record_encode (payload, metadata);
+  return ensure_error (self->desc->set (self->impl, key, record, error), error,
+                       self, "set");
+}
+
+gboolean
+dogpile__backend_set_value_multi (DogpileBackend *self,
+                                  const char *const *keys,
+                                  GBytes *const *payloads,
+                                  const DogpileMetadata *metadata,
+                                  gsize n_keys, GError **error)
+{
+  g_autoptr (GPtrArray) records = NULL;
+
+  if (n_keys == 0)
+    return TRUE;
+  if (self->desc->set_value != NULL)
+    {
+      for (gsize i = 0; i < n_keys; i++)
+        if (!dogpile__backend_set_value (self, keys[i], payloads[i],
+                                         &metadata[i], error))
+          return FALSE;
+      return TRUE;
+    }
+  records = g_ptr_array_new_full ((guint) n_keys,
+                                  (GDestroyNotify) g_bytes_unref);
+  for (gsize i = 0; i < n_keys; i++)
+    g_ptr_array_add (records, dogpile_record_encode (payloads[i], &metadata[i]));
+  return dogpile_backend_set_multi (self, keys,
+                                    (GBytes *const *) records->pdata, n_keys,
+                                    error);
+}

@@ -1,0 +1,138 @@
+/* dogpile-loader.c: open a plugin module and check its descriptor.
+ *
+ * Checks, in order, each failing with its own error code and never
+ * aborting: the module opens (symbols bound now, not on first call), the
+ * symbol exists, the ABI version is one we know, the descriptor's name is
+ * the registry's name, the required operations are there.  Modules are
+ * made resident: client libraries (hiredis, libmemcached) keep global state
+ * that must outlive any region.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "dogpile-private.h"
+
+#include <gmodule.h>
+
+/* module path + symbol -> descriptor, for the whole process: a module is
+ * opened once however many registries or names refer to it. */
+static GMutex loaded_lock;
+static GHashTable *loaded;
+
+static const char *
+where_listed (const char *registry_file)
+{
+  return registry_file != NULL ? registry_file : "an in-process registration";
+}
+
+gboolean
+dogpile__loader_check_desc (const DogpileBackendDesc *desc, const char *name,
+                            const char *where, GError **error)
+{
+  const char *missing = NULL;
+
+  if (desc->abi_version < 1 || desc->abi_version > DOGPILE_BACKEND_ABI_VERSION)
+    {
+      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_PLUGIN_ABI_MISMATCH,
+                   "Cache plugin %s (%s) was built for backend ABI version "
+                   "%u, but this libdogpile %s supports versions 1 to %d: "
+                   "upgrade libdogpile or rebuild the plugin against it",
+                   name, where, desc->abi_version, dogpile_get_version (),
+                   DOGPILE_BACKEND_ABI_VERSION);
+      return FALSE;
+    }
+  if (g_strcmp0 (desc->name, name) != 0)
+    {
+      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_PLUGIN_NAME_MISMATCH,
+                   "Cache plugin %s (%s) calls itself '%s': the registry "
+                   "line and the descriptor's name must agree; fix one of "
+                   "them",
+                   name, where, desc->name != NULL ? desc->name : "(null)");
+      return FALSE;
+    }
+  if (desc->create == NULL)
+    missing = "create";
+  else if (desc->destroy == NULL)
+    missing = "destroy";
+  else if (desc->delete == NULL)
+    missing = "delete";
+  else if (!(desc->get != NULL && desc->set != NULL)
+           && !(desc->get_value != NULL && desc->set_value != NULL))
+    missing = desc->get == NULL ? "get" : "set";
+  if (missing != NULL)
+    {
+      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_PLUGIN_INCOMPLETE,
+                   "Cache plugin %s (%s) lacks the required operation '%s': "
+                   "every backend needs create, destroy, delete and either "
+                   "get and set or get_value and set_value",
+                   name, where, missing);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+const DogpileBackendDesc *
+dogpile__loader_load (const char *name, const char *module_path,
+                      const char *symbol, const char *registry_file,
+                      GError **error)
+{
+  g_autofree char *key = g_strconcat (module_path, "\n", symbol, NULL);
+  g_autofree char *where = NULL;
+  const DogpileBackendDesc *desc;
+  DogpileBackendGetDescFunc get_desc = NULL;
+  GModule *module;
+
+  where = g_strdup_printf ("%s:%s, listed in %s", module_path, symbol,
+                           where_listed (registry_file));
+
+  g_mutex_lock (&loaded_lock);
+  if (loaded == NULL)
+    loaded = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  desc = g_hash_table_lookup (loaded, key);
+  if (desc == NULL)
+    {
+      module = g_module_open (module_path, 0);
+      if (module == NULL)
+        {
+          g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_PLUGIN_LOAD_FAILED,
+                       "Couldn't load cache plugin %s: cannot open module "
+                       "%s (listed in %s): %s.  Check that the file exists; "
+                       "if it does, run `ldd %s` to find a missing library",
+                       name, module_path, where_listed (registry_file),
+                       g_module_error (), module_path);
+          g_mutex_unlock (&loaded_lock);
+          return NULL;
+        }
+      g_module_make_resident (module);
+      if (!g_module_symbol (module, symbol, (gpointer *) &get_desc)
+          || get_desc == NULL)
+        {
+          g_set_error (error, DOGPILE_ERROR,
+                       DOGPILE_ERROR_PLUGIN_SYMBOL_MISSING,
+                       "Couldn't load cache plugin %s: module %s (listed in "
+                       "%s) has no symbol %s.  It is not a dogpile plugin, or "
+                       "the registry line names the wrong symbol (plugins "
+                       "export dogpile_backend_<name>_get_desc)",
+                       name, module_path, where_listed (registry_file),
+                       symbol);
+          g_mutex_unlock (&loaded_lock);
+          return NULL;
+        }
+      desc = get_desc ();
+      if (desc == NULL)
+        {
+          g_set_error (error, DOGPILE_ERROR,
+                       DOGPILE_ERROR_PLUGIN_SYMBOL_MISSING,
+                       "Couldn't load cache plugin %s: %s in %s (listed in "
+                       "%s) returned no descriptor",
+                       name, symbol, module_path, where_listed (registry_file));
+          g_mutex_unlock (&loaded_lock);
+          return NULL;
+        }
+      g_hash_table_insert (loaded, g_steal_pointer (&key), (gpointer) desc);
+    }
+  g_mutex_unlock (&loaded_lock);
+
+  if (!dogpile__loader_check_desc (desc, name, where, error))
+    return NULL;
+  return desc;
+}

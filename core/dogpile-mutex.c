@@ -1,0 +1,275 @@
+/* dogpile-mutex.c: mutex handles and the two mutexes the core provides.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "dogpile-private.h"
+
+struct DogpileMutex {
+  gint ref_count;
+  const DogpileMutexFuncs *funcs;
+  gpointer user_data;
+  GDestroyNotify destroy;
+};
+
+/**
+ * dogpile_mutex_new:
+ * @funcs: the operations; must stay valid as long as the mutex (usually a
+ *   static const struct)
+ * @user_data: passed to every operation
+ * @destroy: (nullable): frees @user_data when the last reference goes
+ *
+ * Wraps any lock with acquire/release/locked in the handle the dogpile
+ * lock uses, like an object satisfying dogpile.cache's CacheMutex.
+ *
+ * Returns: (transfer full): a new mutex handle.
+ */
+DogpileMutex *
+dogpile_mutex_new (const DogpileMutexFuncs *funcs, gpointer user_data,
+                   GDestroyNotify destroy)
+{
+  DogpileMutex *self;
+
+  g_return_val_if_fail (funcs != NULL, NULL);
+  g_return_val_if_fail (funcs->acquire != NULL, NULL);
+  g_return_val_if_fail (funcs->release != NULL, NULL);
+  g_return_val_if_fail (funcs->locked != NULL, NULL);
+
+  self = g_new0 (DogpileMutex, 1);
+  self->ref_count = 1;
+  self->funcs = funcs;
+  self->user_data = user_data;
+  self->destroy = destroy;
+  return self;
+}
+
+/**
+ * dogpile_mutex_ref:
+ * @self: a mutex
+ *
+ * Returns: (transfer full): @self
+ */
+DogpileMutex *
+dogpile_mutex_ref (DogpileMutex *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  g_atomic_int_inc (&self->ref_count);
+  return self;
+}
+
+/**
+ * dogpile_mutex_unref:
+ * @self: (transfer full): a mutex
+ *
+ * Dropping the last reference does not release a held lock.
+ */
+void
+dogpile_mutex_unref (DogpileMutex *self)
+{
+  g_return_if_fail (self != NULL);
+
+  if (!g_atomic_int_dec_and_test (&self->ref_count))
+    return;
+  if (self->destroy != NULL)
+    self->destroy (self->user_data);
+  g_free (self);
+}
+
+/**
+ * dogpile_mutex_acquire:
+ * @self: a mutex
+ * @wait: block until the mutex is free, or try once
+ * @out_acquired: (out): whether this call took the mutex
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE unless the mutex failed (then @error is set).  Not getting
+ * the mutex with @wait %FALSE is a success with *@out_acquired %FALSE.
+ */
+gboolean
+dogpile_mutex_acquire (DogpileMutex *self, gboolean wait,
+                       gboolean *out_acquired, GError **error)
+{
+  gboolean acquired = FALSE;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (out_acquired != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!self->funcs->acquire (self->user_data, wait, &acquired, error))
+    {
+      *out_acquired = FALSE;
+      return FALSE;
+    }
+  *out_acquired = acquired;
+  return TRUE;
+}
+
+/**
+ * dogpile_mutex_release:
+ * @self: a mutex
+ * @error: return location for a #GError
+ *
+ * Any thread may release a mutex another thread acquired (the async
+ * creation runner relies on it), as with Python's threading.Lock.
+ *
+ * Returns: %TRUE on success; %FALSE (%DOGPILE_ERROR_LOCK for the core's
+ * mutexes) when the mutex was not held.
+ */
+gboolean
+dogpile_mutex_release (DogpileMutex *self, GError **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return self->funcs->release (self->user_data, error);
+}
+
+/**
+ * dogpile_mutex_locked:
+ * @self: a mutex
+ * @out_locked: (out): whether anyone holds the mutex
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE on success.
+ */
+gboolean
+dogpile_mutex_locked (DogpileMutex *self, gboolean *out_locked, GError **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (out_locked != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return self->funcs->locked (self->user_data, out_locked, error);
+}
+
+/* The in-process mutex: a flag under a GMutex, so that a thread other than
+ * the acquirer may release it (a GMutex itself must be unlocked by its
+ * owner). */
+typedef struct {
+  GMutex lock;
+  GCond released;
+  gboolean held;
+} LocalMutex;
+
+static gboolean
+local_acquire (gpointer user_data, gboolean wait, gboolean *out_acquired,
+               GError **error)
+{
+  LocalMutex *m = user_data;
+
+  g_mutex_lock (&m->lock);
+  while (m->held && wait)
+    g_cond_wait (&m->released, &m->lock);
+  *out_acquired = !m->held;
+  if (*out_acquired)
+    m->held = TRUE;
+  g_mutex_unlock (&m->lock);
+  return TRUE;
+}
+
+static gboolean
+local_release (gpointer user_data, GError **error)
+{
+  LocalMutex *m = user_data;
+  gboolean was_held;
+
+  g_mutex_lock (&m->lock);
+  was_held = m->held;
+  m->held = FALSE;
+  if (was_held)
+    g_cond_signal (&m->released);
+  g_mutex_unlock (&m->lock);
+  if (!was_held)
+    {
+      g_set_error_literal (error, DOGPILE_ERROR, DOGPILE_ERROR_LOCK,
+                           "Cannot release a mutex that is not held");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+local_locked (gpointer user_data, gboolean *out_locked, GError **error)
+{
+  LocalMutex *m = user_data;
+
+  g_mutex_lock (&m->lock);
+  *out_locked = m->held;
+  g_mutex_unlock (&m->lock);
+  return TRUE;
+}
+
+static void
+local_free (gpointer user_data)
+{
+  LocalMutex *m = user_data;
+
+  g_mutex_clear (&m->lock);
+  g_cond_clear (&m->released);
+  g_free (m);
+}
+
+static const DogpileMutexFuncs local_funcs = {
+  .acquire = local_acquire,
+  .release = local_release,
+  .locked = local_locked,
+};
+
+/**
+ * dogpile_mutex_new_local:
+ *
+ * The mutex a region uses per key when its backend supplies none: excludes
+ * threads of this process only, not reentrant.
+ *
+ * Returns: (transfer full): a new unlocked mutex.
+ */
+DogpileMutex *
+dogpile_mutex_new_local (void)
+{
+  LocalMutex *m = g_new0 (LocalMutex, 1);
+
+  g_mutex_init (&m->lock);
+  g_cond_init (&m->released);
+  return dogpile_mutex_new (&local_funcs, m, local_free);
+}
+
+static gboolean
+null_acquire (gpointer user_data, gboolean wait, gboolean *out_acquired,
+              GError **error)
+{
+  *out_acquired = TRUE;
+  return TRUE;
+}
+
+static gboolean
+null_release (gpointer user_data, GError **error)
+{
+  return TRUE;
+}
+
+static gboolean
+null_locked (gpointer user_data, gboolean *out_locked, GError **error)
+{
+  *out_locked = FALSE;
+  return TRUE;
+}
+
+static const DogpileMutexFuncs null_funcs = {
+  .acquire = null_acquire,
+  .release = null_release,
+  .locked = null_locked,
+};
+
+/**
+ * dogpile_mutex_new_null:
+ *
+ * dogpile.cache's NullLock: acquiring always succeeds, even when "held",
+ * so nothing is ever serialised.
+ *
+ * Returns: (transfer full): a new null mutex.
+ */
+DogpileMutex *
+dogpile_mutex_new_null (void)
+{
+  return dogpile_mutex_new (&null_funcs, NULL, NULL);
+}

@@ -1,0 +1,61 @@
+/* dogpile-private.h: what the core's files share and nobody else sees.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#include <dogpile/dogpile-plugin.h>
+#include <dogpile/dogpile.h>
+
+G_BEGIN_DECLS
+
+/* dogpile-clock.c */
+double dogpile__clock_now_precise (void);
+gboolean dogpile__clock_age_exceeds (double cached_time, double seconds);
+
+/* dogpile-record.c */
+char *dogpile__format_double (double value);
+
+/* dogpile-loader.c: resolve and check one registry entry's descriptor. */
+const DogpileBackendDesc *dogpile__loader_load (const char *name,
+                                                const char *module_path,
+                                                const char *symbol,
+                                                const char *registry_file,
+                                                GError **error);
+gboolean dogpile__loader_check_desc (const DogpileBackendDesc *desc,
+                                     const char *name, const char *where,
+                                     GError **error);
+
+/* dogpile-backend.c: the region's view of a backend.  Value-level access
+ * works on any backend: value plugins are called directly, byte plugins
+ * through the record codec. */
+DogpileBackend *dogpile__backend_new_from_desc (const DogpileBackendDesc *desc,
+                                                GHashTable *arguments,
+                                                GError **error);
+const DogpileBackendDesc *dogpile__backend_get_desc (DogpileBackend *self);
+gboolean dogpile__backend_get_value (DogpileBackend *self, const char *key,
+                                     GBytes **out_payload,
+                                     DogpileMetadata *out_metadata,
+                                     GError **error);
+/* On a record that cannot be decoded: with @out_errors, that key's slot gets
+ * the error and the call goes on; without, the call fails. */
+gboolean dogpile__backend_get_value_multi (DogpileBackend *self,
+                                           const char *const *keys,
+                                           gsize n_keys,
+                                           GBytes **out_payloads,
+                                           DogpileMetadata *out_metadata,
+                                           GError **out_errors,
+                                           GError **error);
+gboolean dogpile__backend_set_value (DogpileBackend *self, const char *key,
+                                     GBytes *payload,
+                                     const DogpileMetadata *metadata,
+                                     GError **error);
+gboolean dogpile__backend_set_value_multi (DogpileBackend *self,
+                                           const char *const *keys,
+                                           GBytes *const *payloads,
+                                           const DogpileMetadata *metadata,
+                                           gsize n_keys, GError **error);
+char *dogpile__backend_mangle_key (DogpileBackend *self, const char *key);
+gboolean dogpile__backend_has_key_mangler (DogpileBackend *self);
+
+G_END_DECLS

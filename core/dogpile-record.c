@@ -1,0 +1,557 @@
+/* dogpile-record.c: the bytes dogpile.cache stores for a value.
+ *
+ *     {"ct": 1795607767.758692, "v": 2}|<payload>
+ *
+ * Python writes the metadata with json.dumps (", " and ": " separators,
+ * ct as the shortest repr that round-trips) and reads it back with
+ * json.loads after splitting on the first '|'.  Writing the same bytes lets
+ * C and Python processes share one store; reading any JSON object lets us
+ * accept whatever a compatible writer produced.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "dogpile-private.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Longest Python repr of a double: "-2.2250738585072014e-308" is 24. */
+#define REPR_MAX 32
+
+/* Python's float repr: the shortest digits that round-trip, in fixed
+ * notation when the decimal exponent is in (-4, 16], else 1.5e-05 style. */
+static gsize
+format_double_repr (double value, char out[REPR_MAX])
+{
+  char tmp[REPR_MAX];
+  char digits[20];
+  gsize n_digits = 0, len = 0;
+  int exponent, decpt, precision;
+  const char *p;
+  gboolean negative;
+
+  if (isnan (value))
+    return (gsize) g_snprintf (out, REPR_MAX, "NaN");
+  if (isinf (value))
+    return (gsize) g_snprintf (out, REPR_MAX, value > 0 ? "Infinity"
+                                                        : "-Infinity");
+  if (value == 0.0)
+    return (gsize) g_snprintf (out, REPR_MAX, signbit (value) ? "-0.0"
+                                                               : "0.0");
+
+  for (precision = 1; precision <= 17; precision++)
+    {
+      snprintf (tmp, sizeof tmp, "%.*e", precision - 1, value);
+      if (strtod (tmp, NULL) == value)
+        break;
+    }
+
+  /* tmp is [-]d[.ddd]e(+|-)xx */
+  p = tmp;
+  negative = (*p == '-');
+  if (negative)
+    p++;
+  for (; *p != 'e'; p++)
+    if (*p != '.')
+      digits[n_digits++] = *p;
+  exponent = atoi (p + 1);
+  while (n_digits > 1 && digits[n_digits - 1] == '0')
+    n_digits--;
+  decpt = exponent + 1;
+
+  if (negative)
+    out[len++] = '-';
+  if (decpt > -4 && decpt <= 16)
+    {
+      if (decpt <= 0)
+        {
+          out[len++] = '0';
+          out[len++] = '.';
+          for (int i = 0; i < -decpt; i++)
+            out[len++] = '0';
+          memcpy (out + len, digits, n_digits);
+          len += n_digits;
+        }
+      else if ((gsize) decpt >= n_digits)
+        {
+          memcpy (out + len, digits, n_digits);
+          len += n_digits;
+          for (gsize i = n_digits; i < (gsize) decpt; i++)
+            out[len++] = '0';
+          out[len++] = '.';
+          out[len++] = '0';
+        }
+      else
+        {
+          memcpy (out + len, digits, (gsize) decpt);
+          len += (gsize) decpt;
+          out[len++] = '.';
+          memcpy (out + len, digits + decpt, n_digits - (gsize) decpt);
+          len += n_digits - (gsize) decpt;
+        }
+    }
+  else
+    {
+      out[len++] = digits[0];
+      if (n_digits > 1)
+        {
+          out[len++] = '.';
+          memcpy (out + len, digits + 1, n_digits - 1);
+          len += n_digits - 1;
+        }
+      len += (gsize) g_snprintf (out + len, REPR_MAX - len, "e%c%02d",
+                                 exponent < 0 ? '-' : '+', abs (exponent));
+    }
+  out[len] = '\0';
+  return len;
+}
+
+char *
+dogpile__format_double (double value)
+{
+  char buf[REPR_MAX];
+
+  format_double_repr (value, buf);
+  return g_strdup (buf);
+}
+
+/**
+ * dogpile_record_encode:
+ * @payload: the (already serialized) payload
+ * @metadata: its metadata
+ *
+ * Builds the bytes dogpile.cache stores for a value, byte for byte:
+ * `{"ct": <float>, "v": 2}|<payload>`, ct printed as Python prints floats.
+ * Byte-storing plugins that manage records themselves can use this; the
+ * region calls it for them otherwise.
+ *
+ * Returns: (transfer full): the record.
+ */
+GBytes *
+dogpile_record_encode (GBytes *payload, const DogpileMetadata *metadata)
+{
+  char ct[REPR_MAX];
+  char head[REPR_MAX + 48];
+  gsize head_len, payload_len;
+  const guint8 *payload_data;
+  guint8 *record;
+
+  g_return_val_if_fail (payload != NULL, NULL);
+  g_return_val_if_fail (metadata != NULL, NULL);
+
+  format_double_repr (metadata->cached_time, ct);
+  head_len = (gsize) g_snprintf (head, sizeof head, "{\"ct\": %s, \"v\": %d}|",
+                                 ct, metadata->version);
+  payload_data = g_bytes_get_data (payload, &payload_len);
+  record = g_malloc (head_len + payload_len);
+  memcpy (record, head, head_len);
+  if (payload_len > 0)
+    memcpy (record + head_len, payload_data, payload_len);
+  return g_bytes_new_take (record, head_len + payload_len);
+}
+
+/* A JSON reader just large enough for the metadata: it checks the whole
+ * text is valid JSON (as json.loads would) and keeps the top-level "ct"
+ * and "v" members. */
+typedef struct {
+  const char *p;
+  const char *end;
+  const char *problem;
+} JsonReader;
+
+#define JSON_MAX_DEPTH 64
+
+static void
+json_skip_ws (JsonReader *r)
+{
+  while (r->p < r->end
+         && (*r->p == ' ' || *r->p == '\t' || *r->p == '\n' || *r->p == '\r'))
+    r->p++;
+}
+
+static gboolean
+json_fail (JsonReader *r, const char *problem)
+{
+  if (r->problem == NULL)
+    r->problem = problem;
+  return FALSE;
+}
+
+static int
+hex_value (char c)
+{
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+/* Reads a string; when @out is given, its first @out_size - 1 decoded
+ * ASCII bytes go there (enough to recognise "ct" and "v", even when a
+ * writer escaped them). */
+static gboolean
+json_string (JsonReader *r, char *out, gsize out_size, gsize *out_len)
+{
+  gsize n = 0;
+
+  if (r->p >= r->end || *r->p != '"')
+    return json_fail (r, "expected a string");
+  r->p++;
+  while (r->p < r->end && *r->p != '"')
+    {
+      unsigned char c = (unsigned char) *r->p;
+      guint32 ch = c;
+
+      if (c < 0x20)
+        return json_fail (r, "control character in a string");
+      if (c == '\\')
+        {
+          r->p++;
+          if (r->p >= r->end)
+            break;
+          switch (*r->p)
+            {
+            case '"': ch = '"'; break;
+            case '\\': ch = '\\'; break;
+            case '/': ch = '/'; break;
+            case 'b': ch = '\b'; break;
+            case 'f': ch = '\f'; break;
+            case 'n': ch = '\n'; break;
+            case 'r': ch = '\r'; break;
+            case 't': ch = '\t'; break;
+            case 'u':
+              ch = 0;
+              for (int i = 1; i <= 4; i++)
+                {
+                  int h = (r->p + i < r->end) ? hex_value (r->p[i]) : -1;
+                  if (h < 0)
+                    return json_fail (r, "bad \\u escape in a string");
+                  ch = ch * 16 + (guint32) h;
+                }
+              r->p += 4;
+              break;
+            default:
+              return json_fail (r, "bad escape in a string");
+            }
+        }
+      if (out != NULL && n + 1 < out_size)
+        out[n] = ch < 0x80 ? (char) ch : '\x7f';
+      n++;
+      r->p++;
+    }
+  if (r->p >= r->end)
+    return json_fail (r, "unterminated string");
+  r->p++;
+  if (out != NULL)
+    out[MIN (n, out_size - 1)] = '\0';
+  if (out_len != NULL)
+    *out_len = n;
+  return TRUE;
+}
+
+static gboolean
+json_literal (JsonReader *r, const char *word)
+{
+  gsize len = strlen (word);
+
+  if ((gsize) (r->end - r->p) < len || memcmp (r->p, word, len) != 0)
+    return json_fail (r, "invalid JSON value");
+  r->p += len;
+  return TRUE;
+}
+
+/* JSON numbers, plus Python's NaN / Infinity / -Infinity extensions. */
+static gboolean
+json_number (JsonReader *r, double *out)
+{
+  const char *start = r->p;
+  char buf[64];
+
+  if (r->p < r->end && *r->p == '-')
+    r->p++;
+  if (r->p < r->end && *r->p == 'I')
+    {
+      if (!json_literal (r, "Infinity"))
+        return FALSE;
+      *out = (*start == '-') ? -INFINITY : INFINITY;
+      return TRUE;
+    }
+  if (r->p >= r->end || !g_ascii_isdigit (*r->p))
+    return json_fail (r, "invalid JSON number");
+  if (*r->p == '0')
+    r->p++;
+  else
+    while (r->p < r->end && g_ascii_isdigit (*r->p))
+      r->p++;
+  if (r->p < r->end && *r->p == '.')
+    {
+      r->p++;
+      if (r->p >= r->end || !g_ascii_isdigit (*r->p))
+        return json_fail (r, "invalid JSON number");
+      while (r->p < r->end && g_ascii_isdigit (*r->p))
+        r->p++;
+    }
+  if (r->p < r->end && (*r->p == 'e' || *r->p == 'E'))
+    {
+      r->p++;
+      if (r->p < r->end && (*r->p == '+' || *r->p == '-'))
+        r->p++;
+      if (r->p >= r->end || !g_ascii_isdigit (*r->p))
+        return json_fail (r, "invalid JSON number");
+      while (r->p < r->end && g_ascii_isdigit (*r->p))
+        r->p++;
+    }
+  if ((gsize) (r->p - start) >= sizeof buf)
+    {
+      /* Absurdly long numbers are valid JSON; their exact value does not
+       * matter for anything but ct, which no writer prints this long. */
+      *out = NAN;
+      return TRUE;
+    }
+  memcpy (buf, start, (gsize) (r->p - start));
+  buf[r->p - start] = '\0';
+  *out = g_ascii_strtod (buf, NULL);
+  return TRUE;
+}
+
+typedef enum {
+  JSON_OTHER,
+  JSON_NUMBER,
+} JsonKind;
+
+static gboolean json_value (JsonReader *r, int depth, JsonKind *kind,
+                            double *number);
+
+static gboolean
+json_container (JsonReader *r, int depth, gboolean is_object)
+{
+  char close = is_object ? '}' : ']';
+
+  r->p++;
+  json_skip_ws (r);
+  if (r->p < r->end && *r->p == close)
+    {
+      r->p++;
+      return TRUE;
+    }
+  for (;;)
+    {
+      JsonKind kind;
+      double number;
+
+      json_skip_ws (r);
+      if (is_object)
+        {
+          if (!json_string (r, NULL, 0, NULL))
+            return FALSE;
+          json_skip_ws (r);
+          if (r->p >= r->end || *r->p != ':')
+            return json_fail (r, "expected ':' in an object");
+          r->p++;
+        }
+      if (!json_value (r, depth + 1, &kind, &number))
+        return FALSE;
+      json_skip_ws (r);
+      if (r->p < r->end && *r->p == ',')
+        {
+          r->p++;
+          continue;
+        }
+      if (r->p < r->end && *r->p == close)
+        {
+          r->p++;
+          return TRUE;
+        }
+      return json_fail (r, is_object ? "expected ',' or '}' in an object"
+                                     : "expected ',' or ']' in an array");
+    }
+}
+
+static gboolean
+json_value (JsonReader *r, int depth, JsonKind *kind, double *number)
+{
+  *kind = JSON_OTHER;
+  if (depth > JSON_MAX_DEPTH)
+    return json_fail (r, "JSON nested too deeply");
+  json_skip_ws (r);
+  if (r->p >= r->end)
+    return json_fail (r, "expected a JSON value");
+  switch (*r->p)
+    {
+    case '{':
+      return json_container (r, depth, TRUE);
+    case '[':
+      return json_container (r, depth, FALSE);
+    case '"':
+      return json_string (r, NULL, 0, NULL);
+    case 't':
+      return json_literal (r, "true");
+    case 'f':
+      return json_literal (r, "false");
+    case 'n':
+      return json_literal (r, "null");
+    case 'N':
+      *kind = JSON_NUMBER;
+      *number = NAN;
+      return json_literal (r, "NaN");
+    default:
+      *kind = JSON_NUMBER;
+      return json_number (r, number);
+    }
+}
+
+/* Parses the metadata object; the last duplicate member wins, as in
+ * Python's dict. */
+static gboolean
+parse_metadata (const char *text, gsize len, DogpileMetadata *out,
+                const char **problem)
+{
+  JsonReader r = { text, text + len, NULL };
+  gboolean have_ct = FALSE;
+  JsonKind kind;
+  double number;
+
+  memset (out, 0, sizeof *out);
+  if (!g_utf8_validate_len (text, len, NULL))
+    {
+      *problem = "the metadata is not UTF-8";
+      return FALSE;
+    }
+  json_skip_ws (&r);
+  if (r.p >= r.end || *r.p != '{')
+    {
+      /* Still report invalid JSON as such, like json.loads would. */
+      if (json_value (&r, 0, &kind, &number))
+        {
+          json_skip_ws (&r);
+          *problem = r.p == r.end ? "the metadata is not a JSON object"
+                                  : "the metadata is not valid JSON";
+        }
+      else
+        *problem = "the metadata is not valid JSON";
+      return FALSE;
+    }
+  r.p++;
+  json_skip_ws (&r);
+  if (r.p < r.end && *r.p == '}')
+    r.p++;
+  else
+    for (;;)
+      {
+        char name[4];
+        gsize name_len;
+
+        json_skip_ws (&r);
+        if (!json_string (&r, name, sizeof name, &name_len))
+          break;
+        json_skip_ws (&r);
+        if (r.p >= r.end || *r.p != ':')
+          {
+            json_fail (&r, "expected ':' in an object");
+            break;
+          }
+        r.p++;
+        if (!json_value (&r, 1, &kind, &number))
+          break;
+        if (name_len == 2 && strcmp (name, "ct") == 0)
+          {
+            have_ct = (kind == JSON_NUMBER);
+            out->cached_time = number;
+          }
+        else if (name_len == 1 && strcmp (name, "v") == 0)
+          {
+            /* Python compares with != 2, so 2.0 is version 2 too; anything
+             * else only needs to differ from 2. */
+            if (kind == JSON_NUMBER && number == floor (number)
+                && number >= G_MININT && number <= G_MAXINT)
+              out->version = (gint) number;
+            else
+              out->version = 0;
+          }
+        json_skip_ws (&r);
+        if (r.p < r.end && *r.p == ',')
+          {
+            r.p++;
+            continue;
+          }
+        if (r.p < r.end && *r.p == '}')
+          {
+            r.p++;
+            break;
+          }
+        json_fail (&r, "expected ',' or '}' in an object");
+        break;
+      }
+  if (r.problem != NULL)
+    {
+      *problem = r.problem;
+      return FALSE;
+    }
+  json_skip_ws (&r);
+  if (r.p != r.end)
+    {
+      *problem = "extra data after the metadata object";
+      return FALSE;
+    }
+  if (!have_ct)
+    {
+      *problem = "the metadata has no numeric \"ct\"";
+      return FALSE;
+    }
+  if (!isfinite (out->cached_time))
+    {
+      *problem = "the metadata's \"ct\" is not a finite number";
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * dogpile_record_decode:
+ * @record: bytes as a byte-storing backend returned them
+ * @out_payload: (out) (transfer full): the payload, sharing @record's memory
+ * @out_metadata: (out): the metadata
+ * @error: return location for a #GError
+ *
+ * Splits @record on its first '|' and reads the JSON metadata before it.
+ * Any JSON object with a numeric "ct" is accepted; a missing or
+ * non-integer "v" gives version 0, which get_or_create treats as a miss.
+ *
+ * Returns: %TRUE on success; %FALSE with %DOGPILE_ERROR_CANT_DESERIALIZE
+ * when @record is not a dogpile record.
+ */
+gboolean
+dogpile_record_decode (GBytes *record, GBytes **out_payload,
+                       DogpileMetadata *out_metadata, GError **error)
+{
+  const char *data, *bar;
+  const char *problem = NULL;
+  gsize len;
+
+  g_return_val_if_fail (record != NULL, FALSE);
+  g_return_val_if_fail (out_payload != NULL, FALSE);
+  g_return_val_if_fail (out_metadata != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  data = g_bytes_get_data (record, &len);
+  bar = len > 0 ? memchr (data, '|', len) : NULL;
+  if (bar == NULL)
+    problem = "no '|' between metadata and payload";
+  else
+    parse_metadata (data, (gsize) (bar - data), out_metadata, &problem);
+  if (problem != NULL)
+    {
+      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_CANT_DESERIALIZE,
+                   "Stored value is not a dogpile.cache record (%s)",
+                   problem);
+      return FALSE;
+    }
+  *out_payload = g_bytes_new_from_bytes (record, (gsize) (bar + 1 - data),
+                                         len - (gsize) (bar + 1 - data));
+  return TRUE;
+}

@@ -1,0 +1,824 @@
+/* dogpile-region.c: cache regions (dogpile.cache's CacheRegion).
+ *
+ * Thread safety without a lock on the hit path: a region's configuration
+ * (backend, expiration) is one immutable struct published with an atomic
+ * pointer.  Reconfiguring (replace_existing_backend) publishes a new one and
+ * keeps the old one until the region dies, so a thread still using the old
+ * configuration never sees it freed.  Hooks (key mangler, serializer) are
+ * set before configure() and read-only afterwards.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "dogpile-private.h"
+
+#include <stdatomic.h>
+
+typedef struct {
+  DogpileBackend *backend; /* where operations go */
+  DogpileBackend *actual;  /* the plugin instance itself */
+  double expiration_time;  /* DOGPILE_EXPIRATION_NONE: never by age */
+} RegionConfig;
+
+struct DogpileRegion {
+  gint ref_count;
+  char *name;
+
+  RegionConfig *config; /* atomic; NULL until configured */
+  GMutex configure_lock;
+  GSList *retired; /* RegionConfig*, replaced ones */
+
+  DogpileKeyMangler mangler;
+  gpointer mangler_data;
+  GDestroyNotify mangler_destroy;
+
+  DogpileSerializeFunc serialize;
+  DogpileDeserializeFunc deserialize;
+  gpointer serializer_data;
+  GDestroyNotify serializer_destroy;
+
+  /* DefaultInvalidationStrategy: the time of the last invalidate() (0 =
+   * never) and whether it was hard.  Like Python's, the two are not updated
+   * as one: a reader racing invalidate() may pair the new time with the old
+   * mode. */
+  _Atomic double invalidated_at;
+  atomic_int invalidated_hard;
+};
+
+static void
+region_config_free (RegionConfig *config)
+{
+  dogpile_backend_unref (config->backend);
+  dogpile_backend_unref (config->actual);
+  g_free (config);
+}
+
+/**
+ * dogpile_region_new:
+ * @name: (nullable): a name for the region; used only in messages
+ *
+ * Returns: (transfer full): a new, unconfigured region.
+ */
+DogpileRegion *
+dogpile_region_new (const char *name)
+{
+  DogpileRegion *self = g_new0 (DogpileRegion, 1);
+
+  self->ref_count = 1;
+  self->name = g_strdup (name);
+  g_mutex_init (&self->configure_lock);
+  return self;
+}
+
+/**
+ * dogpile_region_ref:
+ * @self: a region
+ *
+ * Returns: (transfer full): @self
+ */
+DogpileRegion *
+dogpile_region_ref (DogpileRegion *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  g_atomic_int_inc (&self->ref_count);
+  return self;
+}
+
+/**
+ * dogpile_region_unref:
+ * @self: (transfer full): a region
+ *
+ * The last reference destroys the backend instance(s) and calls the hooks'
+ * destroy functions.
+ */
+void
+dogpile_region_unref (DogpileRegion *self)
+{
+  g_return_if_fail (self != NULL);
+
+  if (!g_atomic_int_dec_and_test (&self->ref_count))
+    return;
+  if (self->config != NULL)
+    region_config_free (self->config);
+  g_slist_free_full (self->retired, (GDestroyNotify) region_config_free);
+  if (self->mangler_destroy != NULL)
+    self->mangler_destroy (self->mangler_data);
+  if (self->serializer_destroy != NULL)
+    self->serializer_destroy (self->serializer_data);
+  g_mutex_clear (&self->configure_lock);
+  g_free (self->name);
+  g_free (self);
+}
+
+/**
+ * dogpile_region_get_name:
+ * @self: a region
+ *
+ * Returns: (transfer none) (nullable): the name given to
+ * dogpile_region_new().
+ */
+const char *
+dogpile_region_get_name (DogpileRegion *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->name;
+}
+
+static inline RegionConfig *
+get_config (DogpileRegion *self)
+{
+  return g_atomic_pointer_get (&self->config);
+}
+
+/**
+ * dogpile_region_set_key_mangler:
+ * @self: an unconfigured region
+ * @mangler: (nullable): turns each key into the key the backend sees
+ * @user_data: passed to @mangler
+ * @destroy: (nullable): frees @user_data with the region
+ *
+ * Applied to every key of every operation.  Without one the region uses
+ * the backend's mangler, if the plugin has one.  Call before
+ * dogpile_region_configure(): the hook is read without a lock afterwards.
+ */
+void
+dogpile_region_set_key_mangler (DogpileRegion *self, DogpileKeyMangler mangler,
+                                gpointer user_data, GDestroyNotify destroy)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (get_config (self) == NULL);
+
+  if (self->mangler_destroy != NULL)
+    self->mangler_destroy (self->mangler_data);
+  self->mangler = mangler;
+  self->mangler_data = user_data;
+  self->mangler_destroy = destroy;
+}
+
+/**
+ * dogpile_region_set_serializer:
+ * @self: an unconfigured region
+ * @serialize: (nullable): payload -> stored payload
+ * @deserialize: (nullable): stored payload -> payload
+ * @user_data: passed to both
+ * @destroy: (nullable): frees @user_data with the region
+ *
+ * The payload codec; by default payload bytes are stored as they are.  A
+ * deserializer failing with %DOGPILE_ERROR_CANT_DESERIALIZE makes the value
+ * a miss (dogpile.cache 1.2's CantDeserializeException).  Call before
+ * dogpile_region_configure().
+ */
+void
+dogpile_region_set_serializer (DogpileRegion *self,
+                               DogpileSerializeFunc serialize,
+                               DogpileDeserializeFunc deserialize,
+                               gpointer user_data, GDestroyNotify destroy)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (get_config (self) == NULL);
+
+  if (self->serializer_destroy != NULL)
+    self->serializer_destroy (self->serializer_data);
+  self->serialize = serialize;
+  self->deserialize = deserialize;
+  self->serializer_data = user_data;
+  self->serializer_destroy = destroy;
+}
+
+/**
+ * dogpile_region_configure:
+ * @self: a region
+ * @backend: a backend name, e.g. "dogpile.cache.memory"
+ * @expiration_time: seconds, %DOGPILE_EXPIRATION_NONE (-1) for never, 0
+ *   for always expired
+ * @arguments: (nullable) (element-type utf8 utf8): the backend's
+ *   arguments; borrowed and never modified
+ * @flags: %DOGPILE_CONFIGURE_REPLACE_EXISTING to reconfigure
+ * @error: return location for a #GError
+ *
+ * Loads the backend plugin (once per process), creates an instance with
+ * @arguments and makes it the region's backend.  On any failure the region
+ * keeps the state it had.
+ *
+ * Returns: %TRUE on success; %FALSE with %DOGPILE_ERROR_REGION_ALREADY_CONFIGURED,
+ * %DOGPILE_ERROR_PLUGIN_NOT_FOUND (or another plugin error),
+ * %DOGPILE_ERROR_VALIDATION or the backend's own error.
+ */
+gboolean
+dogpile_region_configure (DogpileRegion *self, const char *backend,
+                          double expiration_time, GHashTable *arguments,
+                          DogpileConfigureFlags flags, GError **error)
+{
+  const DogpileBackendDesc *desc;
+  DogpileBackend *instance;
+  RegionConfig *config, *old;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (backend != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (isnan (expiration_time))
+    {
+      g_set_error_literal (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
+                           "expiration_time is not a number or timedelta.");
+      return FALSE;
+    }
+
+  g_mutex_lock (&self->configure_lock);
+  old = self->config;
+  if (old != NULL && !(flags & DOGPILE_CONFIGURE_REPLACE_EXISTING))
+    {
+      g_set_error (error, DOGPILE_ERROR,
+                   DOGPILE_ERROR_REGION_ALREADY_CONFIGURED,
+                   "This region is already configured with backend: %s.  "
+                   "Specify replace_existing_backend=True to replace.",
+                   dogpile_backend_get_name (old->actual));
+      g_mutex_unlock (&self->configure_lock);
+      return FALSE;
+    }
+  desc = dogpile_registry_load_backend (dogpile_registry_get_default (),
+                                        backend, error);
+  instance = desc != NULL
+                 ? dogpile__backend_new_from_desc (desc, arguments, error)
+                 : NULL;
+  if (instance == NULL)
+    {
+      g_mutex_unlock (&self->configure_lock);
+      return FALSE;
+    }
+
+  config = g_new0 (RegionConfig, 1);
+  config->backend = instance;
+  config->actual = dogpile_backend_ref (instance);
+  config->expiration_time = expiration_time;
+  g_atomic_pointer_set (&self->config, config);
+  if (old != NULL)
+    self->retired = g_slist_prepend (self->retired, old);
+  g_mutex_unlock (&self->configure_lock);
+  return TRUE;
+}
+
+/**
+ * dogpile_region_is_configured:
+ * @self: a region
+ *
+ * Returns: whether a backend is configured.
+ */
+gboolean
+dogpile_region_is_configured (DogpileRegion *self)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  return get_config (self) != NULL;
+}
+
+static gboolean
+not_configured (GError **error)
+{
+  g_set_error_literal (error, DOGPILE_ERROR,
+                       DOGPILE_ERROR_REGION_NOT_CONFIGURED,
+                       "No backend is configured on this region.");
+  return FALSE;
+}
+
+/* Every data call starts here. */
+#define REGION_CONFIG_OR_FAIL(self, config, error)                            \
+  G_STMT_START                                                                \
+  {                                                                           \
+    (config) = get_config (self);                                             \
+    if (G_UNLIKELY ((config) == NULL))                                        \
+      return not_configured (error);                                          \
+  }                                                                           \
+  G_STMT_END
+
+/**
+ * dogpile_region_get_expiration_time:
+ * @self: a region
+ *
+ * Returns: the configured expiration time; %DOGPILE_EXPIRATION_NONE when
+ * values never expire by age or the region is not configured.
+ */
+double
+dogpile_region_get_expiration_time (DogpileRegion *self)
+{
+  RegionConfig *config;
+
+  g_return_val_if_fail (self != NULL, DOGPILE_EXPIRATION_NONE);
+
+  config = get_config (self);
+  return config != NULL ? config->expiration_time : DOGPILE_EXPIRATION_NONE;
+}
+
+/**
+ * dogpile_region_get_backend:
+ * @self: a region
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer none): the backend operations go to (the first proxy
+ * once proxies wrap it), or %NULL with
+ * %DOGPILE_ERROR_REGION_NOT_CONFIGURED.
+ */
+DogpileBackend *
+dogpile_region_get_backend (DogpileRegion *self, GError **error)
+{
+  RegionConfig *config;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  config = get_config (self);
+  if (config == NULL)
+    {
+      not_configured (error);
+      return NULL;
+    }
+  return config->backend;
+}
+
+/**
+ * dogpile_region_get_actual_backend:
+ * @self: a region
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer none): the plugin instance beneath any proxies, or
+ * %NULL with %DOGPILE_ERROR_REGION_NOT_CONFIGURED.  Unlike dogpile.cache,
+ * this follows a replaced backend (docs/differences.md).
+ */
+DogpileBackend *
+dogpile_region_get_actual_backend (DogpileRegion *self, GError **error)
+{
+  RegionConfig *config;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  config = get_config (self);
+  if (config == NULL)
+    {
+      not_configured (error);
+      return NULL;
+    }
+  return config->actual;
+}
+
+/* The key the backend sees; *owned is set when a new string was made. */
+static inline const char *
+mangle_key (DogpileRegion *self, RegionConfig *config, const char *key,
+            char **owned)
+{
+  if (self->mangler != NULL)
+    return *owned = self->mangler (key, self->mangler_data);
+  if (G_UNLIKELY (dogpile__backend_has_key_mangler (config->actual)))
+    return *owned = dogpile__backend_mangle_key (config->actual, key);
+  return key;
+}
+
+static inline gboolean
+is_invalidated (DogpileRegion *self, double cached_time)
+{
+  double at = atomic_load_explicit (&self->invalidated_at,
+                                    memory_order_acquire);
+
+  return at != 0 && cached_time < at;
+}
+
+/**
+ * dogpile_region_invalidate:
+ * @self: a region
+ * @hard: %TRUE: older values become misses everywhere; %FALSE: older values
+ *   count as expired, so one caller regenerates while others still get them
+ *
+ * Invalidates every value created before now, in this process and this
+ * region only (dogpile.cache's DefaultInvalidationStrategy).
+ */
+void
+dogpile_region_invalidate (DogpileRegion *self, gboolean hard)
+{
+  g_return_if_fail (self != NULL);
+
+  atomic_store_explicit (&self->invalidated_hard, hard ? 1 : 0,
+                         memory_order_release);
+  atomic_store_explicit (&self->invalidated_at, dogpile_clock_now (),
+                         memory_order_release);
+}
+
+/* get()'s filter: expired by age (strictly greater, as in Python) or
+ * invalidated (soft or hard) values are misses. */
+static inline gboolean
+is_fresh (DogpileRegion *self, RegionConfig *config,
+          const DogpileMetadata *metadata, double expiration_time)
+{
+  double exp = isnan (expiration_time) ? config->expiration_time
+                                       : expiration_time;
+
+  if (exp != DOGPILE_EXPIRATION_NONE
+      && dogpile__clock_age_exceeds (metadata->cached_time, exp))
+    return FALSE;
+  return !is_invalidated (self, metadata->cached_time);
+}
+
+/* Applies the deserializer; a CantDeserialize failure is a miss. */
+static gboolean
+deserialize_payload (DogpileRegion *self, GBytes **payload, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  GBytes *result;
+
+  if (self->deserialize == NULL || *payload == NULL)
+    return TRUE;
+  result = self->deserialize (*payload, self->serializer_data, &local_error);
+  g_clear_pointer (payload, g_bytes_unref);
+  if (result != NULL)
+    {
+      *payload = result;
+      return TRUE;
+    }
+  if (local_error == NULL
+      || g_error_matches (local_error, DOGPILE_ERROR,
+                          DOGPILE_ERROR_CANT_DESERIALIZE))
+    return TRUE;
+  g_propagate_error (error, g_steal_pointer (&local_error));
+  return FALSE;
+}
+
+static GBytes *
+serialize_payload (DogpileRegion *self, GBytes *payload, GError **error)
+{
+  GBytes *result;
+
+  if (self->serialize == NULL)
+    return g_bytes_ref (payload);
+  result = self->serialize (payload, self->serializer_data, error);
+  if (result == NULL && error != NULL && *error == NULL)
+    g_set_error_literal (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
+                         "The region's serializer failed without a reason");
+  return result;
+}
+
+static gboolean
+key_error (GError **error, const char *key)
+{
+  g_prefix_error (error, "Key '%s': ", key);
+  return FALSE;
+}
+
+/* The fetch + filter shared by get() and get_value_metadata(). */
+static gboolean
+region_fetch (DogpileRegion *self, const char *key, double expiration_time,
+              DogpileGetFlags flags, GBytes **out_payload,
+              DogpileMetadata *out_metadata, GError **error)
+{
+  g_autofree char *owned = NULL;
+  RegionConfig *config;
+  const char *backend_key;
+
+  REGION_CONFIG_OR_FAIL (self, config, error);
+  backend_key = mangle_key (self, config, key, &owned);
+  if (!dogpile__backend_get_value (config->backend, backend_key, out_payload,
+                                   out_metadata, error))
+    return key_error (error, key);
+  if (*out_payload == NULL)
+    return TRUE;
+  if (!(flags & DOGPILE_GET_IGNORE_EXPIRATION)
+      && !is_fresh (self, config, out_metadata, expiration_time))
+    {
+      g_clear_pointer (out_payload, g_bytes_unref);
+      return TRUE;
+    }
+  return deserialize_payload (self, out_payload, error);
+}
+
+/**
+ * dogpile_region_get_full:
+ * @self: a configured region
+ * @key: the key
+ * @expiration_time: %DOGPILE_EXPIRATION_DEFAULT for the region's, or an
+ *   override for this call only
+ * @flags: %DOGPILE_GET_IGNORE_EXPIRATION to return a value however old
+ * @out_value: (out) (transfer full) (nullable): the payload, %NULL on a miss
+ * @error: return location for a #GError
+ *
+ * A value older than the expiration time (strictly) or created before an
+ * invalidation is a miss.  Unlike get_or_create, the value's "v" is not
+ * checked, as in dogpile.cache.
+ *
+ * Returns: %TRUE on success, hit or miss; %FALSE with
+ * %DOGPILE_ERROR_REGION_NOT_CONFIGURED, %DOGPILE_ERROR_CANT_DESERIALIZE
+ * for stored bytes that are not a record, or the backend's error.
+ */
+gboolean
+dogpile_region_get_full (DogpileRegion *self, const char *key,
+                         double expiration_time, DogpileGetFlags flags,
+                         GBytes **out_value, GError **error)
+{
+  DogpileMetadata metadata;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (key != NULL, FALSE);
+  g_return_val_if_fail (out_value != NULL, FALSE);
+
+  return region_fetch (self, key, expiration_time, flags, out_value,
+                       &metadata, error);
+}
+
+/**
+ * dogpile_region_get:
+ * @self: a configured region
+ * @key: the key
+ * @out_value: (out) (transfer full) (nullable): the payload, %NULL on a miss
+ * @error: return location for a #GError
+ *
+ * dogpile_region_get_full() with the region's expiration time.
+ *
+ * Returns: %TRUE on success, hit or miss.
+ */
+gboolean
+dogpile_region_get (DogpileRegion *self, const char *key, GBytes **out_value,
+                    GError **error)
+{
+  return dogpile_region_get_full (self, key, DOGPILE_EXPIRATION_DEFAULT,
+                                  DOGPILE_GET_NONE, out_value, error);
+}
+
+/**
+ * dogpile_region_get_value_metadata:
+ * @self: a configured region
+ * @key: the key
+ * @expiration_time: %DOGPILE_EXPIRATION_DEFAULT or an override
+ * @flags: %DOGPILE_GET_IGNORE_EXPIRATION to return a value however old
+ * @out_value: (out) (transfer full) (nullable): payload and metadata
+ *   (cached time, version, age), %NULL on a miss
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE on success, hit or miss.
+ */
+gboolean
+dogpile_region_get_value_metadata (DogpileRegion *self, const char *key,
+                                   double expiration_time,
+                                   DogpileGetFlags flags,
+                                   DogpileCachedValue **out_value,
+                                   GError **error)
+{
+  g_autoptr (GBytes) payload = NULL;
+  DogpileMetadata metadata;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (key != NULL, FALSE);
+  g_return_val_if_fail (out_value != NULL, FALSE);
+
+  *out_value = NULL;
+  if (!region_fetch (self, key, expiration_time, flags, &payload, &metadata,
+                     error))
+    return FALSE;
+  if (payload != NULL)
+    *out_value = dogpile_cached_value_new (payload, &metadata);
+  return TRUE;
+}
+
+/* Mangled keys for a batch; *owned keeps the strings that were made. */
+static const char **
+mangle_keys (DogpileRegion *self, RegionConfig *config,
+             const char *const *keys, gsize n_keys, GPtrArray **owned)
+{
+  const char **result = g_new (const char *, n_keys);
+
+  *owned = NULL;
+  if (self->mangler == NULL
+      && !dogpile__backend_has_key_mangler (config->actual))
+    {
+      memcpy (result, keys, n_keys * sizeof *keys);
+      return result;
+    }
+  *owned = g_ptr_array_new_full ((guint) n_keys, g_free);
+  for (gsize i = 0; i < n_keys; i++)
+    {
+      char *made = NULL;
+
+      result[i] = mangle_key (self, config, keys[i], &made);
+      g_ptr_array_add (*owned, made);
+    }
+  return result;
+}
+
+/**
+ * dogpile_region_get_multi_full:
+ * @self: a configured region
+ * @keys: (array length=n_keys): the keys; duplicates allowed
+ * @n_keys: how many; 0 does nothing
+ * @expiration_time: %DOGPILE_EXPIRATION_DEFAULT or an override
+ * @flags: %DOGPILE_GET_IGNORE_EXPIRATION to return values however old
+ * @out_values: (array length=n_keys) (out caller-allocates): one slot per
+ *   key: the payload (transfer full) or %NULL for a miss
+ * @error: return location for a #GError
+ *
+ * One multi-get on the backend, filtered per value as in
+ * dogpile_region_get_full().
+ *
+ * Returns: %TRUE on success; on failure every slot is %NULL.
+ */
+gboolean
+dogpile_region_get_multi_full (DogpileRegion *self, const char *const *keys,
+                               gsize n_keys, double expiration_time,
+                               DogpileGetFlags flags, GBytes **out_values,
+                               GError **error)
+{
+  g_autoptr (GPtrArray) owned = NULL;
+  g_autofree const char **backend_keys = NULL;
+  g_autofree DogpileMetadata *metadata = NULL;
+  RegionConfig *config;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (keys != NULL || n_keys == 0, FALSE);
+  g_return_val_if_fail (out_values != NULL || n_keys == 0, FALSE);
+
+  for (gsize i = 0; i < n_keys; i++)
+    out_values[i] = NULL;
+  REGION_CONFIG_OR_FAIL (self, config, error);
+  if (n_keys == 0)
+    return TRUE;
+
+  backend_keys = mangle_keys (self, config, keys, n_keys, &owned);
+  metadata = g_new (DogpileMetadata, n_keys);
+  if (!dogpile__backend_get_value_multi (config->backend, backend_keys,
+                                         n_keys, out_values, metadata, NULL,
+                                         error))
+    return FALSE;
+  for (gsize i = 0; i < n_keys; i++)
+    {
+      if (out_values[i] == NULL)
+        continue;
+      if (!(flags & DOGPILE_GET_IGNORE_EXPIRATION)
+          && !is_fresh (self, config, &metadata[i], expiration_time))
+        g_clear_pointer (&out_values[i], g_bytes_unref);
+      else if (!deserialize_payload (self, &out_values[i], error))
+        {
+          for (gsize j = 0; j < n_keys; j++)
+            g_clear_pointer (&out_values[j], g_bytes_unref);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/**
+ * dogpile_region_get_multi:
+ * @self: a configured region
+ * @keys: (array length=n_keys): the keys
+ * @n_keys: how many
+ * @out_values: (array length=n_keys) (out caller-allocates): payloads or
+ *   %NULL for misses
+ * @error: return location for a #GError
+ *
+ * dogpile_region_get_multi_full() with the region's expiration time.
+ *
+ * Returns: %TRUE on success.
+ */
+gboolean
+dogpile_region_get_multi (DogpileRegion *self, const char *const *keys,
+                          gsize n_keys, GBytes **out_values, GError **error)
+{
+  return dogpile_region_get_multi_full (self, keys, n_keys,
+                                        DOGPILE_EXPIRATION_DEFAULT,
+                                        DOGPILE_GET_NONE, out_values, error);
+}
+
+/**
+ * dogpile_region_set:
+ * @self: a configured region
+ * @key: the key
+ * @value: the payload; borrowed (a reference is kept by in-memory backends)
+ * @error: return location for a #GError
+ *
+ * Stores @value created now, with no lock and no should_cache check.
+ *
+ * Returns: %TRUE on success.
+ */
+gboolean
+dogpile_region_set (DogpileRegion *self, const char *key, GBytes *value,
+                    GError **error)
+{
+  g_autofree char *owned = NULL;
+  g_autoptr (GBytes) stored = NULL;
+  DogpileMetadata metadata;
+  RegionConfig *config;
+  const char *backend_key;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (key != NULL, FALSE);
+  g_return_val_if_fail (value != NULL, FALSE);
+
+  REGION_CONFIG_OR_FAIL (self, config, error);
+  stored = serialize_payload (self, value, error);
+  if (stored == NULL)
+    return key_error (error, key);
+  dogpile_metadata_init (&metadata, dogpile_clock_now ());
+  backend_key = mangle_key (self, config, key, &owned);
+  if (!dogpile__backend_set_value (config->backend, backend_key, stored,
+                                   &metadata, error))
+    return key_error (error, key);
+  return TRUE;
+}
+
+/**
+ * dogpile_region_set_multi:
+ * @self: a configured region
+ * @keys: (array length=n_keys): the keys
+ * @values: (array length=n_keys): the payloads
+ * @n_keys: how many; 0 does nothing
+ * @error: return location for a #GError
+ *
+ * Stores every value with one creation time, as dogpile.cache does.  When
+ * a key appears twice the later value wins.
+ *
+ * Returns: %TRUE on success.
+ */
+gboolean
+dogpile_region_set_multi (DogpileRegion *self, const char *const *keys,
+                          GBytes *const *values, gsize n_keys, GError **error)
+{
+  g_autoptr (GPtrArray) owned = NULL;
+  g_autoptr (GPtrArray) stored = NULL;
+  g_autofree const char **backend_keys = NULL;
+  g_autofree DogpileMetadata *metadata = NULL;
+  RegionConfig *config;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (keys != NULL || n_keys == 0, FALSE);
+  g_return_val_if_fail (values != NULL || n_keys == 0, FALSE);
+
+  REGION_CONFIG_OR_FAIL (self, config, error);
+  if (n_keys == 0)
+    return TRUE;
+
+  stored = g_ptr_array_new_full ((guint) n_keys,
+                                 (GDestroyNotify) g_bytes_unref);
+  for (gsize i = 0; i < n_keys; i++)
+    {
+      GBytes *s = serialize_payload (self, values[i], error);
+
+      if (s == NULL)
+        return key_error (error, keys[i]);
+      g_ptr_array_add (stored, s);
+    }
+  metadata = g_new (DogpileMetadata, n_keys);
+  dogpile_metadata_init (&metadata[0], dogpile_clock_now ());
+  for (gsize i = 1; i < n_keys; i++)
+    metadata[i] = metadata[0];
+  backend_keys = mangle_keys (self, config, keys, n_keys, &owned);
+  return dogpile__backend_set_value_multi (config->backend, backend_keys,
+                                           (GBytes *const *) stored->pdata,
+                                           metadata, n_keys, error);
+}
+
+/**
+ * dogpile_region_delete:
+ * @self: a configured region
+ * @key: the key
+ * @error: return location for a #GError
+ *
+ * Deleting a missing key is not an error.
+ *
+ * Returns: %TRUE on success.
+ */
+gboolean
+dogpile_region_delete (DogpileRegion *self, const char *key, GError **error)
+{
+  g_autofree char *owned = NULL;
+  RegionConfig *config;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (key != NULL, FALSE);
+
+  REGION_CONFIG_OR_FAIL (self, config, error);
+  if (!dogpile_backend_delete (config->backend,
+                               mangle_key (self, config, key, &owned), error))
+    return key_error (error, key);
+  return TRUE;
+}
+
+/**
+ * dogpile_region_delete_multi:
+ * @self: a configured region
+ * @keys: (array length=n_keys): the keys
+ * @n_keys: how many; 0 sends nothing to the backend
+ * @error: return location for a #GError
+ *
+ * Idempotent: missing keys are not an error.
+ *
+ * Returns: %TRUE on success.
+ */
+gboolean
+dogpile_region_delete_multi (DogpileRegion *self, const char *const *keys,
+                             gsize n_keys, GError **error)
+{
+  g_autoptr (GPtrArray) owned = NULL;
+  g_autofree const char **backend_keys = NULL;
+  RegionConfig *config;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (keys != NULL || n_keys == 0, FALSE);
+
+  REGION_CONFIG_OR_FAIL (self, config, error);
+  if (n_keys == 0)
+    return TRUE;
+  backend_keys = mangle_keys (self, config, keys, n_keys, &owned);
+  return dogpile_backend_delete_multi (config->backend, backend_keys, n_keys,
+                                       error);
+}

@@ -1,0 +1,57 @@
+/* dogpile-backend.h: a live backend instance, as a region holds it.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#if !defined(DOGPILE_INSIDE) && !defined(DOGPILE_COMPILATION)
+#error "Only <dogpile/dogpile.h> or <dogpile/dogpile-plugin.h> can be included directly."
+#endif
+
+#include "dogpile-macros.h"
+#include "dogpile-mutex.h"
+
+G_BEGIN_DECLS
+
+typedef struct DogpileBackend DogpileBackend;
+
+DOGPILE_API DogpileBackend *dogpile_backend_new (const char *name,
+                                                 GHashTable *arguments,
+                                                 GError **error);
+DOGPILE_API DogpileBackend *dogpile_backend_ref (DogpileBackend *self);
+DOGPILE_API void dogpile_backend_unref (DogpileBackend *self);
+
+DOGPILE_API const char *dogpile_backend_get_name (DogpileBackend *self);
+DOGPILE_API const char *dogpile_backend_get_description (DogpileBackend *self);
+
+/* Raw access to the stored bytes, like dogpile.cache's get_serialized and
+ * set_serialized: no framing is added or removed.  Backends that keep
+ * values in memory present them as records (dogpile_record_encode). */
+DOGPILE_API gboolean dogpile_backend_get (DogpileBackend *self,
+                                          const char *key,
+                                          GBytes **out_value,
+                                          GError **error);
+DOGPILE_API gboolean dogpile_backend_set (DogpileBackend *self,
+                                          const char *key, GBytes *value,
+                                          GError **error);
+DOGPILE_API gboolean dogpile_backend_delete (DogpileBackend *self,
+                                             const char *key, GError **error);
+DOGPILE_API gboolean dogpile_backend_get_multi (DogpileBackend *self,
+                                                const char *const *keys,
+                                                gsize n_keys,
+                                                GBytes **out_values,
+                                                GError **error);
+DOGPILE_API gboolean dogpile_backend_set_multi (DogpileBackend *self,
+                                                const char *const *keys,
+                                                GBytes *const *values,
+                                                gsize n_keys, GError **error);
+DOGPILE_API gboolean dogpile_backend_delete_multi (DogpileBackend *self,
+                                                   const char *const *keys,
+                                                   gsize n_keys,
+                                                   GError **error);
+DOGPILE_API DogpileMutex *dogpile_backend_get_mutex (DogpileBackend *self,
+                                                     const char *key);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DogpileBackend, dogpile_backend_unref)
+
+G_END_DECLS

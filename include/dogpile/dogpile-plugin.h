@@ -1,0 +1,174 @@
+/* dogpile-plugin.h: the header for authors of backend plugins.
+ *
+ * A plugin is a shared module exporting one function that returns a
+ * static const DogpileBackendDesc.  A registry file names the module and
+ * that function:
+ *
+ *     [dogpile.cache]
+ *     myorg.cache.tiny = tiny.so:dogpile_backend_tiny_get_desc
+ *
+ * ABI rules (the SQLite VFS iVersion rule, GStreamer's version check):
+ *  - The core accepts 1 <= abi_version <= DOGPILE_BACKEND_ABI_VERSION; a
+ *    plugin built against a newer core is refused, never guessed at.
+ *  - Members are only appended, each group marked with the version that
+ *    added it.  The core reads a member added in version N only when
+ *    desc->abi_version >= N and the member is not NULL.
+ *  - Nothing is reordered, removed or renumbered.  A breaking change
+ *    renames the library (libdogpile-2, {libdir}/dogpile-2/).
+ *  - The core never unloads a plugin: client libraries keep global state.
+ *
+ * Ownership: keys are borrowed for the call; GBytes arguments are borrowed
+ * (g_bytes_ref to keep them); GBytes out-parameters are (transfer full) and
+ * NULL on a miss.  A miss is not an error.  Every operation may be called
+ * from many threads at once.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#ifndef DOGPILE_INSIDE
+#define DOGPILE_INSIDE
+#define DOGPILE_PLUGIN_H_DEFINED_INSIDE
+#endif
+
+#include "dogpile-backend.h"
+#include "dogpile-clock.h"
+#include "dogpile-error.h"
+#include "dogpile-macros.h"
+#include "dogpile-mutex.h"
+#include "dogpile-registry.h"
+#include "dogpile-value.h"
+#include "dogpile-version.h"
+
+#ifdef DOGPILE_PLUGIN_H_DEFINED_INSIDE
+#undef DOGPILE_INSIDE
+#undef DOGPILE_PLUGIN_H_DEFINED_INSIDE
+#endif
+
+G_BEGIN_DECLS
+
+#define DOGPILE_BACKEND_ABI_VERSION 1
+
+#if defined(__GNUC__) || defined(__clang__)
+#define DOGPILE_PLUGIN_EXPORT __attribute__ ((visibility ("default")))
+#else
+#define DOGPILE_PLUGIN_EXPORT
+#endif
+
+/* Defined privately by each plugin. */
+typedef struct DogpileBackendImpl DogpileBackendImpl;
+
+typedef struct DogpileBackendDesc DogpileBackendDesc;
+
+struct DogpileBackendDesc {
+  /* ABI version 1 */
+  guint32 abi_version;     /* DOGPILE_BACKEND_ABI_VERSION at build time */
+  const char *name;        /* must equal the registry name */
+  const char *description; /* one line, shown by dogpile-plugins */
+  const char *version;     /* the plugin's own version */
+
+  /* Required.  @arguments maps argument names to strings; it is borrowed
+   * and must not be modified (the dogpile_arguments_* accessors read it).
+   * Unknown names are ignored, as in dogpile.cache. */
+  DogpileBackendImpl *(*create) (GHashTable *arguments, GError **error);
+  void (*destroy) (DogpileBackendImpl *self);
+
+  /* Byte level: the backend keeps whatever bytes it is given; the region
+   * hands it dogpile_record_encode() records.  get and set are required
+   * unless get_value and set_value are given; delete is required. */
+  gboolean (*get) (DogpileBackendImpl *self, const char *key,
+                   GBytes **out_value, GError **error);
+  gboolean (*set) (DogpileBackendImpl *self, const char *key, GBytes *value,
+                   GError **error);
+  gboolean (*delete) (DogpileBackendImpl *self, const char *key,
+                      GError **error);
+
+  /* Optional: NULL makes the core loop over the single-key operation.
+   * out_values has n_keys slots, all NULL on entry. */
+  gboolean (*get_multi) (DogpileBackendImpl *self, const char *const *keys,
+                         gsize n_keys, GBytes **out_values, GError **error);
+  gboolean (*set_multi) (DogpileBackendImpl *self, const char *const *keys,
+                         GBytes *const *values, gsize n_keys, GError **error);
+  gboolean (*delete_multi) (DogpileBackendImpl *self, const char *const *keys,
+                            gsize n_keys, GError **error);
+
+  /* Optional: a mutex for regenerating @key (a distributed lock); NULL
+   * makes the region use an in-process lock per key. (transfer full) */
+  DogpileMutex *(*get_mutex) (DogpileBackendImpl *self, const char *key);
+
+  /* Optional: a key mangler the region uses when it has none of its own.
+   * Returns a new string (transfer full). */
+  char *(*mangle_key) (DogpileBackendImpl *self, const char *key);
+
+  /* Optional value level, for backends that keep payloads in process
+   * memory: the payload is kept by reference (no copy, no parsing) with
+   * its metadata.  When given, the region uses these instead of get/set. */
+  gboolean (*get_value) (DogpileBackendImpl *self, const char *key,
+                         GBytes **out_payload, DogpileMetadata *out_metadata,
+                         GError **error);
+  gboolean (*set_value) (DogpileBackendImpl *self, const char *key,
+                         GBytes *payload, const DogpileMetadata *metadata,
+                         GError **error);
+
+  /* ABI version 2 and later: append new members below this line only. */
+};
+
+/* Writes the exported entry point dogpile_backend_<short_name>_get_desc. */
+#define DOGPILE_BACKEND_DEFINE(short_name, desc_var)                          \
+  DOGPILE_PLUGIN_EXPORT const DogpileBackendDesc                              \
+      *dogpile_backend_##short_name##_get_desc (void);                        \
+  const DogpileBackendDesc *dogpile_backend_##short_name##_get_desc (void)    \
+  {                                                                           \
+    return &(desc_var);                                                       \
+  }
+
+/* Signature of the exported entry point. */
+typedef const DogpileBackendDesc *(*DogpileBackendGetDescFunc) (void);
+
+/* In-process registration of a descriptor (no module, no registry file):
+ * the equivalent of register_backend for backends linked into the program.
+ * Replaces an earlier registration of the same name. */
+DOGPILE_API gboolean
+dogpile_registry_register_desc (DogpileRegistry *self,
+                                const DogpileBackendDesc *desc,
+                                GError **error);
+
+/* Loads (once) and checks the plugin registered as @name. (transfer none) */
+DOGPILE_API const DogpileBackendDesc *
+dogpile_registry_load_backend (DogpileRegistry *self, const char *name,
+                               GError **error);
+
+/* Typed readers for backend arguments.  An absent argument, or the string
+ * "None", gives @default_value; a malformed one fails with
+ * DOGPILE_ERROR_VALIDATION naming the argument. */
+DOGPILE_API gboolean dogpile_arguments_get_string (GHashTable *arguments,
+                                                   const char *name,
+                                                   const char *default_value,
+                                                   const char **out_value,
+                                                   GError **error);
+DOGPILE_API gboolean dogpile_arguments_get_int (GHashTable *arguments,
+                                                const char *name,
+                                                gint64 default_value,
+                                                gint64 *out_value,
+                                                GError **error);
+DOGPILE_API gboolean dogpile_arguments_get_double (GHashTable *arguments,
+                                                   const char *name,
+                                                   double default_value,
+                                                   double *out_value,
+                                                   GError **error);
+DOGPILE_API gboolean dogpile_arguments_get_boolean (GHashTable *arguments,
+                                                    const char *name,
+                                                    gboolean default_value,
+                                                    gboolean *out_value,
+                                                    GError **error);
+DOGPILE_API gboolean dogpile_arguments_get_duration (GHashTable *arguments,
+                                                     const char *name,
+                                                     double default_value,
+                                                     double *out_seconds,
+                                                     GError **error);
+DOGPILE_API gboolean dogpile_arguments_dup_list (GHashTable *arguments,
+                                                 const char *name,
+                                                 char ***out_list,
+                                                 GError **error);
+
+G_END_DECLS

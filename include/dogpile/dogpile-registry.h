@@ -1,0 +1,66 @@
+/* dogpile-registry.h: backend names, the registry files that list them and
+ * in-process registration (dogpile.cache's register_backend).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#if !defined(DOGPILE_INSIDE) && !defined(DOGPILE_COMPILATION)
+#error "Only <dogpile/dogpile.h> or <dogpile/dogpile-plugin.h> can be included directly."
+#endif
+
+#include "dogpile-macros.h"
+
+G_BEGIN_DECLS
+
+/* Entry-point groups read from registry files. */
+#define DOGPILE_REGISTRY_GROUP_BACKENDS "dogpile.cache"
+#define DOGPILE_REGISTRY_GROUP_PROXIES "dogpile.cache.proxies"
+
+/* Environment variables consulted by the default scan (see docs/registry.md). */
+#define DOGPILE_REGISTRY_PATH_ENV "DOGPILE_REGISTRY_PATH"
+#define DOGPILE_REGISTRY_SYSTEM_PATH_ENV "DOGPILE_REGISTRY_SYSTEM_PATH"
+
+typedef struct DogpileRegistry DogpileRegistry;
+typedef struct DogpilePluginInfo DogpilePluginInfo;
+
+DOGPILE_API DogpileRegistry *dogpile_registry_get_default (void);
+DOGPILE_API DogpileRegistry *dogpile_registry_new (void);
+DOGPILE_API DogpileRegistry *dogpile_registry_ref (DogpileRegistry *self);
+DOGPILE_API void dogpile_registry_unref (DogpileRegistry *self);
+
+DOGPILE_API gboolean dogpile_registry_add_file (DogpileRegistry *self,
+                                                const char *path,
+                                                GError **error);
+DOGPILE_API gboolean dogpile_registry_register (DogpileRegistry *self,
+                                                const char *name,
+                                                const char *module_path,
+                                                const char *symbol,
+                                                GError **error);
+DOGPILE_API DogpilePluginInfo *dogpile_registry_lookup (DogpileRegistry *self,
+                                                        const char *group,
+                                                        const char *name);
+DOGPILE_API GPtrArray *dogpile_registry_list (DogpileRegistry *self,
+                                              const char *group);
+DOGPILE_API char **dogpile_registry_dup_names (DogpileRegistry *self,
+                                               const char *group);
+
+DOGPILE_API gboolean dogpile_register_backend (const char *name,
+                                               const char *module_path,
+                                               const char *symbol,
+                                               GError **error);
+
+DOGPILE_API DogpilePluginInfo *dogpile_plugin_info_ref (DogpilePluginInfo *self);
+DOGPILE_API void dogpile_plugin_info_unref (DogpilePluginInfo *self);
+DOGPILE_API const char *dogpile_plugin_info_get_name (DogpilePluginInfo *self);
+DOGPILE_API const char *dogpile_plugin_info_get_group (DogpilePluginInfo *self);
+DOGPILE_API const char *
+dogpile_plugin_info_get_module_path (DogpilePluginInfo *self);
+DOGPILE_API const char *dogpile_plugin_info_get_symbol (DogpilePluginInfo *self);
+DOGPILE_API const char *
+dogpile_plugin_info_get_registry_file (DogpilePluginInfo *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DogpileRegistry, dogpile_registry_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DogpilePluginInfo, dogpile_plugin_info_unref)
+
+G_END_DECLS

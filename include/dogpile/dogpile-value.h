@@ -1,0 +1,58 @@
+/* dogpile-value.h: cached values, their metadata and the stored record.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#if !defined(DOGPILE_INSIDE) && !defined(DOGPILE_COMPILATION)
+#error "Only <dogpile/dogpile.h> or <dogpile/dogpile-plugin.h> can be included directly."
+#endif
+
+#include "dogpile-macros.h"
+
+G_BEGIN_DECLS
+
+/* The value format version dogpile.cache writes ("v": 2).  A stored value
+ * with any other version is a miss for get_or_create. */
+#define DOGPILE_VALUE_VERSION 2
+
+/* What dogpile.cache keeps beside each payload.  Append only: the core
+ * always allocates this struct and zero-fills it before a plugin writes it,
+ * so a plugin built against fewer members stays safe. */
+typedef struct {
+  double cached_time; /* "ct": wall-clock seconds when the value was made */
+  gint version;       /* "v": DOGPILE_VALUE_VERSION for current writers */
+} DogpileMetadata;
+
+DOGPILE_API void dogpile_metadata_init (DogpileMetadata *metadata,
+                                        double cached_time);
+
+typedef struct DogpileCachedValue DogpileCachedValue;
+
+DOGPILE_API DogpileCachedValue *
+dogpile_cached_value_new (GBytes *payload, const DogpileMetadata *metadata);
+DOGPILE_API DogpileCachedValue *
+dogpile_cached_value_ref (DogpileCachedValue *self);
+DOGPILE_API void dogpile_cached_value_unref (DogpileCachedValue *self);
+DOGPILE_API GBytes *
+dogpile_cached_value_get_payload (const DogpileCachedValue *self);
+DOGPILE_API const DogpileMetadata *
+dogpile_cached_value_get_metadata (const DogpileCachedValue *self);
+DOGPILE_API double
+dogpile_cached_value_get_cached_time (const DogpileCachedValue *self);
+DOGPILE_API gint
+dogpile_cached_value_get_version (const DogpileCachedValue *self);
+DOGPILE_API double dogpile_cached_value_get_age (const DogpileCachedValue *self);
+
+/* The bytes byte-storing backends keep: {"ct": <float>, "v": 2}|<payload>,
+ * exactly as dogpile.cache writes them (spec 4.1). */
+DOGPILE_API GBytes *dogpile_record_encode (GBytes *payload,
+                                           const DogpileMetadata *metadata);
+DOGPILE_API gboolean dogpile_record_decode (GBytes *record,
+                                            GBytes **out_payload,
+                                            DogpileMetadata *out_metadata,
+                                            GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DogpileCachedValue, dogpile_cached_value_unref)
+
+G_END_DECLS

@@ -1,0 +1,19 @@
+/* dogpile.h: the application header of libdogpile.
+ *
+ * Plugin authors include <dogpile/dogpile-plugin.h> instead (or as well).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#define DOGPILE_INSIDE
+#include "dogpile-backend.h"
+#include "dogpile-clock.h"
+#include "dogpile-error.h"
+#include "dogpile-macros.h"
+#include "dogpile-mutex.h"
+#include "dogpile-region.h"
+#include "dogpile-registry.h"
+#include "dogpile-value.h"
+#include "dogpile-version.h"
+#undef DOGPILE_INSIDE

@@ -319,6 +319,8 @@ load_registry_file (GHashTable *tier, const char *path, gboolean strict,
                          group);
             }
         }
+      else if (group != NULL && !is_known_group (group))
+        continue; /* other programs' groups are theirs to check */
       else if ((eq = strchr (line, '=')) == NULL)
         registry_problem (&line_error, path, i + 1,
                           "expected 'name = module-path:symbol'");
@@ -326,8 +328,6 @@ load_registry_file (GHashTable *tier, const char *path, gboolean strict,
         registry_problem (&line_error, path, i + 1,
                           "entry before any [group] header; put it under "
                           "[" DOGPILE_REGISTRY_GROUP_BACKENDS "]");
-      else if (!is_known_group (group))
-        continue;
       else
         {
           *eq = '\0';

@@ -1,0 +1,85 @@
+/* test-util.h: small helpers shared by the Criterion suites.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#include <criterion/criterion.h>
+#include <dogpile/dogpile-plugin.h>
+#include <dogpile/dogpile.h>
+
+static inline GBytes *
+bytes_of (const char *text)
+{
+  return g_bytes_new (text, strlen (text));
+}
+
+/* TRUE when @bytes holds exactly @text (NULL matches NULL). */
+static inline gboolean
+bytes_equal (GBytes *bytes, const char *text)
+{
+  gsize len;
+  const char *data;
+
+  if (bytes == NULL || text == NULL)
+    return bytes == NULL && text == NULL;
+  data = g_bytes_get_data (bytes, &len);
+  return len == strlen (text) && memcmp (data, text, len) == 0;
+}
+
+/* Builds a name -> value table from NULL-terminated pairs. */
+static inline GHashTable *
+arguments_of (const char *first_name, ...)
+{
+  GHashTable *table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                             g_free);
+  va_list ap;
+
+  va_start (ap, first_name);
+  for (const char *name = first_name; name != NULL;
+       name = va_arg (ap, const char *))
+    g_hash_table_insert (table, g_strdup (name),
+                         g_strdup (va_arg (ap, const char *)));
+  va_end (ap);
+  return table;
+}
+
+/* A clock the test moves by hand, like mocking time.time(). */
+static double test_clock_value;
+
+static inline double
+test_clock (gpointer user_data)
+{
+  (void) user_data;
+  return test_clock_value;
+}
+
+static inline void
+use_test_clock (double start)
+{
+  test_clock_value = start;
+  dogpile_clock_set_func (test_clock, NULL);
+}
+
+#define assert_no_error(error)                                                \
+  cr_assert ((error) == NULL, "unexpected error: %s",                         \
+             (error) != NULL ? (error)->message : "")
+
+#define assert_error(error, code)                                             \
+  cr_assert (g_error_matches ((error), DOGPILE_ERROR, (code)),                \
+             "expected error code %d, got %s", (int) (code),                  \
+             (error) != NULL ? (error)->message : "no error")
+
+static inline DogpileRegion *
+configured_region (const char *backend, double expiration,
+                   GHashTable *arguments)
+{
+  g_autoptr (GError) error = NULL;
+  DogpileRegion *region = dogpile_region_new ("test");
+
+  cr_assert (dogpile_region_configure (region, backend, expiration,
+                                       arguments, DOGPILE_CONFIGURE_NONE,
+                                       &error));
+  assert_no_error (error);
+  return region;
+}

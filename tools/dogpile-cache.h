@@ -1,0 +1,27 @@
+/* dogpile-cache.h: the subcommands of dogpile-cache.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#include <dogpile/dogpile.h>
+
+G_BEGIN_DECLS
+
+/* Options every subcommand takes: which region to open. */
+typedef struct {
+  char *backend;
+  char **arguments;
+  char *expiration;
+  char **registries;
+} CacheRegionOptions;
+
+void cache_region_options_add (GOptionContext *context,
+                               CacheRegionOptions *options);
+void cache_region_options_clear (CacheRegionOptions *options);
+DogpileRegion *cache_region_options_open (CacheRegionOptions *options,
+                                          GError **error);
+
+int cache_bench_main (int argc, char **argv);
+
+G_END_DECLS

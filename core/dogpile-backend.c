@@ -11,12 +11,6 @@
  */
 #include "dogpile-private.h"
 
-struct DogpileBackend {
-  gint ref_count;
-  const DogpileBackendDesc *desc;
-  DogpileBackendImpl *impl;
-};
-
 static void
 clear_bytes_array (GBytes **values, gsize n)
 {

@@ -26,7 +26,15 @@ gboolean dogpile__loader_check_desc (const DogpileBackendDesc *desc,
                                      const char *name, const char *where,
                                      GError **error);
 
-/* dogpile-backend.c: the region's view of a backend.  Value-level access
+/* dogpile-backend.c: the region's view of a backend.  The struct is here so
+ * the region's hit path can call a value-level plugin without a detour. */
+struct DogpileBackend {
+  gint ref_count;
+  const DogpileBackendDesc *desc;
+  DogpileBackendImpl *impl;
+};
+
+/* dogpile-backend.c:  Value-level access
  * works on any backend: value plugins are called directly, byte plugins
  * through the record codec. */
 DogpileBackend *dogpile__backend_new_from_desc (const DogpileBackendDesc *desc,

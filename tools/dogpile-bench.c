@@ -5,8 +5,12 @@
  *    every 64 calls, so the figure is the operation's own cost;
  *  - latency: S/4 seconds with every call timed, minus the measured cost
  *    of reading the clock, for p50 and p99.
- * Keys are "key:<i>" for i < N, walked in order from a different offset
- * per thread; misses use "miss:<i>", never written.
+ * Keys are "key:<i>" for i < N; misses use "miss:<i>", never written.
+ * By default each thread walks its own slice of the keys, which measures
+ * whether readers serialise; with --shared-keys every thread walks all of
+ * them (from different offsets), which adds what sharing hot values costs
+ * (a hit takes a reference, so the value's refcount line moves between
+ * cores).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -27,8 +31,10 @@ typedef struct BenchThread BenchThread;
 
 typedef struct {
   const char *name;
-  /* Runs call number @i; counts a miss in *misses where a hit was meant. */
-  gboolean (*run) (Bench *bench, guint64 i, guint64 *misses, GError **error);
+  /* Runs call number @i on key @index (a window starting there for multi
+   * operations); counts a miss in *misses where a hit was meant. */
+  gboolean (*run) (Bench *bench, guint index, guint64 *misses,
+                   GError **error);
   guint keys_per_call;
 } BenchOp;
 
@@ -41,6 +47,7 @@ struct Bench {
   guint n_keys;
   guint n_threads;
   guint batch;
+  gboolean shared_keys;
   double seconds;
   double timer_overhead_us;
 
@@ -55,12 +62,15 @@ struct BenchThread {
   Bench *bench;
   const BenchOp *op;
   guint index;
+  guint first_key; /* the thread's slice of the keys */
+  guint n_keys;
   guint64 calls;
   guint64 misses;
   double *samples;
   gsize n_samples;
   GError *error;
-};
+} __attribute__ ((aligned (128))); /* no false sharing between counters */
+
 
 typedef struct {
   const BenchOp *op;
@@ -81,18 +91,18 @@ now_seconds (void)
 }
 
 static gboolean
-op_set (Bench *b, guint64 i, guint64 *misses, GError **error)
+op_set (Bench *b, guint index, guint64 *misses, GError **error)
 {
-  return dogpile_region_set (b->region, b->keys[i % b->n_keys],
-                             b->values[i % b->n_keys], error);
+  return dogpile_region_set (b->region, b->keys[index], b->values[index],
+                             error);
 }
 
 static gboolean
-op_get_hit (Bench *b, guint64 i, guint64 *misses, GError **error)
+op_get_hit (Bench *b, guint index, guint64 *misses, GError **error)
 {
   GBytes *value = NULL;
 
-  if (!dogpile_region_get (b->region, b->keys[i % b->n_keys], &value, error))
+  if (!dogpile_region_get (b->region, b->keys[index], &value, error))
     return FALSE;
   if (value == NULL)
     (*misses)++;
@@ -102,12 +112,11 @@ op_get_hit (Bench *b, guint64 i, guint64 *misses, GError **error)
 }
 
 static gboolean
-op_get_miss (Bench *b, guint64 i, guint64 *misses, GError **error)
+op_get_miss (Bench *b, guint index, guint64 *misses, GError **error)
 {
   GBytes *value = NULL;
 
-  if (!dogpile_region_get (b->region, b->miss_keys[i % b->n_keys], &value,
-                           error))
+  if (!dogpile_region_get (b->region, b->miss_keys[index], &value, error))
     return FALSE;
   if (value != NULL)
     g_bytes_unref (value);
@@ -115,12 +124,9 @@ op_get_miss (Bench *b, guint64 i, guint64 *misses, GError **error)
 }
 
 static gboolean
-op_get_multi (Bench *b, guint64 i, guint64 *misses, GError **error)
+op_get_multi (Bench *b, guint start, guint64 *misses, GError **error)
 {
   GBytes *values[MULTI_BATCH];
-  guint start = (guint) ((i * b->batch) % b->n_keys);
-
-  /* keys_per_call is MULTI_BATCH even when fewer keys exist. */
 
   if (!dogpile_region_get_multi (b->region,
                                  (const char *const *) b->keys + start,
@@ -168,17 +174,21 @@ bench_thread (gpointer data)
 {
   BenchThread *t = data;
   Bench *b = t->bench;
-  /* Threads start apart so they do not read the same keys in lockstep. */
-  guint64 i = (guint64) t->index * (b->n_keys / t->op->keys_per_call)
-              / b->n_threads;
+  /* Multi operations walk whole windows; single ones walk keys.  With
+   * shared keys, threads start apart so they are not in lockstep. */
+  guint step = t->op->keys_per_call > 1 ? b->batch : 1;
+  guint positions = MAX (t->n_keys / step, 1);
+  guint64 i = b->shared_keys ? (guint64) t->index * positions / b->n_threads
+                             : 0;
   double deadline;
 
+#define KEY_INDEX(i) (t->first_key + (guint) ((i) % positions) * step)
   start_line (b);
   deadline = now_seconds () + b->seconds;
   do
     {
-      for (int k = 0; k < CHECK_EVERY && t->error == NULL; k++)
-        t->op->run (b, i++, &t->misses, &t->error);
+      for (int k = 0; k < CHECK_EVERY && t->error == NULL; k++, i++)
+        t->op->run (b, KEY_INDEX (i), &t->misses, &t->error);
       t->calls += CHECK_EVERY;
     }
   while (t->error == NULL && now_seconds () < deadline);
@@ -195,13 +205,15 @@ bench_thread (gpointer data)
       double before = now_seconds (), after;
       guint64 ignored = 0;
 
-      if (!t->op->run (b, i++, &ignored, &t->error))
+      if (!t->op->run (b, KEY_INDEX (i), &ignored, &t->error))
         return NULL;
+      i++;
       after = now_seconds ();
       t->samples[t->n_samples++] = (after - before) * 1e6;
       if (after >= deadline)
         break;
     }
+#undef KEY_INDEX
   return NULL;
 }
 
@@ -242,7 +254,8 @@ measure_timer_overhead_us (void)
 static gboolean
 run_op (Bench *b, const BenchOp *op, BenchResult *result, GError **error)
 {
-  g_autofree BenchThread *threads = g_new0 (BenchThread, b->n_threads);
+  BenchThread *threads = g_aligned_alloc0 (b->n_threads, sizeof (BenchThread),
+                                           128);
   g_autofree GThread **handles = g_new0 (GThread *, b->n_threads);
   g_autofree double *all = NULL;
   gsize n_all = 0, at = 0;
@@ -253,6 +266,19 @@ run_op (Bench *b, const BenchOp *op, BenchResult *result, GError **error)
       threads[t].bench = b;
       threads[t].op = op;
       threads[t].index = t;
+      if (b->shared_keys)
+        {
+          threads[t].first_key = 0;
+          threads[t].n_keys = b->n_keys;
+        }
+      else
+        {
+          threads[t].first_key = (guint) ((guint64) t * b->n_keys
+                                          / b->n_threads);
+          threads[t].n_keys = (guint) ((guint64) (t + 1) * b->n_keys
+                                       / b->n_threads)
+                              - threads[t].first_key;
+        }
       handles[t] = g_thread_new ("bench", bench_thread, &threads[t]);
     }
   memset (result, 0, sizeof *result);
@@ -279,6 +305,7 @@ run_op (Bench *b, const BenchOp *op, BenchResult *result, GError **error)
         all[at++] = MAX (threads[t].samples[s] - b->timer_overhead_us, 0.0);
       g_free (threads[t].samples);
     }
+  g_aligned_free (threads);
   if (!ok)
     return FALSE;
   qsort (all, n_all, sizeof *all, compare_doubles);
@@ -292,9 +319,13 @@ static void
 print_table (Bench *b, const char *backend, BenchResult *results,
              guint n_results)
 {
-  printf ("backend %s, %u thread%s, %u keys, %u-byte values, %.1f s per "
+  printf ("backend %s, %u thread%s%s, %u keys, %u-byte values, %.1f s per "
           "operation\n\n",
-          backend, b->n_threads, b->n_threads == 1 ? "" : "s", b->n_keys,
+          backend, b->n_threads, b->n_threads == 1 ? "" : "s",
+          b->n_threads == 1 ? ""
+          : b->shared_keys  ? " on shared keys"
+                            : " on separate keys",
+          b->n_keys,
           (guint) b->value_size, b->seconds);
   printf ("%-22s %14s %12s %10s %10s\n", "operation", "ops/s", "us/op",
           "p50 us", "p99 us");
@@ -327,9 +358,11 @@ print_json (Bench *b, const char *backend, BenchResult *results,
   tool_json_string (out, backend);
   g_string_append_printf (out,
                           ", \"threads\": %u, \"keys\": %u, \"value_size\": "
-                          "%u, \"seconds\": %g, \"results\": {",
+                          "%u, \"shared_keys\": %s, \"seconds\": %g, "
+                          "\"results\": {",
                           b->n_threads, b->n_keys,
-                          (guint) b->value_size, b->seconds);
+                          (guint) b->value_size,
+                          b->shared_keys ? "true" : "false", b->seconds);
   for (guint r = 0; r < n_results; r++)
     {
       BenchResult *res = &results[r];
@@ -381,7 +414,7 @@ cache_bench_main (int argc, char **argv)
   const char *backend;
   int threads = 1, keys = 1000, value_size = 100;
   double seconds = 1.0;
-  gboolean json = FALSE;
+  gboolean json = FALSE, shared_keys = FALSE;
   guint n_results = 0;
   Bench b = { 0 };
   const GOptionEntry entries[] = {
@@ -395,6 +428,8 @@ cache_bench_main (int argc, char **argv)
       "Seconds of throughput measurement per operation (default 1)", "S" },
     { "operations", 'o', 0, G_OPTION_ARG_STRING, &operations,
       "Comma-separated subset: set,get_hit,get_miss,get_multi_100", "LIST" },
+    { "shared-keys", 0, 0, G_OPTION_ARG_NONE, &shared_keys,
+      "Every thread walks all keys instead of its own slice", NULL },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json,
       "Print one JSON object instead of a table", NULL },
     { NULL },
@@ -441,6 +476,7 @@ cache_bench_main (int argc, char **argv)
   b.n_keys = (guint) keys;
   b.n_threads = (guint) threads;
   b.seconds = seconds;
+  b.shared_keys = shared_keys;
   b.batch = MIN (MULTI_BATCH, b.n_keys);
   payload = g_malloc (MAX (value_size, 1));
   memset (payload, 'x', MAX (value_size, 1));

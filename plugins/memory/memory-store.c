@@ -1,36 +1,74 @@
 /* memory-store.c: a sharded open-addressing table of refcounted items.
  *
- * Readers of different keys must not serialise on one lock, and a hit must
- * cost little more than a hash lookup and a reference: 64 shards, each a
- * linear-probing table under its own writer-preferring read-write lock,
- * padded to a cache line so readers of neighbouring shards do not bounce
- * each other's lock word.  The top hash bits pick the shard, the low bits
- * the slot.  A hit takes one reference on the stored GBytes; nothing is
- * copied or parsed.
+ * The hit path must cost little more than a hash lookup and one reference,
+ * and readers of different keys must not slow each other down.  A read
+ * lock, even a sharded one, writes its lock word: with 100-key batches
+ * every reader writes every shard's line and the cores spend their time
+ * passing those lines back and forth.  So readers write nothing shared:
+ *
+ *  - each shard has a sequence counter, odd while a writer changes it;
+ *    a reader probes without a lock and retries if the counter moved;
+ *  - writers (one per shard at a time, under a mutex) never free what a
+ *    reader may hold a pointer to -- replaced payloads, removed keys, old
+ *    tables -- but retire it, and free it once the epoch scheme
+ *    (memory-epoch.c) says every reader that could see it has left;
+ *  - a hit takes one reference on the stored GBytes; nothing is copied.
+ *
+ * 64 shards (top hash bits), linear probing with backward-shift deletion
+ * (low hash bits), load factor at most 3/4.
  *
  * SPDX-License-Identifier: MIT
  */
 #include "memory-store.h"
 
-#include <pthread.h>
+#include <stdatomic.h>
+
+#include "memory-epoch.h"
 
 #define N_SHARDS 64
 #define SHARD_SHIFT 58 /* 64 - log2 (N_SHARDS) */
 #define INITIAL_CAPACITY 16
+#define COLLECT_EVERY 64
+
+/* Fields are atomics because readers load them while a writer may store;
+ * the shard's sequence counter tells a reader whether what it loaded is a
+ * consistent picture.  One slot is one cache line: keys up to
+ * INLINE_KEY bytes live in it, so a hit reads no other memory before the
+ * payload. */
+#define INLINE_KEY 16
 
 typedef struct {
-  guint64 hash;
-  char *key; /* NULL: empty slot */
-  GBytes *data;
-  DogpileMetadata metadata;
-  MemoryItemKind kind;
-} Slot;
+  _Atomic guint64 hash;
+  _Atomic (GBytes *) data;
+  _Atomic double cached_time;
+  atomic_int version;
+  atomic_int kind; /* 0: empty slot */
+  atomic_uint key_len;
+  _Atomic (char *) long_key; /* keys longer than INLINE_KEY */
+  char inline_key[INLINE_KEY];
+} __attribute__ ((aligned (64))) Slot;
+
+/* The mask travels with its slots so a reader never pairs an old array
+ * with a new size. */
+typedef struct {
+  gsize mask;
+  Slot slots[];
+} Table;
 
 typedef struct {
-  pthread_rwlock_t lock;
-  Slot *slots;
-  gsize mask; /* capacity - 1 */
+  guint64 epoch;
+  gpointer item;
+  GDestroyNotify free_func;
+} Garbage;
+
+typedef struct {
+  atomic_uint seq;
+  _Atomic (Table *) table;
+  /* writer side */
+  GMutex write_lock;
   gsize count;
+  GArray *limbo;    /* Garbage, in retirement (so epoch) order */
+  guint collect_at; /* limbo length at which to try freeing again */
 } __attribute__ ((aligned (64))) Shard;
 
 struct MemoryStore {
@@ -44,15 +82,29 @@ struct MemoryStore {
 static GMutex named_lock;
 static GHashTable *named_stores;
 
-/* FNV-1a, then a murmur3 finaliser so the top bits (the shard) are as well
- * mixed as the low ones. */
+/* Eight bytes at a time, then a murmur3 finaliser so the top bits (the
+ * shard) are as well mixed as the low ones (the slot). */
 static inline guint64
-hash_key (const char *key)
+hash_key (const char *key, gsize len)
 {
-  guint64 h = 0xcbf29ce484222325ULL;
+  guint64 h = 0x9e3779b97f4a7c15ULL ^ len, w;
+  const char *p = key;
+  gsize n = len;
 
-  for (const unsigned char *p = (const unsigned char *) key; *p; p++)
-    h = (h ^ *p) * 0x100000001b3ULL;
+  for (; n >= 8; n -= 8, p += 8)
+    {
+      memcpy (&w, p, 8);
+      h = (h ^ w) * 0xff51afd7ed558ccdULL;
+      h ^= h >> 32;
+    }
+  if (n > 0)
+    {
+      /* A variable-length memcpy would be a call; gather the tail. */
+      w = 0;
+      for (gsize i = 0; i < n; i++)
+        w |= (guint64) (unsigned char) p[i] << (8 * i);
+      h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+    }
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdULL;
   h ^= h >> 33;
@@ -61,66 +113,91 @@ hash_key (const char *key)
   return h;
 }
 
-static inline Shard *
-shard_for (MemoryStore *store, guint64 hash)
+#define LOAD(field, order) atomic_load_explicit (&(field), memory_order_##order)
+#define STORE(field, value, order)                                            \
+  atomic_store_explicit (&(field), (value), memory_order_##order)
+
+static inline const char *
+slot_key (Slot *slot, gsize len)
 {
-  return &store->shards[hash >> SHARD_SHIFT];
+  return len <= INLINE_KEY ? slot->inline_key : LOAD (slot->long_key, acquire);
 }
 
-/* Index of @key's slot, or of the empty slot where it would go. */
-static inline gsize
-probe (const Shard *shard, const char *key, guint64 hash)
+/* The key bytes are plain memory a writer may be changing; a torn compare
+ * is caught by the sequence check, like any other torn read. */
+static inline gboolean
+slot_matches (Slot *slot, const char *key, gsize len, guint64 hash)
 {
-  gsize i = hash & shard->mask;
+  return LOAD (slot->hash, relaxed) == hash
+         && LOAD (slot->key_len, relaxed) == len
+         && memcmp (slot_key (slot, len), key, len) == 0;
+}
 
-  while (shard->slots[i].key != NULL)
-    {
-      if (shard->slots[i].hash == hash && strcmp (shard->slots[i].key, key) == 0)
-        break;
-      i = (i + 1) & shard->mask;
-    }
-  return i;
+static void
+slot_set_key (Slot *slot, const char *key, gsize len, guint64 hash)
+{
+  STORE (slot->hash, hash, relaxed);
+  STORE (slot->key_len, (unsigned) len, relaxed);
+  if (len <= INLINE_KEY)
+    memcpy (slot->inline_key, key, len);
+  else
+    STORE (slot->long_key, g_strndup (key, len), release);
+}
+
+static Table *
+table_new (gsize capacity)
+{
+  Table *table = g_aligned_alloc0 (1, sizeof (Table) + capacity * sizeof (Slot),
+                                   64);
+
+  table->mask = capacity - 1;
+  return table;
 }
 
 static MemoryStore *
 store_new (const char *name)
 {
   MemoryStore *store = g_new0 (MemoryStore, 1);
-  pthread_rwlockattr_t attr;
 
-  /* A steady stream of readers must not starve set() and delete(). */
-  pthread_rwlockattr_init (&attr);
-  pthread_rwlockattr_setkind_np (&attr,
-                                 PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
   for (int i = 0; i < N_SHARDS; i++)
     {
       Shard *shard = &store->shards[i];
 
-      pthread_rwlock_init (&shard->lock, &attr);
-      shard->slots = g_new0 (Slot, INITIAL_CAPACITY);
-      shard->mask = INITIAL_CAPACITY - 1;
+      STORE (shard->table, table_new (INITIAL_CAPACITY), relaxed);
+      g_mutex_init (&shard->write_lock);
+      shard->limbo = g_array_new (FALSE, FALSE, sizeof (Garbage));
+      shard->collect_at = COLLECT_EVERY;
     }
-  pthread_rwlockattr_destroy (&attr);
   store->ref_count = 1;
   store->name = g_strdup (name);
   return store;
 }
 
+/* No reader is left when a store dies, so everything goes at once. */
 static void
 store_free (MemoryStore *store)
 {
   for (int i = 0; i < N_SHARDS; i++)
     {
       Shard *shard = &store->shards[i];
+      Table *table = LOAD (shard->table, relaxed);
 
-      for (gsize j = 0; j <= shard->mask; j++)
-        if (shard->slots[j].key != NULL)
+      for (gsize j = 0; j <= table->mask; j++)
+        if (LOAD (table->slots[j].kind, relaxed) != 0)
           {
-            g_free (shard->slots[j].key);
-            g_bytes_unref (shard->slots[j].data);
+            if (LOAD (table->slots[j].key_len, relaxed) > INLINE_KEY)
+              g_free (LOAD (table->slots[j].long_key, relaxed));
+            g_bytes_unref (LOAD (table->slots[j].data, relaxed));
           }
-      g_free (shard->slots);
-      pthread_rwlock_destroy (&shard->lock);
+      g_aligned_free (table);
+      for (guint j = 0; j < shard->limbo->len; j++)
+        {
+          Garbage *g = &g_array_index (shard->limbo, Garbage, j);
+
+          g->free_func (g->item);
+        }
+      g_array_free (shard->limbo, TRUE);
+      g_mutex_clear (&shard->write_lock);
     }
   g_free (store->name);
   g_free (store);
@@ -171,116 +248,247 @@ MemoryItemKind
 memory_store_lookup (MemoryStore *store, const char *key, GBytes **out_data,
                      DogpileMetadata *out_metadata)
 {
-  guint64 hash = hash_key (key);
-  Shard *shard = shard_for (store, hash);
-  MemoryItemKind kind = 0;
-  const Slot *slot;
+  gsize len = strlen (key);
+  guint64 hash = hash_key (key, len);
+  Shard *shard = &store->shards[hash >> SHARD_SHIFT];
+  MemoryEpochReader *reader = memory_epoch_enter ();
+  MemoryItemKind kind;
+  GBytes *data;
+  double cached_time;
+  int version;
 
-  pthread_rwlock_rdlock (&shard->lock);
-  slot = &shard->slots[probe (shard, key, hash)];
-  if (slot->key != NULL)
+  for (;;)
     {
-      kind = slot->kind;
-      *out_data = g_bytes_ref (slot->data);
-      *out_metadata = slot->metadata;
+      unsigned seq = LOAD (shard->seq, acquire);
+      Table *table;
+      gsize i, steps = 0;
+
+      if (G_UNLIKELY (seq & 1))
+        continue; /* a writer is mid-change; it is brief */
+      table = LOAD (shard->table, acquire);
+      kind = 0;
+      data = NULL;
+      cached_time = 0;
+      version = 0;
+      for (i = hash & table->mask;; i = (i + 1) & table->mask)
+        {
+          Slot *slot = &table->slots[i];
+          int slot_kind = LOAD (slot->kind, acquire);
+
+          /* A torn view can lack the empty slot a probe stops at. */
+          if (slot_kind == 0 || steps++ > table->mask)
+            break;
+          if (slot_matches (slot, key, len, hash))
+            {
+              data = LOAD (slot->data, relaxed);
+              cached_time = LOAD (slot->cached_time, relaxed);
+              version = LOAD (slot->version, relaxed);
+              kind = (MemoryItemKind) slot_kind;
+              break;
+            }
+        }
+      atomic_thread_fence (memory_order_acquire);
+      if (LOAD (shard->seq, relaxed) == seq)
+        break;
     }
-  pthread_rwlock_unlock (&shard->lock);
+  /* Safe even if a writer replaced it since: retired payloads are not
+   * released while this reader is inside its epoch. */
+  if (data != NULL)
+    {
+      *out_data = g_bytes_ref (data);
+      memset (out_metadata, 0, sizeof *out_metadata);
+      out_metadata->cached_time = cached_time;
+      out_metadata->version = version;
+    }
+  memory_epoch_leave (reader);
   return kind;
 }
 
-/* Called with the write lock held. */
 static void
-grow (Shard *shard)
+write_begin (Shard *shard)
 {
-  gsize old_capacity = shard->mask + 1;
-  Slot *old = shard->slots;
+  g_mutex_lock (&shard->write_lock);
+  STORE (shard->seq, LOAD (shard->seq, relaxed) + 1, relaxed);
+  atomic_thread_fence (memory_order_release);
+}
 
-  shard->slots = g_new0 (Slot, old_capacity * 2);
-  shard->mask = old_capacity * 2 - 1;
-  for (gsize i = 0; i < old_capacity; i++)
-    if (old[i].key != NULL)
-      shard->slots[probe (shard, old[i].key, old[i].hash)] = old[i];
-  g_free (old);
+/* Ends the change and hands back what is now safe to free: the caller
+ * frees it after dropping the lock.  The limbo is in epoch order, so what
+ * can go is a prefix. */
+static GArray *
+write_end (Shard *shard)
+{
+  GArray *freeable = NULL;
+
+  STORE (shard->seq, LOAD (shard->seq, relaxed) + 1, release);
+  if (shard->limbo->len >= shard->collect_at)
+    {
+      guint64 safe = memory_epoch_collectable ();
+      guint n = 0;
+
+      while (n < shard->limbo->len
+             && g_array_index (shard->limbo, Garbage, n).epoch <= safe)
+        n++;
+      if (n > 0)
+        {
+          freeable = g_array_sized_new (FALSE, FALSE, sizeof (Garbage), n);
+          g_array_append_vals (freeable, shard->limbo->data, n);
+          g_array_remove_range (shard->limbo, 0, n);
+        }
+      shard->collect_at = shard->limbo->len + COLLECT_EVERY;
+    }
+  g_mutex_unlock (&shard->write_lock);
+  return freeable;
+}
+
+static void
+free_garbage (GArray *freeable)
+{
+  if (freeable == NULL)
+    return;
+  for (guint i = 0; i < freeable->len; i++)
+    {
+      Garbage *g = &g_array_index (freeable, Garbage, i);
+
+      g->free_func (g->item);
+    }
+  g_array_free (freeable, TRUE);
+}
+
+/* Called by the writer after unlinking @item. */
+static void
+retire (Shard *shard, gpointer item, GDestroyNotify free_func)
+{
+  Garbage g = { memory_epoch_current (), item, free_func };
+
+  g_array_append_val (shard->limbo, g);
+}
+
+/* Writer-side probe: the write lock is held, nothing moves. */
+static Slot *
+probe (Table *table, const char *key, gsize len, guint64 hash)
+{
+  for (gsize i = hash & table->mask;; i = (i + 1) & table->mask)
+    {
+      Slot *slot = &table->slots[i];
+
+      if (LOAD (slot->kind, relaxed) == 0 || slot_matches (slot, key, len, hash))
+        return slot;
+    }
+}
+
+/* Publishing the kind last makes the slot visible to probes. */
+static void
+copy_slot (Slot *to, Slot *from)
+{
+  gsize len = LOAD (from->key_len, relaxed);
+
+  STORE (to->hash, LOAD (from->hash, relaxed), relaxed);
+  STORE (to->key_len, (unsigned) len, relaxed);
+  if (len <= INLINE_KEY)
+    memcpy (to->inline_key, from->inline_key, len);
+  else
+    STORE (to->long_key, LOAD (from->long_key, relaxed), relaxed);
+  STORE (to->data, LOAD (from->data, relaxed), relaxed);
+  STORE (to->cached_time, LOAD (from->cached_time, relaxed), relaxed);
+  STORE (to->version, LOAD (from->version, relaxed), relaxed);
+  STORE (to->kind, LOAD (from->kind, relaxed), release);
+}
+
+/* Called with the write lock held.  Readers of the old table keep it until
+ * it is retired past them. */
+static void
+grow (Shard *shard, Table *old)
+{
+  Table *table = table_new ((old->mask + 1) * 2);
+
+  for (gsize i = 0; i <= old->mask; i++)
+    {
+      Slot *from = &old->slots[i];
+      gsize len = LOAD (from->key_len, relaxed);
+
+      if (LOAD (from->kind, relaxed) != 0)
+        copy_slot (probe (table, slot_key (from, len), len,
+                          LOAD (from->hash, relaxed)),
+                   from);
+    }
+  STORE (shard->table, table, release);
+  retire (shard, old, g_aligned_free);
 }
 
 void
 memory_store_insert (MemoryStore *store, const char *key, MemoryItemKind kind,
                      GBytes *data, const DogpileMetadata *metadata)
 {
-  guint64 hash = hash_key (key);
-  Shard *shard = shard_for (store, hash);
-  GBytes *replaced = NULL;
+  gsize len = strlen (key);
+  guint64 hash = hash_key (key, len);
+  Shard *shard = &store->shards[hash >> SHARD_SHIFT];
+  Table *table;
   Slot *slot;
+  gboolean is_new;
 
   g_bytes_ref (data);
-  pthread_rwlock_wrlock (&shard->lock);
-  slot = &shard->slots[probe (shard, key, hash)];
-  if (slot->key == NULL)
-    {
-      /* Keep the load factor at or below 3/4 so probes stay short. */
-      if ((shard->count + 1) * 4 > (shard->mask + 1) * 3)
-        {
-          grow (shard);
-          slot = &shard->slots[probe (shard, key, hash)];
-        }
-      slot->key = g_strdup (key);
-      slot->hash = hash;
-      shard->count++;
-    }
+  write_begin (shard);
+  table = LOAD (shard->table, relaxed);
+  slot = probe (table, key, len, hash);
+  is_new = LOAD (slot->kind, relaxed) == 0;
+  if (is_new)
+    slot_set_key (slot, key, len, hash);
   else
-    replaced = slot->data;
-  slot->data = data;
-  slot->kind = kind;
-  if (metadata != NULL)
-    slot->metadata = *metadata;
-  else
-    memset (&slot->metadata, 0, sizeof slot->metadata);
-  pthread_rwlock_unlock (&shard->lock);
-  /* Freeing a large payload can take a while: not under the lock. */
-  if (replaced != NULL)
-    g_bytes_unref (replaced);
+    retire (shard, LOAD (slot->data, relaxed),
+            (GDestroyNotify) g_bytes_unref);
+  STORE (slot->data, data, relaxed);
+  STORE (slot->cached_time, metadata != NULL ? metadata->cached_time : 0,
+         relaxed);
+  STORE (slot->version, metadata != NULL ? metadata->version : 0, relaxed);
+  STORE (slot->kind, (int) kind, release);
+  /* Keep the load factor at or below 3/4 so probes stay short. */
+  if (is_new && ++shard->count * 4 > (table->mask + 1) * 3)
+    grow (shard, table);
+  free_garbage (write_end (shard));
 }
 
 void
 memory_store_remove (MemoryStore *store, const char *key)
 {
-  guint64 hash = hash_key (key);
-  Shard *shard = shard_for (store, hash);
-  GBytes *removed = NULL;
-  char *removed_key = NULL;
-  gsize hole, i;
+  gsize len = strlen (key);
+  guint64 hash = hash_key (key, len);
+  Shard *shard = &store->shards[hash >> SHARD_SHIFT];
+  Table *table;
+  Slot *hole;
+  gsize h, i;
 
-  pthread_rwlock_wrlock (&shard->lock);
-  hole = probe (shard, key, hash);
-  if (shard->slots[hole].key != NULL)
+  write_begin (shard);
+  table = LOAD (shard->table, relaxed);
+  hole = probe (table, key, len, hash);
+  if (LOAD (hole->kind, relaxed) != 0)
     {
-      removed = shard->slots[hole].data;
-      removed_key = shard->slots[hole].key;
-      shard->slots[hole].key = NULL;
+      if (len > INLINE_KEY)
+        retire (shard, LOAD (hole->long_key, relaxed), g_free);
+      retire (shard, LOAD (hole->data, relaxed),
+              (GDestroyNotify) g_bytes_unref);
+      STORE (hole->kind, 0, relaxed);
       shard->count--;
-      /* Backward-shift deletion: move later entries of the probe run into
-       * the hole when their home position allows, so no tombstones are
-       * needed and lookups stop at the first empty slot. */
-      i = hole;
+      /* Backward-shift deletion: pull later members of the probe run into
+       * the hole when their home allows, so lookups can stop at the first
+       * empty slot and no tombstones pile up. */
+      h = (gsize) (hole - table->slots);
+      i = h;
       for (;;)
         {
           gsize home;
 
-          i = (i + 1) & shard->mask;
-          if (shard->slots[i].key == NULL)
+          i = (i + 1) & table->mask;
+          if (LOAD (table->slots[i].kind, relaxed) == 0)
             break;
-          home = shard->slots[i].hash & shard->mask;
-          /* Leave the entry if its home lies cyclically in (hole, i]. */
-          if (hole <= i ? (hole < home && home <= i)
-                        : (hole < home || home <= i))
+          home = LOAD (table->slots[i].hash, relaxed) & table->mask;
+          /* Leave the entry if its home lies cyclically in (h, i]. */
+          if (h <= i ? (h < home && home <= i) : (h < home || home <= i))
             continue;
-          shard->slots[hole] = shard->slots[i];
-          shard->slots[i].key = NULL;
-          hole = i;
+          copy_slot (&table->slots[h], &table->slots[i]);
+          STORE (table->slots[i].kind, 0, relaxed);
+          h = i;
         }
     }
-  pthread_rwlock_unlock (&shard->lock);
-  g_free (removed_key);
-  if (removed != NULL)
-    g_bytes_unref (removed);
+  free_garbage (write_end (shard));
 }

@@ -128,20 +128,26 @@ slot_key (Slot *slot, gsize len)
 static inline gboolean
 slot_matches (Slot *slot, const char *key, gsize len, guint64 hash)
 {
-  return LOAD (slot->hash, relaxed) == hash
-         && LOAD (slot->key_len, relaxed) == len
-         && memcmp (slot_key (slot, len), key, len) == 0;
+  const char *k;
+
+  if (LOAD (slot->hash, relaxed) != hash
+      || LOAD (slot->key_len, acquire) != len)
+    return FALSE;
+  /* A torn read can pair a long length with a slot whose long key was
+   * cleared; entries leaving a slot clear it, so it is never dangling. */
+  k = slot_key (slot, len);
+  return k != NULL && memcmp (k, key, len) == 0;
 }
 
 static void
 slot_set_key (Slot *slot, const char *key, gsize len, guint64 hash)
 {
   STORE (slot->hash, hash, relaxed);
-  STORE (slot->key_len, (unsigned) len, relaxed);
   if (len <= INLINE_KEY)
     memcpy (slot->inline_key, key, len);
   else
-    STORE (slot->long_key, g_strndup (key, len), release);
+    STORE (slot->long_key, g_strndup (key, len), relaxed);
+  STORE (slot->key_len, (unsigned) len, release);
 }
 
 static Table *
@@ -384,11 +390,11 @@ copy_slot (Slot *to, Slot *from)
   gsize len = LOAD (from->key_len, relaxed);
 
   STORE (to->hash, LOAD (from->hash, relaxed), relaxed);
-  STORE (to->key_len, (unsigned) len, relaxed);
   if (len <= INLINE_KEY)
     memcpy (to->inline_key, from->inline_key, len);
   else
     STORE (to->long_key, LOAD (from->long_key, relaxed), relaxed);
+  STORE (to->key_len, (unsigned) len, release);
   STORE (to->data, LOAD (from->data, relaxed), relaxed);
   STORE (to->cached_time, LOAD (from->cached_time, relaxed), relaxed);
   STORE (to->version, LOAD (from->version, relaxed), relaxed);
@@ -464,7 +470,10 @@ memory_store_remove (MemoryStore *store, const char *key)
   if (LOAD (hole->kind, relaxed) != 0)
     {
       if (len > INLINE_KEY)
-        retire (shard, LOAD (hole->long_key, relaxed), g_free);
+        {
+          retire (shard, LOAD (hole->long_key, relaxed), g_free);
+          STORE (hole->long_key, NULL, relaxed);
+        }
       retire (shard, LOAD (hole->data, relaxed),
               (GDestroyNotify) g_bytes_unref);
       STORE (hole->kind, 0, relaxed);
@@ -487,6 +496,7 @@ memory_store_remove (MemoryStore *store, const char *key)
             continue;
           copy_slot (&table->slots[h], &table->slots[i]);
           STORE (table->slots[i].kind, 0, relaxed);
+          STORE (table->slots[i].long_key, NULL, relaxed); /* moved, not freed */
           h = i;
         }
     }

@@ -71,25 +71,38 @@ dogpile_clock_set_func (DogpileClockFunc func, gpointer user_data)
   g_atomic_pointer_set (&clock_func, func);
 }
 
-/* now - cached_time > seconds, with Python's strict comparison. */
-gboolean
-dogpile__clock_age_exceeds (double cached_time, double seconds)
+void
+dogpile__clock_sample (DogpileClockSample *sample)
 {
   DogpileClockFunc func = (DogpileClockFunc) g_atomic_pointer_get (&clock_func);
   struct timespec ts;
-  double coarse;
 
-  if (G_UNLIKELY (func != NULL))
-    return func (g_atomic_pointer_get (&clock_user_data)) - cached_time
-           > seconds;
-
+  sample->precise = -1;
+  sample->custom = func != NULL;
+  if (G_UNLIKELY (sample->custom))
+    {
+      sample->coarse = sample->precise
+          = func (g_atomic_pointer_get (&clock_user_data));
+      return;
+    }
   clock_gettime (CLOCK_REALTIME_COARSE, &ts);
-  coarse = timespec_to_seconds (&ts);
+  sample->coarse = timespec_to_seconds (&ts);
+}
+
+/* now - cached_time > seconds, with Python's strict comparison. */
+gboolean
+dogpile__clock_sample_age_exceeds (DogpileClockSample *sample,
+                                   double cached_time, double seconds)
+{
+  if (G_UNLIKELY (sample->custom))
+    return sample->precise - cached_time > seconds;
   /* Floating-point subtraction is monotonic, so these bounds hold for the
    * precise reading too. */
-  if (coarse - cached_time > seconds)
+  if (sample->coarse - cached_time > seconds)
     return TRUE;
-  if ((coarse + COARSE_SLACK) - cached_time <= seconds)
+  if ((sample->coarse + COARSE_SLACK) - cached_time <= seconds)
     return FALSE;
-  return dogpile__clock_now_precise () - cached_time > seconds;
+  if (sample->precise < 0)
+    sample->precise = dogpile__clock_now_precise ();
+  return sample->precise - cached_time > seconds;
 }

@@ -11,7 +11,20 @@ G_BEGIN_DECLS
 
 /* dogpile-clock.c */
 double dogpile__clock_now_precise (void);
-gboolean dogpile__clock_age_exceeds (double cached_time, double seconds);
+
+/* One "now" for a batch (Python's get_multi reads the clock once): the
+ * coarse reading, and the precise one only if a value is near its
+ * deadline. */
+typedef struct {
+  double coarse;
+  double precise; /* < 0 until needed */
+  gboolean custom;
+} DogpileClockSample;
+
+void dogpile__clock_sample (DogpileClockSample *sample);
+gboolean dogpile__clock_sample_age_exceeds (DogpileClockSample *sample,
+                                            double cached_time,
+                                            double seconds);
 
 /* dogpile-record.c */
 char *dogpile__format_double (double value);

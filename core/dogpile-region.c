@@ -400,16 +400,18 @@ dogpile_region_invalidate (DogpileRegion *self, gboolean hard)
 }
 
 /* get()'s filter: expired by age (strictly greater, as in Python) or
- * invalidated (soft or hard) values are misses. */
+ * invalidated (soft or hard) values are misses.  @now is sampled once per
+ * call, after the fetch, as Python does. */
 static inline gboolean
 is_fresh (DogpileRegion *self, RegionConfig *config,
-          const DogpileMetadata *metadata, double expiration_time)
+          const DogpileMetadata *metadata, double expiration_time,
+          DogpileClockSample *now)
 {
   double exp = isnan (expiration_time) ? config->expiration_time
                                        : expiration_time;
 
   if (exp != DOGPILE_EXPIRATION_NONE
-      && dogpile__clock_age_exceeds (metadata->cached_time, exp))
+      && dogpile__clock_sample_age_exceeds (now, metadata->cached_time, exp))
     return FALSE;
   return !is_invalidated (self, metadata->cached_time);
 }
@@ -485,6 +487,7 @@ region_fetch (DogpileRegion *self, const char *key, double expiration_time,
               DogpileMetadata *out_metadata, GError **error)
 {
   g_autofree char *owned = NULL;
+  DogpileClockSample now;
   RegionConfig *config;
   const char *backend_key;
 
@@ -495,8 +498,10 @@ region_fetch (DogpileRegion *self, const char *key, double expiration_time,
     return key_error (error, key);
   if (*out_payload == NULL)
     return TRUE;
+  if (!(flags & DOGPILE_GET_IGNORE_EXPIRATION))
+    dogpile__clock_sample (&now);
   if (!(flags & DOGPILE_GET_IGNORE_EXPIRATION)
-      && !is_fresh (self, config, out_metadata, expiration_time))
+      && !is_fresh (self, config, out_metadata, expiration_time, &now))
     {
       g_clear_pointer (out_payload, g_bytes_unref);
       return TRUE;
@@ -592,20 +597,21 @@ dogpile_region_get_value_metadata (DogpileRegion *self, const char *key,
   return TRUE;
 }
 
-/* Mangled keys for a batch; *owned keeps the strings that were made. */
-static const char **
+/* Mangled keys for a batch: @keys itself when nothing mangles, else a new
+ * array (*out_array) whose strings *owned keeps. */
+static const char *const *
 mangle_keys (DogpileRegion *self, RegionConfig *config,
-             const char *const *keys, gsize n_keys, GPtrArray **owned)
+             const char *const *keys, gsize n_keys, const char ***out_array,
+             GPtrArray **owned)
 {
-  const char **result = g_new (const char *, n_keys);
+  const char **result;
 
   *owned = NULL;
+  *out_array = NULL;
   if (self->mangler == NULL
       && !dogpile__backend_has_key_mangler (config->actual))
-    {
-      memcpy (result, keys, n_keys * sizeof *keys);
-      return result;
-    }
+    return keys;
+  result = *out_array = g_new (const char *, n_keys);
   *owned = g_ptr_array_new_full ((guint) n_keys, g_free);
   for (gsize i = 0; i < n_keys; i++)
     {
@@ -640,8 +646,10 @@ dogpile_region_get_multi_full (DogpileRegion *self, const char *const *keys,
                                GError **error)
 {
   g_autoptr (GPtrArray) owned = NULL;
-  g_autofree const char **backend_keys = NULL;
+  g_autofree const char **mangled = NULL;
+  const char *const *backend_keys;
   g_autofree DogpileMetadata *metadata = NULL;
+  DogpileClockSample now;
   RegionConfig *config;
 
   g_return_val_if_fail (self != NULL, FALSE);
@@ -654,20 +662,22 @@ dogpile_region_get_multi_full (DogpileRegion *self, const char *const *keys,
   if (n_keys == 0)
     return TRUE;
 
-  backend_keys = mangle_keys (self, config, keys, n_keys, &owned);
+  backend_keys = mangle_keys (self, config, keys, n_keys, &mangled, &owned);
   metadata = g_new (DogpileMetadata, n_keys);
   if (!dogpile__backend_get_value_multi (config->backend, backend_keys,
                                          n_keys, out_values, metadata, NULL,
                                          error))
     return FALSE;
+  dogpile__clock_sample (&now);
   for (gsize i = 0; i < n_keys; i++)
     {
       if (out_values[i] == NULL)
         continue;
       if (!(flags & DOGPILE_GET_IGNORE_EXPIRATION)
-          && !is_fresh (self, config, &metadata[i], expiration_time))
+          && !is_fresh (self, config, &metadata[i], expiration_time, &now))
         g_clear_pointer (&out_values[i], g_bytes_unref);
-      else if (!deserialize_payload (self, &out_values[i], error))
+      else if (self->deserialize != NULL
+               && !deserialize_payload (self, &out_values[i], error))
         {
           for (gsize j = 0; j < n_keys; j++)
             g_clear_pointer (&out_values[j], g_bytes_unref);
@@ -755,7 +765,8 @@ dogpile_region_set_multi (DogpileRegion *self, const char *const *keys,
 {
   g_autoptr (GPtrArray) owned = NULL;
   g_autoptr (GPtrArray) stored = NULL;
-  g_autofree const char **backend_keys = NULL;
+  g_autofree const char **mangled = NULL;
+  const char *const *backend_keys;
   g_autofree DogpileMetadata *metadata = NULL;
   RegionConfig *config;
 
@@ -781,7 +792,7 @@ dogpile_region_set_multi (DogpileRegion *self, const char *const *keys,
   dogpile_metadata_init (&metadata[0], dogpile_clock_now ());
   for (gsize i = 1; i < n_keys; i++)
     metadata[i] = metadata[0];
-  backend_keys = mangle_keys (self, config, keys, n_keys, &owned);
+  backend_keys = mangle_keys (self, config, keys, n_keys, &mangled, &owned);
   return dogpile__backend_set_value_multi (config->backend, backend_keys,
                                            (GBytes *const *) stored->pdata,
                                            metadata, n_keys, error);
@@ -829,7 +840,8 @@ dogpile_region_delete_multi (DogpileRegion *self, const char *const *keys,
                              gsize n_keys, GError **error)
 {
   g_autoptr (GPtrArray) owned = NULL;
-  g_autofree const char **backend_keys = NULL;
+  g_autofree const char **mangled = NULL;
+  const char *const *backend_keys;
   RegionConfig *config;
 
   g_return_val_if_fail (self != NULL, FALSE);
@@ -838,7 +850,7 @@ dogpile_region_delete_multi (DogpileRegion *self, const char *const *keys,
   REGION_CONFIG_OR_FAIL (self, config, error);
   if (n_keys == 0)
     return TRUE;
-  backend_keys = mangle_keys (self, config, keys, n_keys, &owned);
+  backend_keys = mangle_keys (self, config, keys, n_keys, &mangled, &owned);
   return dogpile_backend_delete_multi (config->backend, backend_keys, n_keys,
                                        error);
 }

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# test-tools.sh: dogpile-plugins and dogpile-cache from the outside: output
+# formats, exit codes and error messages; the exported symbols.
+# Usage: test-tools.sh BUILD_ROOT SOURCE_ROOT
+set -euo pipefail
+
+build=$1
+src=$2
+plugins=$build/tools/dogpile-plugins
+cache=$build/tools/dogpile-cache
+fixtures=$build/tests/registry
+failures=0
+
+fail () { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+check () { local what=$1; shift; if "$@"; then echo "ok: $what"; else fail "$what"; fi; }
+json () { python3 -c "import json,sys; d=json.load(sys.stdin); $1"; }
+
+# --- dogpile-plugins ---------------------------------------------------------
+out=$("$plugins")
+check "text lists memory" grep -q $'^dogpile.cache.memory\t.*dogpile-memory.so\tdogpile_backend_memory_get_desc\t.*dogpile-build-registry.ini$' <<<"$out"
+check "text lists null" grep -q '^dogpile.cache.null' <<<"$out"
+check "text lists memory_pickle" grep -q '^dogpile.cache.memory_pickle' <<<"$out"
+
+out=$("$plugins" --json)
+check "json: every field, nulls when not checked" json '
+e = {x["name"]: x for x in d}["dogpile.cache.memory"]
+assert set(e) == {"name","module","symbol","registry","abi_version","description","error"}, e
+assert e["abi_version"] is None and e["description"] is None and e["error"] is None, e' <<<"$out"
+
+out=$("$plugins" --check --json)
+check "check: abi and description" json '
+assert all(x["abi_version"] == 1 and x["description"] and x["error"] is None for x in d), d' <<<"$out"
+
+set +e
+out=$("$plugins" --registry "$fixtures/fixtures.ini" --check --json)
+status=$?
+set -e
+check "check: a failed load exits non-zero" test "$status" -ne 0
+check "check: each failure carries its message" json '
+e = {x["name"]: x for x in d}
+assert e["fixture.good"]["error"] is None and e["fixture.good"]["abi_version"] == 1
+assert "ABI version" in e["fixture.abi_future"]["error"], e["fixture.abi_future"]
+assert e["fixture.abi_future"]["abi_version"] is None
+assert "ldd" in e["fixture.missing_file"]["error"]
+assert "has no symbol" in e["fixture.no_symbol"]["error"]
+assert "lacks the required operation" in e["fixture.incomplete"]["error"]' <<<"$out"
+
+set +e
+err=$("$plugins" --registry "$fixtures/missing-colon.ini" 2>&1 >/dev/null)
+status=$?
+set -e
+check "explicit bad registry exits 2" test "$status" -eq 2
+check "explicit bad registry names file:line" grep -q "missing-colon.ini:3:" <<<"$err"
+
+# --- dogpile-cache -----------------------------------------------------------
+set +e
+"$cache" get -b dogpile.cache.memory nothing-here 2>/dev/null
+status=$?
+err=$("$cache" get -b unknown k 2>&1)
+status_unknown=$?
+err_args=$("$cache" get -a nonsense k 2>&1)
+status_args=$?
+set -e
+check "get on a miss exits 3" test "$status" -eq 3
+check "unknown backend exits 1" test "$status_unknown" -eq 1
+check "unknown backend is PluginNotFound" grep -q "Couldn't find cache plugin to load: unknown" <<<"$err"
+check "malformed -a exits 1" test "$status_args" -eq 1
+check "malformed -a is reported" grep -q 'name=value' <<<"$err_args"
+
+out=$("$cache" bench -b dogpile.cache.memory --keys 200 --seconds 0.05 --json)
+check "bench --json has every operation" json '
+r = d["results"]
+assert d["backend"] == "dogpile.cache.memory" and d["threads"] == 1 and d["keys"] == 200 and d["value_size"] == 100
+for op in ("set", "get_hit", "get_miss", "get_multi_100"):
+    assert r[op]["ops_per_sec"] > 0 and r[op]["p50_us"] >= 0 and r[op]["p99_us"] >= r[op]["p50_us"], op
+assert r["get_multi_100"]["keys_per_sec"] == 100 * r["get_multi_100"]["ops_per_sec"]
+assert r["get_hit"]["misses"] == 0 and r["get_multi_100"]["misses"] == 0' <<<"$out"
+
+out=$("$cache" bench -b dogpile.cache.memory_pickle --threads 2 --keys 300 --seconds 0.05 -o get_hit,set)
+check "bench table, two threads" grep -q "2 threads on separate keys" <<<"$out"
+
+# --- exported symbols ----------------------------------------------------------
+lib=$(ls "$build"/core/libdogpile-1.so.* | head -1)
+extra=$(nm -D --defined-only "$lib" | awk '{print $3}' | grep -v '^dogpile_' || true)
+check "libdogpile exports only dogpile_*" test -z "$extra"
+for so in "$build"/plugins/*/*.so; do
+  extra=$(nm -D --defined-only "$so" | awk '{print $3}' | grep -v '^dogpile_backend_.*_get_desc$' || true)
+  check "$(basename "$so") exports only descriptor functions" test -z "$extra"
+done
+
+if [ "$failures" -ne 0 ]; then
+  echo "$failures check(s) failed" >&2
+  exit 1
+fi

@@ -33,6 +33,8 @@ dogpile_error_get_name (int code)
     [DOGPILE_ERROR_CANT_DESERIALIZE] = "CantDeserializeException",
     [DOGPILE_ERROR_BACKEND] = "BackendError",
     [DOGPILE_ERROR_LOCK] = "LockError",
+    [DOGPILE_ERROR_INVALIDATION] = "DogpileCacheException",
+    [DOGPILE_ERROR_CREATOR] = "CreatorError",
   };
 
   if (code < 0 || (gsize) code >= G_N_ELEMENTS (names))

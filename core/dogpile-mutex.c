@@ -4,6 +4,8 @@
  */
 #include "dogpile-private.h"
 
+#include <pthread.h>
+
 struct DogpileMutex {
   gint ref_count;
   const DogpileMutexFuncs *funcs;
@@ -55,6 +57,22 @@ dogpile_mutex_ref (DogpileMutex *self)
 
   g_atomic_int_inc (&self->ref_count);
   return self;
+}
+
+/* A reference only while someone else still holds one: the name registry
+ * must not revive a mutex whose last reference is being dropped. */
+gboolean
+dogpile__mutex_try_ref (DogpileMutex *self)
+{
+  gint old = g_atomic_int_get (&self->ref_count);
+
+  while (old > 0)
+    {
+      if (g_atomic_int_compare_and_exchange (&self->ref_count, old, old + 1))
+        return TRUE;
+      old = g_atomic_int_get (&self->ref_count);
+    }
+  return FALSE;
 }
 
 /**
@@ -142,12 +160,12 @@ dogpile_mutex_locked (DogpileMutex *self, gboolean *out_locked, GError **error)
   return self->funcs->locked (self->user_data, out_locked, error);
 }
 
-/* The in-process mutex: a flag under a GMutex, so that a thread other than
- * the acquirer may release it (a GMutex itself must be unlocked by its
- * owner). */
+/* The in-process mutex: a flag under a lock, so that a thread other than
+ * the acquirer may release it (a mutex itself must be unlocked by its
+ * owner).  pthread rather than GMutex so ThreadSanitizer sees it. */
 typedef struct {
-  GMutex lock;
-  GCond released;
+  pthread_mutex_t lock;
+  pthread_cond_t released;
   gboolean held;
 } LocalMutex;
 
@@ -157,13 +175,13 @@ local_acquire (gpointer user_data, gboolean wait, gboolean *out_acquired,
 {
   LocalMutex *m = user_data;
 
-  g_mutex_lock (&m->lock);
+  pthread_mutex_lock (&m->lock);
   while (m->held && wait)
-    g_cond_wait (&m->released, &m->lock);
+    pthread_cond_wait (&m->released, &m->lock);
   *out_acquired = !m->held;
   if (*out_acquired)
     m->held = TRUE;
-  g_mutex_unlock (&m->lock);
+  pthread_mutex_unlock (&m->lock);
   return TRUE;
 }
 
@@ -173,12 +191,12 @@ local_release (gpointer user_data, GError **error)
   LocalMutex *m = user_data;
   gboolean was_held;
 
-  g_mutex_lock (&m->lock);
+  pthread_mutex_lock (&m->lock);
   was_held = m->held;
   m->held = FALSE;
   if (was_held)
-    g_cond_signal (&m->released);
-  g_mutex_unlock (&m->lock);
+    pthread_cond_signal (&m->released);
+  pthread_mutex_unlock (&m->lock);
   if (!was_held)
     {
       g_set_error_literal (error, DOGPILE_ERROR, DOGPILE_ERROR_LOCK,
@@ -193,9 +211,9 @@ local_locked (gpointer user_data, gboolean *out_locked, GError **error)
 {
   LocalMutex *m = user_data;
 
-  g_mutex_lock (&m->lock);
+  pthread_mutex_lock (&m->lock);
   *out_locked = m->held;
-  g_mutex_unlock (&m->lock);
+  pthread_mutex_unlock (&m->lock);
   return TRUE;
 }
 
@@ -204,8 +222,8 @@ local_free (gpointer user_data)
 {
   LocalMutex *m = user_data;
 
-  g_mutex_clear (&m->lock);
-  g_cond_clear (&m->released);
+  pthread_mutex_destroy (&m->lock);
+  pthread_cond_destroy (&m->released);
   g_free (m);
 }
 
@@ -228,8 +246,8 @@ dogpile_mutex_new_local (void)
 {
   LocalMutex *m = g_new0 (LocalMutex, 1);
 
-  g_mutex_init (&m->lock);
-  g_cond_init (&m->released);
+  pthread_mutex_init (&m->lock, NULL);
+  pthread_cond_init (&m->released, NULL);
   return dogpile_mutex_new (&local_funcs, m, local_free);
 }
 

@@ -29,6 +29,25 @@ gboolean dogpile__clock_sample_age_exceeds (DogpileClockSample *sample,
 /* dogpile-record.c */
 char *dogpile__format_double (double value);
 
+/* dogpile-mutex.c */
+gboolean dogpile__mutex_try_ref (DogpileMutex *self);
+
+/* dogpile-lock.c: dogpile_lock_enter after the first read, which the
+ * region has made already (it returns fresh values without a lock).
+ * Takes @value (nullable). */
+gboolean dogpile__lock_run (DogpileMutex *mutex, const DogpileLockFuncs *funcs,
+                            gpointer user_data, double expiration_time,
+                            GBytes *value, double created_time,
+                            GBytes **out_value, GError **error);
+
+/* dogpile-async.c */
+DogpileAsyncTask *dogpile__async_task_new (DogpileRegion *region,
+                                           const char *key,
+                                           DogpileCreatorFunc creator,
+                                           gpointer user_data,
+                                           GDestroyNotify user_data_destroy,
+                                           DogpileMutex *mutex);
+
 /* dogpile-loader.c: resolve and check one registry entry's descriptor. */
 const DogpileBackendDesc *dogpile__loader_load (const char *name,
                                                 const char *module_path,

@@ -9,47 +9,25 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "dogpile-private.h"
-
-#include <stdatomic.h>
-
-typedef struct {
-  DogpileBackend *backend; /* where operations go */
-  DogpileBackend *actual;  /* the plugin instance itself */
-  double expiration_time;  /* DOGPILE_EXPIRATION_NONE: never by age */
-} RegionConfig;
-
-struct DogpileRegion {
-  gint ref_count;
-  char *name;
-
-  RegionConfig *config; /* atomic; NULL until configured */
-  GMutex configure_lock;
-  GSList *retired; /* RegionConfig*, replaced ones */
-
-  DogpileKeyMangler mangler;
-  gpointer mangler_data;
-  GDestroyNotify mangler_destroy;
-
-  DogpileSerializeFunc serialize;
-  DogpileDeserializeFunc deserialize;
-  gpointer serializer_data;
-  GDestroyNotify serializer_destroy;
-
-  /* DefaultInvalidationStrategy: the time of the last invalidate() (0 =
-   * never) and whether it was hard.  Like Python's, the two are not updated
-   * as one: a reader racing invalidate() may pair the new time with the old
-   * mode. */
-  _Atomic double invalidated_at;
-  atomic_int invalidated_hard;
-};
+#include "dogpile-region-private.h"
 
 static void
 region_config_free (RegionConfig *config)
 {
+  dogpile_name_registry_unref (config->locks);
   dogpile_backend_unref (config->backend);
   dogpile_backend_unref (config->actual);
   g_free (config);
+}
+
+/* The mutex for one key: the backend's own (a distributed lock) or an
+ * in-process one. */
+static DogpileMutex *
+create_key_mutex (const char *key, gpointer backend)
+{
+  DogpileMutex *mutex = dogpile_backend_get_mutex (backend, key);
+
+  return mutex != NULL ? mutex : dogpile_mutex_new_local ();
 }
 
 /**
@@ -105,6 +83,10 @@ dogpile_region_unref (DogpileRegion *self)
     self->mangler_destroy (self->mangler_data);
   if (self->serializer_destroy != NULL)
     self->serializer_destroy (self->serializer_data);
+  if (self->invalidation_destroy != NULL)
+    self->invalidation_destroy (self->invalidation_data);
+  if (self->async_runner_destroy != NULL)
+    self->async_runner_destroy (self->async_runner_data);
   g_mutex_clear (&self->configure_lock);
   g_free (self->name);
   g_free (self);
@@ -122,12 +104,6 @@ dogpile_region_get_name (DogpileRegion *self)
 {
   g_return_val_if_fail (self != NULL, NULL);
   return self->name;
-}
-
-static inline RegionConfig *
-get_config (DogpileRegion *self)
-{
-  return g_atomic_pointer_get (&self->config);
 }
 
 /**
@@ -251,6 +227,10 @@ dogpile_region_configure (DogpileRegion *self, const char *backend,
   config->backend = instance;
   config->actual = dogpile_backend_ref (instance);
   config->expiration_time = expiration_time;
+  config->locks = dogpile_name_registry_new (create_key_mutex,
+                                             dogpile_backend_ref (instance),
+                                             (GDestroyNotify)
+                                                 dogpile_backend_unref);
   g_atomic_pointer_set (&self->config, config);
   if (old != NULL)
     self->retired = g_slist_prepend (self->retired, old);
@@ -271,8 +251,8 @@ dogpile_region_is_configured (DogpileRegion *self)
   return get_config (self) != NULL;
 }
 
-static gboolean
-not_configured (GError **error)
+gboolean
+dogpile__region_not_configured (GError **error)
 {
   g_set_error_literal (error, DOGPILE_ERROR,
                        DOGPILE_ERROR_REGION_NOT_CONFIGURED,
@@ -280,15 +260,6 @@ not_configured (GError **error)
   return FALSE;
 }
 
-/* Every data call starts here. */
-#define REGION_CONFIG_OR_FAIL(self, config, error)                            \
-  G_STMT_START                                                                \
-  {                                                                           \
-    (config) = get_config (self);                                             \
-    if (G_UNLIKELY ((config) == NULL))                                        \
-      return not_configured (error);                                          \
-  }                                                                           \
-  G_STMT_END
 
 /**
  * dogpile_region_get_expiration_time:
@@ -327,7 +298,7 @@ dogpile_region_get_backend (DogpileRegion *self, GError **error)
   config = get_config (self);
   if (config == NULL)
     {
-      not_configured (error);
+      dogpile__region_not_configured (error);
       return NULL;
     }
   return config->backend;
@@ -352,73 +323,15 @@ dogpile_region_get_actual_backend (DogpileRegion *self, GError **error)
   config = get_config (self);
   if (config == NULL)
     {
-      not_configured (error);
+      dogpile__region_not_configured (error);
       return NULL;
     }
   return config->actual;
 }
 
-/* The key the backend sees; *owned is set when a new string was made. */
-static inline const char *
-mangle_key (DogpileRegion *self, RegionConfig *config, const char *key,
-            char **owned)
-{
-  if (self->mangler != NULL)
-    return *owned = self->mangler (key, self->mangler_data);
-  if (G_UNLIKELY (dogpile__backend_has_key_mangler (config->actual)))
-    return *owned = dogpile__backend_mangle_key (config->actual, key);
-  return key;
-}
-
-static inline gboolean
-is_invalidated (DogpileRegion *self, double cached_time)
-{
-  double at = atomic_load_explicit (&self->invalidated_at,
-                                    memory_order_acquire);
-
-  return at != 0 && cached_time < at;
-}
-
-/**
- * dogpile_region_invalidate:
- * @self: a region
- * @hard: %TRUE: older values become misses everywhere; %FALSE: older values
- *   count as expired, so one caller regenerates while others still get them
- *
- * Invalidates every value created before now, in this process and this
- * region only (dogpile.cache's DefaultInvalidationStrategy).
- */
-void
-dogpile_region_invalidate (DogpileRegion *self, gboolean hard)
-{
-  g_return_if_fail (self != NULL);
-
-  atomic_store_explicit (&self->invalidated_hard, hard ? 1 : 0,
-                         memory_order_release);
-  atomic_store_explicit (&self->invalidated_at, dogpile_clock_now (),
-                         memory_order_release);
-}
-
-/* get()'s filter: expired by age (strictly greater, as in Python) or
- * invalidated (soft or hard) values are misses.  @now is sampled once per
- * call, after the fetch, as Python does. */
-static inline gboolean
-is_fresh (DogpileRegion *self, RegionConfig *config,
-          const DogpileMetadata *metadata, double expiration_time,
-          DogpileClockSample *now)
-{
-  double exp = isnan (expiration_time) ? config->expiration_time
-                                       : expiration_time;
-
-  if (exp != DOGPILE_EXPIRATION_NONE
-      && dogpile__clock_sample_age_exceeds (now, metadata->cached_time, exp))
-    return FALSE;
-  return !is_invalidated (self, metadata->cached_time);
-}
-
 /* Applies the deserializer; a CantDeserialize failure is a miss. */
-static gboolean
-deserialize_payload (DogpileRegion *self, GBytes **payload, GError **error)
+gboolean
+dogpile__region_deserialize (DogpileRegion *self, GBytes **payload, GError **error)
 {
   g_autoptr (GError) local_error = NULL;
   GBytes *result;
@@ -440,8 +353,8 @@ deserialize_payload (DogpileRegion *self, GBytes **payload, GError **error)
   return FALSE;
 }
 
-static GBytes *
-serialize_payload (DogpileRegion *self, GBytes *payload, GError **error)
+GBytes *
+dogpile__region_serialize (DogpileRegion *self, GBytes *payload, GError **error)
 {
   GBytes *result;
 
@@ -454,30 +367,11 @@ serialize_payload (DogpileRegion *self, GBytes *payload, GError **error)
   return result;
 }
 
-static gboolean
-key_error (GError **error, const char *key)
+gboolean
+dogpile__region_key_error (GError **error, const char *key)
 {
   g_prefix_error (error, "Key '%s': ", key);
   return FALSE;
-}
-
-/* The hit path calls value-level plugins directly; anything else goes
- * through the adapters in dogpile-backend.c. */
-static inline gboolean
-backend_get_value (DogpileBackend *backend, const char *key,
-                   GBytes **out_payload, DogpileMetadata *out_metadata,
-                   GError **error)
-{
-  if (G_LIKELY (backend->desc->get_value != NULL))
-    {
-      *out_payload = NULL;
-      if (G_LIKELY (backend->desc->get_value (backend->impl, key, out_payload,
-                                              out_metadata, error)))
-        return TRUE;
-    }
-  /* The slow path also gives a failure without a message its error. */
-  return dogpile__backend_get_value (backend, key, out_payload, out_metadata,
-                                     error);
 }
 
 /* The fetch + filter shared by get() and get_value_metadata(). */
@@ -495,7 +389,7 @@ region_fetch (DogpileRegion *self, const char *key, double expiration_time,
   backend_key = mangle_key (self, config, key, &owned);
   if (!backend_get_value (config->backend, backend_key, out_payload,
                           out_metadata, error))
-    return key_error (error, key);
+    return dogpile__region_key_error (error, key);
   if (*out_payload == NULL)
     return TRUE;
   if (!(flags & DOGPILE_GET_IGNORE_EXPIRATION))
@@ -507,7 +401,7 @@ region_fetch (DogpileRegion *self, const char *key, double expiration_time,
       return TRUE;
     }
   return self->deserialize == NULL
-         || deserialize_payload (self, out_payload, error);
+         || dogpile__region_deserialize (self, out_payload, error);
 }
 
 /**
@@ -599,8 +493,8 @@ dogpile_region_get_value_metadata (DogpileRegion *self, const char *key,
 
 /* Mangled keys for a batch: @keys itself when nothing mangles, else a new
  * array (*out_array) whose strings *owned keeps. */
-static const char *const *
-mangle_keys (DogpileRegion *self, RegionConfig *config,
+const char *const *
+dogpile__region_mangle_keys (DogpileRegion *self, RegionConfig *config,
              const char *const *keys, gsize n_keys, const char ***out_array,
              GPtrArray **owned)
 {
@@ -662,7 +556,7 @@ dogpile_region_get_multi_full (DogpileRegion *self, const char *const *keys,
   if (n_keys == 0)
     return TRUE;
 
-  backend_keys = mangle_keys (self, config, keys, n_keys, &mangled, &owned);
+  backend_keys = dogpile__region_mangle_keys (self, config, keys, n_keys, &mangled, &owned);
   metadata = g_new (DogpileMetadata, n_keys);
   if (!dogpile__backend_get_value_multi (config->backend, backend_keys,
                                          n_keys, out_values, metadata, NULL,
@@ -677,7 +571,7 @@ dogpile_region_get_multi_full (DogpileRegion *self, const char *const *keys,
           && !is_fresh (self, config, &metadata[i], expiration_time, &now))
         g_clear_pointer (&out_values[i], g_bytes_unref);
       else if (self->deserialize != NULL
-               && !deserialize_payload (self, &out_values[i], error))
+               && !dogpile__region_deserialize (self, &out_values[i], error))
         {
           for (gsize j = 0; j < n_keys; j++)
             g_clear_pointer (&out_values[j], g_bytes_unref);
@@ -735,14 +629,14 @@ dogpile_region_set (DogpileRegion *self, const char *key, GBytes *value,
   g_return_val_if_fail (value != NULL, FALSE);
 
   REGION_CONFIG_OR_FAIL (self, config, error);
-  stored = serialize_payload (self, value, error);
+  stored = dogpile__region_serialize (self, value, error);
   if (stored == NULL)
-    return key_error (error, key);
+    return dogpile__region_key_error (error, key);
   dogpile_metadata_init (&metadata, dogpile_clock_now ());
   backend_key = mangle_key (self, config, key, &owned);
   if (!dogpile__backend_set_value (config->backend, backend_key, stored,
                                    &metadata, error))
-    return key_error (error, key);
+    return dogpile__region_key_error (error, key);
   return TRUE;
 }
 
@@ -782,17 +676,17 @@ dogpile_region_set_multi (DogpileRegion *self, const char *const *keys,
                                  (GDestroyNotify) g_bytes_unref);
   for (gsize i = 0; i < n_keys; i++)
     {
-      GBytes *s = serialize_payload (self, values[i], error);
+      GBytes *s = dogpile__region_serialize (self, values[i], error);
 
       if (s == NULL)
-        return key_error (error, keys[i]);
+        return dogpile__region_key_error (error, keys[i]);
       g_ptr_array_add (stored, s);
     }
   metadata = g_new (DogpileMetadata, n_keys);
   dogpile_metadata_init (&metadata[0], dogpile_clock_now ());
   for (gsize i = 1; i < n_keys; i++)
     metadata[i] = metadata[0];
-  backend_keys = mangle_keys (self, config, keys, n_keys, &mangled, &owned);
+  backend_keys = dogpile__region_mangle_keys (self, config, keys, n_keys, &mangled, &owned);
   return dogpile__backend_set_value_multi (config->backend, backend_keys,
                                            (GBytes *const *) stored->pdata,
                                            metadata, n_keys, error);
@@ -820,7 +714,7 @@ dogpile_region_delete (DogpileRegion *self, const char *key, GError **error)
   REGION_CONFIG_OR_FAIL (self, config, error);
   if (!dogpile_backend_delete (config->backend,
                                mangle_key (self, config, key, &owned), error))
-    return key_error (error, key);
+    return dogpile__region_key_error (error, key);
   return TRUE;
 }
 
@@ -850,7 +744,7 @@ dogpile_region_delete_multi (DogpileRegion *self, const char *const *keys,
   REGION_CONFIG_OR_FAIL (self, config, error);
   if (n_keys == 0)
     return TRUE;
-  backend_keys = mangle_keys (self, config, keys, n_keys, &mangled, &owned);
+  backend_keys = dogpile__region_mangle_keys (self, config, keys, n_keys, &mangled, &owned);
   return dogpile_backend_delete_multi (config->backend, backend_keys, n_keys,
                                        error);
 }

@@ -36,12 +36,14 @@ static_assert (sizeof (DogpileMutexFuncs) == 3 * P, "mutex funcs");
 static_assert (DOGPILE_BACKEND_ABI_VERSION == 1, "bump with new members");
 static_assert (DOGPILE_ERROR_PLUGIN_NOT_FOUND == 0, "error codes are ABI");
 static_assert (DOGPILE_ERROR_LOCK == 12, "error codes are ABI");
+static_assert (DOGPILE_ERROR_INVALIDATION == 13, "error codes are ABI");
+static_assert (DOGPILE_ERROR_CREATOR == 14, "error codes are ABI");
 
 Test (abi, error_names_cover_every_code)
 {
-  for (int code = 0; code <= DOGPILE_ERROR_LOCK; code++)
+  for (int code = 0; code <= DOGPILE_ERROR_CREATOR; code++)
     cr_assert_not_null (dogpile_error_get_name (code));
-  cr_assert_null (dogpile_error_get_name (DOGPILE_ERROR_LOCK + 1));
+  cr_assert_null (dogpile_error_get_name (DOGPILE_ERROR_CREATOR + 1));
   cr_assert_null (dogpile_error_get_name (-1));
 }
 

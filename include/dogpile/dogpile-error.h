@@ -31,6 +31,8 @@ typedef enum {
   DOGPILE_ERROR_CANT_DESERIALIZE,         /* CantDeserializeException */
   DOGPILE_ERROR_BACKEND,                  /* I/O or server failure in a backend */
   DOGPILE_ERROR_LOCK,                     /* a mutex could not be taken or released */
+  DOGPILE_ERROR_INVALIDATION,             /* DogpileCacheException: soft invalidation without expiration */
+  DOGPILE_ERROR_CREATOR,                  /* a creator broke its contract (no value, too few) */
 } DogpileError;
 
 DOGPILE_API GQuark dogpile_error_quark (void);

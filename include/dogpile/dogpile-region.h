@@ -35,6 +35,39 @@ typedef enum {
 
 typedef struct DogpileRegion DogpileRegion;
 
+/* Makes the value for @key (the caller's key, before mangling); returns a
+ * new reference, or NULL with @error set. */
+typedef GBytes *(*DogpileCreatorFunc) (const char *key, gpointer user_data,
+                                       GError **error);
+
+/* Makes values for @keys (sorted, unique), filling every slot of
+ * @out_values (transfer full). */
+typedef gboolean (*DogpileMultiCreatorFunc) (const char *const *keys,
+                                             gsize n_keys, GBytes **out_values,
+                                             gpointer user_data,
+                                             GError **error);
+
+/* Whether a newly created value is stored (it is returned either way). */
+typedef gboolean (*DogpileShouldCacheFunc) (GBytes *value, gpointer user_data);
+
+/* dogpile.cache's RegionInvalidationStrategy.  Timestamps are seconds
+ * since the epoch; every member is required.  The default strategy keeps
+ * the time of the last invalidate() in this region, in this process. */
+typedef struct {
+  void (*invalidate) (gpointer user_data, gboolean hard);
+  gboolean (*is_invalidated) (gpointer user_data, double timestamp);
+  gboolean (*is_hard_invalidated) (gpointer user_data, double timestamp);
+  gboolean (*is_soft_invalidated) (gpointer user_data, double timestamp);
+  gboolean (*was_hard_invalidated) (gpointer user_data);
+  gboolean (*was_soft_invalidated) (gpointer user_data);
+} DogpileInvalidationFuncs;
+
+typedef struct DogpileAsyncTask DogpileAsyncTask;
+
+/* Receives a regeneration to run (transfer full); see dogpile-async.h. */
+typedef void (*DogpileAsyncRunner) (DogpileAsyncTask *task,
+                                    gpointer user_data);
+
 /* Returns a new key (transfer full) for @key; must be a pure function. */
 typedef char *(*DogpileKeyMangler) (const char *key, gpointer user_data);
 
@@ -59,6 +92,17 @@ DOGPILE_API void dogpile_region_set_serializer (DogpileRegion *self,
                                                 DogpileDeserializeFunc deserialize,
                                                 gpointer user_data,
                                                 GDestroyNotify destroy);
+
+DOGPILE_API void
+dogpile_region_set_invalidation_strategy (DogpileRegion *self,
+                                          const DogpileInvalidationFuncs *funcs,
+                                          gpointer user_data,
+                                          GDestroyNotify destroy);
+DOGPILE_API void
+dogpile_region_set_async_creation_runner (DogpileRegion *self,
+                                          DogpileAsyncRunner runner,
+                                          gpointer user_data,
+                                          GDestroyNotify destroy);
 
 DOGPILE_API gboolean dogpile_region_configure (DogpileRegion *self,
                                                const char *backend,
@@ -111,6 +155,27 @@ DOGPILE_API gboolean dogpile_region_delete_multi (DogpileRegion *self,
                                                   const char *const *keys,
                                                   gsize n_keys,
                                                   GError **error);
+
+DOGPILE_API gboolean dogpile_region_get_or_create (DogpileRegion *self,
+                                                   const char *key,
+                                                   DogpileCreatorFunc creator,
+                                                   gpointer user_data,
+                                                   GBytes **out_value,
+                                                   GError **error);
+DOGPILE_API gboolean dogpile_region_get_or_create_full (
+    DogpileRegion *self, const char *key, DogpileCreatorFunc creator,
+    gpointer user_data, GDestroyNotify user_data_destroy,
+    double expiration_time, DogpileShouldCacheFunc should_cache,
+    gpointer should_cache_data, GBytes **out_value, GError **error);
+DOGPILE_API gboolean dogpile_region_get_or_create_multi (
+    DogpileRegion *self, const char *const *keys, gsize n_keys,
+    DogpileMultiCreatorFunc creator, gpointer user_data,
+    double expiration_time, DogpileShouldCacheFunc should_cache,
+    gpointer should_cache_data, GBytes **out_values, GError **error);
+DOGPILE_API gboolean dogpile_region_key_is_locked (DogpileRegion *self,
+                                                   const char *key,
+                                                   gboolean *out_locked,
+                                                   GError **error);
 
 DOGPILE_API void dogpile_region_invalidate (DogpileRegion *self,
                                             gboolean hard);

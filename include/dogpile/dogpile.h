@@ -7,10 +7,13 @@
 #pragma once
 
 #define DOGPILE_INSIDE
+#include "dogpile-async.h"
 #include "dogpile-backend.h"
 #include "dogpile-clock.h"
 #include "dogpile-error.h"
+#include "dogpile-lock.h"
 #include "dogpile-macros.h"
+#include "dogpile-mangler.h"
 #include "dogpile-mutex.h"
 #include "dogpile-region.h"
 #include "dogpile-registry.h"

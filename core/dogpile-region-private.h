@@ -1,0 +1,158 @@
+/* dogpile-region-private.h: the region's insides, shared by the files
+ * that implement it (dogpile-region.c: data API; dogpile-invalidation.c;
+ * dogpile-get-or-create.c: the dogpile lock).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#include <math.h>
+#include <stdatomic.h>
+
+#include "dogpile-private.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  DogpileBackend *backend; /* where operations go */
+  DogpileBackend *actual;  /* the plugin instance itself */
+  double expiration_time;  /* DOGPILE_EXPIRATION_NONE: never by age */
+  DogpileNameRegistry *locks; /* per-key mutexes for get_or_create */
+} RegionConfig;
+
+struct DogpileRegion {
+  gint ref_count;
+  char *name;
+
+  RegionConfig *config; /* atomic; NULL until configured */
+  GMutex configure_lock;
+  GSList *retired; /* RegionConfig*, replaced ones */
+
+  DogpileKeyMangler mangler;
+  gpointer mangler_data;
+  GDestroyNotify mangler_destroy;
+
+  DogpileSerializeFunc serialize;
+  DogpileDeserializeFunc deserialize;
+  gpointer serializer_data;
+  GDestroyNotify serializer_destroy;
+
+  /* DefaultInvalidationStrategy: the time of the last invalidate() (0 =
+   * never) and whether it was hard.  Like Python's, the two are not updated
+   * as one: a reader racing invalidate() may pair the new time with the old
+   * mode. */
+  _Atomic double invalidated_at;
+  atomic_int invalidated_hard;
+
+  /* A custom RegionInvalidationStrategy, set before configure. */
+  const DogpileInvalidationFuncs *invalidation;
+  gpointer invalidation_data;
+  GDestroyNotify invalidation_destroy;
+
+  /* async_creation_runner, set before configure. */
+  DogpileAsyncRunner async_runner;
+  gpointer async_runner_data;
+  GDestroyNotify async_runner_destroy;
+};
+
+static inline RegionConfig *
+get_config (DogpileRegion *self)
+{
+  return g_atomic_pointer_get (&self->config);
+}
+
+gboolean dogpile__region_not_configured (GError **error);
+
+/* Every data call starts here. */
+#define REGION_CONFIG_OR_FAIL(self, config, error)                            \
+  G_STMT_START                                                                \
+  {                                                                           \
+    (config) = get_config (self);                                             \
+    if (G_UNLIKELY ((config) == NULL))                                        \
+      return dogpile__region_not_configured (error);                          \
+  }                                                                           \
+  G_STMT_END
+
+/* The key the backend sees; *owned is set when a new string was made. */
+static inline const char *
+mangle_key (DogpileRegion *self, RegionConfig *config, const char *key,
+            char **owned)
+{
+  if (self->mangler != NULL)
+    return *owned = self->mangler (key, self->mangler_data);
+  if (G_UNLIKELY (dogpile__backend_has_key_mangler (config->actual)))
+    return *owned = dogpile__backend_mangle_key (config->actual, key);
+  return key;
+}
+
+/* dogpile-invalidation.c */
+gboolean dogpile__region_is_invalidated (DogpileRegion *self, double timestamp);
+gboolean dogpile__region_is_hard_invalidated (DogpileRegion *self,
+                                              double timestamp);
+gboolean dogpile__region_is_soft_invalidated (DogpileRegion *self,
+                                              double timestamp);
+gboolean dogpile__region_was_soft_invalidated (DogpileRegion *self);
+
+/* The default strategy inline, so get() pays for no call. */
+static inline gboolean
+is_invalidated (DogpileRegion *self, double cached_time)
+{
+  double at;
+
+  if (G_UNLIKELY (self->invalidation != NULL))
+    return dogpile__region_is_invalidated (self, cached_time);
+  at = atomic_load_explicit (&self->invalidated_at, memory_order_acquire);
+  return at != 0 && cached_time < at;
+}
+
+/* get()'s filter: expired by age (strictly greater, as in Python) or
+ * invalidated (soft or hard) values are misses.  @now is sampled once per
+ * call, after the fetch, as Python does. */
+static inline gboolean
+is_fresh (DogpileRegion *self, RegionConfig *config,
+          const DogpileMetadata *metadata, double expiration_time,
+          DogpileClockSample *now)
+{
+  double exp = isnan (expiration_time) ? config->expiration_time
+                                       : expiration_time;
+
+  if (exp != DOGPILE_EXPIRATION_NONE
+      && dogpile__clock_sample_age_exceeds (now, metadata->cached_time, exp))
+    return FALSE;
+  return !is_invalidated (self, metadata->cached_time);
+}
+
+/* The payload codec; a CantDeserialize failure is a miss. */
+gboolean dogpile__region_deserialize (DogpileRegion *self, GBytes **payload,
+                                      GError **error);
+GBytes *dogpile__region_serialize (DogpileRegion *self, GBytes *payload,
+                                   GError **error);
+gboolean dogpile__region_key_error (GError **error, const char *key);
+
+/* The hit path calls value-level plugins directly; anything else goes
+ * through the adapters in dogpile-backend.c. */
+static inline gboolean
+backend_get_value (DogpileBackend *backend, const char *key,
+                   GBytes **out_payload, DogpileMetadata *out_metadata,
+                   GError **error)
+{
+  if (G_LIKELY (backend->desc->get_value != NULL))
+    {
+      *out_payload = NULL;
+      if (G_LIKELY (backend->desc->get_value (backend->impl, key, out_payload,
+                                              out_metadata, error)))
+        return TRUE;
+    }
+  /* The slow path also gives a failure without a message its error. */
+  return dogpile__backend_get_value (backend, key, out_payload, out_metadata,
+                                     error);
+}
+
+const char *const *dogpile__region_mangle_keys (DogpileRegion *self,
+                                                RegionConfig *config,
+                                                const char *const *keys,
+                                                gsize n_keys,
+                                                const char ***out_array,
+                                                GPtrArray **owned);
+
+G_END_DECLS

@@ -633,6 +633,38 @@ dogpile_region_get_or_create_multi (DogpileRegion *self,
 }
 
 /**
+ * dogpile_region_get_mutex:
+ * @self: a configured region
+ * @key: the key (the mangler is applied)
+ * @error: return location for a #GError
+ *
+ * The mutex get_or_create takes to regenerate @key: the backend's own, or
+ * an in-process one shared by everyone asking for @key right now.  For
+ * callers that must coordinate with regeneration by hand.
+ *
+ * Returns: (transfer full): the mutex, or %NULL with
+ * %DOGPILE_ERROR_REGION_NOT_CONFIGURED.
+ */
+DogpileMutex *
+dogpile_region_get_mutex (DogpileRegion *self, const char *key, GError **error)
+{
+  g_autofree char *owned = NULL;
+  RegionConfig *config;
+
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (key != NULL, NULL);
+
+  config = get_config (self);
+  if (config == NULL)
+    {
+      dogpile__region_not_configured (error);
+      return NULL;
+    }
+  return dogpile_name_registry_get (config->locks,
+                                    mangle_key (self, config, key, &owned));
+}
+
+/**
  * dogpile_region_key_is_locked:
  * @self: a configured region
  * @key: the key
@@ -649,18 +681,14 @@ gboolean
 dogpile_region_key_is_locked (DogpileRegion *self, const char *key,
                               gboolean *out_locked, GError **error)
 {
-  g_autofree char *owned = NULL;
   g_autoptr (DogpileMutex) mutex = NULL;
-  RegionConfig *config;
 
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (key != NULL, FALSE);
   g_return_val_if_fail (out_locked != NULL, FALSE);
 
-  REGION_CONFIG_OR_FAIL (self, config, error);
-  mutex = dogpile_name_registry_get (config->locks,
-                                     mangle_key (self, config, key, &owned));
-  return dogpile_mutex_locked (mutex, out_locked, error);
+  mutex = dogpile_region_get_mutex (self, key, error);
+  return mutex != NULL && dogpile_mutex_locked (mutex, out_locked, error);
 }
 
 /**

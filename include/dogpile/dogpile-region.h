@@ -172,6 +172,9 @@ DOGPILE_API gboolean dogpile_region_get_or_create_multi (
     DogpileMultiCreatorFunc creator, gpointer user_data,
     double expiration_time, DogpileShouldCacheFunc should_cache,
     gpointer should_cache_data, GBytes **out_values, GError **error);
+DOGPILE_API DogpileMutex *dogpile_region_get_mutex (DogpileRegion *self,
+                                                   const char *key,
+                                                   GError **error);
 DOGPILE_API gboolean dogpile_region_key_is_locked (DogpileRegion *self,
                                                    const char *key,
                                                    gboolean *out_locked,

@@ -6,6 +6,8 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#include <stdlib.h>
+
 #include "test-util.h"
 
 #define IS_NULL (strcmp (SUITE_BACKEND, "dogpile.cache.null") == 0)
@@ -343,4 +345,370 @@ Test (generic, uses_deserializer)
 
   set (region, "k", "value");
   assert_value (region, "k", kept ("value"));
+}
+
+/* --- items that need the dogpile lock -------------------------------- */
+
+typedef struct {
+  gint calls;
+  gint overlaps;
+  gint inside;
+  gulong sleep_us;
+  gboolean explode;
+  DogpileRegion *nested; /* test_reentrant_dogpile */
+} Creator;
+
+static GBytes *
+creator (const char *key, gpointer data, GError **error)
+{
+  Creator *c = data;
+  int n = g_atomic_int_add (&c->calls, 1) + 1;
+  g_autofree char *text = NULL;
+
+  if (c->explode)
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "boom");
+      return NULL;
+    }
+  if (g_atomic_int_add (&c->inside, 1) != 0)
+    g_atomic_int_inc (&c->overlaps);
+  if (c->sleep_us > 0)
+    g_usleep (c->sleep_us);
+  g_atomic_int_add (&c->inside, -1);
+  if (c->nested != NULL)
+    {
+      Creator inner = { 0 };
+      g_autoptr (GBytes) bar = NULL;
+
+      if (!dogpile_region_get_or_create (c->nested, "bar", creator, &inner,
+                                         &bar, error))
+        return NULL;
+      return bytes_of ("foobar");
+    }
+  text = g_strdup_printf ("some value %d", n);
+  return bytes_of (text);
+}
+
+static gboolean
+key_locked (DogpileRegion *region, const char *key)
+{
+  gboolean is_locked = TRUE;
+
+  cr_assert (dogpile_region_key_is_locked (region, key, &is_locked, NULL));
+  return is_locked;
+}
+
+static gboolean
+try_acquire (DogpileMutex *m, gboolean wait)
+{
+  gboolean acquired = FALSE;
+
+  cr_assert (dogpile_mutex_acquire (m, wait, &acquired, NULL));
+  return acquired;
+}
+
+/* item 5 */
+Test (generic, region_is_key_locked)
+{
+  g_autoptr (DogpileRegion) region = region_new ();
+  g_autofree char *key = g_uuid_string_random ();
+  g_autoptr (DogpileMutex) mutex = NULL;
+
+  assert_value (region, key, NULL);
+  cr_assert_not (key_locked (region, key));
+  cr_assert_not (key_locked (region, key)); /* asking does not acquire */
+  mutex = dogpile_region_get_mutex (region, key, NULL);
+  cr_assert (try_acquire (mutex, TRUE));
+  /* the null backend's mutex never reports itself held */
+  cr_assert_eq (key_locked (region, key), !IS_NULL);
+  cr_assert (dogpile_mutex_release (mutex, NULL));
+  cr_assert_not (key_locked (region, key));
+}
+
+/* item 10 */
+static gboolean
+multi_creator (const char *const *keys, gsize n, GBytes **out, gpointer data,
+               GError **error)
+{
+  for (gsize i = 0; i < n; i++)
+    out[i] = g_bytes_new (NULL, 0);
+  return TRUE;
+}
+
+Test (generic, region_set_zero_multiple_values_w_decorator)
+{
+  g_autoptr (DogpileRegion) region = region_new ();
+
+  cr_assert (dogpile_region_get_or_create_multi (region, NULL, 0,
+                                                 multi_creator, NULL,
+                                                 DOGPILE_EXPIRATION_DEFAULT,
+                                                 NULL, NULL, NULL, NULL));
+}
+
+/* item 11: the creator returns "None" (empty here) for every key and
+ * should_cache refuses them: all are returned. */
+static gboolean
+not_empty (GBytes *value, gpointer data)
+{
+  return g_bytes_get_size (value) > 0;
+}
+
+Test (generic, region_get_or_create_multi_w_should_cache_none)
+{
+  g_autoptr (DogpileRegion) region = region_new ();
+  const char *keys[] = { "key1", "key2", "key3" };
+  GBytes *got[3];
+
+  cr_assert (dogpile_region_get_or_create_multi (
+      region, keys, 3, multi_creator, NULL, DOGPILE_EXPIRATION_DEFAULT,
+      not_empty, NULL, got, NULL));
+  for (int i = 0; i < 3; i++)
+    {
+      cr_assert_eq (g_bytes_get_size (got[i]), 0);
+      g_bytes_unref (got[i]);
+    }
+}
+
+/* item 17 */
+Test (generic, region_creator)
+{
+  g_autoptr (DogpileRegion) region = region_new ();
+  Creator c = { 0 };
+  g_autoptr (GBytes) value = NULL;
+  g_autofree char *key = some_key ();
+
+  cr_assert (dogpile_region_get_or_create (region, key, creator, &c, &value,
+                                           NULL));
+  cr_assert (bytes_equal (value, "some value 1"));
+}
+
+/* item 23 */
+Test (generic, exploding_value_fn)
+{
+  g_autoptr (DogpileRegion) region = region_new ();
+  Creator c = { .explode = TRUE };
+  g_autoptr (GError) error = NULL;
+  GBytes *value = NULL;
+
+  cr_assert_not (dogpile_region_get_or_create (region, "k", creator, &c,
+                                               &value, &error));
+  cr_assert (g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_FAILED));
+  cr_assert_str_eq (error->message, "boom");
+}
+
+/* item 18: 10 threads x 5 calls, creator 0.25 s, expiry 0.25 s */
+typedef struct {
+  DogpileRegion *region;
+  Creator *creator;
+} Runner;
+
+static gpointer
+threaded_dogpile (gpointer data)
+{
+  Runner *r = data;
+
+  for (int i = 0; i < 5; i++)
+    {
+      g_autoptr (GBytes) value = NULL;
+
+      cr_assert (dogpile_region_get_or_create (r->region, "some key", creator,
+                                               r->creator, &value, NULL));
+      g_usleep (500000);
+    }
+  return NULL;
+}
+
+Test (generic, threaded_dogpile, .timeout = 60)
+{
+  g_autoptr (DogpileRegion) region = configured_region (SUITE_BACKEND, 0.25,
+                                                        NULL);
+  Creator c = { .sleep_us = 250000 };
+  Runner r = { region, &c };
+  GThread *threads[10];
+
+  for (int i = 0; i < 10; i++)
+    threads[i] = g_thread_new ("dogpile", threaded_dogpile, &r);
+  for (int i = 0; i < 10; i++)
+    g_thread_join (threads[i]);
+  cr_assert (c.calls > 2, "%d creations", c.calls);
+  if (IS_NULL)
+    cr_assert_eq (c.calls, 50, "the null lock serialises nothing");
+  else
+    cr_assert_eq (c.overlaps, 0, "creators overlapped %d times", c.overlaps);
+}
+
+/* item 19: 5 threads x 5 get_or_create_multi on 1-5 of "1".."10" */
+typedef struct {
+  gint creations;
+  gint in_progress[10];
+  gint overlaps;
+} MultiLog;
+
+static gboolean
+slow_multi_creator (const char *const *keys, gsize n, GBytes **out,
+                    gpointer data, GError **error)
+{
+  MultiLog *log = data;
+
+  for (gsize i = 0; i < n; i++)
+    if (g_atomic_int_add (&log->in_progress[atoi (keys[i]) - 1], 1) != 0)
+      g_atomic_int_inc (&log->overlaps);
+  g_usleep (500000);
+  for (gsize i = 0; i < n; i++)
+    {
+      g_atomic_int_add (&log->in_progress[atoi (keys[i]) - 1], -1);
+      g_atomic_int_inc (&log->creations);
+      out[i] = bytes_of (keys[i]);
+    }
+  return TRUE;
+}
+
+static gpointer
+threaded_multi (gpointer data)
+{
+  Runner *r = data;
+  MultiLog *log = (MultiLog *) r->creator;
+  static const char *names[] = { "1", "2", "3", "4", "5",
+                                 "6", "7", "8", "9", "10" };
+
+  for (int round = 0; round < 5; round++)
+    {
+      const char *keys[5];
+      GBytes *got[5];
+      int n = g_random_int_range (1, 6);
+
+      for (int i = 0; i < n; i++)
+        keys[i] = names[g_random_int_range (0, 10)];
+      cr_assert (dogpile_region_get_or_create_multi (
+          r->region, keys, (gsize) n, slow_multi_creator, log,
+          DOGPILE_EXPIRATION_DEFAULT, NULL, NULL, got, NULL));
+      for (int i = 0; i < n; i++)
+        {
+          cr_assert (bytes_equal (got[i], keys[i]));
+          g_bytes_unref (got[i]);
+        }
+    }
+  return NULL;
+}
+
+Test (generic, threaded_get_multi, .timeout = 60)
+{
+  g_autoptr (DogpileRegion) region = configured_region (SUITE_BACKEND, 0.25,
+                                                        NULL);
+  MultiLog log = { 0 };
+  Runner r = { region, (Creator *) &log };
+  GThread *threads[5];
+
+  threaded_multi (&r);
+  for (int i = 0; i < 5; i++)
+    threads[i] = g_thread_new ("multi", threaded_multi, &r);
+  for (int i = 0; i < 5; i++)
+    g_thread_join (threads[i]);
+  cr_assert (log.creations > 10, "%d creations", log.creations);
+  if (!IS_NULL)
+    cr_assert_eq (log.overlaps, 0, "one key created twice at once");
+}
+
+/* --- _GenericMutexTestSuite (items 28, 30-32) on the region's mutexes -- */
+
+Test (generic, mutex)
+{
+  g_autoptr (DogpileRegion) region = region_new ();
+  g_autoptr (DogpileMutex) m = dogpile_region_get_mutex (region, "foo", NULL);
+  gboolean is_locked = TRUE;
+
+  cr_assert (dogpile_mutex_locked (m, &is_locked, NULL) && !is_locked);
+  cr_assert (try_acquire (m, TRUE));
+  cr_assert_eq (try_acquire (m, FALSE), IS_NULL);
+  cr_assert (dogpile_mutex_locked (m, &is_locked, NULL));
+  cr_assert_eq (is_locked, !IS_NULL);
+  cr_assert (dogpile_mutex_release (m, NULL));
+  cr_assert (dogpile_mutex_locked (m, &is_locked, NULL) && !is_locked);
+  cr_assert (try_acquire (m, TRUE));
+  cr_assert (dogpile_mutex_release (m, NULL));
+}
+
+typedef struct {
+  DogpileRegion *region;
+  gint inside;
+  gint overlaps;
+} Canary;
+
+static gpointer
+mutex_rounds (gpointer data)
+{
+  Canary *c = data;
+
+  for (int round = 0; round < 5; round++)
+    {
+      g_autoptr (DogpileMutex) m = dogpile_region_get_mutex (c->region, "foo",
+                                                             NULL);
+
+      cr_assert (try_acquire (m, TRUE));
+      for (int i = 0; i < 5; i++)
+        {
+          if (g_atomic_int_add (&c->inside, 1) != 0)
+            g_atomic_int_inc (&c->overlaps);
+          g_usleep (2000);
+          g_atomic_int_add (&c->inside, -1);
+        }
+      cr_assert (dogpile_mutex_release (m, NULL));
+      g_usleep (20000);
+    }
+  return NULL;
+}
+
+/* item 30 */
+Test (generic, mutex_threaded)
+{
+  Canary c = { region_new (), 0, 0 };
+  GThread *threads[5];
+
+  for (int i = 0; i < 5; i++)
+    threads[i] = g_thread_new ("mutex", mutex_rounds, &c);
+  for (int i = 0; i < 5; i++)
+    g_thread_join (threads[i]);
+  if (!IS_NULL)
+    cr_assert_eq (c.overlaps, 0);
+  dogpile_region_unref (c.region);
+}
+
+/* item 31 */
+Test (generic, mutex_reentrant_across_keys)
+{
+  g_autoptr (DogpileRegion) region = region_new ();
+
+  for (int round = 0; round < 3; round++)
+    {
+      g_autoptr (DogpileMutex) foo = dogpile_region_get_mutex (region, "foo",
+                                                               NULL);
+      g_autoptr (DogpileMutex) bar = dogpile_region_get_mutex (region, "bar",
+                                                               NULL);
+
+      cr_assert (try_acquire (foo, TRUE));
+      for (int again = 0; again < 2; again++)
+        {
+          cr_assert (try_acquire (bar, FALSE));
+          cr_assert_eq (try_acquire (bar, FALSE), IS_NULL);
+          cr_assert (dogpile_mutex_release (bar, NULL));
+        }
+      cr_assert (dogpile_mutex_release (foo, NULL));
+    }
+}
+
+/* item 32 */
+Test (generic, reentrant_dogpile)
+{
+  g_autoptr (DogpileRegion) region = region_new ();
+  Creator c = { 0 };
+
+  c.nested = region;
+  for (int i = 0; i < 2; i++)
+    {
+      g_autoptr (GBytes) value = NULL;
+
+      cr_assert (dogpile_region_get_or_create (region, "foo", creator, &c,
+                                               &value, NULL));
+      cr_assert (bytes_equal (value, "foobar"));
+    }
 }

@@ -71,10 +71,19 @@ out=$("$cache" bench -b dogpile.cache.memory --keys 200 --seconds 0.05 --json)
 check "bench --json has every operation" json '
 r = d["results"]
 assert d["backend"] == "dogpile.cache.memory" and d["threads"] == 1 and d["keys"] == 200 and d["value_size"] == 100
-for op in ("set", "get_hit", "get_miss", "get_multi_100"):
+for op in ("set", "get_hit", "get_miss", "get_multi_100", "get_or_create_hit", "get_or_create_multi_100"):
     assert r[op]["ops_per_sec"] > 0 and r[op]["p50_us"] >= 0 and r[op]["p99_us"] >= r[op]["p50_us"], op
 assert r["get_multi_100"]["keys_per_sec"] == 100 * r["get_multi_100"]["ops_per_sec"]
 assert r["get_hit"]["misses"] == 0 and r["get_multi_100"]["misses"] == 0' <<<"$out"
+
+out=$("$cache" stampede -b dogpile.cache.memory --threads 16 --rounds 3 --creator-ms 30 --json)
+check "stampede: one creator call per round" json '
+assert d["backend"] == "dogpile.cache.memory" and d["threads"] == 16 and d["rounds"] == 3 and d["creator_ms"] == 30, d
+assert d["requests"] == 48 and d["creator_calls"] == 3, d
+assert d["stale_served"] == 2 * 15, d
+w = d["wait_ms"]; assert 0 <= w["p50"] <= w["p99"] <= w["max"], w' <<<"$out"
+out=$("$cache" stampede -b dogpile.cache.null --threads 4 --rounds 2 --creator-ms 5 --json)
+check "stampede on null: every request creates" json 'assert d["creator_calls"] == 8, d' <<<"$out"
 
 out=$("$cache" bench -b dogpile.cache.memory_pickle --threads 2 --keys 300 --seconds 0.05 -o get_hit,set)
 check "bench table, two threads" grep -q "2 threads on separate keys" <<<"$out"

@@ -142,12 +142,67 @@ op_get_multi (Bench *b, guint start, guint64 *misses, GError **error)
   return TRUE;
 }
 
+/* The creators of the get_or_create operations; every key is set before
+ * they run, so they are only called if a value went missing. */
+static GBytes *
+bench_creator (const char *key, gpointer data, GError **error)
+{
+  Bench *b = data;
+
+  return g_bytes_ref (b->values[0]);
+}
+
+static gboolean
+bench_multi_creator (const char *const *keys, gsize n, GBytes **out,
+                     gpointer data, GError **error)
+{
+  Bench *b = data;
+
+  for (gsize i = 0; i < n; i++)
+    out[i] = g_bytes_ref (b->values[0]);
+  return TRUE;
+}
+
+static gboolean
+op_get_or_create_hit (Bench *b, guint index, guint64 *misses, GError **error)
+{
+  GBytes *value = NULL;
+
+  if (!dogpile_region_get_or_create (b->region, b->keys[index], bench_creator,
+                                     b, &value, error))
+    return FALSE;
+  g_bytes_unref (value);
+  return TRUE;
+}
+
+static gboolean
+op_get_or_create_multi (Bench *b, guint start, guint64 *misses,
+                        GError **error)
+{
+  GBytes *values[MULTI_BATCH];
+
+  if (!dogpile_region_get_or_create_multi (
+          b->region, (const char *const *) b->keys + start, b->batch,
+          bench_multi_creator, b, DOGPILE_EXPIRATION_DEFAULT, NULL, NULL,
+          values, error))
+    return FALSE;
+  for (guint k = 0; k < b->batch; k++)
+    g_bytes_unref (values[k]);
+  return TRUE;
+}
+
 static const BenchOp bench_ops[] = {
   { "set", op_set, 1 },
   { "get_hit", op_get_hit, 1 },
   { "get_miss", op_get_miss, 1 },
   { "get_multi_100", op_get_multi, MULTI_BATCH },
+  { "get_or_create_hit", op_get_or_create_hit, 1 },
+  { "get_or_create_multi_100", op_get_or_create_multi, MULTI_BATCH },
 };
+
+#define DEFAULT_OPERATIONS                                                    \
+  "set,get_hit,get_miss,get_multi_100,get_or_create_hit,"                     \
+  "get_or_create_multi_100"
 
 /* Every thread waits here until all have arrived. */
 static void
@@ -427,7 +482,7 @@ cache_bench_main (int argc, char **argv)
     { "seconds", 's', 0, G_OPTION_ARG_DOUBLE, &seconds,
       "Seconds of throughput measurement per operation (default 1)", "S" },
     { "operations", 'o', 0, G_OPTION_ARG_STRING, &operations,
-      "Comma-separated subset: set,get_hit,get_miss,get_multi_100", "LIST" },
+      "Comma-separated subset of " DEFAULT_OPERATIONS, "LIST" },
     { "shared-keys", 0, 0, G_OPTION_ARG_NONE, &shared_keys,
       "Every thread walks all keys instead of its own slice", NULL },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json,
@@ -453,7 +508,7 @@ cache_bench_main (int argc, char **argv)
   backend = options.backend != NULL ? options.backend : "dogpile.cache.memory";
   op_names = g_strsplit (operations != NULL
                              ? operations
-                             : "set,get_hit,get_miss,get_multi_100",
+                             : DEFAULT_OPERATIONS,
                          ",", -1);
   for (char **name = op_names; *name != NULL; name++)
     if (find_op (g_strstrip (*name)) == NULL)

@@ -2,6 +2,7 @@
  *
  *   dogpile-cache get|set|delete -b BACKEND [-a name=value]... KEY [VALUE]
  *   dogpile-cache bench -b BACKEND [...]
+ *   dogpile-cache stampede -b BACKEND [...]
  *
  * SPDX-License-Identifier: MIT
  */
@@ -145,7 +146,9 @@ usage (FILE *out)
          "  get KEY          print the value of KEY (exit 3 on a miss)\n"
          "  set KEY VALUE    store VALUE under KEY\n"
          "  delete KEY       delete KEY\n"
-         "  bench            measure set, get and get_multi on a backend\n"
+         "  bench            measure set, get, get_multi and get_or_create\n"
+         "  stampede         many threads on one expiring key: the dogpile "
+         "lock at work\n"
          "\n"
          "Every command takes -b BACKEND, -a NAME=VALUE (repeatable), "
          "-e EXPIRATION\nand -r REGISTRY; run `dogpile-cache COMMAND --help` "
@@ -179,6 +182,8 @@ main (int argc, char **argv)
     return key_command (command, argc - 1, argv + 1);
   if (strcmp (command, "bench") == 0)
     return cache_bench_main (argc - 1, argv + 1);
+  if (strcmp (command, "stampede") == 0)
+    return cache_stampede_main (argc - 1, argv + 1);
   fprintf (stderr, "dogpile-cache: unknown command '%s'\n\n", command);
   usage (stderr);
   return 2;

@@ -23,5 +23,6 @@ DogpileRegion *cache_region_options_open (CacheRegionOptions *options,
                                           GError **error);
 
 int cache_bench_main (int argc, char **argv);
+int cache_stampede_main (int argc, char **argv);
 
 G_END_DECLS

@@ -18,6 +18,7 @@
 #include "memory-epoch.h"
 
 #include <linux/membarrier.h>
+#include <pthread.h>
 #include <time.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -31,8 +32,8 @@ struct MemoryEpochReader {
 /* Starts at 2 so that "epoch - 2" never wraps; 0 means "not reading". */
 static _Atomic guint64 global_epoch = 2;
 static _Atomic (MemoryEpochReader *) readers;
-static gboolean asymmetric_fences;
-static GMutex advance_lock;
+static gboolean asymmetric_fences; /* set once, by pthread_once */
+static pthread_mutex_t advance_lock = PTHREAD_MUTEX_INITIALIZER;
 static gint64 last_advance_ns; /* guarded by advance_lock */
 
 /* membarrier interrupts every CPU running this process: at most one
@@ -59,8 +60,8 @@ membarrier (int cmd)
   return (int) syscall (__NR_membarrier, cmd, 0, 0);
 }
 
-static gpointer
-init_fences (gpointer unused)
+static void
+init_fences (void)
 {
 #if defined(__SANITIZE_THREAD__)
   /* ThreadSanitizer does not model membarrier: use real fences. */
@@ -72,16 +73,18 @@ init_fences (gpointer unused)
       = supported > 0 && (supported & MEMBARRIER_CMD_PRIVATE_EXPEDITED)
         && membarrier (MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0;
 #endif
-  return NULL;
 }
 
 static MemoryEpochReader *
 reader_for_this_thread (void)
 {
-  static GOnce fences_once = G_ONCE_INIT;
+  static pthread_once_t fences_once = PTHREAD_ONCE_INIT;
   MemoryEpochReader *reader;
 
-  g_once (&fences_once, init_fences, NULL);
+  /* pthread_once rather than g_once: visible to ThreadSanitizer.  Every
+   * thread passes here before its first read, so later plain reads of
+   * asymmetric_fences are ordered after the write. */
+  pthread_once (&fences_once, init_fences);
   /* Reuse a record a finished thread left behind, else add one. */
   for (reader = atomic_load (&readers); reader != NULL; reader = reader->next)
     {
@@ -110,10 +113,12 @@ memory_epoch_enter (void)
 
   if (G_UNLIKELY (reader == NULL))
     reader = reader_for_this_thread ();
+  /* release: a writer that sees this store also sees the end of this
+   * thread's previous section (free on x86; it matters to the model). */
   atomic_store_explicit (&reader->epoch,
                          atomic_load_explicit (&global_epoch,
                                                memory_order_acquire),
-                         memory_order_relaxed);
+                         memory_order_release);
   if (asymmetric_fences)
     atomic_signal_fence (memory_order_seq_cst);
   else
@@ -143,14 +148,14 @@ memory_epoch_collectable (void)
   struct timespec now;
   gint64 now_ns;
 
-  if (!g_mutex_trylock (&advance_lock))
+  if (pthread_mutex_trylock (&advance_lock) != 0)
     return memory_epoch_current () - 2;
   clock_gettime (CLOCK_MONOTONIC_COARSE, &now);
   now_ns = (gint64) now.tv_sec * G_GINT64_CONSTANT (1000000000) + now.tv_nsec;
   epoch = atomic_load (&global_epoch);
   if (now_ns - last_advance_ns < ADVANCE_INTERVAL_NS)
     {
-      g_mutex_unlock (&advance_lock);
+      pthread_mutex_unlock (&advance_lock);
       return epoch - 2;
     }
   last_advance_ns = now_ns;
@@ -170,6 +175,6 @@ memory_epoch_collectable (void)
     }
   if (can_advance)
     atomic_store (&global_epoch, ++epoch);
-  g_mutex_unlock (&advance_lock);
+  pthread_mutex_unlock (&advance_lock);
   return epoch - 2;
 }

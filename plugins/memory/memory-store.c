@@ -21,6 +21,7 @@
  */
 #include "memory-store.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "memory-epoch.h"
@@ -65,7 +66,7 @@ typedef struct {
   atomic_uint seq;
   _Atomic (Table *) table;
   /* writer side */
-  GMutex write_lock;
+  pthread_mutex_t write_lock; /* pthread: visible to ThreadSanitizer */
   gsize count;
   GArray *limbo;    /* Garbage, in retirement (so epoch) order */
   guint collect_at; /* limbo length at which to try freeing again */
@@ -79,7 +80,7 @@ struct MemoryStore {
 
 /* cache_dict name -> MemoryStore, so regions naming the same dict share
  * one store, as Python code sharing a dict object would. */
-static GMutex named_lock;
+static pthread_mutex_t named_lock = PTHREAD_MUTEX_INITIALIZER;
 static GHashTable *named_stores;
 
 /* Eight bytes at a time, then a murmur3 finaliser so the top bits (the
@@ -136,7 +137,25 @@ slot_matches (Slot *slot, const char *key, gsize len, guint64 hash)
   /* A torn read can pair a long length with a slot whose long key was
    * cleared; entries leaving a slot clear it, so it is never dangling. */
   k = slot_key (slot, len);
-  return k != NULL && memcmp (k, key, len) == 0;
+  if (k == NULL)
+    return FALSE;
+  if (len > INLINE_KEY)
+    return memcmp (k, key, len) == 0; /* long keys are never written again */
+  /* Inline bytes can be rewritten under us: relaxed atomic byte loads
+   * (plain loads on every CPU we run on) say so, and the sequence check
+   * rejects a torn comparison. */
+  for (gsize i = 0; i < len; i++)
+    if (__atomic_load_n (&k[i], __ATOMIC_RELAXED) != key[i])
+      return FALSE;
+  return TRUE;
+}
+
+/* The writer's side of those bytes. */
+static void
+store_inline_key (char *to, const char *from, gsize len)
+{
+  for (gsize i = 0; i < len; i++)
+    __atomic_store_n (&to[i], from[i], __ATOMIC_RELAXED);
 }
 
 static void
@@ -144,9 +163,10 @@ slot_set_key (Slot *slot, const char *key, gsize len, guint64 hash)
 {
   STORE (slot->hash, hash, relaxed);
   if (len <= INLINE_KEY)
-    memcpy (slot->inline_key, key, len);
+    store_inline_key (slot->inline_key, key, len);
   else
-    STORE (slot->long_key, g_strndup (key, len), relaxed);
+    /* release: whoever loads the pointer sees the string */
+    STORE (slot->long_key, g_strndup (key, len), release);
   STORE (slot->key_len, (unsigned) len, release);
 }
 
@@ -170,7 +190,7 @@ store_new (const char *name)
       Shard *shard = &store->shards[i];
 
       STORE (shard->table, table_new (INITIAL_CAPACITY), relaxed);
-      g_mutex_init (&shard->write_lock);
+      pthread_mutex_init (&shard->write_lock, NULL);
       shard->limbo = g_array_new (FALSE, FALSE, sizeof (Garbage));
       shard->collect_at = COLLECT_EVERY;
     }
@@ -203,7 +223,7 @@ store_free (MemoryStore *store)
           g->free_func (g->item);
         }
       g_array_free (shard->limbo, TRUE);
-      g_mutex_clear (&shard->write_lock);
+      pthread_mutex_destroy (&shard->write_lock);
     }
   g_free (store->name);
   g_free (store);
@@ -216,7 +236,7 @@ memory_store_acquire (const char *name)
 
   if (name == NULL)
     return store_new (NULL);
-  g_mutex_lock (&named_lock);
+  pthread_mutex_lock (&named_lock);
   if (named_stores == NULL)
     named_stores = g_hash_table_new (g_str_hash, g_str_equal);
   store = g_hash_table_lookup (named_stores, name);
@@ -227,7 +247,7 @@ memory_store_acquire (const char *name)
       store = store_new (name);
       g_hash_table_insert (named_stores, store->name, store);
     }
-  g_mutex_unlock (&named_lock);
+  pthread_mutex_unlock (&named_lock);
   return store;
 }
 
@@ -239,14 +259,14 @@ memory_store_release (MemoryStore *store)
       store_free (store);
       return;
     }
-  g_mutex_lock (&named_lock);
+  pthread_mutex_lock (&named_lock);
   if (--store->ref_count > 0)
     {
-      g_mutex_unlock (&named_lock);
+      pthread_mutex_unlock (&named_lock);
       return;
     }
   g_hash_table_remove (named_stores, store->name);
-  g_mutex_unlock (&named_lock);
+  pthread_mutex_unlock (&named_lock);
   store_free (store);
 }
 
@@ -313,7 +333,7 @@ memory_store_lookup (MemoryStore *store, const char *key, GBytes **out_data,
 static void
 write_begin (Shard *shard)
 {
-  g_mutex_lock (&shard->write_lock);
+  pthread_mutex_lock (&shard->write_lock);
   STORE (shard->seq, LOAD (shard->seq, relaxed) + 1, relaxed);
   atomic_thread_fence (memory_order_release);
 }
@@ -343,7 +363,7 @@ write_end (Shard *shard)
         }
       shard->collect_at = shard->limbo->len + COLLECT_EVERY;
     }
-  g_mutex_unlock (&shard->write_lock);
+  pthread_mutex_unlock (&shard->write_lock);
   return freeable;
 }
 
@@ -391,9 +411,9 @@ copy_slot (Slot *to, Slot *from)
 
   STORE (to->hash, LOAD (from->hash, relaxed), relaxed);
   if (len <= INLINE_KEY)
-    memcpy (to->inline_key, from->inline_key, len);
+    store_inline_key (to->inline_key, from->inline_key, len);
   else
-    STORE (to->long_key, LOAD (from->long_key, relaxed), relaxed);
+    STORE (to->long_key, LOAD (from->long_key, relaxed), release);
   STORE (to->key_len, (unsigned) len, release);
   STORE (to->data, LOAD (from->data, relaxed), relaxed);
   STORE (to->cached_time, LOAD (from->cached_time, relaxed), relaxed);

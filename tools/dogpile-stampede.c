@@ -1,0 +1,269 @@
+/* dogpile-stampede.c: `dogpile-cache stampede`, the dogpile lock at work.
+ *
+ * T threads ask, all at once, for one key whose value takes M ms to create,
+ * for R rounds; the value expires between rounds.  Without the lock every
+ * thread would run the creator every round (a stampede on the database);
+ * with it there is one creator call per round: the first round's callers
+ * wait for it, later rounds' callers get the stale value at once while one
+ * of them regenerates.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "dogpile-cache.h"
+#include "tool-common.h"
+
+#define KEY "stampede:hot-key"
+
+typedef struct {
+  DogpileRegion *region;
+  guint n_threads;
+  gulong creator_us;
+  gint round;         /* the round being run; the creator stamps it */
+  gint creator_calls;
+  gint stale_served;
+  gint failures;
+  char *first_error;
+
+  GMutex lock;
+  GCond cond;
+  guint ready;
+  guint generation;
+} Stampede;
+
+typedef struct {
+  Stampede *s;
+  double *waits_ms; /* one per round */
+  guint index;
+  guint rounds;
+} Caller;
+
+static GBytes *
+slow_creator (const char *key, gpointer data, GError **error)
+{
+  Stampede *s = data;
+  gint round = g_atomic_int_get (&s->round);
+
+  g_atomic_int_inc (&s->creator_calls);
+  g_usleep (s->creator_us);
+  return g_bytes_new (&round, sizeof round);
+}
+
+static void
+start_line (Stampede *s)
+{
+  guint generation;
+
+  g_mutex_lock (&s->lock);
+  generation = s->generation;
+  if (++s->ready == s->n_threads + 1) /* the callers and the conductor */
+    {
+      s->ready = 0;
+      s->generation++;
+      g_cond_broadcast (&s->cond);
+    }
+  else
+    while (generation == s->generation)
+      g_cond_wait (&s->cond, &s->lock);
+  g_mutex_unlock (&s->lock);
+}
+
+static gpointer
+caller_thread (gpointer data)
+{
+  Caller *c = data;
+  Stampede *s = c->s;
+
+  for (guint r = 0; r < c->rounds; r++)
+    {
+      g_autoptr (GBytes) value = NULL;
+      g_autoptr (GError) error = NULL;
+      gint64 started;
+
+      start_line (s); /* go */
+      started = g_get_monotonic_time ();
+      if (!dogpile_region_get_or_create (s->region, KEY, slow_creator, s,
+                                         &value, &error))
+        {
+          if (g_atomic_int_add (&s->failures, 1) == 0)
+            s->first_error = g_strdup (error->message);
+        }
+      else if (*(const gint *) g_bytes_get_data (value, NULL)
+               < g_atomic_int_get (&s->round))
+        g_atomic_int_inc (&s->stale_served);
+      c->waits_ms[r] = (double) (g_get_monotonic_time () - started) / 1000.0;
+      start_line (s); /* done */
+    }
+  return NULL;
+}
+
+static int
+compare_doubles (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return (x > y) - (x < y);
+}
+
+static double
+percentile (const double *sorted, gsize n, double p)
+{
+  gsize index = (gsize) ceil (p * (double) n);
+
+  return n == 0 ? 0 : sorted[MIN (index > 0 ? index - 1 : 0, n - 1)];
+}
+
+int
+cache_stampede_main (int argc, char **argv)
+{
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DogpileRegion) region = NULL;
+  g_autofree Caller *callers = NULL;
+  g_autofree GThread **threads = NULL;
+  g_autofree double *waits = NULL;
+  CacheRegionOptions options = { 0 };
+  int n_threads = 32, rounds = 5, creator_ms = 100;
+  double expiration;
+  gboolean json = FALSE;
+  g_autofree char *backend = NULL;
+  Stampede s = { 0 };
+  gsize n_waits;
+  const GOptionEntry entries[] = {
+    { "threads", 't', 0, G_OPTION_ARG_INT, &n_threads,
+      "Callers asking at once (default 32)", "T" },
+    { "rounds", 'n', 0, G_OPTION_ARG_INT, &rounds,
+      "Rounds; the value expires between them (default 5)", "R" },
+    { "creator-ms", 'm', 0, G_OPTION_ARG_INT, &creator_ms,
+      "Milliseconds the creator takes (default 100)", "M" },
+    { "json", 'j', 0, G_OPTION_ARG_NONE, &json,
+      "Print one JSON object instead of text", NULL },
+    { NULL },
+  };
+
+  context = g_option_context_new ("- the dogpile lock against a stampede");
+  cache_region_options_add (context, &options);
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      fprintf (stderr, "dogpile-cache stampede: %s\n", error->message);
+      cache_region_options_clear (&options);
+      return 2;
+    }
+  if (n_threads < 1 || rounds < 1 || creator_ms < 0)
+    {
+      fprintf (stderr, "dogpile-cache stampede: --threads and --rounds must "
+                       "be positive, --creator-ms not negative\n");
+      cache_region_options_clear (&options);
+      return 2;
+    }
+  backend = g_strdup (options.backend != NULL ? options.backend
+                                              : "dogpile.cache.memory");
+  /* Values expire quickly so each round finds the last one stale; -e
+   * overrides. */
+  expiration = MAX (creator_ms, 20) / 1000.0;
+  if (options.expiration == NULL)
+    options.expiration = g_strdup_printf ("%g", expiration);
+  else if (!dogpile_parse_expiration_time (options.expiration, &expiration,
+                                           &error))
+    {
+      fprintf (stderr, "dogpile-cache stampede: %s\n", error->message);
+      cache_region_options_clear (&options);
+      return 2;
+    }
+  region = cache_region_options_open (&options, &error);
+  cache_region_options_clear (&options);
+  if (region == NULL)
+    {
+      fprintf (stderr, "dogpile-cache stampede: %s\n", error->message);
+      return 1;
+    }
+  /* Start from nothing, as a cold cache would. */
+  if (!dogpile_region_delete (region, KEY, &error))
+    {
+      fprintf (stderr, "dogpile-cache stampede: %s\n", error->message);
+      return 1;
+    }
+
+  s.region = region;
+  s.n_threads = (guint) n_threads;
+  s.creator_us = (gulong) creator_ms * 1000;
+  g_mutex_init (&s.lock);
+  g_cond_init (&s.cond);
+  callers = g_new0 (Caller, s.n_threads);
+  threads = g_new0 (GThread *, s.n_threads);
+  for (guint i = 0; i < s.n_threads; i++)
+    {
+      callers[i] = (Caller){ &s, g_new0 (double, (gsize) rounds), i,
+                             (guint) rounds };
+      threads[i] = g_thread_new ("caller", caller_thread, &callers[i]);
+    }
+  for (int r = 0; r < rounds; r++)
+    {
+      if (r > 0)
+        g_usleep ((gulong) (expiration * G_USEC_PER_SEC) + 20000);
+      g_atomic_int_set (&s.round, r);
+      start_line (&s); /* go */
+      start_line (&s); /* everyone has an answer */
+    }
+  for (guint i = 0; i < s.n_threads; i++)
+    g_thread_join (threads[i]);
+
+  n_waits = s.n_threads * (gsize) rounds;
+  waits = g_new (double, n_waits);
+  for (guint i = 0; i < s.n_threads; i++)
+    {
+      memcpy (waits + i * (gsize) rounds, callers[i].waits_ms,
+              (gsize) rounds * sizeof (double));
+      g_free (callers[i].waits_ms);
+    }
+  qsort (waits, n_waits, sizeof *waits, compare_doubles);
+
+  if (json)
+    {
+      g_autoptr (GString) out = g_string_new ("{\"backend\": ");
+      char p50[G_ASCII_DTOSTR_BUF_SIZE], p99[G_ASCII_DTOSTR_BUF_SIZE],
+          max[G_ASCII_DTOSTR_BUF_SIZE];
+
+      tool_json_string (out, backend);
+      g_ascii_formatd (p50, sizeof p50, "%.3f", percentile (waits, n_waits, 0.5));
+      g_ascii_formatd (p99, sizeof p99, "%.3f",
+                       percentile (waits, n_waits, 0.99));
+      g_ascii_formatd (max, sizeof max, "%.3f", waits[n_waits - 1]);
+      g_string_append_printf (
+          out,
+          ", \"threads\": %d, \"rounds\": %d, \"creator_ms\": %d, "
+          "\"requests\": %" G_GSIZE_FORMAT ", \"creator_calls\": %d, "
+          "\"stale_served\": %d, \"failures\": %d, \"wait_ms\": {\"p50\": "
+          "%s, \"p99\": %s, \"max\": %s}}\n",
+          n_threads, rounds, creator_ms, n_waits, s.creator_calls,
+          s.stale_served, s.failures, p50, p99, max);
+      fputs (out->str, stdout);
+    }
+  else
+    {
+      printf ("backend %s: %d threads asked for one key at once, %d rounds, "
+              "creator takes %d ms, value expires after %g s\n\n",
+              backend, n_threads, rounds, creator_ms, expiration);
+      printf ("requests        %" G_GSIZE_FORMAT "\n", n_waits);
+      printf ("creator calls   %d   (without the lock: up to %" G_GSIZE_FORMAT
+              ")\n",
+              s.creator_calls, n_waits);
+      printf ("stale served    %d   (answered at once while one caller "
+              "regenerated)\n",
+              s.stale_served);
+      printf ("wait ms         p50 %.3f   p99 %.3f   max %.3f\n",
+              percentile (waits, n_waits, 0.5),
+              percentile (waits, n_waits, 0.99), waits[n_waits - 1]);
+      if (s.failures > 0)
+        printf ("failures        %d   (first: %s)\n", s.failures,
+                s.first_error);
+    }
+  g_free (s.first_error);
+  g_mutex_clear (&s.lock);
+  g_cond_clear (&s.cond);
+  return s.failures > 0 ? 1 : 0;
+}

@@ -51,11 +51,7 @@ struct Bench {
   double seconds;
   double timer_overhead_us;
 
-  /* start line: every thread of a phase begins together */
-  GMutex lock;
-  GCond cond;
-  guint ready;
-  guint generation;
+  ToolBarrier start; /* every thread of a phase begins together */
 };
 
 struct BenchThread {
@@ -204,26 +200,6 @@ static const BenchOp bench_ops[] = {
   "set,get_hit,get_miss,get_multi_100,get_or_create_hit,"                     \
   "get_or_create_multi_100"
 
-/* Every thread waits here until all have arrived. */
-static void
-start_line (Bench *b)
-{
-  guint generation;
-
-  g_mutex_lock (&b->lock);
-  generation = b->generation;
-  if (++b->ready == b->n_threads)
-    {
-      b->ready = 0;
-      b->generation++;
-      g_cond_broadcast (&b->cond);
-    }
-  else
-    while (generation == b->generation)
-      g_cond_wait (&b->cond, &b->lock);
-  g_mutex_unlock (&b->lock);
-}
-
 static gpointer
 bench_thread (gpointer data)
 {
@@ -238,7 +214,7 @@ bench_thread (gpointer data)
   double deadline;
 
 #define KEY_INDEX(i) (t->first_key + (guint) ((i) % positions) * step)
-  start_line (b);
+  tool_barrier_wait (&b->start);
   deadline = now_seconds () + b->seconds;
   do
     {
@@ -250,7 +226,7 @@ bench_thread (gpointer data)
 
   /* A thread that failed still meets the others here, or they would wait
    * for it forever. */
-  start_line (b);
+  tool_barrier_wait (&b->start);
   if (t->error != NULL)
     return NULL;
   t->samples = g_new (double, MAX_SAMPLES_PER_THREAD);
@@ -270,25 +246,6 @@ bench_thread (gpointer data)
     }
 #undef KEY_INDEX
   return NULL;
-}
-
-static int
-compare_doubles (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return (x > y) - (x < y);
-}
-
-static double
-percentile (const double *sorted, gsize n, double p)
-{
-  gsize index;
-
-  if (n == 0)
-    return 0;
-  index = (gsize) ceil (p * (double) n) - 1;
-  return sorted[MIN (index, n - 1)];
 }
 
 /* The cheapest observed clock read pair: what a timed call adds. */
@@ -363,10 +320,10 @@ run_op (Bench *b, const BenchOp *op, BenchResult *result, GError **error)
   g_aligned_free (threads);
   if (!ok)
     return FALSE;
-  qsort (all, n_all, sizeof *all, compare_doubles);
+  tool_sort_doubles (all, n_all);
   result->ops_per_sec = (double) result->calls / b->seconds;
-  result->p50_us = percentile (all, n_all, 0.50);
-  result->p99_us = percentile (all, n_all, 0.99);
+  result->p50_us = tool_percentile (all, n_all, 0.50);
+  result->p99_us = tool_percentile (all, n_all, 0.99);
   return TRUE;
 }
 
@@ -546,8 +503,7 @@ cache_bench_main (int argc, char **argv)
     b.keys[i] = g_strdup_printf ("key:%u", i % b.n_keys);
   for (guint i = 0; i < b.n_keys; i++)
     b.miss_keys[i] = g_strdup_printf ("miss:%u", i);
-  g_mutex_init (&b.lock);
-  g_cond_init (&b.cond);
+  tool_barrier_init (&b.start, b.n_threads);
   b.timer_overhead_us = measure_timer_overhead_us ();
 
   /* Every read measured must find its value, whatever operations run. */
@@ -579,8 +535,7 @@ cache_bench_main (int argc, char **argv)
   for (guint i = 0; i < b.n_keys; i++)
     g_bytes_unref (b.values[i]);
   g_free (b.values);
-  g_mutex_clear (&b.lock);
-  g_cond_clear (&b.cond);
+  tool_barrier_clear (&b.start);
   cache_region_options_clear (&options);
   return 0;
 }

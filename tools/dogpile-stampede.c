@@ -28,10 +28,7 @@ typedef struct {
   gint failures;
   char *first_error;
 
-  GMutex lock;
-  GCond cond;
-  guint ready;
-  guint generation;
+  ToolBarrier line; /* the callers and the conductor, each round */
 } Stampede;
 
 typedef struct {
@@ -52,25 +49,6 @@ slow_creator (const char *key, gpointer data, GError **error)
   return g_bytes_new (&round, sizeof round);
 }
 
-static void
-start_line (Stampede *s)
-{
-  guint generation;
-
-  g_mutex_lock (&s->lock);
-  generation = s->generation;
-  if (++s->ready == s->n_threads + 1) /* the callers and the conductor */
-    {
-      s->ready = 0;
-      s->generation++;
-      g_cond_broadcast (&s->cond);
-    }
-  else
-    while (generation == s->generation)
-      g_cond_wait (&s->cond, &s->lock);
-  g_mutex_unlock (&s->lock);
-}
-
 static gpointer
 caller_thread (gpointer data)
 {
@@ -83,7 +61,7 @@ caller_thread (gpointer data)
       g_autoptr (GError) error = NULL;
       gint64 started;
 
-      start_line (s); /* go */
+      tool_barrier_wait (&s->line); /* go */
       started = g_get_monotonic_time ();
       if (!dogpile_region_get_or_create (s->region, KEY, slow_creator, s,
                                          &value, &error))
@@ -95,25 +73,9 @@ caller_thread (gpointer data)
                < g_atomic_int_get (&s->round))
         g_atomic_int_inc (&s->stale_served);
       c->waits_ms[r] = (double) (g_get_monotonic_time () - started) / 1000.0;
-      start_line (s); /* done */
+      tool_barrier_wait (&s->line); /* done */
     }
   return NULL;
-}
-
-static int
-compare_doubles (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return (x > y) - (x < y);
-}
-
-static double
-percentile (const double *sorted, gsize n, double p)
-{
-  gsize index = (gsize) ceil (p * (double) n);
-
-  return n == 0 ? 0 : sorted[MIN (index > 0 ? index - 1 : 0, n - 1)];
 }
 
 int
@@ -191,8 +153,7 @@ cache_stampede_main (int argc, char **argv)
   s.region = region;
   s.n_threads = (guint) n_threads;
   s.creator_us = (gulong) creator_ms * 1000;
-  g_mutex_init (&s.lock);
-  g_cond_init (&s.cond);
+  tool_barrier_init (&s.line, s.n_threads + 1);
   callers = g_new0 (Caller, s.n_threads);
   threads = g_new0 (GThread *, s.n_threads);
   for (guint i = 0; i < s.n_threads; i++)
@@ -206,8 +167,8 @@ cache_stampede_main (int argc, char **argv)
       if (r > 0)
         g_usleep ((gulong) (expiration * G_USEC_PER_SEC) + 20000);
       g_atomic_int_set (&s.round, r);
-      start_line (&s); /* go */
-      start_line (&s); /* everyone has an answer */
+      tool_barrier_wait (&s.line); /* go */
+      tool_barrier_wait (&s.line); /* everyone has an answer */
     }
   for (guint i = 0; i < s.n_threads; i++)
     g_thread_join (threads[i]);
@@ -220,7 +181,7 @@ cache_stampede_main (int argc, char **argv)
               (gsize) rounds * sizeof (double));
       g_free (callers[i].waits_ms);
     }
-  qsort (waits, n_waits, sizeof *waits, compare_doubles);
+  tool_sort_doubles (waits, n_waits);
 
   if (json)
     {
@@ -229,9 +190,9 @@ cache_stampede_main (int argc, char **argv)
           max[G_ASCII_DTOSTR_BUF_SIZE];
 
       tool_json_string (out, backend);
-      g_ascii_formatd (p50, sizeof p50, "%.3f", percentile (waits, n_waits, 0.5));
+      g_ascii_formatd (p50, sizeof p50, "%.3f", tool_percentile (waits, n_waits, 0.5));
       g_ascii_formatd (p99, sizeof p99, "%.3f",
-                       percentile (waits, n_waits, 0.99));
+                       tool_percentile (waits, n_waits, 0.99));
       g_ascii_formatd (max, sizeof max, "%.3f", waits[n_waits - 1]);
       g_string_append_printf (
           out,
@@ -256,14 +217,13 @@ cache_stampede_main (int argc, char **argv)
               "regenerated)\n",
               s.stale_served);
       printf ("wait ms         p50 %.3f   p99 %.3f   max %.3f\n",
-              percentile (waits, n_waits, 0.5),
-              percentile (waits, n_waits, 0.99), waits[n_waits - 1]);
+              tool_percentile (waits, n_waits, 0.5),
+              tool_percentile (waits, n_waits, 0.99), waits[n_waits - 1]);
       if (s.failures > 0)
         printf ("failures        %d   (first: %s)\n", s.failures,
                 s.first_error);
     }
   g_free (s.first_error);
-  g_mutex_clear (&s.lock);
-  g_cond_clear (&s.cond);
+  tool_barrier_clear (&s.line);
   return s.failures > 0 ? 1 : 0;
 }

@@ -4,6 +4,9 @@
  */
 #include "tool-common.h"
 
+#include <math.h>
+#include <stdlib.h>
+
 void
 tool_use_build_tree_registry (void)
 {
@@ -67,4 +70,65 @@ tool_parse_arguments (char **items, GError **error)
                             g_strdup (eq + 1));
     }
   return g_steal_pointer (&arguments);
+}
+
+void
+tool_barrier_init (ToolBarrier *barrier, guint parties)
+{
+  g_mutex_init (&barrier->lock);
+  g_cond_init (&barrier->cond);
+  barrier->parties = parties;
+  barrier->arrived = 0;
+  barrier->generation = 0;
+}
+
+void
+tool_barrier_clear (ToolBarrier *barrier)
+{
+  g_mutex_clear (&barrier->lock);
+  g_cond_clear (&barrier->cond);
+}
+
+void
+tool_barrier_wait (ToolBarrier *barrier)
+{
+  guint generation;
+
+  g_mutex_lock (&barrier->lock);
+  generation = barrier->generation;
+  if (++barrier->arrived == barrier->parties)
+    {
+      barrier->arrived = 0;
+      barrier->generation++;
+      g_cond_broadcast (&barrier->cond);
+    }
+  else
+    while (generation == barrier->generation)
+      g_cond_wait (&barrier->cond, &barrier->lock);
+  g_mutex_unlock (&barrier->lock);
+}
+
+static int
+compare_doubles (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return (x > y) - (x < y);
+}
+
+void
+tool_sort_doubles (double *values, gsize n)
+{
+  qsort (values, n, sizeof *values, compare_doubles);
+}
+
+double
+tool_percentile (const double *sorted, gsize n, double p)
+{
+  gsize rank;
+
+  if (n == 0)
+    return 0;
+  rank = (gsize) ceil (p * (double) n);
+  return sorted[MIN (rank > 0 ? rank - 1 : 0, n - 1)];
 }

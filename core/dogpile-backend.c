@@ -1,11 +1,13 @@
-/* dogpile-backend.c: a backend instance and the adapters between its two
- * possible levels.
+/* dogpile-backend.c: the nodes of a region's chain -- plugin instances and
+ * the proxies in front of them -- and the adapters between levels.
  *
  * A plugin works on bytes (get/set: it stores records), on values
  * (get_value/set_value: it keeps payload + metadata by reference), or both.
  * The region always speaks values and the raw API always speaks bytes; this
  * file turns one into the other with the record codec, and loops over
- * single-key operations where a plugin has no multi variant.
+ * single-key operations where a plugin has no multi variant.  A proxy node
+ * runs its own operation if it has one and otherwise passes the call,
+ * unchanged, to the next node (dogpile.cache's ProxyBackend).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -25,9 +27,58 @@ ensure_error (gboolean ok, GError **error, DogpileBackend *self,
 {
   if (!ok && error != NULL && *error == NULL)
     g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND,
-                 "Backend %s failed in %s without reporting why",
-                 self->desc->name, operation);
+                 "%s %s failed in %s without reporting why",
+                 self->proxy != NULL ? "Proxy" : "Backend",
+                 dogpile_backend_get_name (self), operation);
   return ok;
+}
+
+/* Runs the proxy's own @op if it has one, else the same call on next. */
+#define PROXY_DISPATCH(self, op, error, ...)                                  \
+  G_STMT_START                                                                \
+  {                                                                           \
+    if ((self)->proxy != NULL)                                                \
+      {                                                                       \
+        if ((self)->proxy->op != NULL)                                        \
+          return ensure_error ((self)->proxy->op ((self)->proxy_impl,        \
+                                                  (self)->next, __VA_ARGS__), \
+                               (error), (self), #op);                         \
+        return dogpile_backend_##op ((self)->next, __VA_ARGS__);              \
+      }                                                                       \
+  }                                                                           \
+  G_STMT_END
+
+DogpileBackend *
+dogpile__backend_new_proxy (const DogpileProxyDesc *proxy,
+                            GHashTable *arguments, DogpileBackend *next,
+                            GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  DogpileProxyImpl *impl = NULL;
+  DogpileBackend *self;
+
+  if (proxy->create != NULL)
+    {
+      impl = proxy->create (arguments, &local_error);
+      if (impl == NULL)
+        {
+          if (local_error == NULL)
+            g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND,
+                         "Proxy %s could not be created (it gave no reason)",
+                         proxy->name);
+          else
+            g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
+                                        "Cannot create proxy %s: ",
+                                        proxy->name);
+          return NULL;
+        }
+    }
+  self = g_new0 (DogpileBackend, 1);
+  self->ref_count = 1;
+  self->proxy = proxy;
+  self->proxy_impl = impl;
+  self->next = dogpile_backend_ref (next);
+  return self;
 }
 
 DogpileBackend *
@@ -113,21 +164,42 @@ dogpile_backend_unref (DogpileBackend *self)
 
   if (!g_atomic_int_dec_and_test (&self->ref_count))
     return;
-  self->desc->destroy (self->impl);
+  if (self->proxy != NULL)
+    {
+      if (self->proxy->destroy != NULL)
+        self->proxy->destroy (self->proxy_impl);
+      dogpile_backend_unref (self->next);
+    }
+  else
+    self->desc->destroy (self->impl);
   g_free (self);
 }
 
 /**
  * dogpile_backend_get_name:
- * @self: a backend
+ * @self: a backend or proxy
  *
- * Returns: (transfer none): the backend's registry name.
+ * Returns: (transfer none): its registry name.
  */
 const char *
 dogpile_backend_get_name (DogpileBackend *self)
 {
   g_return_val_if_fail (self != NULL, NULL);
-  return self->desc->name;
+  return self->proxy != NULL ? self->proxy->name : self->desc->name;
+}
+
+/**
+ * dogpile_backend_get_next:
+ * @self: a backend or proxy
+ *
+ * Returns: (transfer none) (nullable): what a proxy passes calls to;
+ * %NULL for a plugin instance, the end of the chain.
+ */
+DogpileBackend *
+dogpile_backend_get_next (DogpileBackend *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->next;
 }
 
 /**
@@ -140,13 +212,8 @@ const char *
 dogpile_backend_get_description (DogpileBackend *self)
 {
   g_return_val_if_fail (self != NULL, NULL);
-  return self->desc->description;
-}
-
-const DogpileBackendDesc *
-dogpile__backend_get_desc (DogpileBackend *self)
-{
-  return self->desc;
+  return self->proxy != NULL ? self->proxy->description
+                             : self->desc->description;
 }
 
 /**
@@ -172,6 +239,7 @@ dogpile_backend_get (DogpileBackend *self, const char *key,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   *out_value = NULL;
+  PROXY_DISPATCH (self, get, error, key, out_value, error);
   if (self->desc->get != NULL)
     return ensure_error (self->desc->get (self->impl, key, out_value, error),
                          error, self, "get");
@@ -206,6 +274,7 @@ dogpile_backend_set (DogpileBackend *self, const char *key, GBytes *value,
   g_return_val_if_fail (value != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  PROXY_DISPATCH (self, set, error, key, value, error);
   if (self->desc->set != NULL)
     return ensure_error (self->desc->set (self->impl, key, value, error),
                          error, self, "set");
@@ -233,6 +302,7 @@ dogpile_backend_delete (DogpileBackend *self, const char *key, GError **error)
   g_return_val_if_fail (key != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  PROXY_DISPATCH (self, delete, error, key, error);
   return ensure_error (self->desc->delete (self->impl, key, error), error,
                        self, "delete");
 }
@@ -261,7 +331,11 @@ dogpile_backend_get_multi (DogpileBackend *self, const char *const *keys,
     out_values[i] = NULL;
   if (n_keys == 0)
     return TRUE;
-  if (self->desc->get_multi != NULL)
+  /* Proxies see the raw API through their single-key get, if any. */
+  if (self->proxy != NULL && self->proxy->get == NULL)
+    return dogpile_backend_get_multi (self->next, keys, n_keys, out_values,
+                                      error);
+  if (self->proxy == NULL && self->desc->get_multi != NULL)
     {
       if (ensure_error (self->desc->get_multi (self->impl, keys, n_keys,
                                                out_values, error),
@@ -300,7 +374,10 @@ dogpile_backend_set_multi (DogpileBackend *self, const char *const *keys,
 
   if (n_keys == 0)
     return TRUE;
-  if (self->desc->set_multi != NULL)
+  if (self->proxy != NULL && self->proxy->set == NULL)
+    return dogpile_backend_set_multi (self->next, keys, values, n_keys,
+                                      error);
+  if (self->proxy == NULL && self->desc->set_multi != NULL)
     return ensure_error (self->desc->set_multi (self->impl, keys, values,
                                                 n_keys, error),
                          error, self, "set_multi");
@@ -329,6 +406,7 @@ dogpile_backend_delete_multi (DogpileBackend *self, const char *const *keys,
 
   if (n_keys == 0)
     return TRUE;
+  PROXY_DISPATCH (self, delete_multi, error, keys, n_keys, error);
   if (self->desc->delete_multi != NULL)
     return ensure_error (self->desc->delete_multi (self->impl, keys, n_keys,
                                                    error),
@@ -354,15 +432,20 @@ dogpile_backend_get_mutex (DogpileBackend *self, const char *key)
   g_return_val_if_fail (self != NULL, NULL);
   g_return_val_if_fail (key != NULL, NULL);
 
+  if (self->proxy != NULL)
+    return self->proxy->get_mutex != NULL
+               ? self->proxy->get_mutex (self->proxy_impl, self->next, key)
+               : dogpile_backend_get_mutex (self->next, key);
   if (self->desc->get_mutex == NULL)
     return NULL;
   return self->desc->get_mutex (self->impl, key);
 }
 
+/* Only plugins mangle keys: the region asks its actual backend. */
 gboolean
 dogpile__backend_has_key_mangler (DogpileBackend *self)
 {
-  return self->desc->mangle_key != NULL;
+  return self->desc != NULL && self->desc->mangle_key != NULL;
 }
 
 char *
@@ -371,14 +454,33 @@ dogpile__backend_mangle_key (DogpileBackend *self, const char *key)
   return self->desc->mangle_key (self->impl, key);
 }
 
+/**
+ * dogpile_backend_get_value:
+ * @self: a backend or proxy
+ * @key: the (already mangled) key
+ * @out_payload: (out) (transfer full) (nullable): the payload, %NULL on a
+ *   miss
+ * @out_metadata: (out): its metadata
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE on success, hit or miss; %FALSE with
+ * %DOGPILE_ERROR_CANT_DESERIALIZE for stored bytes that are not a record.
+ */
 gboolean
-dogpile__backend_get_value (DogpileBackend *self, const char *key,
-                            GBytes **out_payload, DogpileMetadata *out_metadata,
-                            GError **error)
+dogpile_backend_get_value (DogpileBackend *self, const char *key,
+                           GBytes **out_payload, DogpileMetadata *out_metadata,
+                           GError **error)
 {
   g_autoptr (GBytes) record = NULL;
 
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (key != NULL, FALSE);
+  g_return_val_if_fail (out_payload != NULL, FALSE);
+  g_return_val_if_fail (out_metadata != NULL, FALSE);
+
   *out_payload = NULL;
+  PROXY_DISPATCH (self, get_value, error, key, out_payload, out_metadata,
+                  error);
   if (self->desc->get_value != NULL)
     return ensure_error (self->desc->get_value (self->impl, key, out_payload,
                                                 out_metadata, error),
@@ -408,17 +510,39 @@ note_key_error (GError **local_error, GError **out_errors, gsize i,
   return FALSE;
 }
 
+/**
+ * dogpile_backend_get_value_multi:
+ * @self: a backend or proxy
+ * @keys: (array length=n_keys): the (already mangled) keys
+ * @n_keys: how many
+ * @out_payloads: (array length=n_keys) (out caller-allocates): payloads,
+ *   %NULL for misses
+ * @out_metadata: (array length=n_keys) (out caller-allocates): metadata
+ * @out_errors: (array length=n_keys) (out caller-allocates) (nullable): per
+ *   key, the error of a record that cannot be decoded; without it such a
+ *   record fails the call
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE on success; on failure every payload is %NULL.
+ */
 gboolean
-dogpile__backend_get_value_multi (DogpileBackend *self,
-                                  const char *const *keys, gsize n_keys,
-                                  GBytes **out_payloads,
-                                  DogpileMetadata *out_metadata,
-                                  GError **out_errors, GError **error)
+dogpile_backend_get_value_multi (DogpileBackend *self,
+                                 const char *const *keys, gsize n_keys,
+                                 GBytes **out_payloads,
+                                 DogpileMetadata *out_metadata,
+                                 GError **out_errors, GError **error)
 {
   g_autofree GBytes **records = NULL;
 
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (keys != NULL || n_keys == 0, FALSE);
+
   for (gsize i = 0; i < n_keys; i++)
     out_payloads[i] = NULL;
+  if (n_keys == 0)
+    return TRUE;
+  PROXY_DISPATCH (self, get_value_multi, error, keys, n_keys, out_payloads,
+                  out_metadata, out_errors, error);
 
   if (self->desc->get_value != NULL)
     {
@@ -426,7 +550,7 @@ dogpile__backend_get_value_multi (DogpileBackend *self,
         {
           g_autoptr (GError) local_error = NULL;
 
-          if (dogpile__backend_get_value (self, keys[i], &out_payloads[i],
+          if (dogpile_backend_get_value (self, keys[i], &out_payloads[i],
                                           &out_metadata[i], &local_error))
             continue;
           if (!note_key_error (&local_error, out_errors, i, error))
@@ -460,13 +584,29 @@ dogpile__backend_get_value_multi (DogpileBackend *self,
   return TRUE;
 }
 
+/**
+ * dogpile_backend_set_value:
+ * @self: a backend or proxy
+ * @key: the (already mangled) key
+ * @payload: the payload; borrowed
+ * @metadata: its metadata
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE on success.
+ */
 gboolean
-dogpile__backend_set_value (DogpileBackend *self, const char *key,
-                            GBytes *payload, const DogpileMetadata *metadata,
-                            GError **error)
+dogpile_backend_set_value (DogpileBackend *self, const char *key,
+                           GBytes *payload, const DogpileMetadata *metadata,
+                           GError **error)
 {
   g_autoptr (GBytes) record = NULL;
 
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (key != NULL, FALSE);
+  g_return_val_if_fail (payload != NULL, FALSE);
+  g_return_val_if_fail (metadata != NULL, FALSE);
+
+  PROXY_DISPATCH (self, set_value, error, key, payload, metadata, error);
   if (self->desc->set_value != NULL)
     return ensure_error (self->desc->set_value (self->impl, key, payload,
                                                 metadata, error),
@@ -476,21 +616,37 @@ dogpile__backend_set_value (DogpileBackend *self, const char *key,
                        self, "set");
 }
 
+/**
+ * dogpile_backend_set_value_multi:
+ * @self: a backend or proxy
+ * @keys: (array length=n_keys): the (already mangled) keys
+ * @payloads: (array length=n_keys): the payloads
+ * @metadata: (array length=n_keys): the metadata of each
+ * @n_keys: how many; 0 does nothing
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE on success.
+ */
 gboolean
-dogpile__backend_set_value_multi (DogpileBackend *self,
-                                  const char *const *keys,
-                                  GBytes *const *payloads,
-                                  const DogpileMetadata *metadata,
-                                  gsize n_keys, GError **error)
+dogpile_backend_set_value_multi (DogpileBackend *self,
+                                 const char *const *keys,
+                                 GBytes *const *payloads,
+                                 const DogpileMetadata *metadata,
+                                 gsize n_keys, GError **error)
 {
   g_autoptr (GPtrArray) records = NULL;
 
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (keys != NULL || n_keys == 0, FALSE);
+
   if (n_keys == 0)
     return TRUE;
+  PROXY_DISPATCH (self, set_value_multi, error, keys, payloads, metadata,
+                  n_keys, error);
   if (self->desc->set_value != NULL)
     {
       for (gsize i = 0; i < n_keys; i++)
-        if (!dogpile__backend_set_value (self, keys[i], payloads[i],
+        if (!dogpile_backend_set_value (self, keys[i], payloads[i],
                                          &metadata[i], error))
           return FALSE;
       return TRUE;

@@ -126,10 +126,10 @@ store_values (DogpileRegion *self, RegionConfig *config,
       g_ptr_array_add (stored, s);
     }
   if (n == 1)
-    return dogpile__backend_set_value (config->backend, backend_keys[0],
+    return dogpile_backend_set_value (config->backend, backend_keys[0],
                                        stored->pdata[0], metadata, error)
            || dogpile__region_key_error (error, keys[0]);
-  return dogpile__backend_set_value_multi (config->backend, backend_keys,
+  return dogpile_backend_set_value_multi (config->backend, backend_keys,
                                            (GBytes *const *) stored->pdata,
                                            metadata, n, error);
 }
@@ -573,7 +573,7 @@ dogpile_region_get_or_create_multi (DogpileRegion *self,
   payloads = g_new0 (GBytes *, n);
   metadata = g_new0 (DogpileMetadata, n);
   key_errors = g_new0 (GError *, n);
-  if (!dogpile__backend_get_value_multi (config->backend, backend_keys, n,
+  if (!dogpile_backend_get_value_multi (config->backend, backend_keys, n,
                                          payloads, metadata, key_errors,
                                          error))
     return FALSE;

@@ -1,4 +1,5 @@
-/* dogpile-loader.c: open a plugin module and check its descriptor.
+/* dogpile-loader.c: open a plugin module and check its descriptor (a
+ * backend's or a proxy's).
  *
  * Checks, in order, each failing with its own error code and never
  * aborting: the module opens (symbols bound now, not on first call), the
@@ -24,31 +25,63 @@ where_listed (const char *registry_file)
   return registry_file != NULL ? registry_file : "an in-process registration";
 }
 
+/* The members every descriptor starts with. */
+static gboolean
+check_header (const char *kind, guint32 abi_version, guint32 max_abi,
+              const char *desc_name, const char *name, const char *where,
+              GError **error)
+{
+  if (abi_version < 1 || abi_version > max_abi)
+    {
+      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_PLUGIN_ABI_MISMATCH,
+                   "%s %s (%s) was built for ABI version %u, but this "
+                   "libdogpile %s supports versions 1 to %u: upgrade "
+                   "libdogpile or rebuild the plugin against it",
+                   kind, name, where, abi_version, dogpile_get_version (),
+                   max_abi);
+      return FALSE;
+    }
+  if (g_strcmp0 (desc_name, name) != 0)
+    {
+      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_PLUGIN_NAME_MISMATCH,
+                   "%s %s (%s) calls itself '%s': the registry line and the "
+                   "descriptor's name must agree; fix one of them",
+                   kind, name, where, desc_name != NULL ? desc_name : "(null)");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+dogpile__loader_check_proxy_desc (const DogpileProxyDesc *desc,
+                                  const char *name, const char *where,
+                                  GError **error)
+{
+  if (!check_header ("Proxy", desc->abi_version, DOGPILE_PROXY_ABI_VERSION,
+                     desc->name, name, where, error))
+    return FALSE;
+  if ((desc->create == NULL) != (desc->destroy == NULL))
+    {
+      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_PLUGIN_INCOMPLETE,
+                   "Proxy %s (%s) has %s without %s: a proxy with state "
+                   "needs both",
+                   name, where, desc->create != NULL ? "create" : "destroy",
+                   desc->create != NULL ? "destroy" : "create");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 dogpile__loader_check_desc (const DogpileBackendDesc *desc, const char *name,
                             const char *where, GError **error)
 {
   const char *missing = NULL;
 
-  if (desc->abi_version < 1 || desc->abi_version > DOGPILE_BACKEND_ABI_VERSION)
-    {
-      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_PLUGIN_ABI_MISMATCH,
-                   "Cache plugin %s (%s) was built for backend ABI version "
-                   "%u, but this libdogpile %s supports versions 1 to %d: "
-                   "upgrade libdogpile or rebuild the plugin against it",
-                   name, where, desc->abi_version, dogpile_get_version (),
-                   DOGPILE_BACKEND_ABI_VERSION);
-      return FALSE;
-    }
-  if (g_strcmp0 (desc->name, name) != 0)
-    {
-      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_PLUGIN_NAME_MISMATCH,
-                   "Cache plugin %s (%s) calls itself '%s': the registry "
-                   "line and the descriptor's name must agree; fix one of "
-                   "them",
-                   name, where, desc->name != NULL ? desc->name : "(null)");
-      return FALSE;
-    }
+  if (!check_header ("Cache plugin", desc->abi_version,
+                     DOGPILE_BACKEND_ABI_VERSION, desc->name, name, where,
+                     error))
+    return FALSE;
   if (desc->create == NULL)
     missing = "create";
   else if (desc->destroy == NULL)
@@ -70,69 +103,64 @@ dogpile__loader_check_desc (const DogpileBackendDesc *desc, const char *name,
   return TRUE;
 }
 
-const DogpileBackendDesc *
-dogpile__loader_load (const char *name, const char *module_path,
-                      const char *symbol, const char *registry_file,
-                      GError **error)
+gconstpointer
+dogpile__loader_load (const char *kind, const char *name,
+                      const char *module_path, const char *symbol,
+                      const char *registry_file, GError **error)
 {
   g_autofree char *key = g_strconcat (module_path, "\n", symbol, NULL);
-  g_autofree char *where = NULL;
-  const DogpileBackendDesc *desc;
-  DogpileBackendGetDescFunc get_desc = NULL;
+  gconstpointer (*get_desc) (void) = NULL;
+  gconstpointer desc;
   GModule *module;
-
-  where = g_strdup_printf ("%s:%s, listed in %s", module_path, symbol,
-                           where_listed (registry_file));
 
   g_mutex_lock (&loaded_lock);
   if (loaded == NULL)
     loaded = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   desc = g_hash_table_lookup (loaded, key);
+  if (desc != NULL)
+    {
+      g_mutex_unlock (&loaded_lock);
+      return desc;
+    }
+  module = g_module_open (module_path, 0);
+  if (module == NULL)
+    {
+      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_PLUGIN_LOAD_FAILED,
+                   "Couldn't load %s %s: cannot open module %s (listed in "
+                   "%s): %s.  Check that the file exists; if it does, run "
+                   "`ldd %s` to find a missing library",
+                   kind, name, module_path, where_listed (registry_file),
+                   g_module_error (), module_path);
+      g_mutex_unlock (&loaded_lock);
+      return NULL;
+    }
+  g_module_make_resident (module);
+  if (!g_module_symbol (module, symbol, (gpointer *) &get_desc)
+      || get_desc == NULL)
+    {
+      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_PLUGIN_SYMBOL_MISSING,
+                   "Couldn't load %s %s: module %s (listed in %s) has no "
+                   "symbol %s.  It is not a dogpile plugin, or the registry "
+                   "line names the wrong symbol (plugins export "
+                   "dogpile_backend_<name>_get_desc, proxies "
+                   "dogpile_proxy_<name>_get_desc)",
+                   kind, name, module_path, where_listed (registry_file),
+                   symbol);
+      g_mutex_unlock (&loaded_lock);
+      return NULL;
+    }
+  desc = get_desc ();
   if (desc == NULL)
     {
-      module = g_module_open (module_path, 0);
-      if (module == NULL)
-        {
-          g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_PLUGIN_LOAD_FAILED,
-                       "Couldn't load cache plugin %s: cannot open module "
-                       "%s (listed in %s): %s.  Check that the file exists; "
-                       "if it does, run `ldd %s` to find a missing library",
-                       name, module_path, where_listed (registry_file),
-                       g_module_error (), module_path);
-          g_mutex_unlock (&loaded_lock);
-          return NULL;
-        }
-      g_module_make_resident (module);
-      if (!g_module_symbol (module, symbol, (gpointer *) &get_desc)
-          || get_desc == NULL)
-        {
-          g_set_error (error, DOGPILE_ERROR,
-                       DOGPILE_ERROR_PLUGIN_SYMBOL_MISSING,
-                       "Couldn't load cache plugin %s: module %s (listed in "
-                       "%s) has no symbol %s.  It is not a dogpile plugin, or "
-                       "the registry line names the wrong symbol (plugins "
-                       "export dogpile_backend_<name>_get_desc)",
-                       name, module_path, where_listed (registry_file),
-                       symbol);
-          g_mutex_unlock (&loaded_lock);
-          return NULL;
-        }
-      desc = get_desc ();
-      if (desc == NULL)
-        {
-          g_set_error (error, DOGPILE_ERROR,
-                       DOGPILE_ERROR_PLUGIN_SYMBOL_MISSING,
-                       "Couldn't load cache plugin %s: %s in %s (listed in "
-                       "%s) returned no descriptor",
-                       name, symbol, module_path, where_listed (registry_file));
-          g_mutex_unlock (&loaded_lock);
-          return NULL;
-        }
-      g_hash_table_insert (loaded, g_steal_pointer (&key), (gpointer) desc);
+      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_PLUGIN_SYMBOL_MISSING,
+                   "Couldn't load %s %s: %s in %s (listed in %s) returned no "
+                   "descriptor",
+                   kind, name, symbol, module_path,
+                   where_listed (registry_file));
+      g_mutex_unlock (&loaded_lock);
+      return NULL;
     }
+  g_hash_table_insert (loaded, g_steal_pointer (&key), (gpointer) desc);
   g_mutex_unlock (&loaded_lock);
-
-  if (!dogpile__loader_check_desc (desc, name, where, error))
-    return NULL;
   return desc;
 }

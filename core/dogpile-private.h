@@ -48,53 +48,40 @@ DogpileAsyncTask *dogpile__async_task_new (DogpileRegion *region,
                                            GDestroyNotify user_data_destroy,
                                            DogpileMutex *mutex);
 
-/* dogpile-loader.c: resolve and check one registry entry's descriptor. */
-const DogpileBackendDesc *dogpile__loader_load (const char *name,
-                                                const char *module_path,
-                                                const char *symbol,
-                                                const char *registry_file,
-                                                GError **error);
+/* dogpile-loader.c: the descriptor a registry entry's symbol returns
+ * (@kind names what it is in messages: "cache plugin", "proxy"), and the
+ * checks for each kind of descriptor. */
+gconstpointer dogpile__loader_load (const char *kind, const char *name,
+                                    const char *module_path,
+                                    const char *symbol,
+                                    const char *registry_file,
+                                    GError **error);
 gboolean dogpile__loader_check_desc (const DogpileBackendDesc *desc,
                                      const char *name, const char *where,
                                      GError **error);
+gboolean dogpile__loader_check_proxy_desc (const DogpileProxyDesc *desc,
+                                           const char *name,
+                                           const char *where, GError **error);
 
-/* dogpile-backend.c: the region's view of a backend.  The struct is here so
- * the region's hit path can call a value-level plugin without a detour. */
+/* dogpile-backend.c: a node of a region's chain -- a plugin instance, or
+ * a proxy in front of @next.  The struct is here so the region's hit path
+ * can call a value-level plugin without a detour. */
 struct DogpileBackend {
   gint ref_count;
-  const DogpileBackendDesc *desc;
+  const DogpileBackendDesc *desc; /* plugin; NULL for a proxy */
   DogpileBackendImpl *impl;
+  const DogpileProxyDesc *proxy; /* proxy; NULL for a plugin */
+  DogpileProxyImpl *proxy_impl;
+  DogpileBackend *next;
 };
 
-/* dogpile-backend.c:  Value-level access
- * works on any backend: value plugins are called directly, byte plugins
- * through the record codec. */
 DogpileBackend *dogpile__backend_new_from_desc (const DogpileBackendDesc *desc,
                                                 GHashTable *arguments,
                                                 GError **error);
-const DogpileBackendDesc *dogpile__backend_get_desc (DogpileBackend *self);
-gboolean dogpile__backend_get_value (DogpileBackend *self, const char *key,
-                                     GBytes **out_payload,
-                                     DogpileMetadata *out_metadata,
-                                     GError **error);
-/* On a record that cannot be decoded: with @out_errors, that key's slot gets
- * the error and the call goes on; without, the call fails. */
-gboolean dogpile__backend_get_value_multi (DogpileBackend *self,
-                                           const char *const *keys,
-                                           gsize n_keys,
-                                           GBytes **out_payloads,
-                                           DogpileMetadata *out_metadata,
-                                           GError **out_errors,
-                                           GError **error);
-gboolean dogpile__backend_set_value (DogpileBackend *self, const char *key,
-                                     GBytes *payload,
-                                     const DogpileMetadata *metadata,
-                                     GError **error);
-gboolean dogpile__backend_set_value_multi (DogpileBackend *self,
-                                           const char *const *keys,
-                                           GBytes *const *payloads,
-                                           const DogpileMetadata *metadata,
-                                           gsize n_keys, GError **error);
+DogpileBackend *dogpile__backend_new_proxy (const DogpileProxyDesc *proxy,
+                                            GHashTable *arguments,
+                                            DogpileBackend *next,
+                                            GError **error);
 char *dogpile__backend_mangle_key (DogpileBackend *self, const char *key);
 gboolean dogpile__backend_has_key_mangler (DogpileBackend *self);
 

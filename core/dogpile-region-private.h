@@ -136,16 +136,16 @@ backend_get_value (DogpileBackend *backend, const char *key,
                    GBytes **out_payload, DogpileMetadata *out_metadata,
                    GError **error)
 {
-  if (G_LIKELY (backend->desc->get_value != NULL))
+  if (G_LIKELY (backend->desc != NULL && backend->desc->get_value != NULL))
     {
       *out_payload = NULL;
       if (G_LIKELY (backend->desc->get_value (backend->impl, key, out_payload,
                                               out_metadata, error)))
         return TRUE;
     }
-  /* The slow path also gives a failure without a message its error. */
-  return dogpile__backend_get_value (backend, key, out_payload, out_metadata,
-                                     error);
+  /* Proxies, byte-level plugins, and a failure without a message. */
+  return dogpile_backend_get_value (backend, key, out_payload, out_metadata,
+                                    error);
 }
 
 const char *const *dogpile__region_mangle_keys (DogpileRegion *self,
@@ -154,5 +154,20 @@ const char *const *dogpile__region_mangle_keys (DogpileRegion *self,
                                                 gsize n_keys,
                                                 const char ***out_array,
                                                 GPtrArray **owned);
+
+/* dogpile-region.c: configure with proxies (outermost first) in front. */
+typedef struct {
+  const DogpileProxyDesc *desc;
+  GHashTable *arguments;
+} DogpileRegionWrap;
+
+gboolean dogpile__region_configure_chain (DogpileRegion *self,
+                                          const char *backend,
+                                          double expiration_time,
+                                          GHashTable *arguments,
+                                          const DogpileRegionWrap *wraps,
+                                          gsize n_wraps,
+                                          DogpileConfigureFlags flags,
+                                          GError **error);
 
 G_END_DECLS

@@ -21,13 +21,99 @@ region_config_free (RegionConfig *config)
 }
 
 /* The mutex for one key: the backend's own (a distributed lock) or an
- * in-process one. */
+ * in-process one.  Asked of the chain's head at the time, as dogpile.cache
+ * asks self.backend, so proxies added later see get_mutex too.  Only the
+ * region's own calls reach here, so the region is alive. */
 static DogpileMutex *
-create_key_mutex (const char *key, gpointer backend)
+create_key_mutex (const char *key, gpointer region)
 {
-  DogpileMutex *mutex = dogpile_backend_get_mutex (backend, key);
+  RegionConfig *config = get_config (region);
+  DogpileMutex *mutex = dogpile_backend_get_mutex (config->backend, key);
 
   return mutex != NULL ? mutex : dogpile_mutex_new_local ();
+}
+
+/* Builds proxies (outermost first) in front of @backend; takes @backend. */
+static DogpileBackend *
+build_chain (DogpileBackend *backend, const DogpileRegionWrap *wraps, gsize n_wraps,
+             GError **error)
+{
+  for (gsize i = n_wraps; i > 0; i--)
+    {
+      DogpileBackend *node = dogpile__backend_new_proxy (
+          wraps[i - 1].desc, wraps[i - 1].arguments, backend, error);
+
+      dogpile_backend_unref (backend);
+      if (node == NULL)
+        return NULL;
+      backend = node;
+    }
+  return backend;
+}
+
+/* Publishes a new configuration; called with configure_lock held. */
+static void
+publish (DogpileRegion *self, RegionConfig *config)
+{
+  RegionConfig *old = self->config;
+
+  g_atomic_pointer_set (&self->config, config);
+  if (old != NULL)
+    self->retired = g_slist_prepend (self->retired, old);
+}
+
+gboolean
+dogpile__region_configure_chain (DogpileRegion *self, const char *backend,
+                 double expiration_time, GHashTable *arguments,
+                 const DogpileRegionWrap *wraps, gsize n_wraps, DogpileConfigureFlags flags,
+                 GError **error)
+{
+  const DogpileBackendDesc *desc;
+  DogpileBackend *instance, *head;
+  RegionConfig *config, *old;
+
+  if (isnan (expiration_time))
+    {
+      g_set_error_literal (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
+                           "expiration_time is not a number or timedelta.");
+      return FALSE;
+    }
+
+  g_mutex_lock (&self->configure_lock);
+  old = self->config;
+  if (old != NULL && !(flags & DOGPILE_CONFIGURE_REPLACE_EXISTING))
+    {
+      g_set_error (error, DOGPILE_ERROR,
+                   DOGPILE_ERROR_REGION_ALREADY_CONFIGURED,
+                   "This region is already configured with backend: %s.  "
+                   "Specify replace_existing_backend=True to replace.",
+                   dogpile_backend_get_name (old->actual));
+      g_mutex_unlock (&self->configure_lock);
+      return FALSE;
+    }
+  desc = dogpile_registry_load_backend (dogpile_registry_get_default (),
+                                        backend, error);
+  instance = desc != NULL
+                 ? dogpile__backend_new_from_desc (desc, arguments, error)
+                 : NULL;
+  head = instance != NULL ? build_chain (dogpile_backend_ref (instance), wraps,
+                                         n_wraps, error)
+                          : NULL;
+  if (head == NULL)
+    {
+      g_clear_pointer (&instance, dogpile_backend_unref);
+      g_mutex_unlock (&self->configure_lock);
+      return FALSE;
+    }
+
+  config = g_new0 (RegionConfig, 1);
+  config->backend = head;
+  config->actual = instance;
+  config->expiration_time = expiration_time;
+  config->locks = dogpile_name_registry_new (create_key_mutex, self, NULL);
+  publish (self, config);
+  g_mutex_unlock (&self->configure_lock);
+  return TRUE;
 }
 
 /**
@@ -185,57 +271,96 @@ dogpile_region_configure (DogpileRegion *self, const char *backend,
                           double expiration_time, GHashTable *arguments,
                           DogpileConfigureFlags flags, GError **error)
 {
-  const DogpileBackendDesc *desc;
-  DogpileBackend *instance;
-  RegionConfig *config, *old;
-
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (backend != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (isnan (expiration_time))
-    {
-      g_set_error_literal (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
-                           "expiration_time is not a number or timedelta.");
-      return FALSE;
-    }
+  return dogpile__region_configure_chain (self, backend, expiration_time, arguments, NULL, 0,
+                          flags, error);
+}
 
+/**
+ * dogpile_region_wrap_desc:
+ * @self: a configured region
+ * @desc: the proxy
+ * @arguments: (nullable) (element-type utf8 utf8): the proxy's arguments;
+ *   borrowed
+ * @error: return location for a #GError
+ *
+ * Puts a new proxy in front of the region's backend (and of any proxy
+ * already there), like dogpile.cache's region.wrap(): from now on every
+ * operation goes through it.  dogpile_region_get_actual_backend() still
+ * gives the plugin instance.
+ *
+ * Returns: %TRUE on success; %FALSE with
+ * %DOGPILE_ERROR_REGION_NOT_CONFIGURED, a proxy load error, or the proxy's
+ * own error.
+ */
+gboolean
+dogpile_region_wrap_desc (DogpileRegion *self, const DogpileProxyDesc *desc,
+                          GHashTable *arguments, GError **error)
+{
+  g_autofree char *where = NULL;
+  DogpileBackend *head;
+  RegionConfig *config, *old;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (desc != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!dogpile__loader_check_proxy_desc (desc, desc->name,
+                                         "passed to dogpile_region_wrap_desc",
+                                         error))
+    return FALSE;
   g_mutex_lock (&self->configure_lock);
   old = self->config;
-  if (old != NULL && !(flags & DOGPILE_CONFIGURE_REPLACE_EXISTING))
+  if (old == NULL)
     {
-      g_set_error (error, DOGPILE_ERROR,
-                   DOGPILE_ERROR_REGION_ALREADY_CONFIGURED,
-                   "This region is already configured with backend: %s.  "
-                   "Specify replace_existing_backend=True to replace.",
-                   dogpile_backend_get_name (old->actual));
       g_mutex_unlock (&self->configure_lock);
-      return FALSE;
+      return dogpile__region_not_configured (error);
     }
-  desc = dogpile_registry_load_backend (dogpile_registry_get_default (),
-                                        backend, error);
-  instance = desc != NULL
-                 ? dogpile__backend_new_from_desc (desc, arguments, error)
-                 : NULL;
-  if (instance == NULL)
+  head = dogpile__backend_new_proxy (desc, arguments, old->backend, error);
+  if (head == NULL)
     {
       g_mutex_unlock (&self->configure_lock);
       return FALSE;
     }
-
   config = g_new0 (RegionConfig, 1);
-  config->backend = instance;
-  config->actual = dogpile_backend_ref (instance);
-  config->expiration_time = expiration_time;
-  config->locks = dogpile_name_registry_new (create_key_mutex,
-                                             dogpile_backend_ref (instance),
-                                             (GDestroyNotify)
-                                                 dogpile_backend_unref);
-  g_atomic_pointer_set (&self->config, config);
-  if (old != NULL)
-    self->retired = g_slist_prepend (self->retired, old);
+  config->backend = head;
+  config->actual = dogpile_backend_ref (old->actual);
+  config->expiration_time = old->expiration_time;
+  config->locks = dogpile_name_registry_ref (old->locks);
+  publish (self, config);
   g_mutex_unlock (&self->configure_lock);
   return TRUE;
+}
+
+/**
+ * dogpile_region_wrap:
+ * @self: a configured region
+ * @proxy: a proxy name from the registry's
+ *   %DOGPILE_REGISTRY_GROUP_PROXIES group, e.g. "dogpile.proxies.stats"
+ * @arguments: (nullable) (element-type utf8 utf8): the proxy's arguments
+ * @error: return location for a #GError
+ *
+ * dogpile_region_wrap_desc() with a proxy found by name.
+ *
+ * Returns: %TRUE on success.
+ */
+gboolean
+dogpile_region_wrap (DogpileRegion *self, const char *proxy,
+                     GHashTable *arguments, GError **error)
+{
+  const DogpileProxyDesc *desc;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (proxy != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  desc = dogpile_registry_load_proxy (dogpile_registry_get_default (), proxy,
+                                      error);
+  return desc != NULL && dogpile_region_wrap_desc (self, desc, arguments,
+                                                   error);
 }
 
 /**
@@ -558,7 +683,7 @@ dogpile_region_get_multi_full (DogpileRegion *self, const char *const *keys,
 
   backend_keys = dogpile__region_mangle_keys (self, config, keys, n_keys, &mangled, &owned);
   metadata = g_new (DogpileMetadata, n_keys);
-  if (!dogpile__backend_get_value_multi (config->backend, backend_keys,
+  if (!dogpile_backend_get_value_multi (config->backend, backend_keys,
                                          n_keys, out_values, metadata, NULL,
                                          error))
     return FALSE;
@@ -634,7 +759,7 @@ dogpile_region_set (DogpileRegion *self, const char *key, GBytes *value,
     return dogpile__region_key_error (error, key);
   dogpile_metadata_init (&metadata, dogpile_clock_now ());
   backend_key = mangle_key (self, config, key, &owned);
-  if (!dogpile__backend_set_value (config->backend, backend_key, stored,
+  if (!dogpile_backend_set_value (config->backend, backend_key, stored,
                                    &metadata, error))
     return dogpile__region_key_error (error, key);
   return TRUE;
@@ -687,7 +812,7 @@ dogpile_region_set_multi (DogpileRegion *self, const char *const *keys,
   for (gsize i = 1; i < n_keys; i++)
     metadata[i] = metadata[0];
   backend_keys = dogpile__region_mangle_keys (self, config, keys, n_keys, &mangled, &owned);
-  return dogpile__backend_set_value_multi (config->backend, backend_keys,
+  return dogpile_backend_set_value_multi (config->backend, backend_keys,
                                            (GBytes *const *) stored->pdata,
                                            metadata, n_keys, error);
 }

@@ -24,7 +24,7 @@ struct DogpilePluginInfo {
   char *module_path;   /* NULL for a registered descriptor */
   char *symbol;        /* NULL for a registered descriptor */
   char *registry_file; /* NULL when registered in process */
-  const DogpileBackendDesc *desc;
+  gconstpointer desc;  /* a registered DogpileBackendDesc or DogpileProxyDesc */
 };
 
 enum { TIER_REGISTERED, TIER_EXPLICIT, TIER_SCANNED, N_TIERS };
@@ -40,7 +40,7 @@ struct DogpileRegistry {
 static DogpilePluginInfo *
 plugin_info_new (const char *group, const char *name, const char *module_path,
                  const char *symbol, const char *registry_file,
-                 const DogpileBackendDesc *desc)
+                 gconstpointer desc)
 {
   DogpilePluginInfo *info = g_new0 (DogpilePluginInfo, 1);
 
@@ -586,6 +586,40 @@ dogpile_registry_register_desc (DogpileRegistry *self,
 }
 
 /**
+ * dogpile_registry_register_proxy_desc:
+ * @self: a registry
+ * @desc: a proxy descriptor that stays valid for the life of the process
+ * @error: return location for a #GError
+ *
+ * Registers a proxy compiled into the program under @desc->name in
+ * %DOGPILE_REGISTRY_GROUP_PROXIES, so regions and config files can wrap
+ * by name.
+ *
+ * Returns: %TRUE on success; %FALSE with %DOGPILE_ERROR_VALIDATION when
+ * @desc has no name.
+ */
+gboolean
+dogpile_registry_register_proxy_desc (DogpileRegistry *self,
+                                      const DogpileProxyDesc *desc,
+                                      GError **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (desc != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (desc->name == NULL || desc->name[0] == '\0')
+    {
+      g_set_error_literal (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
+                           "Cannot register a proxy descriptor without a "
+                           "name");
+      return FALSE;
+    }
+  return register_info (self,
+                        plugin_info_new (DOGPILE_REGISTRY_GROUP_PROXIES,
+                                         desc->name, NULL, NULL, NULL, desc));
+}
+
+/**
  * dogpile_register_backend:
  * @name: the backend name
  * @module_path: the module
@@ -708,6 +742,38 @@ dogpile_registry_dup_names (DogpileRegistry *self, const char *group)
   return (char **) g_ptr_array_free (names, FALSE);
 }
 
+/* The descriptor behind a registry entry, loaded (once) but not checked;
+ * *out_where describes it for messages. */
+static gconstpointer
+load_entry (DogpileRegistry *self, const char *group, const char *kind,
+            const char *name, char **out_where, GError **error)
+{
+  g_autoptr (DogpilePluginInfo) info = NULL;
+
+  info = dogpile_registry_lookup (self, group, name);
+  if (info == NULL)
+    {
+      if (strcmp (group, DOGPILE_REGISTRY_GROUP_BACKENDS) == 0)
+        g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_PLUGIN_NOT_FOUND,
+                     "Couldn't find cache plugin to load: %s", name);
+      else
+        g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_PLUGIN_NOT_FOUND,
+                     "Couldn't find %s to load: %s (no [%s] entry has that "
+                     "name)",
+                     kind, name, group);
+      return NULL;
+    }
+  if (info->desc != NULL)
+    {
+      *out_where = g_strdup ("registered in process");
+      return info->desc;
+    }
+  *out_where = g_strdup_printf ("%s:%s, listed in %s", info->module_path,
+                                info->symbol, info->registry_file);
+  return dogpile__loader_load (kind, name, info->module_path, info->symbol,
+                               info->registry_file, error);
+}
+
 /**
  * dogpile_registry_load_backend:
  * @self: a registry
@@ -725,24 +791,44 @@ const DogpileBackendDesc *
 dogpile_registry_load_backend (DogpileRegistry *self, const char *name,
                                GError **error)
 {
-  g_autoptr (DogpilePluginInfo) info = NULL;
+  g_autofree char *where = NULL;
+  const DogpileBackendDesc *desc;
 
   g_return_val_if_fail (self != NULL, NULL);
   g_return_val_if_fail (name != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  info = dogpile_registry_lookup (self, DOGPILE_REGISTRY_GROUP_BACKENDS, name);
-  if (info == NULL)
-    {
-      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_PLUGIN_NOT_FOUND,
-                   "Couldn't find cache plugin to load: %s", name);
-      return NULL;
-    }
-  if (info->desc != NULL)
-    return dogpile__loader_check_desc (info->desc, name,
-                                       "registered in process", error)
-               ? info->desc
-               : NULL;
-  return dogpile__loader_load (name, info->module_path, info->symbol,
-                               info->registry_file, error);
+  desc = load_entry (self, DOGPILE_REGISTRY_GROUP_BACKENDS, "cache plugin",
+                     name, &where, error);
+  if (desc == NULL || !dogpile__loader_check_desc (desc, name, where, error))
+    return NULL;
+  return desc;
+}
+
+/**
+ * dogpile_registry_load_proxy:
+ * @self: a registry
+ * @name: the proxy name, from %DOGPILE_REGISTRY_GROUP_PROXIES
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer none): the proxy descriptor, or %NULL with the same
+ * errors as dogpile_registry_load_backend().
+ */
+const DogpileProxyDesc *
+dogpile_registry_load_proxy (DogpileRegistry *self, const char *name,
+                             GError **error)
+{
+  g_autofree char *where = NULL;
+  const DogpileProxyDesc *desc;
+
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  desc = load_entry (self, DOGPILE_REGISTRY_GROUP_PROXIES, "proxy", name,
+                     &where, error);
+  if (desc == NULL
+      || !dogpile__loader_check_proxy_desc (desc, name, where, error))
+    return NULL;
+  return desc;
 }

@@ -10,6 +10,7 @@
 
 #include "dogpile-macros.h"
 #include "dogpile-mutex.h"
+#include "dogpile-value.h"
 
 G_BEGIN_DECLS
 
@@ -51,6 +52,31 @@ DOGPILE_API gboolean dogpile_backend_delete_multi (DogpileBackend *self,
                                                    GError **error);
 DOGPILE_API DogpileMutex *dogpile_backend_get_mutex (DogpileBackend *self,
                                                      const char *key);
+
+/* Value access, what a region uses: payload + metadata, whatever level
+ * the backend (or the proxy) works at.  A record that cannot be decoded
+ * fails with DOGPILE_ERROR_CANT_DESERIALIZE; in the multi form, with
+ * @out_errors, that key's slot gets the error and the call goes on. */
+DOGPILE_API gboolean dogpile_backend_get_value (DogpileBackend *self,
+                                                const char *key,
+                                                GBytes **out_payload,
+                                                DogpileMetadata *out_metadata,
+                                                GError **error);
+DOGPILE_API gboolean dogpile_backend_set_value (DogpileBackend *self,
+                                                const char *key,
+                                                GBytes *payload,
+                                                const DogpileMetadata *metadata,
+                                                GError **error);
+DOGPILE_API gboolean dogpile_backend_get_value_multi (
+    DogpileBackend *self, const char *const *keys, gsize n_keys,
+    GBytes **out_payloads, DogpileMetadata *out_metadata, GError **out_errors,
+    GError **error);
+DOGPILE_API gboolean dogpile_backend_set_value_multi (
+    DogpileBackend *self, const char *const *keys, GBytes *const *payloads,
+    const DogpileMetadata *metadata, gsize n_keys, GError **error);
+
+/* A proxy's next backend in a region's chain; NULL for a plugin. */
+DOGPILE_API DogpileBackend *dogpile_backend_get_next (DogpileBackend *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DogpileBackend, dogpile_backend_unref)
 

@@ -36,6 +36,7 @@
 #include "dogpile-error.h"
 #include "dogpile-macros.h"
 #include "dogpile-mutex.h"
+#include "dogpile-region.h"
 #include "dogpile-registry.h"
 #include "dogpile-value.h"
 #include "dogpile-version.h"
@@ -124,6 +125,85 @@ struct DogpileBackendDesc {
 
 /* Signature of the exported entry point. */
 typedef const DogpileBackendDesc *(*DogpileBackendGetDescFunc) (void);
+
+/* Proxies (dogpile.cache's ProxyBackend): a proxy sits in front of a
+ * region's backend and sees every operation; whatever it leaves NULL goes
+ * straight to @next.  An implementation forwards with the
+ * dogpile_backend_* calls on @next.  Regions work at the value level
+ * (get_value, set_value and their multi forms); get and set are the raw
+ * byte API.  Same ABI rules as backends, with their own version. */
+#define DOGPILE_PROXY_ABI_VERSION 1
+
+typedef struct DogpileProxyImpl DogpileProxyImpl;
+typedef struct DogpileProxyDesc DogpileProxyDesc;
+
+struct DogpileProxyDesc {
+  /* ABI version 1 */
+  guint32 abi_version;     /* DOGPILE_PROXY_ABI_VERSION at build time */
+  const char *name;        /* must equal the registry name */
+  const char *description;
+  const char *version;
+
+  /* Both optional: a proxy without state has no create. */
+  DogpileProxyImpl *(*create) (GHashTable *arguments, GError **error);
+  void (*destroy) (DogpileProxyImpl *self);
+
+  gboolean (*get_value) (DogpileProxyImpl *self, DogpileBackend *next,
+                         const char *key, GBytes **out_payload,
+                         DogpileMetadata *out_metadata, GError **error);
+  gboolean (*set_value) (DogpileProxyImpl *self, DogpileBackend *next,
+                         const char *key, GBytes *payload,
+                         const DogpileMetadata *metadata, GError **error);
+  gboolean (*get_value_multi) (DogpileProxyImpl *self, DogpileBackend *next,
+                               const char *const *keys, gsize n_keys,
+                               GBytes **out_payloads,
+                               DogpileMetadata *out_metadata,
+                               GError **out_errors, GError **error);
+  gboolean (*set_value_multi) (DogpileProxyImpl *self, DogpileBackend *next,
+                               const char *const *keys,
+                               GBytes *const *payloads,
+                               const DogpileMetadata *metadata, gsize n_keys,
+                               GError **error);
+  gboolean (*delete) (DogpileProxyImpl *self, DogpileBackend *next,
+                      const char *key, GError **error);
+  gboolean (*delete_multi) (DogpileProxyImpl *self, DogpileBackend *next,
+                            const char *const *keys, gsize n_keys,
+                            GError **error);
+  DogpileMutex *(*get_mutex) (DogpileProxyImpl *self, DogpileBackend *next,
+                              const char *key);
+  gboolean (*get) (DogpileProxyImpl *self, DogpileBackend *next,
+                   const char *key, GBytes **out_value, GError **error);
+  gboolean (*set) (DogpileProxyImpl *self, DogpileBackend *next,
+                   const char *key, GBytes *value, GError **error);
+
+  /* ABI version 2 and later: append new members below this line only. */
+};
+
+/* Writes the exported entry point dogpile_proxy_<short_name>_get_desc. */
+#define DOGPILE_PROXY_DEFINE(short_name, desc_var)                            \
+  DOGPILE_PLUGIN_EXPORT const DogpileProxyDesc                                \
+      *dogpile_proxy_##short_name##_get_desc (void);                          \
+  const DogpileProxyDesc *dogpile_proxy_##short_name##_get_desc (void)        \
+  {                                                                           \
+    return &(desc_var);                                                       \
+  }
+
+typedef const DogpileProxyDesc *(*DogpileProxyGetDescFunc) (void);
+
+DOGPILE_API gboolean
+dogpile_registry_register_proxy_desc (DogpileRegistry *self,
+                                      const DogpileProxyDesc *desc,
+                                      GError **error);
+DOGPILE_API const DogpileProxyDesc *
+dogpile_registry_load_proxy (DogpileRegistry *self, const char *name,
+                             GError **error);
+
+/* Wraps a region's backend in a proxy given by descriptor (compiled into
+ * the program); dogpile_region_wrap() takes a registry name. */
+DOGPILE_API gboolean dogpile_region_wrap_desc (DogpileRegion *self,
+                                               const DogpileProxyDesc *desc,
+                                               GHashTable *arguments,
+                                               GError **error);
 
 /* In-process registration of a descriptor (no module, no registry file):
  * the equivalent of register_backend for backends linked into the program.

@@ -110,6 +110,13 @@ DOGPILE_API gboolean dogpile_region_configure (DogpileRegion *self,
                                                GHashTable *arguments,
                                                DogpileConfigureFlags flags,
                                                GError **error);
+DOGPILE_API gboolean dogpile_region_configure_from_config (
+    DogpileRegion *self, GHashTable *config, const char *prefix,
+    GError **error);
+DOGPILE_API gboolean dogpile_region_wrap (DogpileRegion *self,
+                                          const char *proxy,
+                                          GHashTable *arguments,
+                                          GError **error);
 DOGPILE_API gboolean dogpile_region_is_configured (DogpileRegion *self);
 DOGPILE_API double dogpile_region_get_expiration_time (DogpileRegion *self);
 DOGPILE_API DogpileBackend *dogpile_region_get_backend (DogpileRegion *self,

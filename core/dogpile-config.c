@@ -1,0 +1,221 @@
+/* dogpile-config.c: configure_from_config, and INI files of regions.
+ *
+ * dogpile.cache reads `<prefix>backend`, `<prefix>expiration_time`,
+ * `<prefix>arguments.*`, `<prefix>wrap` and
+ * `<prefix>replace_existing_backend` from a flat string map.  Here wrapped
+ * proxies may take arguments too: `<prefix>wrap.<proxy>.<name>`.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "dogpile-region-private.h"
+
+/* Keys under @prefix, with the prefix removed (strings copied). */
+static GHashTable *
+sub_map (GHashTable *config, const char *prefix)
+{
+  GHashTable *out = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                           g_free);
+  gsize len = strlen (prefix);
+  GHashTableIter iter;
+  gpointer k, v;
+
+  g_hash_table_iter_init (&iter, config);
+  while (g_hash_table_iter_next (&iter, &k, &v))
+    if (g_str_has_prefix (k, prefix) && ((const char *) k)[len] != '\0')
+      g_hash_table_insert (out, g_strdup ((const char *) k + len),
+                           g_strdup (v));
+  return out;
+}
+
+static gboolean
+bad_key (GError **error, const char *key)
+{
+  g_prefix_error (error, "Configuration key '%s': ", key);
+  return FALSE;
+}
+
+/**
+ * dogpile_region_configure_from_config:
+ * @self: a region
+ * @config: (element-type utf8 utf8): the settings, as strings
+ * @prefix: what every key of this region starts with, e.g. "cache.local."
+ * @error: return location for a #GError
+ *
+ * dogpile.cache's configure_from_config: `<prefix>backend` (required),
+ * `<prefix>expiration_time` (seconds, a duration such as `1h30m`, or
+ * `none`), `<prefix>arguments.<name>` (the backend's arguments),
+ * `<prefix>wrap` (proxy names, outermost first, separated by commas or
+ * spaces; `<prefix>wrap.<proxy>.<name>` gives a proxy arguments) and
+ * `<prefix>replace_existing_backend` (true/false).
+ *
+ * Returns: %TRUE on success; %FALSE with an error naming the missing or
+ * bad key, or configure's own errors.
+ */
+gboolean
+dogpile_region_configure_from_config (DogpileRegion *self, GHashTable *config,
+                                      const char *prefix, GError **error)
+{
+  g_autofree char *backend_key = NULL;
+  g_autofree char *expiration_key = NULL;
+  g_autofree char *wrap_key = NULL;
+  g_autofree char *replace_key = NULL;
+  g_autofree char *arguments_prefix = NULL;
+  g_autoptr (GHashTable) arguments = NULL;
+  g_autoptr (GPtrArray) proxy_arguments = NULL;
+  g_autofree DogpileRegionWrap *wraps = NULL;
+  g_auto (GStrv) wrap_names = NULL;
+  g_autofree char *backend = NULL;
+  const char *expiration_text;
+  double expiration = DOGPILE_EXPIRATION_NONE;
+  gboolean replace = FALSE;
+  guint n_wraps;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (config != NULL, FALSE);
+  g_return_val_if_fail (prefix != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  backend_key = g_strconcat (prefix, "backend", NULL);
+  backend = g_strdup (g_hash_table_lookup (config, backend_key));
+  if (backend == NULL || g_strstrip (backend)[0] == '\0')
+    {
+      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
+                   "Configuration key '%s' is missing: it names the backend, "
+                   "e.g. dogpile.cache.memory",
+                   backend_key);
+      return FALSE;
+    }
+
+  expiration_key = g_strconcat (prefix, "expiration_time", NULL);
+  expiration_text = g_hash_table_lookup (config, expiration_key);
+  if (expiration_text != NULL
+      && !dogpile_parse_expiration_time (expiration_text, &expiration, error))
+    return bad_key (error, expiration_key);
+
+  replace_key = g_strconcat (prefix, "replace_existing_backend", NULL);
+  if (!dogpile_arguments_get_boolean (config, replace_key, FALSE, &replace,
+                                      error))
+    return FALSE;
+
+  arguments_prefix = g_strconcat (prefix, "arguments.", NULL);
+  arguments = sub_map (config, arguments_prefix);
+
+  wrap_key = g_strconcat (prefix, "wrap", NULL);
+  dogpile_arguments_dup_list (config, wrap_key, &wrap_names, NULL);
+  n_wraps = g_strv_length (wrap_names);
+  wraps = g_new0 (DogpileRegionWrap, MAX (n_wraps, 1));
+  proxy_arguments = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) g_hash_table_unref);
+  for (guint i = 0; i < n_wraps; i++)
+    {
+      g_autofree char *args_prefix = g_strconcat (wrap_key, ".", wrap_names[i],
+                                                  ".", NULL);
+
+      wraps[i].desc = dogpile_registry_load_proxy (
+          dogpile_registry_get_default (), wrap_names[i], error);
+      if (wraps[i].desc == NULL)
+        return bad_key (error, wrap_key);
+      wraps[i].arguments = sub_map (config, args_prefix);
+      g_ptr_array_add (proxy_arguments, wraps[i].arguments);
+    }
+
+  return dogpile__region_configure_chain (
+      self, backend, expiration, arguments, wraps, n_wraps,
+      replace ? DOGPILE_CONFIGURE_REPLACE_EXISTING : DOGPILE_CONFIGURE_NONE,
+      error);
+}
+
+/**
+ * dogpile_config_load_regions_from_key_file:
+ * @key_file: settings, one group per region
+ * @group_prefix: (nullable): only groups whose name starts with this
+ *   (e.g. "cache."); %NULL for every group
+ * @error: return location for a #GError
+ *
+ * Each group is a region named after it, configured with
+ * dogpile_region_configure_from_config() from the group's keys:
+ *
+ * |[
+ * [cache.local]
+ * backend = dogpile.cache.memory
+ * expiration_time = 7200
+ * arguments.cache_dict = sessions
+ * wrap = dogpile.proxies.stats
+ * ]|
+ *
+ * Returns: (transfer full) (element-type utf8 DogpileRegion): region name
+ * -> configured region; %NULL with an error naming the group and key.
+ */
+GHashTable *
+dogpile_config_load_regions_from_key_file (GKeyFile *key_file,
+                                           const char *group_prefix,
+                                           GError **error)
+{
+  g_autoptr (GHashTable) regions = NULL;
+  g_auto (GStrv) groups = NULL;
+
+  g_return_val_if_fail (key_file != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  regions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                   (GDestroyNotify) dogpile_region_unref);
+  groups = g_key_file_get_groups (key_file, NULL);
+  for (char **group = groups; *group != NULL; group++)
+    {
+      g_autoptr (GHashTable) settings = NULL;
+      g_autoptr (DogpileRegion) region = NULL;
+      g_auto (GStrv) keys = NULL;
+
+      if (group_prefix != NULL && !g_str_has_prefix (*group, group_prefix))
+        continue;
+      settings = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                        g_free);
+      keys = g_key_file_get_keys (key_file, *group, NULL, NULL);
+      for (char **key = keys; key != NULL && *key != NULL; key++)
+        g_hash_table_insert (settings, g_strdup (*key),
+                             g_key_file_get_value (key_file, *group, *key,
+                                                   NULL));
+      region = dogpile_region_new (*group);
+      if (!dogpile_region_configure_from_config (region, settings, "", error))
+        {
+          g_prefix_error (error, "[%s] ", *group);
+          return NULL;
+        }
+      g_hash_table_insert (regions, g_strdup (*group),
+                           g_steal_pointer (&region));
+    }
+  return g_steal_pointer (&regions);
+}
+
+/**
+ * dogpile_config_load_regions:
+ * @path: an INI file
+ * @group_prefix: (nullable): only groups whose name starts with this
+ * @error: return location for a #GError
+ *
+ * dogpile_config_load_regions_from_key_file() on a file.
+ *
+ * Returns: (transfer full) (element-type utf8 DogpileRegion): region name
+ * -> configured region; %NULL with an error naming the file.
+ */
+GHashTable *
+dogpile_config_load_regions (const char *path, const char *group_prefix,
+                             GError **error)
+{
+  g_autoptr (GKeyFile) key_file = g_key_file_new ();
+  GHashTable *regions;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!g_key_file_load_from_file (key_file, path, G_KEY_FILE_NONE, error))
+    {
+      g_prefix_error (error, "%s: ", path);
+      return NULL;
+    }
+  regions = dogpile_config_load_regions_from_key_file (key_file, group_prefix,
+                                                       error);
+  if (regions == NULL)
+    g_prefix_error (error, "%s: ", path);
+  return regions;
+}

@@ -1,0 +1,24 @@
+/* dogpile-config.h: regions configured from string maps and INI files.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#if !defined(DOGPILE_INSIDE) && !defined(DOGPILE_COMPILATION)
+#error "Only <dogpile/dogpile.h> or <dogpile/dogpile-plugin.h> can be included directly."
+#endif
+
+#include "dogpile-macros.h"
+#include "dogpile-region.h"
+
+G_BEGIN_DECLS
+
+DOGPILE_API GHashTable *dogpile_config_load_regions (const char *path,
+                                                     const char *group_prefix,
+                                                     GError **error);
+DOGPILE_API GHashTable *
+dogpile_config_load_regions_from_key_file (GKeyFile *key_file,
+                                           const char *group_prefix,
+                                           GError **error);
+
+G_END_DECLS

@@ -26,8 +26,14 @@ gboolean dogpile__clock_sample_age_exceeds (DogpileClockSample *sample,
                                             double cached_time,
                                             double seconds);
 
-/* dogpile-record.c */
-char *dogpile__format_double (double value);
+/* dogpile-record.c: Python's repr() of a double; returns the length.
+ * "-2.2250738585072014e-308" (24) is the longest. */
+#define DOGPILE_DOUBLE_REPR_MAX 32
+gsize dogpile__format_double_repr (double value,
+                                   char out[DOGPILE_DOUBLE_REPR_MAX]);
+
+/* dogpile-function-args.c: str() (or repr()) of @arg, appended. */
+void dogpile__append_arg (GString *out, const DogpileArg *arg, gboolean repr);
 
 /* dogpile-mutex.c */
 gboolean dogpile__mutex_try_ref (DogpileMutex *self);

@@ -17,13 +17,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* Longest Python repr of a double: "-2.2250738585072014e-308" is 24. */
-#define REPR_MAX 32
+#define REPR_MAX DOGPILE_DOUBLE_REPR_MAX
 
 /* Python's float repr: the shortest digits that round-trip, in fixed
- * notation when the decimal exponent is in (-4, 16], else 1.5e-05 style. */
-static gsize
-format_double_repr (double value, char out[REPR_MAX])
+ * notation when the decimal exponent is in (-4, 16], else 1.5e-05 style.
+ * Non-finite values as json.dumps writes them; Python's str() says inf,
+ * -inf and nan instead, which dogpile_arg_to_str handles. */
+gsize
+dogpile__format_double_repr (double value, char out[REPR_MAX])
 {
   char tmp[REPR_MAX];
   char digits[20];
@@ -108,15 +109,6 @@ format_double_repr (double value, char out[REPR_MAX])
   return len;
 }
 
-char *
-dogpile__format_double (double value)
-{
-  char buf[REPR_MAX];
-
-  format_double_repr (value, buf);
-  return g_strdup (buf);
-}
-
 /**
  * dogpile_record_encode:
  * @payload: the (already serialized) payload
@@ -141,7 +133,7 @@ dogpile_record_encode (GBytes *payload, const DogpileMetadata *metadata)
   g_return_val_if_fail (payload != NULL, NULL);
   g_return_val_if_fail (metadata != NULL, NULL);
 
-  format_double_repr (metadata->cached_time, ct);
+  dogpile__format_double_repr (metadata->cached_time, ct);
   head_len = (gsize) g_snprintf (head, sizeof head, "{\"ct\": %s, \"v\": %d}|",
                                  ct, metadata->version);
   payload_data = g_bytes_get_data (payload, &payload_len);

@@ -12,6 +12,7 @@
 #include "dogpile-clock.h"
 #include "dogpile-config.h"
 #include "dogpile-error.h"
+#include "dogpile-function.h"
 #include "dogpile-lock.h"
 #include "dogpile-macros.h"
 #include "dogpile-mangler.h"

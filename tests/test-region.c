@@ -250,7 +250,7 @@ Test (region, dupe_config)
                     "Specify replace_existing_backend=True to replace.");
   cr_assert (dogpile_region_is_configured (region));
   cr_assert_str_eq (dogpile_backend_get_name (
-                        dogpile_region_get_backend (region, NULL)),
+                        dogpile_region_get_actual_backend (region, NULL)),
                     "mock");
 }
 

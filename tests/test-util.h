@@ -84,6 +84,15 @@ use_test_clock (double start)
              "expected error code %d, got %s", (int) (code),                  \
              (error) != NULL ? (error)->message : "no error")
 
+#ifdef TEST_WRAP_PROXY
+/* ProxyRegionTest: the same suites again, through a proxy that overrides
+ * nothing (dogpile.cache's MockProxy). */
+static const DogpileProxyDesc test_passthrough_proxy = {
+  .abi_version = DOGPILE_PROXY_ABI_VERSION,
+  .name = "test.passthrough",
+};
+#endif
+
 static inline DogpileRegion *
 configured_region (const char *backend, double expiration,
                    GHashTable *arguments)
@@ -95,5 +104,9 @@ configured_region (const char *backend, double expiration,
                                        arguments, DOGPILE_CONFIGURE_NONE,
                                        &error),
              "configure %s: %s", backend, error ? error->message : "");
+#ifdef TEST_WRAP_PROXY
+  cr_assert (dogpile_region_wrap_desc (region, &test_passthrough_proxy, NULL,
+                                       &error));
+#endif
   return region;
 }

@@ -25,11 +25,21 @@ some_key (void)
   return g_strdup_printf ("some_key_%d", g_random_int_range (1, 100000));
 }
 
+/* The backend's arguments for this run: a server's address, a file's
+ * name (see suite_arguments in test-util.h). */
+static GHashTable *
+arguments_new (void)
+{
+  return suite_arguments ();
+}
+
 static DogpileBackend *
 backend_new (void)
 {
   g_autoptr (GError) error = NULL;
-  DogpileBackend *backend = dogpile_backend_new (SUITE_BACKEND, NULL, &error);
+  g_autoptr (GHashTable) arguments = arguments_new ();
+  DogpileBackend *backend = dogpile_backend_new (SUITE_BACKEND, arguments,
+                                                 &error);
 
   assert_no_error (error);
   cr_assert_not_null (backend);
@@ -37,9 +47,17 @@ backend_new (void)
 }
 
 static DogpileRegion *
+region_with_expiration (double expiration)
+{
+  g_autoptr (GHashTable) arguments = arguments_new ();
+
+  return configured_region (SUITE_BACKEND, expiration, arguments);
+}
+
+static DogpileRegion *
 region_new (void)
 {
-  return configured_region (SUITE_BACKEND, 60, NULL);
+  return region_with_expiration (60);
 }
 
 static void
@@ -253,15 +271,19 @@ add_entry (gpointer key, gpointer value, gpointer user_data)
 
 Test (generic, argument_dictionary_unmodified)
 {
-  /* memory's own argument, plus two that nobody knows */
-  g_autoptr (GHashTable) arguments = arguments_of (
-      "cache_dict", "somevalue", "arg1", "foo", "arg2", "bar", NULL);
+  /* the suite's arguments (or memory's own), plus two that nobody knows */
+  g_autoptr (GHashTable) arguments = arguments_new ();
   g_autoptr (GHashTable) copy = g_hash_table_new_full (g_str_hash, g_str_equal,
                                                        g_free, g_free);
   g_autoptr (DogpileRegion) region = NULL;
   GHashTableIter iter;
   gpointer k, v;
 
+  if (g_hash_table_size (arguments) == 0)
+    g_hash_table_insert (arguments, g_strdup ("cache_dict"),
+                         g_strdup ("somevalue"));
+  g_hash_table_insert (arguments, g_strdup ("arg1"), g_strdup ("foo"));
+  g_hash_table_insert (arguments, g_strdup ("arg2"), g_strdup ("bar"));
   g_hash_table_foreach (arguments, add_entry, copy);
   region = configured_region (SUITE_BACKEND, 60, arguments);
   cr_assert_eq (g_hash_table_size (arguments), g_hash_table_size (copy));
@@ -300,11 +322,12 @@ static DogpileRegion *
 serializer_region (void)
 {
   DogpileRegion *region = dogpile_region_new (NULL);
+  g_autoptr (GHashTable) arguments = arguments_new ();
 
   dogpile_region_set_serializer (region, upper_serialize, lower_deserialize,
                                  NULL, NULL);
-  cr_assert (dogpile_region_configure (region, SUITE_BACKEND, 60, NULL, 0,
-                                       NULL));
+  cr_assert (dogpile_region_configure (region, SUITE_BACKEND, 60, arguments,
+                                       0, NULL));
   return region;
 }
 
@@ -520,8 +543,7 @@ threaded_dogpile (gpointer data)
 
 Test (generic, threaded_dogpile, .timeout = 60)
 {
-  g_autoptr (DogpileRegion) region = configured_region (SUITE_BACKEND, 0.25,
-                                                        NULL);
+  g_autoptr (DogpileRegion) region = region_with_expiration (0.25);
   Creator c = { .sleep_us = 250000 };
   Runner r = { region, &c };
   GThread *threads[10];
@@ -593,8 +615,7 @@ threaded_multi (gpointer data)
 
 Test (generic, threaded_get_multi, .timeout = 60)
 {
-  g_autoptr (DogpileRegion) region = configured_region (SUITE_BACKEND, 0.25,
-                                                        NULL);
+  g_autoptr (DogpileRegion) region = region_with_expiration (0.25);
   MultiLog log = { 0 };
   Runner r = { region, (Creator *) &log };
   GThread *threads[5];

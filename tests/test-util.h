@@ -4,6 +4,8 @@
  */
 #pragma once
 
+#include <unistd.h>
+
 #include <criterion/criterion.h>
 #include <dogpile/dogpile-plugin.h>
 #include <dogpile/dogpile.h>
@@ -83,6 +85,35 @@ use_test_clock (double start)
   cr_assert (g_error_matches ((error), DOGPILE_ERROR, (code)),                \
              "expected error code %d, got %s", (int) (code),                  \
              (error) != NULL ? (error)->message : "no error")
+
+/* The backend arguments of a suite run, from DOGPILE_TEST_ARGUMENTS:
+ * "name=value;name=value".  "{pid}" in a value becomes the test process's
+ * id; Criterion runs each test in its own process, so a file name with
+ * {pid} gives every test its own file.  (transfer full) */
+static inline GHashTable *
+suite_arguments (void)
+{
+  GHashTable *table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                             g_free);
+  const char *spec = g_getenv ("DOGPILE_TEST_ARGUMENTS");
+  g_auto (GStrv) pairs = g_strsplit (spec != NULL ? spec : "", ";", -1);
+  g_autofree char *pid = g_strdup_printf ("%d", (int) getpid ());
+
+  for (char **pair = pairs; *pair != NULL; pair++)
+    {
+      char *eq = strchr (*pair, '=');
+      g_auto (GStrv) parts = NULL;
+
+      if (**pair == '\0')
+        continue;
+      cr_assert_not_null (eq, "DOGPILE_TEST_ARGUMENTS: %s has no =", *pair);
+      *eq = '\0';
+      parts = g_strsplit (eq + 1, "{pid}", -1);
+      g_hash_table_insert (table, g_strdup (g_strstrip (*pair)),
+                           g_strjoinv (pid, parts));
+    }
+  return table;
+}
 
 #ifdef TEST_WRAP_PROXY
 /* ProxyRegionTest: the same suites again, through a proxy that overrides

@@ -125,6 +125,26 @@ dogpile_region_configure_from_config (DogpileRegion *self, GHashTable *config,
       error);
 }
 
+/* A region named @group, configured from that group's keys. */
+static DogpileRegion *
+region_from_group (GKeyFile *key_file, const char *group, GError **error)
+{
+  g_autoptr (GHashTable) settings = g_hash_table_new_full (
+      g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (DogpileRegion) region = dogpile_region_new (group);
+  g_auto (GStrv) keys = g_key_file_get_keys (key_file, group, NULL, NULL);
+
+  for (char **key = keys; key != NULL && *key != NULL; key++)
+    g_hash_table_insert (settings, g_strdup (*key),
+                         g_key_file_get_value (key_file, group, *key, NULL));
+  if (!dogpile_region_configure_from_config (region, settings, "", error))
+    {
+      g_prefix_error (error, "[%s] ", group);
+      return NULL;
+    }
+  return g_steal_pointer (&region);
+}
+
 /**
  * dogpile_config_load_regions_from_key_file:
  * @key_file: settings, one group per region
@@ -162,27 +182,14 @@ dogpile_config_load_regions_from_key_file (GKeyFile *key_file,
   groups = g_key_file_get_groups (key_file, NULL);
   for (char **group = groups; *group != NULL; group++)
     {
-      g_autoptr (GHashTable) settings = NULL;
-      g_autoptr (DogpileRegion) region = NULL;
-      g_auto (GStrv) keys = NULL;
+      DogpileRegion *region;
 
       if (group_prefix != NULL && !g_str_has_prefix (*group, group_prefix))
         continue;
-      settings = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                        g_free);
-      keys = g_key_file_get_keys (key_file, *group, NULL, NULL);
-      for (char **key = keys; key != NULL && *key != NULL; key++)
-        g_hash_table_insert (settings, g_strdup (*key),
-                             g_key_file_get_value (key_file, *group, *key,
-                                                   NULL));
-      region = dogpile_region_new (*group);
-      if (!dogpile_region_configure_from_config (region, settings, "", error))
-        {
-          g_prefix_error (error, "[%s] ", *group);
-          return NULL;
-        }
-      g_hash_table_insert (regions, g_strdup (*group),
-                           g_steal_pointer (&region));
+      region = region_from_group (key_file, *group, error);
+      if (region == NULL)
+        return NULL;
+      g_hash_table_insert (regions, g_strdup (*group), region);
     }
   return g_steal_pointer (&regions);
 }
@@ -218,4 +225,50 @@ dogpile_config_load_regions (const char *path, const char *group_prefix,
   if (regions == NULL)
     g_prefix_error (error, "%s: ", path);
   return regions;
+}
+
+/**
+ * dogpile_config_load_region:
+ * @path: an INI file
+ * @group: the group that describes the region, e.g. "cache.redis"
+ * @error: return location for a #GError
+ *
+ * One region from a file of several (see
+ * dogpile_config_load_regions_from_key_file() for the keys): only that
+ * group's backend is created, so the other regions' servers need not be
+ * reachable.
+ *
+ * Returns: (transfer full): a region named @group; %NULL with an error
+ * naming the file, and the groups it has when @group is not one of them.
+ */
+DogpileRegion *
+dogpile_config_load_region (const char *path, const char *group,
+                            GError **error)
+{
+  g_autoptr (GKeyFile) key_file = g_key_file_new ();
+  DogpileRegion *region;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (group != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!g_key_file_load_from_file (key_file, path, G_KEY_FILE_NONE, error))
+    {
+      g_prefix_error (error, "%s: ", path);
+      return NULL;
+    }
+  if (!g_key_file_has_group (key_file, group))
+    {
+      g_auto (GStrv) groups = g_key_file_get_groups (key_file, NULL);
+      g_autofree char *names = g_strjoinv (", ", groups);
+
+      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
+                   "%s: no region [%s] (the file has: %s)", path, group,
+                   groups[0] != NULL ? names : "no regions");
+      return NULL;
+    }
+  region = region_from_group (key_file, group, error);
+  if (region == NULL)
+    g_prefix_error (error, "%s: ", path);
+  return region;
 }

@@ -326,3 +326,32 @@ Test (config, ini_file_errors_name_the_group)
   g_unlink (path);
   g_unlink (garbled);
 }
+
+Test (config, one_region_from_a_file_of_several)
+{
+  g_autofree char *path = write_file ("[cache.local]\n"
+                                      "backend = dogpile.cache.memory\n"
+                                      "expiration_time = 90\n"
+                                      "\n"
+                                      "[cache.unreachable]\n"
+                                      "backend = dogpile.cache.nope\n");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GError) missing = NULL;
+  g_autoptr (DogpileRegion) local = dogpile_config_load_region (
+      path, "cache.local", &error);
+  g_autoptr (DogpileRegion) other = dogpile_config_load_region (
+      path, "cache.other", &missing);
+
+  /* the broken group is never configured when another one is asked for */
+  cr_assert_not_null (local, "%s", error ? error->message : "");
+  cr_assert_str_eq (dogpile_region_get_name (local), "cache.local");
+  cr_assert_eq (dogpile_region_get_expiration_time (local), 90);
+  cr_assert_null (other);
+  assert_error (missing, DOGPILE_ERROR_VALIDATION);
+  cr_assert (strstr (missing->message,
+                     "no region [cache.other] (the file has: cache.local, "
+                     "cache.unreachable)")
+                 != NULL,
+             "%s", missing->message);
+  g_unlink (path);
+}

@@ -88,6 +88,38 @@ check "stampede on null: every request creates" json 'assert d["creator_calls"] 
 out=$("$cache" bench -b dogpile.cache.memory_pickle --threads 2 --keys 300 --seconds 0.05 -o get_hit,set)
 check "bench table, two threads" grep -q "2 threads on separate keys" <<<"$out"
 
+# --- dogpile-cache with a file of regions -----------------------------------
+cfg=$(mktemp)
+trap 'rm -f "$cfg"' EXIT
+cat >"$cfg" <<'INI'
+[cache.local]
+backend = dogpile.cache.memory
+expiration_time = 2h
+wrap = dogpile.proxies.stats
+
+[cache.broken]
+backend = dogpile.cache.nope
+INI
+check "--config: set and get on a region from the file" \
+  "$cache" set -c "$cfg" -R cache.local k v
+out=$("$cache" stampede -c "$cfg" -R cache.local --threads 8 --rounds 2 --creator-ms 20 --json)
+check "--config: stampede uses its own expiration, the file's backend" json '
+assert d["backend"] == "dogpile.cache.memory" and d["creator_calls"] == 2, d' <<<"$out"
+set +e
+err_group=$("$cache" get -c "$cfg" -R cache.other k 2>&1)
+status_group=$?
+err_broken=$("$cache" get -c "$cfg" -R cache.broken k 2>&1)
+err_mixed=$("$cache" get -c "$cfg" -R cache.local -b dogpile.cache.null k 2>&1)
+status_mixed=$?
+err_alone=$("$cache" get -c "$cfg" k 2>&1)
+set -e
+check "--config: unknown group exits 1" test "$status_group" -eq 1
+check "--config: unknown group lists the groups" grep -q "no region \[cache.other\] (the file has: cache.local, cache.broken)" <<<"$err_group"
+check "--config: a bad region names its group" grep -q "\[cache.broken\] Couldn't find cache plugin to load: dogpile.cache.nope" <<<"$err_broken"
+check "--config with -b is refused" test "$status_mixed" -eq 1
+check "--config with -b says why" grep -q "cannot be combined with --config" <<<"$err_mixed"
+check "--config needs --region" grep -q -- "--config and --region go together" <<<"$err_alone"
+
 # --- exported symbols ----------------------------------------------------------
 lib=$(ls "$build"/core/libdogpile-1.so.* | head -1)
 extra=$(nm -D --defined-only "$lib" | awk '{print $3}' | grep -v '^dogpile_' || true)

@@ -489,7 +489,6 @@ cache_bench_main (int argc, char **argv)
       cache_region_options_clear (&options);
       return 2;
     }
-  backend = options.backend != NULL ? options.backend : "dogpile.cache.memory";
   op_names = g_strsplit (operations != NULL
                              ? operations
                              : DEFAULT_OPERATIONS,
@@ -510,6 +509,8 @@ cache_bench_main (int argc, char **argv)
       cache_region_options_clear (&options);
       return 1;
     }
+  backend = dogpile_backend_get_name (
+      dogpile_region_get_actual_backend (region, NULL));
 
   b.region = region;
   b.n_keys = (guint) keys;

@@ -1,6 +1,7 @@
 /* dogpile-cache: a configured region from the shell.
  *
  *   dogpile-cache get|set|delete -b BACKEND [-a name=value]... KEY [VALUE]
+ *   dogpile-cache get|set|delete -c regions.ini -R cache.redis KEY [VALUE]
  *   dogpile-cache bench -b BACKEND [...]
  *   dogpile-cache stampede -b BACKEND [...]
  *
@@ -28,6 +29,12 @@ cache_region_options_add (GOptionContext *context, CacheRegionOptions *options)
       "TIME" },
     { "registry", 'r', 0, G_OPTION_ARG_FILENAME_ARRAY, &options->registries,
       "Read this registry file first (may be repeated)", "FILE" },
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &options->config,
+      "Open a region from this INI file of regions (with --region; "
+      "instead of -b, -a and -e)",
+      "FILE" },
+    { "region", 'R', 0, G_OPTION_ARG_STRING, &options->region,
+      "The region's group in the --config file, e.g. cache.redis", "GROUP" },
     { NULL },
   };
 
@@ -41,6 +48,8 @@ cache_region_options_clear (CacheRegionOptions *options)
   g_clear_pointer (&options->arguments, g_strfreev);
   g_clear_pointer (&options->expiration, g_free);
   g_clear_pointer (&options->registries, g_strfreev);
+  g_clear_pointer (&options->config, g_free);
+  g_clear_pointer (&options->region, g_free);
 }
 
 DogpileRegion *
@@ -54,6 +63,27 @@ cache_region_options_open (CacheRegionOptions *options, GError **error)
     if (!dogpile_registry_add_file (dogpile_registry_get_default (), *r,
                                     error))
       return NULL;
+  if (options->config != NULL || options->region != NULL)
+    {
+      if (options->config == NULL || options->region == NULL)
+        {
+          g_set_error_literal (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
+                               "--config and --region go together");
+          return NULL;
+        }
+      if (options->backend != NULL || options->arguments != NULL
+          || options->expiration != NULL)
+        {
+          g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
+                       "-b, -a and -e cannot be combined with --config: "
+                       "the region's backend, arguments and expiration "
+                       "time come from [%s] in %s",
+                       options->region, options->config);
+          return NULL;
+        }
+      return dogpile_config_load_region (options->config, options->region,
+                                         error);
+    }
   if (options->expiration != NULL
       && !dogpile_parse_expiration_time (options->expiration, &expiration,
                                          error))
@@ -151,7 +181,8 @@ usage (FILE *out)
          "lock at work\n"
          "\n"
          "Every command takes -b BACKEND, -a NAME=VALUE (repeatable), "
-         "-e EXPIRATION\nand -r REGISTRY; run `dogpile-cache COMMAND --help` "
+         "-e EXPIRATION\nand -r REGISTRY, or -c FILE -R GROUP for a region "
+         "from an INI file of regions;\nrun `dogpile-cache COMMAND --help` "
          "for the rest.\n",
          out);
 }

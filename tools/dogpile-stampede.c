@@ -22,6 +22,7 @@ typedef struct {
   DogpileRegion *region;
   guint n_threads;
   gulong creator_us;
+  double expiration;  /* seconds, passed with every call */
   gint round;         /* the round being run; the creator stamps it */
   gint creator_calls;
   gint stale_served;
@@ -63,8 +64,9 @@ caller_thread (gpointer data)
 
       tool_barrier_wait (&s->line); /* go */
       started = g_get_monotonic_time ();
-      if (!dogpile_region_get_or_create (s->region, KEY, slow_creator, s,
-                                         &value, &error))
+      if (!dogpile_region_get_or_create_full (s->region, KEY, slow_creator, s,
+                                              NULL, s->expiration, NULL, NULL,
+                                              &value, &error))
         {
           if (g_atomic_int_add (&s->failures, 1) == 0)
             s->first_error = g_strdup (error->message);
@@ -122,20 +124,19 @@ cache_stampede_main (int argc, char **argv)
       cache_region_options_clear (&options);
       return 2;
     }
-  backend = g_strdup (options.backend != NULL ? options.backend
-                                              : "dogpile.cache.memory");
-  /* Values expire quickly so each round finds the last one stale; -e
-   * overrides. */
+  /* Values expire quickly so each round finds the last one stale: -e is
+   * the stampede's expiration, passed with every call, whatever the
+   * region's own (from -e's default or a --config file) is. */
   expiration = MAX (creator_ms, 20) / 1000.0;
-  if (options.expiration == NULL)
-    options.expiration = g_strdup_printf ("%g", expiration);
-  else if (!dogpile_parse_expiration_time (options.expiration, &expiration,
-                                           &error))
+  if (options.expiration != NULL
+      && !dogpile_parse_expiration_time (options.expiration, &expiration,
+                                         &error))
     {
       fprintf (stderr, "dogpile-cache stampede: %s\n", error->message);
       cache_region_options_clear (&options);
       return 2;
     }
+  g_clear_pointer (&options.expiration, g_free);
   region = cache_region_options_open (&options, &error);
   cache_region_options_clear (&options);
   if (region == NULL)
@@ -143,6 +144,9 @@ cache_stampede_main (int argc, char **argv)
       fprintf (stderr, "dogpile-cache stampede: %s\n", error->message);
       return 1;
     }
+  s.expiration = expiration;
+  backend = g_strdup (dogpile_backend_get_name (
+      dogpile_region_get_actual_backend (region, NULL)));
   /* Start from nothing, as a cold cache would. */
   if (!dogpile_region_delete (region, KEY, &error))
     {

@@ -21,4 +21,8 @@ dogpile_config_load_regions_from_key_file (GKeyFile *key_file,
                                            const char *group_prefix,
                                            GError **error);
 
+DOGPILE_API DogpileRegion *dogpile_config_load_region (const char *path,
+                                                      const char *group,
+                                                      GError **error);
+
 G_END_DECLS

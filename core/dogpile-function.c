@@ -6,9 +6,13 @@
  * after the function name), and asks the region's get_or_create with a
  * creator that calls the function with those arguments.
  *
- * Unlike Python's decorator, which binds default values at call time but
- * not in .get/.set/.invalidate (spec 0 item 7), every operation here
- * builds the key the same way: the same arguments always give the same key.
+ * Python's decorator binds a call to the function's signature before the
+ * key is built (keyword arguments move to their parameter's position,
+ * omitted parameters get their defaults), but .get/.set/.invalidate do
+ * not (spec 0 item 7).  Here every operation binds the same way once the
+ * signature is known (dogpile_cached_function_set_parameters), so fn(1)
+ * on fn(a, b=2) is keyed "...|1 2" as Python's call is, and the same
+ * arguments always give the same key.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -685,25 +689,90 @@ dogpile_function_multi_key_generator (DogpileCachedFunction *function,
   return keys;
 }
 
-/**
- * dogpile_cached_function_dup_key:
- * @self: a cached function
- * @args: (array length=n_args): the arguments of a call
- * @n_args: how many
- * @error: return location for a #GError
- *
- * Returns: (transfer full): the key a call with @args uses, or %NULL with
- * the key generator's error.
- */
-char *
-dogpile_cached_function_dup_key (DogpileCachedFunction *self,
-                                 const DogpileArg *args, gsize n_args,
-                                 GError **error)
+/* Python's Signature.bind + apply_defaults, as the decorator does it.
+ * Sets *out to a new array (shallow copies: strings stay borrowed) when
+ * binding changes anything, or to NULL when @args are already bound. */
+static gboolean
+bind_arguments (DogpileCachedFunction *self, const DogpileArg *args,
+                gsize n_args, DogpileArg **out, gsize *out_n, GError **error)
+{
+  gsize n_params = self->n_parameters, n_positional = 0, n_extra = 0;
+  g_autofree DogpileArg *bound = NULL;
+  g_autofree gboolean *filled = NULL;
+  gboolean named = FALSE;
+
+  *out = NULL;
+  *out_n = n_args;
+  if (self->parameters == NULL)
+    return TRUE;
+  for (gsize i = 0; i < n_args; i++)
+    named |= args[i].name != NULL;
+  if (!named && n_args >= n_params)
+    return TRUE;
+
+  /* parameters first, then surplus positionals (*args), then keywords no
+   * parameter takes (**kw) */
+  bound = g_new0 (DogpileArg, n_params + n_args);
+  filled = g_new0 (gboolean, n_params);
+  for (gsize i = 0; i < n_args; i++)
+    if (args[i].name == NULL)
+      {
+        if (n_positional < n_params)
+          filled[n_positional] = TRUE;
+        bound[n_positional++] = args[i];
+      }
+  n_extra = MAX (n_positional, n_params);
+  for (gsize i = 0; i < n_args; i++)
+    {
+      gsize p = 0;
+
+      if (args[i].name == NULL)
+        continue;
+      while (p < n_params && strcmp (self->parameters[p], args[i].name) != 0)
+        p++;
+      if (p == n_params)
+        {
+          bound[n_extra++] = args[i];
+          continue;
+        }
+      if (filled[p])
+        {
+          g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
+                       "%s: multiple values for argument '%s'", self->prefix,
+                       args[i].name);
+          return FALSE;
+        }
+      bound[p] = args[i];
+      bound[p].name = NULL;
+      filled[p] = TRUE;
+    }
+  for (gsize p = 0; p < n_params; p++)
+    {
+      gsize first_default = n_params - self->n_defaults;
+
+      if (filled[p])
+        continue;
+      if (p < first_default)
+        {
+          g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
+                       "%s: missing a required argument: '%s'", self->prefix,
+                       self->parameters[p]);
+          return FALSE;
+        }
+      bound[p] = self->defaults[p - first_default];
+      bound[p].name = NULL;
+    }
+  *out = g_steal_pointer (&bound);
+  *out_n = n_extra;
+  return TRUE;
+}
+
+/* The key for arguments already bound. */
+static char *
+bound_key (DogpileCachedFunction *self, const DogpileArg *args, gsize n_args,
+           GError **error)
 {
   char *key;
-
-  g_return_val_if_fail (self != NULL, NULL);
-  g_return_val_if_fail (args != NULL || n_args == 0, NULL);
 
   if (self->key_generator == NULL)
     return dogpile_function_key_generator (self, args, n_args, NULL, error);
@@ -713,6 +782,48 @@ dogpile_cached_function_dup_key (DogpileCachedFunction *self,
     g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
                  "%s: the key generator gave no key", self->prefix);
   return key;
+}
+
+/* Binds @args and keys them; *args and *n_args then name the bound
+ * arguments, held in *storage (freed by the caller) when binding made a
+ * new array. */
+static char *
+bind_and_key (DogpileCachedFunction *self, const DogpileArg **args,
+              gsize *n_args, DogpileArg **storage, GError **error)
+{
+  if (!bind_arguments (self, *args, *n_args, storage, n_args, error))
+    return NULL;
+  if (*storage != NULL)
+    *args = *storage;
+  return bound_key (self, *args, *n_args, error);
+}
+
+/**
+ * dogpile_cached_function_dup_key:
+ * @self: a cached function
+ * @args: (array length=n_args): the arguments of a call
+ * @n_args: how many
+ * @error: return location for a #GError
+ *
+ * With the function's parameters known, the arguments are first bound to
+ * them as Python's decorator does: keyword arguments naming a parameter
+ * take its place, omitted parameters their defaults.
+ *
+ * Returns: (transfer full): the key a call with @args uses, or %NULL with
+ * %DOGPILE_ERROR_VALIDATION (a required argument missing, one given
+ * twice) or the key generator's error.
+ */
+char *
+dogpile_cached_function_dup_key (DogpileCachedFunction *self,
+                                 const DogpileArg *args, gsize n_args,
+                                 GError **error)
+{
+  g_autofree DogpileArg *bound = NULL;
+
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (args != NULL || n_args == 0, NULL);
+
+  return bind_and_key (self, &args, &n_args, &bound, error);
 }
 
 static double
@@ -775,16 +886,18 @@ dogpile_cached_function_call (DogpileCachedFunction *self,
                               GBytes **out_value, GError **error)
 {
   g_autofree char *key = NULL;
-  Call stack_call = { self, (DogpileArg *) args, n_args, FALSE };
+  g_autofree DogpileArg *bound = NULL;
+  Call stack_call;
   Call *call = &stack_call;
 
   g_return_val_if_fail (self != NULL && !self->multi, FALSE);
   g_return_val_if_fail (args != NULL || n_args == 0, FALSE);
   g_return_val_if_fail (out_value != NULL, FALSE);
 
-  key = dogpile_cached_function_dup_key (self, args, n_args, error);
+  key = bind_and_key (self, &args, &n_args, &bound, error);
   if (key == NULL)
     return FALSE;
+  stack_call = (Call){ self, (DogpileArg *) args, n_args, FALSE };
   /* A background regeneration outlives this call: give it a copy. */
   if (self->region->async_runner != NULL)
     {
@@ -817,12 +930,13 @@ dogpile_cached_function_get (DogpileCachedFunction *self,
                              GBytes **out_value, GError **error)
 {
   g_autofree char *key = NULL;
+  g_autofree DogpileArg *bound = NULL;
 
   g_return_val_if_fail (self != NULL && !self->multi, FALSE);
   g_return_val_if_fail (out_value != NULL, FALSE);
 
   *out_value = NULL;
-  key = dogpile_cached_function_dup_key (self, args, n_args, error);
+  key = bind_and_key (self, &args, &n_args, &bound, error);
   return key != NULL && dogpile_region_get (self->region, key, out_value,
                                             error);
 }
@@ -843,11 +957,12 @@ dogpile_cached_function_set (DogpileCachedFunction *self, GBytes *value,
                              GError **error)
 {
   g_autofree char *key = NULL;
+  g_autofree DogpileArg *bound = NULL;
 
   g_return_val_if_fail (self != NULL && !self->multi, FALSE);
   g_return_val_if_fail (value != NULL, FALSE);
 
-  key = dogpile_cached_function_dup_key (self, args, n_args, error);
+  key = bind_and_key (self, &args, &n_args, &bound, error);
   return key != NULL && dogpile_region_set (self->region, key, value, error);
 }
 
@@ -868,10 +983,11 @@ dogpile_cached_function_invalidate (DogpileCachedFunction *self,
                                     GError **error)
 {
   g_autofree char *key = NULL;
+  g_autofree DogpileArg *bound = NULL;
 
   g_return_val_if_fail (self != NULL && !self->multi, FALSE);
 
-  key = dogpile_cached_function_dup_key (self, args, n_args, error);
+  key = bind_and_key (self, &args, &n_args, &bound, error);
   return key != NULL && dogpile_region_delete (self->region, key, error);
 }
 
@@ -921,12 +1037,13 @@ dogpile_cached_function_refresh (DogpileCachedFunction *self,
                                  GBytes **out_value, GError **error)
 {
   g_autofree char *key = NULL;
+  g_autofree DogpileArg *bound = NULL;
 
   g_return_val_if_fail (self != NULL && !self->multi, FALSE);
   g_return_val_if_fail (out_value != NULL, FALSE);
 
   *out_value = NULL;
-  key = dogpile_cached_function_dup_key (self, args, n_args, error);
+  key = bind_and_key (self, &args, &n_args, &bound, error);
   if (key == NULL
       || !dogpile_cached_function_original (self, args, n_args, out_value,
                                             error))

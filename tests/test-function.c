@@ -444,6 +444,11 @@ Test (decorator, decorator_key_generator_multi)
 
 /* --- KeyGenerationTest ---------------------------------------------- */
 
+/* KeyGenerationTest calls the generators themselves, as Python's does
+ * (util.function_key_generator(None, one)(1, 2)): no binding of the call
+ * to the signature, which only the decorated operations do. */
+static DogpileKeyGeneratorFunc generator_under_test;
+
 static GBytes *
 unused_creator (const DogpileArg *args, gsize n, gpointer data, GError **error)
 {
@@ -461,6 +466,7 @@ one (const char *ns, DogpileKeyGeneratorFunc keygen)
   dogpile_cached_function_set_namespace (fn, ns);
   dogpile_cached_function_set_parameters (fn, names, 2, NULL, 0);
   dogpile_cached_function_set_key_generator (fn, keygen, NULL, NULL);
+  generator_under_test = keygen;
   return fn;
 }
 
@@ -468,7 +474,9 @@ static char *
 key_of (DogpileCachedFunction *fn, const DogpileArg *args, gsize n)
 {
   g_autoptr (GError) error = NULL;
-  char *key = dogpile_cached_function_dup_key (fn, args, n, &error);
+  char *key = (generator_under_test != NULL ? generator_under_test
+                                            : dogpile_function_key_generator) (
+      fn, args, n, NULL, &error);
 
   cr_assert_not_null (key, "%s", error ? error->message : "");
   return key;
@@ -488,7 +496,8 @@ Test (decorator, default_keygen_kwargs_raises_value_error)
   g_autoptr (DogpileCachedFunction) fn = one (NULL, NULL);
   DogpileArg args[] = { DOGPILE_INT (1), DOGPILE_NAMED ("b", DOGPILE_INT (2)) };
   g_autoptr (GError) error = NULL;
-  g_autofree char *key = dogpile_cached_function_dup_key (fn, args, 2, &error);
+  g_autofree char *key = dogpile_function_key_generator (fn, args, 2, NULL,
+                                                         &error);
 
   cr_assert_null (key);
   assert_error (error, DOGPILE_ERROR_VALIDATION);
@@ -606,6 +615,7 @@ one_with_defaults (const char *const *names, gsize n,
   dogpile_cached_function_set_parameters (fn, names, n, defaults, n_defaults);
   dogpile_cached_function_set_key_generator (
       fn, dogpile_kwarg_function_key_generator, NULL, NULL);
+  generator_under_test = dogpile_kwarg_function_key_generator;
   return fn;
 }
 
@@ -659,7 +669,7 @@ Test (decorator, kwarg_keygen_extra_keywords_sort_in)
   ASSERT_KEY (fn, MODULE ":one|1 9 2 5", DOGPILE_INT (1),
               DOGPILE_NAMED ("c", DOGPILE_INT (5)),
               DOGPILE_NAMED ("a0", DOGPILE_INT (9)));
-  none = dogpile_cached_function_dup_key (fn, too_many, 3, &error);
+  none = dogpile_kwarg_function_key_generator (fn, too_many, 3, NULL, &error);
   cr_assert_null (none);
   assert_error (error, DOGPILE_ERROR_VALIDATION);
 }
@@ -678,6 +688,125 @@ Test (decorator, same_arguments_same_key_everywhere)
   cr_assert (dogpile_cached_function_set (fn, value, short_args, 1, NULL));
   cr_assert (dogpile_cached_function_call (fn, short_args, 1, &got, NULL));
   cr_assert (bytes_equal (got, "set"));
+}
+
+/* A decorated call binds its arguments to the signature first, as
+ * Python's decorator does: fn(1) on fn(a, b=2) is keyed "|1 2", the key a
+ * Python service calling fn(1) uses; here get, set and invalidate bind
+ * the same way (Python's do not). */
+static GBytes *
+echo_creator (const DogpileArg *args, gsize n, gpointer data, GError **error)
+{
+  GString *out = g_string_new (NULL);
+
+  for (gsize i = 0; i < n; i++)
+    {
+      g_autofree char *text = dogpile_arg_to_str (&args[i], NULL);
+
+      g_string_append_printf (out, "%s%s", i > 0 ? " " : "", text);
+    }
+  return g_string_free_to_bytes (out);
+}
+
+static DogpileCachedFunction *
+signature_fn (DogpileRegion *region, const char *name,
+              const char *const *names, gsize n, const DogpileArg *defaults,
+              gsize n_defaults)
+{
+  DogpileCachedFunction *fn = dogpile_cached_function_new (
+      region, MODULE, name, echo_creator, NULL, NULL);
+
+  dogpile_cached_function_set_parameters (fn, names, n, defaults, n_defaults);
+  return fn;
+}
+
+Test (decorator, calls_bind_defaults_and_keywords_like_python)
+{
+  g_autoptr (DogpileRegion) region = memory_region (60);
+  const char *names[] = { "a", "b" };
+  DogpileArg defaults[] = { DOGPILE_INT (2) };
+  g_autoptr (DogpileCachedFunction) fn = signature_fn (region, "one", names,
+                                                       2, defaults, 1);
+  DogpileArg short_args[] = { DOGPILE_INT (1) };
+  DogpileArg by_name[] = { DOGPILE_NAMED ("a", DOGPILE_INT (1)) };
+  DogpileArg swapped[] = { DOGPILE_NAMED ("b", DOGPILE_INT (5)),
+                           DOGPILE_NAMED ("a", DOGPILE_INT (1)) };
+  g_autofree char *key = dogpile_cached_function_dup_key (fn, short_args, 1,
+                                                          NULL);
+  g_autofree char *named_key = dogpile_cached_function_dup_key (fn, by_name,
+                                                                1, NULL);
+  g_autofree char *swapped_key = dogpile_cached_function_dup_key (
+      fn, swapped, 2, NULL);
+  g_autoptr (GBytes) value = NULL;
+  g_autoptr (GBytes) stored = NULL;
+  g_autoptr (GBytes) after = NULL;
+
+  cr_assert_str_eq (key, MODULE ":one|1 2");
+  cr_assert_str_eq (named_key, MODULE ":one|1 2");
+  cr_assert_str_eq (swapped_key, MODULE ":one|1 5");
+  /* the creator gets the bound arguments too */
+  cr_assert (dogpile_cached_function_call (fn, short_args, 1, &value, NULL));
+  cr_assert (bytes_equal (value, "1 2"));
+  cr_assert (dogpile_region_get (region, MODULE ":one|1 2", &stored, NULL));
+  cr_assert (bytes_equal (stored, "1 2"));
+  /* invalidate(1) removes what fn(1) stored (Python's would miss it) */
+  cr_assert (dogpile_cached_function_invalidate (fn, by_name, 1, NULL));
+  cr_assert (dogpile_region_get (region, MODULE ":one|1 2", &after, NULL));
+  cr_assert_null (after);
+}
+
+Test (decorator, binding_errors_name_the_argument)
+{
+  g_autoptr (DogpileRegion) region = memory_region (60);
+  const char *names[] = { "a", "b" };
+  DogpileArg defaults[] = { DOGPILE_INT (2) };
+  g_autoptr (DogpileCachedFunction) fn = signature_fn (region, "one", names,
+                                                       2, defaults, 1);
+  DogpileArg twice[] = { DOGPILE_INT (1), DOGPILE_NAMED ("a", DOGPILE_INT (1)) };
+  g_autoptr (GError) missing = NULL;
+  g_autoptr (GError) duplicate = NULL;
+  g_autoptr (GBytes) value = NULL;
+
+  cr_assert_null (dogpile_cached_function_dup_key (fn, NULL, 0, &missing));
+  assert_error (missing, DOGPILE_ERROR_VALIDATION);
+  cr_assert_str_eq (missing->message,
+                    MODULE ":one: missing a required argument: 'a'");
+  cr_assert_not (dogpile_cached_function_call (fn, twice, 2, &value,
+                                               &duplicate));
+  assert_error (duplicate, DOGPILE_ERROR_VALIDATION);
+  cr_assert_str_eq (duplicate->message,
+                    MODULE ":one: multiple values for argument 'a'");
+}
+
+/* AsyncCreatorTest.test_fn_decorator_with_kw: go(x, **kw) called with
+ * x=1, foo=... fails in the default key generator; go2(x) called with x=1
+ * works, the keyword taking x's place. */
+Test (decorator, fn_decorator_with_kw)
+{
+  g_autoptr (DogpileRegion) region = memory_region (60);
+  const char *x[] = { "x" };
+  g_autoptr (DogpileCachedFunction) go = signature_fn (region, "go", x, 1,
+                                                       NULL, 0);
+  g_autoptr (DogpileCachedFunction) go2 = signature_fn (region, "go2", x, 1,
+                                                        NULL, 0);
+  DogpileArg with_extra[] = { DOGPILE_NAMED ("x", DOGPILE_INT (1)),
+                              DOGPILE_NAMED ("foo", DOGPILE_STRING ("bar")) };
+  DogpileArg only_x[] = { DOGPILE_NAMED ("x", DOGPILE_INT (1)) };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) refused = NULL;
+  g_autoptr (GBytes) value = NULL;
+  g_autofree char *key = NULL;
+
+  cr_assert_not (dogpile_cached_function_call (go, with_extra, 2, &refused,
+                                               &error));
+  assert_error (error, DOGPILE_ERROR_VALIDATION);
+  cr_assert_str_eq (error->message,
+                    "dogpile.cache's default key creation function does not "
+                    "accept keyword arguments.");
+  cr_assert (dogpile_cached_function_call (go2, only_x, 1, &value, NULL));
+  cr_assert (bytes_equal (value, "1"));
+  key = dogpile_cached_function_dup_key (go2, only_x, 1, NULL);
+  cr_assert_str_eq (key, MODULE ":go2|1");
 }
 
 Test (decorator, self_and_cls_are_not_keyed)

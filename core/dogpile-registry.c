@@ -276,9 +276,12 @@ registry_problem (GError **error, const char *path, guint line,
  * @strict, the first bad line fails the call; otherwise each bad line is a
  * warning and is skipped. */
 static gboolean
-load_registry_file (GHashTable *tier, const char *path, gboolean strict,
+load_registry_file (GHashTable *tier, const char *given_path, gboolean strict,
                     GError **error)
 {
+  /* Relative module paths resolve against the file's folder, which must
+   * then be absolute too (DOGPILE_REGISTRY_PATH may be relative). */
+  g_autofree char *path = g_canonicalize_filename (given_path, NULL);
   g_autofree char *contents = NULL;
   g_autofree char *folder = NULL;
   g_auto (GStrv) lines = NULL;

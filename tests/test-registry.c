@@ -287,6 +287,27 @@ Test (registry, first_definition_wins)
   cr_assert_not_null (only_b);
 }
 
+/* A relative DOGPILE_REGISTRY_PATH (a user's `export
+ * DOGPILE_REGISTRY_PATH=build/...`) resolves modules against the file's
+ * folder made absolute. */
+Test (registry, relative_registry_path)
+{
+  g_autoptr (DogpileRegistry) registry = NULL;
+  g_autoptr (DogpilePluginInfo) dup = NULL;
+
+  cr_assert (g_chdir (TEST_REGISTRY_DIR "/..") == 0);
+  g_setenv (DOGPILE_REGISTRY_PATH_ENV, "registry/duplicates-a.ini", TRUE);
+  registry = dogpile_registry_new ();
+  dup = dogpile_registry_lookup (registry, "dogpile.cache", "fixture.dup");
+  cr_assert_not_null (dup);
+  cr_assert (g_path_is_absolute (dogpile_plugin_info_get_module_path (dup)),
+             "%s", dogpile_plugin_info_get_module_path (dup));
+  cr_assert (g_str_has_suffix (dogpile_plugin_info_get_module_path (dup),
+                               "/fixture-good.so"));
+  cr_assert (g_file_test (dogpile_plugin_info_get_module_path (dup),
+                          G_FILE_TEST_EXISTS));
+}
+
 Test (registry, explicit_files_win_over_the_scan)
 {
   g_autoptr (GError) error = NULL;

@@ -1,0 +1,80 @@
+/* redis-client.c: arguments to a working client, for each mode.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "redis-client.h"
+
+/* Until the sentinel and cluster routers exist, those names refuse to be
+ * configured rather than quietly talking to one server: a user who asked
+ * for failover or sharding must not get neither. */
+static gboolean
+mode_not_built (const RedisConfig *config, const char *what, GError **error)
+{
+  g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
+               "%s is not available yet: this build of the %s plugin has no "
+               "%s support (its arguments were checked and are valid). Use "
+               "dogpile.cache.%s for a single server.",
+               config->variant->backend_name, config->variant->product, what,
+               strcmp (config->variant->product, "Valkey") == 0 ? "valkey"
+                                                                 : "redis");
+  return FALSE;
+}
+
+/**
+ * redis_client_new:
+ * @variant: the registered name being configured
+ * @arguments: (nullable): the backend arguments
+ * @error: return location for a #GError
+ *
+ * Checks the arguments and sets up routing; connects to nothing yet (as
+ * redis-py, the first call connects), so a region can be configured while
+ * the server is down.
+ *
+ * Returns: (transfer full): the client, or %NULL with @error set.
+ */
+RedisClient *
+redis_client_new (const RedisVariant *variant, GHashTable *arguments,
+                  GError **error)
+{
+  g_autoptr (RedisConfig) config = redis_config_new (variant, arguments,
+                                                     error);
+  RedisRouter *router = NULL;
+  RedisClient *self;
+
+  if (config == NULL)
+    return NULL;
+  switch (variant->mode)
+    {
+    case REDIS_MODE_SINGLE:
+      router = redis_router_single_new (config);
+      break;
+    case REDIS_MODE_SENTINEL:
+      mode_not_built (config, "Sentinel", error);
+      return NULL;
+    case REDIS_MODE_CLUSTER:
+      mode_not_built (config, "Cluster", error);
+      return NULL;
+    }
+  self = g_new0 (RedisClient, 1);
+  self->ref_count = 1;
+  self->config = g_steal_pointer (&config);
+  self->router = router;
+  return self;
+}
+
+RedisClient *
+redis_client_ref (RedisClient *self)
+{
+  g_atomic_int_inc (&self->ref_count);
+  return self;
+}
+
+void
+redis_client_unref (RedisClient *self)
+{
+  if (self == NULL || !g_atomic_int_dec_and_test (&self->ref_count))
+    return;
+  redis_router_free (self->router);
+  redis_config_free (self->config);
+  g_free (self);
+}

@@ -1,0 +1,260 @@
+/* redis-command.c: batches to servers, replies back, retries and
+ * redirects (the policy is described in redis-command.h).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "redis-command.h"
+
+/* Most calls carry one batch, or one per server; more go on the heap. */
+#define STACK_GROUP 16
+
+void
+redis_batch_clear (RedisBatch *batch)
+{
+  for (guint i = 0; i < batch->n_commands; i++)
+    g_clear_pointer (&batch->replies[i], freeReplyObject);
+}
+
+gboolean
+redis_batch_reply_error (RedisBatch *batch, guint index, GError **error)
+{
+  const RedisCommand *command = &batch->commands[index];
+  const redisReply *reply = batch->replies[index];
+  const RedisConnectOptions *options = redis_pool_get_options (batch->pool);
+  const char *server = redis_pool_get_endpoint (batch->pool)->display;
+
+  if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
+    g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND,
+                 "%s at %s: %.*s failed: %.*s", options->product, server,
+                 (int) command->argvlen[0], command->argv[0],
+                 (int) reply->len, reply->str);
+  else
+    g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND,
+                 "%s at %s: unexpected reply to %.*s (reply type %d)",
+                 options->product, server, (int) command->argvlen[0],
+                 command->argv[0], reply != NULL ? reply->type : -1);
+  return FALSE;
+}
+
+static const char asking_name[] = "ASKING";
+static const size_t asking_len = sizeof asking_name - 1;
+
+/* Sends every command of @group in one write and reads all the replies. */
+static gboolean
+send_and_read (RedisConnection *connection, RedisBatch **group, guint n,
+               GError **error)
+{
+  for (guint b = 0; b < n; b++)
+    {
+      RedisBatch *batch = group[b];
+      const char *asking_argv[1] = { asking_name };
+
+      if (batch->asking
+          && !redis_connection_append (connection, 1, asking_argv,
+                                       &asking_len, error))
+        return FALSE;
+      for (guint i = 0; i < batch->n_commands; i++)
+        if (!redis_connection_append (connection, batch->commands[i].argc,
+                                      batch->commands[i].argv,
+                                      batch->commands[i].argvlen, error))
+          return FALSE;
+    }
+  if (!redis_connection_flush (connection, error))
+    return FALSE;
+  for (guint b = 0; b < n; b++)
+    {
+      RedisBatch *batch = group[b];
+
+      if (batch->asking)
+        {
+          redisReply *ignored = NULL;
+
+          if (!redis_connection_read (connection, &ignored, error))
+            return FALSE;
+          freeReplyObject (ignored);
+        }
+      for (guint i = 0; i < batch->n_commands; i++)
+        if (!redis_connection_read (connection, &batch->replies[i], error))
+          return FALSE;
+    }
+  return TRUE;
+}
+
+/* Runs @group on one connection of @pool.  On failure, *out_failure says
+ * how it failed and *out_reused whether the connection had worked before
+ * (a connection that never worked is not worth a retry). */
+static gboolean
+run_group (RedisPool *pool, RedisBatch **group, guint n,
+           RedisFailure *out_failure, gboolean *out_reused, GError **error)
+{
+  RedisConnection *connection = redis_pool_acquire (pool, error);
+  gboolean ok;
+
+  *out_reused = FALSE;
+  if (connection == NULL)
+    {
+      *out_failure = REDIS_FAILURE_CONNECT;
+      return FALSE;
+    }
+  *out_reused = connection->round_trips > 0;
+  ok = send_and_read (connection, group, n, error);
+  if (ok)
+    connection->round_trips++;
+  *out_failure = connection->failure;
+  redis_pool_release (pool, connection);
+  return ok;
+}
+
+/* After the batch's replies are in: TRUE if one of them is a redirect the
+ * router follows; the batch is then routed again. */
+static gboolean
+follow_redirect (RedisRouter *router, RedisBatch *batch, GError **error)
+{
+  if (router->funcs->redirect == NULL)
+    return FALSE;
+  for (guint i = 0; i < batch->n_commands; i++)
+    {
+      const redisReply *reply = batch->replies[i];
+      RedisPool *target;
+      gboolean asking = FALSE;
+
+      if (reply == NULL || reply->type != REDIS_REPLY_ERROR)
+        continue;
+      target = router->funcs->redirect (router, batch->pool, reply, &asking,
+                                        error);
+      if (target == NULL)
+        continue;
+      if (++batch->redirects > REDIS_MAX_REDIRECTS)
+        {
+          const RedisConnectOptions *options = redis_pool_get_options (target);
+
+          g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND,
+                       "%s: more than %d redirections for %.*s; the "
+                       "topology keeps changing",
+                       options->product, REDIS_MAX_REDIRECTS,
+                       (int) batch->commands[0].argvlen[0],
+                       batch->commands[0].argv[0]);
+          return FALSE;
+        }
+      redis_batch_clear (batch);
+      batch->pool = target;
+      batch->asking = asking;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+route (RedisRouter *router, RedisBatch *batch, GError **error)
+{
+  RedisRouteFlags flags = (batch->flags & REDIS_BATCH_READ_ONLY)
+                              ? REDIS_ROUTE_READ_ONLY
+                              : REDIS_ROUTE_WRITE;
+
+  batch->pool = router->funcs->route (router, batch->key, batch->key_len,
+                                      flags, error);
+  return batch->pool != NULL;
+}
+
+static void
+clear_all (RedisBatch *batches, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    redis_batch_clear (&batches[i]);
+}
+
+/**
+ * redis_execute:
+ * @router: where the batches go
+ * @batches: the batches; their replies are filled in
+ * @n: how many
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE when every batch has its replies (some may be error
+ * replies); %FALSE with %DOGPILE_ERROR_BACKEND, and no replies kept.
+ */
+gboolean
+redis_execute (RedisRouter *router, RedisBatch *batches, gsize n,
+               GError **error)
+{
+  RedisBatch *stack_group[STACK_GROUP];
+  g_autofree RedisBatch **heap_group = NULL;
+  RedisBatch **group = stack_group;
+  gsize remaining = n;
+
+  if (n > STACK_GROUP)
+    group = heap_group = g_new (RedisBatch *, n);
+  for (gsize i = 0; i < n; i++)
+    {
+      batches[i].done = FALSE;
+      batches[i].retried = FALSE;
+      batches[i].redirects = 0;
+      batches[i].asking = FALSE;
+      if (!route (router, &batches[i], error))
+        return FALSE;
+    }
+
+  while (remaining > 0)
+    {
+      g_autoptr (GError) local_error = NULL;
+      RedisPool *pool = NULL;
+      RedisFailure failure;
+      gboolean reused, retry;
+      guint n_group = 0;
+
+      /* The next server, and every pending batch bound for it. */
+      for (gsize i = 0; i < n; i++)
+        {
+          if (batches[i].done)
+            continue;
+          if (pool == NULL)
+            pool = batches[i].pool;
+          if (batches[i].pool == pool)
+            group[n_group++] = &batches[i];
+        }
+
+      if (run_group (pool, group, n_group, &failure, &reused, &local_error))
+        {
+          for (guint b = 0; b < n_group; b++)
+            {
+              if (follow_redirect (router, group[b], &local_error))
+                continue;
+              if (local_error != NULL)
+                {
+                  clear_all (batches, n);
+                  g_propagate_error (error, g_steal_pointer (&local_error));
+                  return FALSE;
+                }
+              group[b]->done = TRUE;
+              remaining--;
+            }
+          continue;
+        }
+
+      for (guint b = 0; b < n_group; b++)
+        redis_batch_clear (group[b]);
+      if (router->funcs->failed != NULL)
+        router->funcs->failed (router, pool, failure);
+      retry = reused && failure == REDIS_FAILURE_CLOSED;
+      for (guint b = 0; b < n_group && retry; b++)
+        retry = (group[b]->flags & REDIS_BATCH_RETRY_SAFE)
+                && !group[b]->retried;
+      if (!retry)
+        {
+          clear_all (batches, n);
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      g_debug ("Retrying on a new connection: %s", local_error->message);
+      for (guint b = 0; b < n_group; b++)
+        {
+          group[b]->retried = TRUE;
+          if (!route (router, group[b], error))
+            {
+              clear_all (batches, n);
+              return FALSE;
+            }
+        }
+    }
+  return TRUE;
+}

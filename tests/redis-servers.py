@@ -12,6 +12,7 @@ their pid files in the same directory and stopped too.
 Environment given to PROGRAM (single topology):
   REDIS_HOST, REDIS_PORT            the server (REDIS_PORT is also what
                                     bench/peer_python.py reads)
+  REDIS_SOCKET                      its unix socket
   DOGPILE_REDIS_SERVER_PID          its process id
   DOGPILE_REDIS_SERVER_COMMAND      how to start it again on the same port,
                                     as a JSON list (fault tests)
@@ -107,6 +108,7 @@ class Server:
         os.makedirs(self.dir, exist_ok=True)
         self.pidfile = os.path.join(workdir, "redis-%d.pid" % port)
         self.logfile = os.path.join(self.dir, "redis.log")
+        self.socket = os.path.join(self.dir, "redis.sock")
         self.argv = [
             shutil.which("redis-server") or "redis-server",
             "--port", str(port),
@@ -117,6 +119,8 @@ class Server:
             "--daemonize", "no",
             "--pidfile", self.pidfile,
             "--logfile", self.logfile,
+            "--unixsocket", self.socket,
+            "--unixsocketperm", "700",
         ] + list(extra_args)
         self.process = None
 
@@ -207,6 +211,7 @@ class Single(Topology):
         return {
             "REDIS_HOST": HOST,
             "REDIS_PORT": str(s.port),
+            "REDIS_SOCKET": s.socket,
             "DOGPILE_REDIS_SERVER_PID": str(s.process.pid),
             "DOGPILE_REDIS_SERVER_COMMAND": json.dumps(s.argv),
             "DOGPILE_REDIS_TMPDIR": self.workdir,

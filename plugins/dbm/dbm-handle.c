@@ -936,9 +936,16 @@ dbm_file_new (const char *path, const char *rw_lock_path, DbmReuse reuse,
               GError **error)
 {
   DbmFile *self = g_new0 (DbmFile, 1);
+  pthread_mutexattr_t attr;
 
   self->path = g_strdup (path);
-  pthread_mutex_init (&self->lock, NULL);
+  /* Held for a microsecond or two: spinning briefly beats sleeping. */
+  pthread_mutexattr_init (&attr);
+#ifdef PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
+  pthread_mutexattr_settype (&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+#endif
+  pthread_mutex_init (&self->lock, &attr);
+  pthread_mutexattr_destroy (&attr);
   pthread_rwlock_init (&self->local, NULL);
   clock_getres (CLOCK_REALTIME_COARSE, &self->resolution);
   self->fork_hook.lock = file_fork_lock;

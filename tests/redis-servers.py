@@ -15,7 +15,9 @@ Environment given to PROGRAM (single topology):
   REDIS_SOCKET                      its unix socket
   DOGPILE_REDIS_SERVER_PID          its process id
   DOGPILE_REDIS_SERVER_COMMAND      how to start it again on the same port,
-                                    as a JSON list (fault tests)
+                                    shell-quoted (fault tests); it writes
+                                    its pid to DOGPILE_REDIS_SERVER_PIDFILE
+  DOGPILE_REDIS_SERVER_PIDFILE      (where the harness finds it to stop it)
   DOGPILE_REDIS_TMPDIR              the temporary directory
   DOGPILE_TEST_ARGUMENTS            --arguments with {host} and {port}
                                     filled in, for the generic suite
@@ -35,8 +37,8 @@ start_server() and say what the program sees in environment().
 """
 
 import argparse
-import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -213,7 +215,8 @@ class Single(Topology):
             "REDIS_PORT": str(s.port),
             "REDIS_SOCKET": s.socket,
             "DOGPILE_REDIS_SERVER_PID": str(s.process.pid),
-            "DOGPILE_REDIS_SERVER_COMMAND": json.dumps(s.argv),
+            "DOGPILE_REDIS_SERVER_COMMAND": shlex.join(s.argv),
+            "DOGPILE_REDIS_SERVER_PIDFILE": s.pidfile,
             "DOGPILE_REDIS_TMPDIR": self.workdir,
         }
 

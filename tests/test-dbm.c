@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -633,6 +634,40 @@ Test (dbm, kept_handle_sees_python_replace_a_value_in_place)
       cr_assert (dogpile_region_get (region, "k", &got, NULL));
       cr_assert (bytes_equal (got, theirs), "round %d", round);
     }
+}
+
+/* tmpfs does not stamp a file written through a mapping (no
+ * page_mkwrite), so a value Python replaces in place changes nothing fstat
+ * shows.  There the backend opens the file for every operation. */
+Test (dbm, on_tmpfs_python_writes_in_place_are_seen_too)
+{
+  char shm_dir[] = "/dev/shm/dogpile-dbm-XXXXXX";
+  struct statfs fs;
+  g_autofree char *file = NULL;
+  g_autoptr (DogpileRegion) region = NULL;
+
+  REQUIRE_PYTHON ();
+  if (statfs ("/dev/shm", &fs) != 0 || fs.f_type != 0x01021994)
+    cr_skip_test ("no tmpfs at /dev/shm");
+  cr_assert_not_null (mkdtemp (shm_dir));
+  file = g_build_filename (shm_dir, "shm.dbm", NULL);
+  region = region_on (file);
+  for (int round = 0; round < 3; round++)
+    {
+      g_autofree char *mine = g_strdup_printf ("C-value-%d", round);
+      g_autofree char *theirs = g_strdup_printf ("P-value-%d", round);
+      g_autoptr (GBytes) v = bytes_of (mine);
+      g_autoptr (GBytes) got = NULL;
+
+      cr_assert (dogpile_region_set (region, "k", v, NULL));
+      cr_assert (dogpile_region_get (region, "k", &got, NULL));
+      g_clear_pointer (&got, g_bytes_unref);
+      g_free (python ("set", file, "k", theirs, NULL));
+      cr_assert (dogpile_region_get (region, "k", &got, NULL));
+      cr_assert (bytes_equal (got, theirs), "round %d", round);
+    }
+  g_clear_pointer (&region, dogpile_region_unref);
+  remove_tree (shm_dir);
 }
 
 /* Starts the peer holding a lock; returns once it says "held". */

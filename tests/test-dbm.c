@@ -26,6 +26,7 @@
 #define PEER TEST_SOURCE_DIR "/dbm-python-peer.py"
 
 static char *tmp_dir;
+static char shm_dir[64]; /* a folder on tmpfs, for the one test needing it */
 
 static void
 remove_tree (const char *path)
@@ -57,9 +58,19 @@ setup (void)
   cr_assert_not_null (tmp_dir);
 }
 
+static gboolean dropped_root;
+
 static void
 teardown (void)
 {
+  if (dropped_root)
+    {
+      cr_assert_eq (seteuid (0), 0);
+      cr_assert_eq (setegid (0), 0);
+      dropped_root = FALSE;
+    }
+  if (shm_dir[0] != '\0')
+    remove_tree (shm_dir);
   if (tmp_dir != NULL)
     {
       chmod (tmp_dir, 0700);
@@ -318,15 +329,17 @@ Test (dbm, garbled_header_is_an_error_not_a_crash)
   assert_refused (file, NULL);
 }
 
-/* Root passes every permission check, so the test gives root's up. */
+/* Root passes every permission check, so the test acts as nobody (the
+ * effective ids only: teardown takes root's back to clean up). */
 static void
 become_nobody (void)
 {
   if (geteuid () == 0)
     {
       cr_assert_eq (chmod (tmp_dir, 0755), 0);
-      cr_assert_eq (setgid (65534), 0);
-      cr_assert_eq (setuid (65534), 0);
+      cr_assert_eq (setegid (65534), 0);
+      cr_assert_eq (seteuid (65534), 0);
+      dropped_root = TRUE;
     }
 }
 
@@ -612,6 +625,19 @@ Test (dbm, python_reads_c_and_c_reads_python)
   }
 }
 
+Test (dbm, c_reads_a_file_python_created)
+{
+  g_autofree char *file = path_in_tmp ("by-python.dbm");
+  g_autoptr (DogpileRegion) region = NULL;
+  g_autoptr (GBytes) got = NULL;
+
+  REQUIRE_PYTHON ();
+  g_free (python ("set", file, "a", "made by Python", NULL));
+  region = region_on (file);
+  cr_assert (dogpile_region_get (region, "a", &got, NULL));
+  cr_assert (bytes_equal (got, "made by Python"));
+}
+
 Test (dbm, kept_handle_sees_python_replace_a_value_in_place)
 {
   g_autofree char *file = path_in_tmp ("inplace.dbm");
@@ -641,7 +667,6 @@ Test (dbm, kept_handle_sees_python_replace_a_value_in_place)
  * shows.  There the backend opens the file for every operation. */
 Test (dbm, on_tmpfs_python_writes_in_place_are_seen_too)
 {
-  char shm_dir[] = "/dev/shm/dogpile-dbm-XXXXXX";
   struct statfs fs;
   g_autofree char *file = NULL;
   g_autoptr (DogpileRegion) region = NULL;
@@ -649,6 +674,7 @@ Test (dbm, on_tmpfs_python_writes_in_place_are_seen_too)
   REQUIRE_PYTHON ();
   if (statfs ("/dev/shm", &fs) != 0 || fs.f_type != 0x01021994)
     cr_skip_test ("no tmpfs at /dev/shm");
+  g_strlcpy (shm_dir, "/dev/shm/dogpile-dbm-XXXXXX", sizeof shm_dir);
   cr_assert_not_null (mkdtemp (shm_dir));
   file = g_build_filename (shm_dir, "shm.dbm", NULL);
   region = region_on (file);
@@ -666,8 +692,6 @@ Test (dbm, on_tmpfs_python_writes_in_place_are_seen_too)
       cr_assert (dogpile_region_get (region, "k", &got, NULL));
       cr_assert (bytes_equal (got, theirs), "round %d", round);
     }
-  g_clear_pointer (&region, dogpile_region_unref);
-  remove_tree (shm_dir);
 }
 
 /* Starts the peer holding a lock; returns once it says "held". */

@@ -902,13 +902,19 @@ ensure_exists (DbmFile *self, GError **error)
     return FALSE;
   if (stat (self->path, &st) != 0 || st.st_size == 0)
     {
-      errno = 0;
-      dbf = gdbm_open (self->path, 0,
-                       GDBM_WRCREAT | GDBM_CLOEXEC
-                           | (self->rw != NULL ? GDBM_NOLOCK : 0),
-                       0666, NULL);
-      ec = gdbm_errno;
-      sys_errno = errno;
+      /* With gdbm's own lock: a Python process creates the file without
+       * the lock file, holding only gdbm's lock; wait for it a little. */
+      for (int attempt = 0;; attempt++)
+        {
+          errno = 0;
+          dbf = gdbm_open (self->path, 0, GDBM_WRCREAT | GDBM_CLOEXEC, 0666,
+                           NULL);
+          ec = gdbm_errno;
+          sys_errno = errno;
+          if (dbf != NULL || ec != GDBM_CANT_BE_WRITER || attempt == 100)
+            break;
+          g_usleep (10000);
+        }
       if (dbf == NULL)
         {
           g_autofree char *why = describe_gdbm_error (ec, sys_errno);

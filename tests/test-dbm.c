@@ -482,6 +482,54 @@ Test (dbm, waiting_for_a_key_this_thread_holds_is_an_error)
   cr_assert (dogpile_mutex_release (foo, NULL));
 }
 
+/* get_or_create_multi holds every key it regenerates at once, on the one
+ * file lock; its creator asking get_or_create for yet another key must not
+ * wait for itself. */
+static GBytes *
+inner_creator (const char *key, gpointer data, GError **error)
+{
+  return bytes_of ("inner");
+}
+
+static gboolean
+nesting_multi_creator (const char *const *keys, gsize n, GBytes **out,
+                       gpointer data, GError **error)
+{
+  g_autoptr (GBytes) inner = NULL;
+
+  if (!dogpile_region_get_or_create (data, "c", inner_creator, NULL, &inner,
+                                     error))
+    return FALSE;
+  for (gsize i = 0; i < n; i++)
+    {
+      char *text = g_strdup_printf ("%s+%.*s", keys[i],
+                                    (int) g_bytes_get_size (inner),
+                                    (const char *) g_bytes_get_data (inner,
+                                                                     NULL));
+
+      out[i] = g_bytes_new_take (text, strlen (text));
+    }
+  return TRUE;
+}
+
+Test (dbm, nested_get_or_create_multi_does_not_deadlock)
+{
+  g_autofree char *file = path_in_tmp ("nested.dbm");
+  g_autoptr (DogpileRegion) region = region_on (file);
+  const char *keys[] = { "a", "b" };
+  GBytes *got[2] = { NULL, NULL };
+  g_autoptr (GError) error = NULL;
+
+  cr_assert (dogpile_region_get_or_create_multi (
+                 region, keys, 2, nesting_multi_creator, region,
+                 DOGPILE_EXPIRATION_DEFAULT, NULL, NULL, got, &error),
+             "%s", error ? error->message : "");
+  cr_assert (bytes_equal (got[0], "a+inner"));
+  cr_assert (bytes_equal (got[1], "b+inner"));
+  g_bytes_unref (got[0]);
+  g_bytes_unref (got[1]);
+}
+
 /* --- the kept handle and other writers ------------------------------- */
 
 /* Another backend on the same file is another set of handles: what it

@@ -278,8 +278,10 @@ def run_per_test(topology, program, env, only):
                                 stderr=subprocess.STDOUT, text=True)
         status = "ok" if result.returncode == 0 else "FAILED"
         print("%-60s %s" % (name, status), flush=True)
+        # Always the output: sanitizer reports from Criterion's workers do
+        # not change its exit status, and CI reads them from the log.
+        print(result.stdout, end="", flush=True)
         if result.returncode != 0:
-            print(result.stdout, flush=True)
             failed.append(name)
     print("%d tests, %d failed%s" % (len(tests), len(failed),
                                      (": " + ", ".join(failed)) if failed

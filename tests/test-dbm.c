@@ -960,6 +960,46 @@ Test (dbm, a_mark_for_another_file_is_repaired_by_whoever_writes)
   assert_fetch (two, "x", "kept");
 }
 
+/* Damage gdbm itself finds (here a bucket claiming more entries than it
+ * can hold) is repaired with gdbm_recover, which keeps what it can read. */
+Test (dbm, damage_gdbm_reports_is_repaired)
+{
+  g_autofree char *file = path_in_tmp ("bucket.dbm");
+  g_autoptr (DogpileBackend) backend = NULL;
+  const guint32 huge = 0x7fffffff;
+  struct stat before, after;
+  GDBM_FILE dbf;
+  int block_size = 0, fd;
+
+  make_gdbm_file (file);
+  dbf = gdbm_open (file, 0, GDBM_READER, 0, NULL);
+  cr_assert_not_null (dbf);
+  cr_assert_eq (gdbm_setopt (dbf, GDBM_GETBLOCKSIZE, &block_size,
+                             sizeof block_size),
+                0);
+  gdbm_close (dbf);
+  /* the only bucket follows the header and the directory; its entry
+   * count is the int after av_count and six avail elements and the
+   * bucket's bit count */
+  fd = open (file, O_WRONLY);
+  cr_assert_eq (pwrite (fd, &huge, sizeof huge,
+                        (off_t) 2 * block_size + 4 + 4 + 6 * 16 + 4),
+                (ssize_t) sizeof huge);
+  close (fd);
+  cr_assert_eq (stat (file, &before), 0);
+
+  backend = backend_on (file);
+  assert_fetch (backend, "a", NULL); /* its bucket could not be read */
+  cr_assert_eq (stat (file, &after), 0);
+  cr_assert_neq (before.st_ino, after.st_ino, "rebuilt into a new file");
+  backend_put (backend, "a", "again");
+  assert_fetch (backend, "a", "again");
+  dbf = gdbm_open (file, 0, GDBM_READER, 0, NULL);
+  cr_assert_not_null (dbf);
+  cr_assert_eq (gdbm_avail_verify (dbf), 0);
+  gdbm_close (dbf);
+}
+
 /* --- the racy rule ---------------------------------------------------- */
 
 /* The backend never sees its own file untouched within one tick of the

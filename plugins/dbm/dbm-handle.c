@@ -661,7 +661,12 @@ read_once (DbmFile *self, DbmFileFunc func, gpointer user_data,
             close_handle (h);
         }
       else if (!ok)
-        step = STEP_ERROR;
+        {
+          /* Whatever went wrong, the next operation starts afresh. */
+          step = STEP_ERROR;
+          if (h != NULL)
+            close_handle (h);
+        }
     }
   if (!self->reuse && dbf != NULL)
     gdbm_close (dbf);

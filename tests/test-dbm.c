@@ -482,6 +482,30 @@ Test (dbm, waiting_for_a_key_this_thread_holds_is_an_error)
   cr_assert (dogpile_mutex_release (foo, NULL));
 }
 
+/* Two backends (regions) on one file share the thread's hold on its one
+ * dogpile lock: holding a key through one, the same thread takes another
+ * through the other at once. */
+Test (dbm, backends_on_one_file_share_the_threads_hold)
+{
+  g_autofree char *file = path_in_tmp ("two.dbm");
+  g_autofree char *lock = g_strconcat (file, ".dogpile.lock", NULL);
+  g_autoptr (DogpileBackend) one = backend_on (file);
+  g_autoptr (DogpileBackend) two = backend_on (file);
+  g_autoptr (DogpileMutex) foo = mutex_for (one, "foo");
+  g_autoptr (DogpileMutex) bar = mutex_for (two, "bar");
+  int fd;
+
+  cr_assert (acquire (foo, TRUE));
+  cr_assert (acquire (bar, TRUE));
+  cr_assert (is_locked (bar));
+  cr_assert (dogpile_mutex_release (foo, NULL));
+  fd = open (lock, O_RDONLY);
+  cr_assert_neq (flock (fd, LOCK_EX | LOCK_NB), 0, "bar still holds it");
+  cr_assert (dogpile_mutex_release (bar, NULL));
+  cr_assert_eq (flock (fd, LOCK_EX | LOCK_NB), 0, "released with the last key");
+  close (fd);
+}
+
 /* get_or_create_multi holds every key it regenerates at once, on the one
  * file lock; its creator asking get_or_create for yet another key must not
  * wait for itself. */

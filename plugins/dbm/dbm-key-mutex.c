@@ -16,8 +16,9 @@
  *    do the acquire", "No acquire held for key '...'"); the last key
  *    released unlocks the file;
  *  - locked: whether the calling thread holds this key.
- * One difference: waiting for a key this thread already holds would wait
- * for itself forever (Python does); here it is an error.
+ * Two differences: waiting for a key this thread already holds would wait
+ * for itself forever (Python does); here it is an error.  And backends on
+ * the same dogpile lock file share one key store in a process (below).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -35,7 +36,7 @@ typedef struct {
 } Holder;
 
 struct DbmKeyStore {
-  gint ref_count;
+  gint ref_count; /* under stores_lock */
   char *path;
   pthread_mutex_t lock;
   GPtrArray *holders; /* Holder *; one per thread holding keys */
@@ -108,11 +109,55 @@ store_fork_reset (gpointer data)
   pthread_mutex_unlock (&store->lock);
 }
 
+/* One key store per dogpile lock file in a process: two regions on one
+ * file then share the thread's hold, so a creator of one calling
+ * get_or_create on the other does not wait for its own lock (Python keeps
+ * a store per backend, and waits forever there). */
+static pthread_mutex_t stores_lock = PTHREAD_MUTEX_INITIALIZER;
+static GHashTable *stores; /* lock path -> DbmKeyStore (not a reference) */
+static pthread_once_t stores_once = PTHREAD_ONCE_INIT;
+
+static void
+stores_fork_lock (gpointer data)
+{
+  pthread_mutex_lock (&stores_lock);
+}
+
+static void
+stores_fork_unlock (gpointer data)
+{
+  pthread_mutex_unlock (&stores_lock);
+}
+
+static DbmForkHook stores_hook = {
+  .lock = stores_fork_lock,
+  .unlock = stores_fork_unlock,
+  .reset = stores_fork_unlock,
+};
+
+static void
+register_stores_hook (void)
+{
+  dbm_fork_hook_add (&stores_hook);
+}
+
 DbmKeyStore *
 dbm_key_store_new (const char *lock_path)
 {
-  DbmKeyStore *store = g_new0 (DbmKeyStore, 1);
+  DbmKeyStore *store;
 
+  pthread_once (&stores_once, register_stores_hook);
+  pthread_mutex_lock (&stores_lock);
+  if (stores == NULL)
+    stores = g_hash_table_new (g_str_hash, g_str_equal);
+  store = g_hash_table_lookup (stores, lock_path);
+  if (store != NULL)
+    {
+      store->ref_count++;
+      pthread_mutex_unlock (&stores_lock);
+      return store;
+    }
+  store = g_new0 (DbmKeyStore, 1);
   store->ref_count = 1;
   store->path = g_strdup (lock_path);
   pthread_mutex_init (&store->lock, NULL);
@@ -121,6 +166,8 @@ dbm_key_store_new (const char *lock_path)
   store->fork_hook.unlock = store_fork_unlock;
   store->fork_hook.reset = store_fork_reset;
   store->fork_hook.data = store;
+  g_hash_table_insert (stores, store->path, store);
+  pthread_mutex_unlock (&stores_lock);
   dbm_fork_hook_add (&store->fork_hook);
   return store;
 }
@@ -128,15 +175,25 @@ dbm_key_store_new (const char *lock_path)
 DbmKeyStore *
 dbm_key_store_ref (DbmKeyStore *self)
 {
-  g_atomic_int_inc (&self->ref_count);
+  pthread_mutex_lock (&stores_lock);
+  self->ref_count++;
+  pthread_mutex_unlock (&stores_lock);
   return self;
 }
 
 void
 dbm_key_store_unref (DbmKeyStore *self)
 {
-  if (!g_atomic_int_dec_and_test (&self->ref_count))
-    return;
+  pthread_mutex_lock (&stores_lock);
+  if (--self->ref_count > 0)
+    {
+      pthread_mutex_unlock (&stores_lock);
+      return;
+    }
+  g_hash_table_remove (stores, self->path);
+  if (g_hash_table_size (stores) == 0)
+    g_clear_pointer (&stores, g_hash_table_unref);
+  pthread_mutex_unlock (&stores_lock);
   dbm_fork_hook_remove (&self->fork_hook);
   /* Keys still held when the last mutex goes: the threads never released
    * them; closing drops the flock. */

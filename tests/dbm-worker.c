@@ -8,7 +8,7 @@
  *   dbm-worker regen FILE COUNTFILE THREADS
  *       waits for a line on stdin, then THREADS threads call
  *       get_or_create("shared") at once; the creator appends a line to
- *       COUNTFILE and sleeps 0.5 s.  Prints how many threads got a value.
+ *       COUNTFILE and sleeps 1 s.  Prints how many threads got a value.
  *   dbm-worker churn FILE
  *       writes batches of 1000 keys with set_multi until killed; prints
  *       "ready" after the first batch.
@@ -136,7 +136,9 @@ regen_creator (const char *key, gpointer data, GError **error)
       return NULL;
     }
   close (fd);
-  g_usleep (500000);
+  /* long enough that every thread reads the old value and tries the lock
+   * while this runs, even on a loaded machine */
+  g_usleep (1000000);
   return g_bytes_new_static ("fresh", 5);
 }
 

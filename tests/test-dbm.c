@@ -810,10 +810,10 @@ Test (dbm, python_write_lock_holds_c_readers_back)
   REQUIRE_PYTHON ();
   backend = backend_on (file);
   backend_put (backend, "k", "v");
-  pid = python_holding ("hold-rw", file, "0.4");
+  pid = python_holding ("hold-rw", file, "1.0");
   start = g_get_monotonic_time ();
   assert_fetch (backend, "k", "v");
-  cr_assert (g_get_monotonic_time () - start > 200000,
+  cr_assert (g_get_monotonic_time () - start > 300000,
              "a get while Python holds the write lock waits for it");
   reap (pid);
 }
@@ -837,7 +837,7 @@ Test (dbm, dogpile_lock_is_shared_with_python)
   out = python ("try-dogpile", file, NULL);
   cr_assert_str_eq (out, "acquired\n");
 
-  pid = python_holding ("hold-dogpile", file, "0.3");
+  pid = python_holding ("hold-dogpile", file, "1.5");
   cr_assert_not (acquire (m, FALSE), "Python holds the one file lock");
   cr_assert (acquire (m, TRUE), "and releases it");
   cr_assert (dogpile_mutex_release (m, NULL));

@@ -42,11 +42,50 @@ dogpile__format_double_repr (double value, char out[REPR_MAX])
     return (gsize) g_snprintf (out, REPR_MAX, signbit (value) ? "-0.0"
                                                                : "0.0");
 
-  for (precision = 1; precision <= 17; precision++)
+  /* The fewest significant digits that read back as @value.  More digits
+   * never read back worse -- the nearest p+1 digit decimal is at least as
+   * close as the p digit one -- as long as the values that round to
+   * @value lie symmetrically around it; so the fewest can be searched for
+   * instead of tried in turn: 16 first (a time needs 16 or 17, most
+   * doubles do), then the range below.  At a power of two that interval
+   * is lopsided, and every precision is tried in turn. */
+  if (fabs (frexp (value, &exponent)) == 0.5)
     {
+      for (precision = 1; precision <= 17; precision++)
+        {
+          snprintf (tmp, sizeof tmp, "%.*e", precision - 1, value);
+          if (strtod (tmp, NULL) == value)
+            break;
+        }
+    }
+  else
+    {
+      int low = 1, high = 17;
+
+      snprintf (tmp, sizeof tmp, "%.*e", 16 - 1, value);
+      if (strtod (tmp, NULL) != value)
+        low = 17;
+      else
+        {
+          high = 16;
+          snprintf (tmp, sizeof tmp, "%.*e", 15 - 1, value);
+          if (strtod (tmp, NULL) != value)
+            low = 16;
+          else
+            high = 15;
+        }
+      while (low < high)
+        {
+          int mid = (low + high) / 2;
+
+          snprintf (tmp, sizeof tmp, "%.*e", mid - 1, value);
+          if (strtod (tmp, NULL) == value)
+            high = mid;
+          else
+            low = mid + 1;
+        }
+      precision = low;
       snprintf (tmp, sizeof tmp, "%.*e", precision - 1, value);
-      if (strtod (tmp, NULL) == value)
-        break;
     }
 
   /* tmp is [-]d[.ddd]e(+|-)xx */

@@ -73,6 +73,75 @@ Test (redis_record, written_times_read_back_exactly)
   g_rand_free (rand);
 }
 
+/* Significant digits of a JSON number as written: no sign, exponent,
+ * point, leading or trailing zeros. */
+static int
+significant_digits (const char *text, gsize len)
+{
+  int first = -1, last = -1, n = 0;
+  char digits[64];
+
+  for (gsize i = 0; i < len && text[i] != 'e' && text[i] != 'E'; i++)
+    if (g_ascii_isdigit (text[i]))
+      digits[n++] = text[i];
+  for (int i = 0; i < n; i++)
+    if (digits[i] != '0')
+      {
+        if (first < 0)
+          first = i;
+        last = i;
+      }
+  return first < 0 ? 1 : last - first + 1;
+}
+
+/* The fewest digits that read back, found the slow way. */
+static int
+fewest_digits (double value)
+{
+  char tmp[64];
+
+  for (int precision = 1; precision < 17; precision++)
+    {
+      g_snprintf (tmp, sizeof tmp, "%.*e", precision - 1, value);
+      if (g_ascii_strtod (tmp, NULL) == value)
+        return precision;
+    }
+  return 17;
+}
+
+/* The writer's ct is the shortest decimal that reads back, as Python's
+ * repr: checked against a one-precision-at-a-time search, on times, on
+ * numbers with few digits and on powers of two. */
+Test (redis_record, written_times_are_shortest_round_trips)
+{
+  GRand *rand = g_rand_new_with_seed (7);
+
+  for (int i = 0; i < 60000; i++)
+    {
+      double ct = i % 3 == 0   ? g_rand_double_range (rand, 1e9, 4e9)
+                  : i % 3 == 1 ? (double) g_rand_int_range (rand, 1, 100000)
+                                     / pow (10, g_rand_int_range (rand, 0, 8))
+                               : ldexp (1.0, g_rand_int_range (rand, -60, 60));
+      g_autoptr (GBytes) payload = bytes_of ("p");
+      g_autoptr (GBytes) record = NULL;
+      DogpileMetadata metadata;
+      const char *data, *start, *end;
+      gsize len;
+
+      dogpile_metadata_init (&metadata, ct);
+      record = dogpile_record_encode (payload, &metadata);
+      data = g_bytes_get_data (record, &len);
+      start = data + strlen ("{\"ct\": ");
+      end = strchr (start, ',');
+      cr_assert_not_null (end);
+      cr_assert_eq (significant_digits (start, (gsize) (end - start)),
+                    fewest_digits (ct), "%.17g written as %.*s", ct,
+                    (int) (end - start), start);
+      cr_assert_eq (g_ascii_strtod (start, NULL), ct);
+    }
+  g_rand_free (rand);
+}
+
 Test (redis_record, fast_and_general_parsers_agree_with_strtod)
 {
   GRand *rand = g_rand_new_with_seed (42);

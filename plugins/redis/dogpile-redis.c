@@ -98,7 +98,7 @@ reply_error (RedisBatch *batch, const char *name, redisReply *reply,
   batch->commands = &command;
   batch->replies = &reply;
   redis_batch_reply_error (batch, 0, error);
-  freeReplyObject (reply);
+  redis_reply_free (reply);
   return FALSE;
 }
 
@@ -121,12 +121,12 @@ redis_backend_get (DogpileBackendImpl *self, const char *key,
     {
       /* The reply owns the bytes: hand them over as they are. */
       *out_value = g_bytes_new_with_free_func (
-          reply->str, reply->len, (GDestroyNotify) freeReplyObject, reply);
+          reply->str, reply->len, (GDestroyNotify) redis_reply_free, reply);
       return TRUE;
     }
   if (reply->type == REDIS_REPLY_NIL)
     {
-      freeReplyObject (reply);
+      redis_reply_free (reply);
       return TRUE;
     }
   return reply_error (&batch, "GET", reply, error);
@@ -138,7 +138,7 @@ expect_ok (RedisBatch *batch, const char *name, redisReply *reply,
 {
   if (reply->type == REDIS_REPLY_STATUS)
     {
-      freeReplyObject (reply);
+      redis_reply_free (reply);
       return TRUE;
     }
   return reply_error (batch, name, reply, error);
@@ -181,7 +181,7 @@ redis_backend_delete (DogpileBackendImpl *self, const char *key,
     return FALSE;
   if (reply->type != REDIS_REPLY_INTEGER)
     return reply_error (&batch, "DEL", reply, error);
-  freeReplyObject (reply);
+  redis_reply_free (reply);
   return TRUE;
 }
 
@@ -381,7 +381,7 @@ redis_backend_get_multi (DogpileBackendImpl *self, const char *const *keys,
            * the caller; freeing the array skips the NULL slots. */
           reply->element[j - first] = NULL;
           out_values[call->order[j]] = g_bytes_new_with_free_func (
-              element->str, element->len, (GDestroyNotify) freeReplyObject,
+              element->str, element->len, (GDestroyNotify) redis_reply_free,
               element);
         }
     }

@@ -12,7 +12,7 @@ void
 redis_batch_clear (RedisBatch *batch)
 {
   for (guint i = 0; i < batch->n_commands; i++)
-    g_clear_pointer (&batch->replies[i], freeReplyObject);
+    g_clear_pointer (&batch->replies[i], redis_reply_free);
 }
 
 gboolean
@@ -71,7 +71,7 @@ send_and_read (RedisConnection *connection, RedisBatch **group, guint n,
 
           if (!redis_connection_read (connection, &ignored, error))
             return FALSE;
-          freeReplyObject (ignored);
+          redis_reply_free (ignored);
         }
       for (guint i = 0; i < batch->n_commands; i++)
         if (!redis_connection_read (connection, &batch->replies[i], error))

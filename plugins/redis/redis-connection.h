@@ -2,10 +2,10 @@
  *
  * A thin layer over a blocking hiredis 0.14 context: connect with
  * socket_connect_timeout, then socket_timeout on every send and read,
- * optional keepalive, AUTH and SELECT; commands are appended with
- * redisAppendCommandArgv (binary-safe, lengths everywhere), sent together
+ * optional keepalive, AUTH and SELECT; commands are appended to the
+ * context's output buffer (binary-safe, lengths everywhere), sent together
  * and their replies read with redisGetReply, so a batch of commands costs
- * one round trip.  Failures become DOGPILE_ERROR_BACKEND naming the server
+ * one round trip.  Replies are redis-reply.h's objects.  Failures become DOGPILE_ERROR_BACKEND naming the server
  * and carrying hiredis' errstr.  A connection that failed once is dead:
  * its owner frees it and connects again.
  *
@@ -16,6 +16,7 @@
 #include <hiredis/hiredis.h>
 
 #include "redis-config.h"
+#include "redis-reply.h"
 
 G_BEGIN_DECLS
 

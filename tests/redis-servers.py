@@ -30,9 +30,10 @@ Only loopback addresses are used, and never port 6379 (a system server).
 When no server can be started the run is skipped (exit 77), except under
 CI=true, where it fails: a CI run never silently skips.
 
-New topologies (cluster: three masters joined with
-`redis-cli --cluster create --cluster-yes`; sentinel: a master, a replica
-and sentinels) subclass Topology: start() their servers with
+Topologies: single (one server) and replica (a master and a replica of it,
+REDIS_REPLICA_PORT).  New ones (cluster: three masters joined with
+`redis-cli --cluster create --cluster-yes`; sentinel: the replica topology
+plus sentinels) subclass Topology: start() their servers with
 start_server() and say what the program sees in environment().
 """
 
@@ -224,7 +225,38 @@ class Single(Topology):
         return template.format(host=HOST, port=self.server.port)
 
 
-TOPOLOGIES = {t.name: t for t in (Single,)}
+class Replicated(Single):
+    """A master and one replica of it: REDIS_PORT is the master,
+    REDIS_REPLICA_PORT the replica (a first step to the sentinel one)."""
+
+    name = "replica"
+
+    def start(self):
+        super().start()
+        self.replica = self.start_server(
+            ["--replicaof", HOST, str(self.server.port)])
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            info = command(HOST, self.replica.port, "INFO", "replication")
+            if b"master_link_status:up" in info:
+                return
+            time.sleep(0.05)
+        raise HarnessError("the replica on port %d did not sync with %d"
+                           % (self.replica.port, self.server.port))
+
+    def environment(self):
+        env = super().environment()
+        env["REDIS_REPLICA_PORT"] = str(self.replica.port)
+        return env
+
+    def flush(self):
+        # A replica refuses FLUSHALL; it follows its master's.
+        command(HOST, self.server.port, "FLUSHALL")
+        command(HOST, self.server.port, "SCRIPT", "FLUSH")
+        command(HOST, self.server.port, "WAIT", "1", "1000")
+
+
+TOPOLOGIES = {t.name: t for t in (Single, Replicated)}
 
 
 def stop_restarted(workdir, owned):

@@ -20,6 +20,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#include "redis-backend.h"
 #include "redis-lock.h"
 
 struct DogpileBackendImpl {
@@ -28,21 +29,25 @@ struct DogpileBackendImpl {
   size_t expiration_len;
 };
 
-static DogpileBackendImpl *
-backend_new (const RedisVariant *variant, GHashTable *arguments,
-             GError **error)
+DogpileBackendImpl *
+redis_backend_new_for_client (RedisClient *client)
 {
-  RedisClient *client = redis_client_new (variant, arguments, error);
-  DogpileBackendImpl *self;
+  DogpileBackendImpl *self = g_new0 (DogpileBackendImpl, 1);
 
-  if (client == NULL)
-    return NULL;
-  self = g_new0 (DogpileBackendImpl, 1);
   self->client = client;
   self->expiration_len = (size_t) g_snprintf (
       self->expiration, sizeof self->expiration, "%" G_GINT64_FORMAT,
       client->config->expiration_time);
   return self;
+}
+
+static DogpileBackendImpl *
+backend_new (const RedisVariant *variant, GHashTable *arguments,
+             GError **error)
+{
+  RedisClient *client = redis_client_new (variant, arguments, error);
+
+  return client != NULL ? redis_backend_new_for_client (client) : NULL;
 }
 
 static void

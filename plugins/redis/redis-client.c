@@ -39,7 +39,6 @@ redis_client_new (const RedisVariant *variant, GHashTable *arguments,
   g_autoptr (RedisConfig) config = redis_config_new (variant, arguments,
                                                      error);
   RedisRouter *router = NULL;
-  RedisClient *self;
 
   if (config == NULL)
     return NULL;
@@ -55,9 +54,16 @@ redis_client_new (const RedisVariant *variant, GHashTable *arguments,
       mode_not_built (config, "Cluster", error);
       return NULL;
     }
-  self = g_new0 (RedisClient, 1);
+  return redis_client_new_with_router (g_steal_pointer (&config), router);
+}
+
+RedisClient *
+redis_client_new_with_router (RedisConfig *config, RedisRouter *router)
+{
+  RedisClient *self = g_new0 (RedisClient, 1);
+
   self->ref_count = 1;
-  self->config = g_steal_pointer (&config);
+  self->config = config;
   self->router = router;
   return self;
 }

@@ -18,6 +18,10 @@ typedef struct {
 
 RedisClient *redis_client_new (const RedisVariant *variant,
                                GHashTable *arguments, GError **error);
+/* A client on a router built elsewhere (tests of the router seam); takes
+ * both. */
+RedisClient *redis_client_new_with_router (RedisConfig *config,
+                                           RedisRouter *router);
 RedisClient *redis_client_ref (RedisClient *self);
 void redis_client_unref (RedisClient *self);
 

@@ -320,14 +320,3 @@ redis_pool_get_options (RedisPool *self)
 {
   return self->options;
 }
-
-guint
-redis_pool_get_n_open (RedisPool *self)
-{
-  guint n;
-
-  pthread_mutex_lock (&self->lock);
-  n = self->n_open;
-  pthread_mutex_unlock (&self->lock);
-  return n;
-}

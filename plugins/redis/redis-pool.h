@@ -49,7 +49,5 @@ const RedisConnectOptions *redis_pool_get_options (RedisPool *self);
 /* Changes in a child process after each fork (see above). */
 guint redis_fork_generation (void);
 
-/* For tests: the number of connections open now. */
-guint redis_pool_get_n_open (RedisPool *self);
 
 G_END_DECLS

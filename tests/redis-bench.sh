@@ -3,7 +3,9 @@
 # peers', against one fresh server in the same minute:
 #   dogpile-cache bench (this plugin, through a region),
 #   redis-benchmark -c 1 (the round-trip bound of one connection),
-#   bench/peer_python.py redis (Debian's Python dogpile.cache).
+#   bench/peer_python.py redis (Debian's Python dogpile.cache),
+#   tests/redis-floor (a bare blocking hiredis loop: the bound for any
+#   blocking client, so the distance to it is what plugin and region add).
 # Run it under tests/redis-servers.py, which provides the server:
 #   tests/redis-servers.py -- tests/redis-bench.sh _build/default 3
 set -euo pipefail
@@ -35,6 +37,9 @@ for round in $(seq "$rounds"); do
     -o set,get_hit,get_miss,get_multi_100
   "${pin[@]}" redis-benchmark -h 127.0.0.1 -p "$port" -c 1 -d 100 -t get,set -n 50000 -q \
     | tr '\r' '\n' | grep -E '^(SET|GET): [0-9]'
+  if [ -x "$build/tests/redis-floor" ]; then
+    "${pin[@]}" "$build/tests/redis-floor" "$port" 1
+  fi
   if [ -f "$peer" ]; then
     REDIS_PORT=$port "${pin[@]}" /usr/bin/python3 "$peer" redis 20000
   else

@@ -70,6 +70,7 @@ Test (redis_config, defaults_are_python_s_with_timeouts)
                       REDIS_DEFAULT_SOCKET_TIMEOUT, 1e-9);
   cr_assert_not (c->connect.keepalive);
   cr_assert_eq (c->pool_size, REDIS_DEFAULT_POOL_SIZE);
+  cr_assert_eq (c->connect.busy_poll_us, REDIS_DEFAULT_BUSY_POLL_US);
   cr_assert_eq (c->expiration_time, 0);
   cr_assert_not (c->distributed_lock);
   cr_assert (c->thread_local_lock);
@@ -86,6 +87,7 @@ Test (redis_config, separate_arguments)
       "host", "127.0.0.1", "port", "6380", "db", "4", "username", "u",
       "password", "p", "socket_timeout", "0.25", "socket_keepalive", "true",
       "connection_pool_size", "3", "redis_expiration_time", "120",
+      "busy_poll", "0",
       "distributed_lock", "True", "lock_timeout", "7", "lock_sleep", "0.05",
       "lock_blocking_timeout", "2", "lock_prefix", "_lok.",
       "thread_local_lock", "false", "foo", "barf", NULL);
@@ -95,6 +97,7 @@ Test (redis_config, separate_arguments)
   cr_assert_eq (c->connect.db, 4);
   cr_assert_str_eq (c->connect.username, "u");
   cr_assert_str_eq (c->connect.password, "p");
+  cr_assert_eq (c->connect.busy_poll_us, 0);
   cr_assert_float_eq (c->connect.socket_timeout, 0.25, 1e-12);
   /* redis-py: socket_connect_timeout or socket_timeout */
   cr_assert_float_eq (c->connect.connect_timeout, 0.25, 1e-12);
@@ -234,6 +237,9 @@ Test (redis_config, bad_values_name_the_argument)
     { "socket_timeout", "-2" },
     { "socket_connect_timeout", "0" },
     { "connection_pool_size", "0" },
+    { "busy_poll", "-1" },
+    { "busy_poll", "10001" },
+    { "busy_poll", "50us" },
     { "redis_expiration_time", "1.5" },
     { "redis_expiration_time", "-1" },
     { "lock_timeout", "0.0005" },

@@ -133,8 +133,16 @@ parse_connection (RedisConfig *config, GHashTable *arguments, GError **error)
                                          &c->keepalive, error)
       || !dogpile_arguments_get_int (arguments, "connection_pool_size",
                                      REDIS_DEFAULT_POOL_SIZE, &pool_size,
-                                     error))
+                                     error)
+      || !dogpile_arguments_get_int (arguments, "busy_poll",
+                                     REDIS_DEFAULT_BUSY_POLL_US,
+                                     &c->busy_poll_us, error))
     return FALSE;
+  if (c->busy_poll_us < 0 || c->busy_poll_us > REDIS_MAX_BUSY_POLL_US)
+    return invalid (error, "busy_poll",
+                    "microseconds between 0 and " G_STRINGIFY (
+                        REDIS_MAX_BUSY_POLL_US),
+                    (double) c->busy_poll_us);
   c->socket_timeout = socket_timeout;
 
   if (has_argument (arguments, "url")

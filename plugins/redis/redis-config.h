@@ -43,10 +43,13 @@ typedef struct {
   double connect_timeout;  /* seconds, > 0 */
   double socket_timeout;   /* seconds, > 0: every send and every read */
   gboolean keepalive;      /* SO_KEEPALIVE (redisEnableKeepAlive) */
+  gint64 busy_poll_us;     /* spin this long for a reply before sleeping */
 } RedisConnectOptions;
 
 #define REDIS_DEFAULT_SOCKET_TIMEOUT 5.0
 #define REDIS_DEFAULT_POOL_SIZE 32
+#define REDIS_DEFAULT_BUSY_POLL_US 50
+#define REDIS_MAX_BUSY_POLL_US 10000
 #define REDIS_DEFAULT_LOCK_PREFIX "_lock"
 #define REDIS_DEFAULT_SERVICE_NAME "mymaster"
 #define REDIS_DEFAULT_SENTINEL_PORT 26379

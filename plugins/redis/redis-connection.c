@@ -9,6 +9,20 @@
  * socket timeouts (SO_SNDTIMEO, SO_RCVTIMEO, set by redisSetTimeout) bound
  * every send and every read.
  *
+ * Waiting for a reply: a thread that sleeps in recv() until the reply
+ * comes pays for being woken up, and on a virtual machine whose CPU went
+ * idle meanwhile that costs more than the server's work (here a loopback
+ * GET takes 24 us when the client stays awake, 77 us when it sleeps).  So
+ * the reader first spins for up to busy_poll microseconds (the unit of
+ * Linux's SO_BUSY_POLL, which does the same in the kernel for network
+ * cards but not for loopback), then sleeps as before.  Spinning costs CPU
+ * time and pays only when replies come within the budget, so it is
+ * bounded three ways: by the budget; by the connection's record (after a
+ * few spins in a row ran out, as with a distant server, it sleeps at once,
+ * trying a spin again every 64 reads); and by the number of threads
+ * spinning at once, at most one fewer than the CPUs, so a server on the
+ * same machine always has a CPU (none on a single-CPU machine).
+ *
  * SPDX-License-Identifier: MIT
  */
 #include "redis-connection.h"
@@ -20,6 +34,14 @@
 
 /* Output buffers above this are freed after a send rather than kept. */
 #define KEEP_OBUF_BYTES (64 * 1024)
+
+/* After this many spins in a row without a reply, a connection sleeps at
+ * once, trying a spin every SPIN_RETRY_READS reads. */
+#define SPIN_MISSES_TO_STOP 4
+#define SPIN_RETRY_READS 64
+
+static gint spinners;
+static gint max_spinners = -1;
 
 static struct timeval
 to_timeval (double seconds)
@@ -216,12 +238,62 @@ redis_connection_flush (RedisConnection *self, GError **error)
   return TRUE;
 }
 
+/* Spins until the socket has something to read, the budget runs out, or
+ * spinning is not worth it now (see the top of the file). */
+static void
+spin_for_reply (RedisConnection *self)
+{
+  gint64 budget = self->options->busy_poll_us;
+  gint64 deadline;
+  gboolean arrived = FALSE;
+
+  self->reads++;
+  if (budget <= 0
+      || (self->spin_misses >= SPIN_MISSES_TO_STOP
+          && self->reads % SPIN_RETRY_READS != 0))
+    return;
+  if (G_UNLIKELY (g_atomic_int_get (&max_spinners) < 0))
+    g_atomic_int_set (&max_spinners, (gint) g_get_num_processors () - 1);
+  if (g_atomic_int_add (&spinners, 1) >= g_atomic_int_get (&max_spinners))
+    {
+      g_atomic_int_add (&spinners, -1);
+      return;
+    }
+  deadline = g_get_monotonic_time () + budget;
+  do
+    {
+      char byte;
+      ssize_t n = recv (self->context->fd, &byte, 1,
+                        MSG_PEEK | MSG_DONTWAIT);
+
+      /* data, the end of the stream or an error: recv will tell */
+      if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK
+                     && errno != EINTR))
+        {
+          arrived = TRUE;
+          break;
+        }
+    }
+  while (g_get_monotonic_time () < deadline);
+  g_atomic_int_add (&spinners, -1);
+  self->spin_misses = arrived ? 0 : self->spin_misses + 1;
+}
+
 gboolean
 redis_connection_read (RedisConnection *self, redisReply **out_reply,
                        GError **error)
 {
   void *reply = NULL;
 
+  /* A reply already read with an earlier one (a pipelined batch) needs no
+   * wait; a reader error is left for redisGetReply to report. */
+  if (redisReaderGetReply (self->context->reader, &reply) == REDIS_OK
+      && reply != NULL)
+    {
+      *out_reply = reply;
+      return TRUE;
+    }
+  spin_for_reply (self);
   /* The output buffer is empty (flushed), so this only reads. */
   if (redisGetReply (self->context, &reply) != REDIS_OK)
     return fail (self, errno, "waiting for a reply", error);

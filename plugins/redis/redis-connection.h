@@ -37,6 +37,8 @@ struct RedisConnection {
   const RedisConnectOptions *options;  /* borrowed from the config */
   RedisFailure failure;
   guint64 round_trips;                 /* completed; 0 means just opened */
+  guint spin_misses;  /* spins in a row that ended without a reply */
+  guint reads;
 
   /* owned by the pool that made it */
   guint pool_slot;

@@ -566,12 +566,14 @@ DEFINE_VARIANT (valkey_cluster, "dogpile.cache.valkey_cluster", "Valkey",
 DESC (redis, "dogpile.cache.redis",
       "Redis server (hiredis): connection pool, distributed lock")
 DESC (redis_sentinel, "dogpile.cache.redis_sentinel",
-      "Redis behind Sentinel (not built yet: configuring it fails)")
+      "Redis master found through Sentinel (hiredis): failover, "
+      "distributed lock")
 DESC (redis_cluster, "dogpile.cache.redis_cluster",
-      "Redis Cluster (not built yet: configuring it fails)")
+      "Redis Cluster (hiredis): hash slots, MOVED/ASK, distributed lock")
 DESC (valkey, "dogpile.cache.valkey",
       "Valkey server (hiredis): connection pool, distributed lock")
 DESC (valkey_sentinel, "dogpile.cache.valkey_sentinel",
-      "Valkey behind Sentinel (not built yet: configuring it fails)")
+      "Valkey master found through Sentinel (hiredis): failover, "
+      "distributed lock")
 DESC (valkey_cluster, "dogpile.cache.valkey_cluster",
-      "Valkey Cluster (not built yet: configuring it fails)")
+      "Valkey Cluster (hiredis): hash slots, MOVED/ASK, distributed lock")

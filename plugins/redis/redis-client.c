@@ -4,22 +4,6 @@
  */
 #include "redis-client.h"
 
-/* Until the sentinel and cluster routers exist, those names refuse to be
- * configured rather than quietly talking to one server: a user who asked
- * for failover or sharding must not get neither. */
-static gboolean
-mode_not_built (const RedisConfig *config, const char *what, GError **error)
-{
-  g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
-               "%s is not available yet: this build of the %s plugin has no "
-               "%s support (its arguments were checked and are valid). Use "
-               "dogpile.cache.%s for a single server.",
-               config->variant->backend_name, config->variant->product, what,
-               strcmp (config->variant->product, "Valkey") == 0 ? "valkey"
-                                                                 : "redis");
-  return FALSE;
-}
-
 /**
  * redis_client_new:
  * @variant: the registered name being configured
@@ -48,11 +32,11 @@ redis_client_new (const RedisVariant *variant, GHashTable *arguments,
       router = redis_router_single_new (config);
       break;
     case REDIS_MODE_SENTINEL:
-      mode_not_built (config, "Sentinel", error);
-      return NULL;
+      router = redis_router_sentinel_new (config);
+      break;
     case REDIS_MODE_CLUSTER:
-      mode_not_built (config, "Cluster", error);
-      return NULL;
+      router = redis_router_cluster_new (config);
+      break;
     }
   return redis_client_new_with_router (g_steal_pointer (&config), router);
 }

@@ -39,43 +39,76 @@ redis_batch_reply_error (RedisBatch *batch, guint index, GError **error)
 static const char asking_name[] = "ASKING";
 static const size_t asking_len = sizeof asking_name - 1;
 
+static gboolean
+is_command (const RedisCommand *command, const char *name, size_t len)
+{
+  return command->argvlen[0] == len
+         && g_ascii_strncasecmp (command->argv[0], name, len) == 0;
+}
+
+/* Whether command @i of a batch sent after an ASK redirect needs an ASKING
+ * of its own.  The server forgets ASKING after one command, except inside
+ * a MULTI block, where it lasts until EXEC: so one before each command
+ * outside a block (the lock's SCRIPT LOAD and EVALSHA both need it), one
+ * before a block's MULTI and none inside.  *in_multi follows the blocks.
+ * Only asked for batches that were redirected with ASK. */
+static gboolean
+asking_before (const RedisBatch *batch, guint i, gboolean *in_multi)
+{
+  const RedisCommand *command = &batch->commands[i];
+  gboolean needed = !*in_multi;
+
+  if (is_command (command, "MULTI", 5))
+    *in_multi = TRUE;
+  else if (is_command (command, "EXEC", 4) || is_command (command, "DISCARD", 7))
+    *in_multi = FALSE;
+  return needed;
+}
+
 /* Sends every command of @group in one write and reads all the replies. */
 static gboolean
 send_and_read (RedisConnection *connection, RedisBatch **group, guint n,
                GError **error)
 {
+  const char *asking_argv[1] = { asking_name };
+
   for (guint b = 0; b < n; b++)
     {
       RedisBatch *batch = group[b];
-      const char *asking_argv[1] = { asking_name };
+      gboolean in_multi = FALSE;
 
-      if (batch->asking
-          && !redis_connection_append (connection, 1, asking_argv,
-                                       &asking_len, error))
-        return FALSE;
       for (guint i = 0; i < batch->n_commands; i++)
-        if (!redis_connection_append (connection, batch->commands[i].argc,
-                                      batch->commands[i].argv,
-                                      batch->commands[i].argvlen, error))
-          return FALSE;
+        {
+          if (batch->asking && asking_before (batch, i, &in_multi)
+              && !redis_connection_append (connection, 1, asking_argv,
+                                           &asking_len, error))
+            return FALSE;
+          if (!redis_connection_append (connection, batch->commands[i].argc,
+                                        batch->commands[i].argv,
+                                        batch->commands[i].argvlen, error))
+            return FALSE;
+        }
     }
   if (!redis_connection_flush (connection, error))
     return FALSE;
   for (guint b = 0; b < n; b++)
     {
       RedisBatch *batch = group[b];
+      gboolean in_multi = FALSE;
 
-      if (batch->asking)
-        {
-          redisReply *ignored = NULL;
-
-          if (!redis_connection_read (connection, &ignored, error))
-            return FALSE;
-          redis_reply_free (ignored);
-        }
       for (guint i = 0; i < batch->n_commands; i++)
-        if (!redis_connection_read (connection, &batch->replies[i], error))
-          return FALSE;
+        {
+          if (batch->asking && asking_before (batch, i, &in_multi))
+            {
+              redisReply *ignored = NULL;
+
+              if (!redis_connection_read (connection, &ignored, error))
+                return FALSE;
+              redis_reply_free (ignored);
+            }
+          if (!redis_connection_read (connection, &batch->replies[i], error))
+            return FALSE;
+        }
     }
   return TRUE;
 }
@@ -137,8 +170,10 @@ follow_redirect (RedisRouter *router, RedisBatch *batch, GError **error)
           return FALSE;
         }
       redis_batch_clear (batch);
+      /* The same server again means "try again" (a TRYAGAIN): as before,
+       * with ASKING if the batch was sent with it. */
+      batch->asking = asking || (target == batch->pool && batch->asking);
       batch->pool = target;
-      batch->asking = asking;
       return TRUE;
     }
   return FALSE;
@@ -257,4 +292,45 @@ redis_execute (RedisRouter *router, RedisBatch *batches, gsize n,
         }
     }
   return TRUE;
+}
+
+/**
+ * redis_execute_on_pool:
+ * @pool: the server
+ * @batch: one batch; its replies are filled in
+ * @error: return location for a #GError
+ *
+ * Runs @batch on @pool, past any router: what routers use to read their
+ * topology (CLUSTER SLOTS, ROLE).  No redirect is followed and no router
+ * hears of a failure; a retry-safe batch is sent again once when a pooled
+ * connection turns out closed, as redis_execute() does.
+ *
+ * Returns: %TRUE when the batch has its replies (error replies included);
+ * %FALSE with %DOGPILE_ERROR_BACKEND, and no replies kept.
+ */
+gboolean
+redis_execute_on_pool (RedisPool *pool, RedisBatch *batch, GError **error)
+{
+  RedisBatch *group[1] = { batch };
+
+  batch->pool = pool;
+  batch->asking = FALSE;
+  for (gboolean retried = FALSE;; retried = TRUE)
+    {
+      g_autoptr (GError) local_error = NULL;
+      RedisFailure failure;
+      gboolean reused;
+
+      if (run_group (pool, group, 1, &failure, &reused, &local_error))
+        return TRUE;
+      redis_batch_clear (batch);
+      if (failure == REDIS_FAILURE_CLOSED)
+        redis_pool_drop_idle (pool);
+      if (retried || !reused || failure != REDIS_FAILURE_CLOSED
+          || !(batch->flags & REDIS_BATCH_RETRY_SAFE))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+    }
 }

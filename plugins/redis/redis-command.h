@@ -79,6 +79,10 @@ redis_batch_init (RedisBatch *batch, const char *key, gsize key_len,
 gboolean redis_execute (RedisRouter *router, RedisBatch *batches, gsize n,
                         GError **error);
 
+/* One batch on one server, past the router (topology reads). */
+gboolean redis_execute_on_pool (RedisPool *pool, RedisBatch *batch,
+                                GError **error);
+
 /* Frees the replies (the slots become NULL). */
 void redis_batch_clear (RedisBatch *batch);
 

@@ -6,7 +6,9 @@
  *
  * Fork: every pool is on one list.  Before a fork the prepare handler
  * takes the list's lock and every pool's, so no pool is caught half
- * changed by a thread that does not exist in the child; the parent
+ * changed by a thread that does not exist in the child (the routers'
+ * locks, registered as RedisForkHooks, are taken first: a router may
+ * create a pool while it holds its own lock); the parent
  * handler releases them; the child handler bumps the fork generation,
  * gives each pool a fresh condition variable (the waiters were threads of
  * the parent) and releases them.  The connections themselves are dealt
@@ -46,6 +48,8 @@ struct RedisPool {
 static char reserved_marker;
 #define RESERVED ((RedisConnection *) &reserved_marker)
 
+static pthread_mutex_t hooks_lock = PTHREAD_MUTEX_INITIALIZER;
+static RedisForkHook *hooks;
 static pthread_mutex_t pools_lock = PTHREAD_MUTEX_INITIALIZER;
 static RedisPool *pools;
 static gint fork_generation;
@@ -65,6 +69,9 @@ init_condition (pthread_cond_t *cond)
 static void
 before_fork (void)
 {
+  pthread_mutex_lock (&hooks_lock);
+  for (RedisForkHook *h = hooks; h != NULL; h = h->next)
+    h->prepare (h);
   pthread_mutex_lock (&pools_lock);
   for (RedisPool *p = pools; p != NULL; p = p->next)
     pthread_mutex_lock (&p->lock);
@@ -76,6 +83,9 @@ after_fork_in_parent (void)
   for (RedisPool *p = pools; p != NULL; p = p->next)
     pthread_mutex_unlock (&p->lock);
   pthread_mutex_unlock (&pools_lock);
+  for (RedisForkHook *h = hooks; h != NULL; h = h->next)
+    h->parent (h);
+  pthread_mutex_unlock (&hooks_lock);
 }
 
 static void
@@ -89,6 +99,9 @@ after_fork_in_child (void)
       pthread_mutex_unlock (&p->lock);
     }
   pthread_mutex_unlock (&pools_lock);
+  for (RedisForkHook *h = hooks; h != NULL; h = h->next)
+    h->child (h);
+  pthread_mutex_unlock (&hooks_lock);
 }
 
 static void
@@ -319,4 +332,30 @@ const RedisConnectOptions *
 redis_pool_get_options (RedisPool *self)
 {
   return self->options;
+}
+
+void
+redis_fork_hook_add (RedisForkHook *hook)
+{
+  pthread_once (&atfork_once, install_fork_handlers);
+  pthread_mutex_lock (&hooks_lock);
+  hook->prev = NULL;
+  hook->next = hooks;
+  if (hooks != NULL)
+    hooks->prev = hook;
+  hooks = hook;
+  pthread_mutex_unlock (&hooks_lock);
+}
+
+void
+redis_fork_hook_remove (RedisForkHook *hook)
+{
+  pthread_mutex_lock (&hooks_lock);
+  if (hook->prev != NULL)
+    hook->prev->next = hook->next;
+  else
+    hooks = hook->next;
+  if (hook->next != NULL)
+    hook->next->prev = hook->prev;
+  pthread_mutex_unlock (&hooks_lock);
 }

@@ -49,5 +49,23 @@ const RedisConnectOptions *redis_pool_get_options (RedisPool *self);
 /* Changes in a child process after each fork (see above). */
 guint redis_fork_generation (void);
 
+/* Other locks that must not be caught half-held by a fork: a router's.
+ * prepare() takes the lock before a fork, parent() releases it after, and
+ * child() releases it in the child after resetting whatever the parent's
+ * other threads were in the middle of (they do not exist there).  The
+ * hooks run before the pools' locks are taken, so a hook's lock may be
+ * held while a pool is created, never the other way round. */
+typedef struct RedisForkHook RedisForkHook;
+
+struct RedisForkHook {
+  void (*prepare) (RedisForkHook *hook);
+  void (*parent) (RedisForkHook *hook);
+  void (*child) (RedisForkHook *hook);
+  RedisForkHook *prev, *next; /* private */
+};
+
+void redis_fork_hook_add (RedisForkHook *hook);
+void redis_fork_hook_remove (RedisForkHook *hook);
+
 
 G_END_DECLS

@@ -10,13 +10,14 @@
  * how to split multi-key commands.
  *
  *   single   redis-router-single.c: one pool; no redirects.
- *   sentinel (to come) the master's pool, found through the sentinels;
- *            rediscovered after a failure or a READONLY reply; a
- *            replica's pool for REDIS_BATCH_READ_ONLY batches when
- *            read_from_replicas is set.
- *   cluster  (to come) a pool per node, the slot map from CLUSTER SLOTS;
- *            key_group = the key's hash slot (CRC16 of the {hash tag});
- *            redirect = MOVED (update the map) or ASK (*out_asking).
+ *   sentinel redis-router-sentinel.c: the master's pool, found through
+ *            the sentinels; rediscovered after a failure or a READONLY
+ *            reply; a replica's pool for REDIS_ROUTE_READ_ONLY batches
+ *            when read_from_replicas is set.
+ *   cluster  redis-router-cluster.c: a pool per master, the slot map from
+ *            CLUSTER SLOTS; key_group = the key's hash slot (CRC16 of the
+ *            {hash tag}); redirect = MOVED (update the map) or ASK
+ *            (*out_asking), TRYAGAIN (the same pool again).
  *
  * A router is shared by every thread of a backend: all its functions are
  * thread-safe.  Pools it hands out stay valid until the router is freed
@@ -75,5 +76,13 @@ redis_router_free (RedisRouter *self)
 
 /* redis-router-single.c */
 RedisRouter *redis_router_single_new (const RedisConfig *config);
+
+/* redis-router-cluster.c */
+RedisRouter *redis_router_cluster_new (const RedisConfig *config);
+/* The key's hash slot: CRC16-XMODEM of its {hash tag}, & 16383. */
+guint redis_cluster_key_slot (const char *key, gsize len);
+
+/* redis-router-sentinel.c */
+RedisRouter *redis_router_sentinel_new (const RedisConfig *config);
 
 G_END_DECLS

@@ -1,0 +1,76 @@
+/* redis-refresh.h: one topology refresh at a time, not too often.
+ *
+ * Both routers that learn their servers at run time (Cluster's slot map,
+ * Sentinel's master) refresh it from the callers' own threads when
+ * something went wrong: a MOVED reply, a node that failed, a master that
+ * turned out demoted.  Many threads notice the same event at once, so:
+ *  - one of them runs the refresh, the I/O outside any lock;
+ *  - a thread that cannot go on without it (no slot map yet, a master to
+ *    find) waits for that run, at most wait_bound, and takes its outcome;
+ *    one that merely noticed something skips it;
+ *  - a run starts at most once per interval: an outage that fails every
+ *    call does not turn into a storm of discovery requests; within the
+ *    interval a caller that needs a run gets the last one's outcome (its
+ *    error, if it failed) at once.
+ *
+ * The lock also guards the router's own tables (redis_refresh_lock), and
+ * is registered with the fork handlers: a child never inherits it held,
+ * nor a run in progress by a thread that does not exist there.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#include <pthread.h>
+
+#include "redis-pool.h"
+
+G_BEGIN_DECLS
+
+typedef gboolean (*RedisRefreshFunc) (gpointer data, GError **error);
+
+typedef struct {
+  RedisForkHook hook;    /* first: the fork handlers find us from it */
+  pthread_mutex_t lock;
+  pthread_cond_t finished;
+  gboolean running;
+  guint64 runs;          /* finished runs */
+  gint64 last_start;     /* monotonic µs; 0: never */
+  GError *last_error;    /* of the last run; NULL if it succeeded */
+  gint64 interval;       /* µs between the starts of two runs, at least */
+  gint64 wait_bound;     /* µs a caller waits for another's run, at most */
+  const char *what;      /* "the slot map", for messages */
+} RedisRefresh;
+
+typedef enum {
+  /* Run unless one is running or one started within the interval. */
+  REDIS_REFRESH_IF_DUE,
+  /* The caller needs the outcome: wait for a running one; within the
+   * interval, the last run's outcome; else run. */
+  REDIS_REFRESH_NEEDED,
+} RedisRefreshMode;
+
+void redis_refresh_init (RedisRefresh *self, const char *what,
+                         gint64 interval_us, gint64 wait_bound_us);
+void redis_refresh_clear (RedisRefresh *self);
+
+/* IF_DUE: TRUE when this call ran @func and it succeeded (FALSE without
+ * @error when skipped).  NEEDED: TRUE when the run this call ran, waited
+ * for, or found within the interval succeeded, else FALSE with @error. */
+gboolean redis_refresh_run (RedisRefresh *self, RedisRefreshMode mode,
+                            RedisRefreshFunc func, gpointer data,
+                            GError **error);
+
+static inline void
+redis_refresh_lock (RedisRefresh *self)
+{
+  pthread_mutex_lock (&self->lock);
+}
+
+static inline void
+redis_refresh_unlock (RedisRefresh *self)
+{
+  pthread_mutex_unlock (&self->lock);
+}
+
+G_END_DECLS

@@ -162,11 +162,13 @@ follow_redirect (RedisRouter *router, RedisBatch *batch, GError **error)
           const RedisConnectOptions *options = redis_pool_get_options (target);
 
           g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND,
-                       "%s: more than %d redirections for %.*s; the "
-                       "topology keeps changing",
+                       "%s: more than %d redirections for %.*s, the last "
+                       "from %s: %.*s; the topology keeps changing",
                        options->product, REDIS_MAX_REDIRECTS,
                        (int) batch->commands[0].argvlen[0],
-                       batch->commands[0].argv[0]);
+                       batch->commands[0].argv[0],
+                       redis_pool_get_endpoint (batch->pool)->display,
+                       (int) reply->len, reply->str);
           return FALSE;
         }
       redis_batch_clear (batch);

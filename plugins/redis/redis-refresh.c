@@ -129,14 +129,13 @@ redis_refresh_run (RedisRefresh *self, RedisRefreshMode mode,
       pthread_mutex_unlock (&self->lock);
       return ok;
     }
-  if (self->last_start != 0 && now - self->last_start < self->interval)
+  if (self->last_end != 0 && now - self->last_end < self->interval)
     {
       ok = mode == REDIS_REFRESH_NEEDED && last_outcome (self, error);
       pthread_mutex_unlock (&self->lock);
       return ok;
     }
   self->running = TRUE;
-  self->last_start = now;
   pthread_mutex_unlock (&self->lock);
 
   ok = func (data, &run_error);
@@ -146,6 +145,7 @@ redis_refresh_run (RedisRefresh *self, RedisRefreshMode mode,
   if (!ok)
     self->last_error = g_error_copy (run_error);
   self->running = FALSE;
+  self->last_end = g_get_monotonic_time ();
   self->runs++;
   pthread_cond_broadcast (&self->finished);
   pthread_mutex_unlock (&self->lock);

@@ -8,10 +8,10 @@
  *  - a thread that cannot go on without it (no slot map yet, a master to
  *    find) waits for that run, at most wait_bound, and takes its outcome;
  *    one that merely noticed something skips it;
- *  - a run starts at most once per interval: an outage that fails every
- *    call does not turn into a storm of discovery requests; within the
- *    interval a caller that needs a run gets the last one's outcome (its
- *    error, if it failed) at once.
+ *  - a run starts no sooner than one interval after the last one ended:
+ *    an outage that fails every call does not turn into a storm of
+ *    discovery requests; within the interval a caller that needs a run
+ *    gets the last one's outcome (its error, if it failed) at once.
  *
  * The lock also guards the router's own tables (redis_refresh_lock), and
  * is registered with the fork handlers: a child never inherits it held,
@@ -35,15 +35,15 @@ typedef struct {
   pthread_cond_t finished;
   gboolean running;
   guint64 runs;          /* finished runs */
-  gint64 last_start;     /* monotonic µs; 0: never */
+  gint64 last_end;       /* monotonic µs when the last run ended; 0: never */
   GError *last_error;    /* of the last run; NULL if it succeeded */
-  gint64 interval;       /* µs between the starts of two runs, at least */
+  gint64 interval;       /* µs from the end of a run to the next, at least */
   gint64 wait_bound;     /* µs a caller waits for another's run, at most */
   const char *what;      /* "the slot map", for messages */
 } RedisRefresh;
 
 typedef enum {
-  /* Run unless one is running or one started within the interval. */
+  /* Run unless one is running or one ended within the interval. */
   REDIS_REFRESH_IF_DUE,
   /* The caller needs the outcome: wait for a running one; within the
    * interval, the last run's outcome; else run. */

@@ -406,6 +406,37 @@ backend_round_trip (DogpileBackend *b, const char *key)
          && dogpile_backend_get (b, key, &got, NULL) && bytes_equal (got, key);
 }
 
+/* Where a hung child is stuck, for the failure message: its state, the
+ * system call it is in and the kernel's stack (readable as root, as in
+ * CI). */
+static char *
+child_state (pid_t child)
+{
+  static const char *const files[] = { "wchan", "syscall", "stack" };
+  GString *out = g_string_new (NULL);
+  g_autofree char *status_path = g_strdup_printf ("/proc/%d/status",
+                                                  (int) child);
+  g_autofree char *status = NULL;
+
+  if (g_file_get_contents (status_path, &status, NULL, NULL))
+    {
+      const char *state = strstr (status, "State:");
+
+      if (state != NULL)
+        g_string_append_len (out, state, strcspn (state, "\n"));
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/proc/%d/%s", (int) child,
+                                               files[i]);
+      g_autofree char *text = NULL;
+
+      if (g_file_get_contents (path, &text, NULL, NULL))
+        g_string_append_printf (out, "\n%s: %s", files[i], g_strstrip (text));
+    }
+  return g_string_free (out, FALSE);
+}
+
 /* Waits for @child at most @seconds; kills it if it hangs. */
 static int
 wait_child (pid_t child, double seconds)
@@ -417,10 +448,12 @@ wait_child (pid_t child, double seconds)
     {
       if (monotonic_seconds () > deadline)
         {
+          g_autofree char *where = child_state (child);
+
           kill (child, SIGKILL);
           waitpid (child, &status, 0);
-          cr_assert_fail ("child %d hung (a lock held across fork?)",
-                          (int) child);
+          cr_assert_fail ("child %d hung (a lock held across fork?)\n%s",
+                          (int) child, where);
         }
       g_usleep (2000);
     }

@@ -43,6 +43,13 @@
 static gint spinners;
 static gint max_spinners = -1;
 
+void
+redis_connection_after_fork_in_child (void)
+{
+  /* the threads that were spinning are the parent's */
+  g_atomic_int_set (&spinners, 0);
+}
+
 static struct timeval
 to_timeval (double seconds)
 {

@@ -60,6 +60,9 @@ gboolean redis_connection_flush (RedisConnection *self, GError **error);
 gboolean redis_connection_read (RedisConnection *self, redisReply **out_reply,
                                 GError **error);
 
+/* Called by the pools' fork handler in a child process. */
+void redis_connection_after_fork_in_child (void);
+
 /* Prefixes "Redis at host:port: " style context to a message. */
 void redis_connection_set_error (RedisConnection *self, GError **error,
                                  const char *format, ...) G_GNUC_PRINTF (3, 4);

@@ -92,6 +92,7 @@ static void
 after_fork_in_child (void)
 {
   g_atomic_int_inc (&fork_generation);
+  redis_connection_after_fork_in_child ();
   for (RedisPool *p = pools; p != NULL; p = p->next)
     {
       init_condition (&p->available);

@@ -121,8 +121,22 @@ run_group (RedisPool *pool, RedisBatch **group, guint n,
            RedisFailure *out_failure, gboolean *out_reused, GError **error)
 {
   RedisConnection *connection = redis_pool_acquire (pool, error);
+  gboolean retry_safe = TRUE;
   gboolean ok;
 
+  for (guint b = 0; b < n; b++)
+    retry_safe = retry_safe && (group[b]->flags & REDIS_BATCH_RETRY_SAFE);
+  /* What must not be sent twice is not sent on a connection the server
+   * closed while it was idle (it would fail, and could not be retried):
+   * those are dropped, with the pool's other idle ones, before anything
+   * is sent.  Bounded: a pool of n holds at most n such connections. */
+  while (!retry_safe && connection != NULL && connection->round_trips > 0
+         && !redis_connection_is_open (connection))
+    {
+      redis_pool_release (pool, connection);
+      redis_pool_drop_idle (pool);
+      connection = redis_pool_acquire (pool, error);
+    }
   *out_reused = FALSE;
   if (connection == NULL)
     {
@@ -304,8 +318,8 @@ redis_execute (RedisRouter *router, RedisBatch *batches, gsize n,
  *
  * Runs @batch on @pool, past any router: what routers use to read their
  * topology (CLUSTER SLOTS, ROLE).  No redirect is followed and no router
- * hears of a failure; a retry-safe batch is sent again once when a pooled
- * connection turns out closed, as redis_execute() does.
+ * hears of a failure; a retry-safe batch is sent again once when its
+ * connection turns out closed (also a new one, unlike redis_execute()).
  *
  * Returns: %TRUE when the batch has its replies (error replies included);
  * %FALSE with %DOGPILE_ERROR_BACKEND, and no replies kept.
@@ -328,7 +342,9 @@ redis_execute_on_pool (RedisPool *pool, RedisBatch *batch, GError **error)
       redis_batch_clear (batch);
       if (failure == REDIS_FAILURE_CLOSED)
         redis_pool_drop_idle (pool);
-      if (retried || !reused || failure != REDIS_FAILURE_CLOSED
+      /* Topology reads are cheap and idempotent: a connection closed
+       * under them, even a new one, is worth one more try. */
+      if (retried || failure != REDIS_FAILURE_CLOSED
           || !(batch->flags & REDIS_BATCH_RETRY_SAFE))
         {
           g_propagate_error (error, g_steal_pointer (&local_error));

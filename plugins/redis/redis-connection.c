@@ -308,6 +308,35 @@ redis_connection_read (RedisConnection *self, redisReply **out_reply,
   return TRUE;
 }
 
+/**
+ * redis_connection_is_open:
+ * @self: an idle connection (no reply pending)
+ *
+ * Whether the server has not closed @self meanwhile: a non-blocking peek
+ * that would block says it is open; the end of the stream, a reset, or
+ * bytes nobody asked for say it is not.  One system call, for the
+ * commands that must not be sent twice (a SET NX): a connection closed
+ * while idle (a restart, CLIENT KILL, the server's timeout) is found
+ * before anything is sent on it.
+ *
+ * Returns: %FALSE when the connection is closed (it is then marked
+ * failed).
+ */
+gboolean
+redis_connection_is_open (RedisConnection *self)
+{
+  char byte;
+  ssize_t n;
+
+  do
+    n = recv (self->context->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  while (n < 0 && errno == EINTR);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+    return TRUE;
+  self->failure = REDIS_FAILURE_CLOSED;
+  return FALSE;
+}
+
 /* AUTH and SELECT, sent together. */
 static gboolean
 handshake (RedisConnection *self, GError **error)

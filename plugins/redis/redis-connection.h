@@ -67,6 +67,9 @@ void redis_connection_after_fork_in_child (void);
 void redis_connection_set_error (RedisConnection *self, GError **error,
                                  const char *format, ...) G_GNUC_PRINTF (3, 4);
 
+/* Whether the server has not closed this idle connection (one peek). */
+gboolean redis_connection_is_open (RedisConnection *self);
+
 static inline gboolean
 redis_connection_is_broken (const RedisConnection *self)
 {

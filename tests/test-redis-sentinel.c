@@ -553,8 +553,11 @@ Test (redis_sentinel, a_failover_during_a_run_is_followed)
                     runners[t].last_error);
     }
   for (int t = 0; t < THREADS; t++)
-    if (runners[t].errors[0] > 0)
-      cr_log_info ("thread %d: %s", t, runners[t].last_error);
+    {
+      if (runners[t].errors[0] > 0)
+        cr_log_info ("thread %d: %s", t, runners[t].last_error);
+      g_free (runners[t].last_error);
+    }
   cr_log_info ("%d errors during the failover (a write taken by the old "
                "master after the promotion reads back wrong: Redis' "
                "asynchronous replication); %lld discoveries",

@@ -277,6 +277,44 @@ Test (redis_sentinel, read_from_replicas_reads_from_the_replica)
   redisFree (raw);
 }
 
+Test (redis_sentinel, a_silent_replica_is_skipped_for_reads)
+{
+  g_autoptr (GHashTable) a = sentinel_arguments ("read_from_replicas", "true",
+                                                 "socket_timeout", "0.3",
+                                                 NULL);
+  g_autoptr (DogpileBackend) backend = sentinel_backend (a);
+  int master = sentinel_master_port (), replica = replica_port (master);
+  pid_t pid = redis_server_pid (replica);
+  redisContext *raw = raw_connect_to (master);
+  g_autoptr (GBytes) got = NULL;
+  g_autoptr (GError) error = NULL;
+  long long master_gets;
+  double start;
+
+  cr_assert (wait_for (replica_ready, GINT_TO_POINTER (replica), 10));
+  set_value (backend, "skipped", "here");
+  freeReplyObject (raw_command (raw, "WAIT 1 2000"));
+  assert_get (backend, "skipped", "here");
+
+  cr_assert_eq (kill (pid, SIGSTOP), 0);
+  start = monotonic_seconds ();
+  cr_assert_not (dogpile_backend_get (backend, "skipped", &got, &error));
+  assert_error (error, DOGPILE_ERROR_BACKEND);
+  cr_assert (strstr (error->message, "timed out") != NULL, "%s",
+             error->message);
+  cr_assert_lt (monotonic_seconds () - start, 0.3 + 0.25);
+  /* The replica is left alone for a while: the master serves. */
+  master_gets = raw_command_calls (master, "get");
+  start = monotonic_seconds ();
+  for (int i = 0; i < 5; i++)
+    assert_get (backend, "skipped", "here");
+  cr_assert_lt (monotonic_seconds () - start, 0.2);
+  cr_assert_eq (raw_command_calls (master, "get"), master_gets + 5);
+  cr_assert_eq (kill (pid, SIGCONT), 0);
+  cr_assert (wait_for (replica_ready, GINT_TO_POINTER (replica), 10));
+  redisFree (raw);
+}
+
 Test (redis_sentinel, sentinels_are_asked_in_turn_and_each_failure_named)
 {
   int silent_port;

@@ -25,8 +25,10 @@
  * connections) does not rediscover: the routing has moved on already.
  *
  * Reads go to the master unless read_from_replicas is set; then to the
- * replicas the sentinel reports healthy (not down, not disconnected, link
- * to the master up), in turn, or to the master when there is none.
+ * replicas the sentinel reported healthy at the last discovery (not down,
+ * not disconnected, link to the master up), in turn, or to the master
+ * when there is none.  A replica whose connection fails is skipped for
+ * REPLICA_BACKOFF_US, then tried again.
  *
  * The master and the replicas are atomic pointers to server records that
  * live as long as the router (one per address ever seen): routing is one
@@ -35,16 +37,23 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#include <stdatomic.h>
+
 #include "redis-command.h"
 #include "redis-refresh.h"
 #include "redis-router.h"
 
 #define DISCOVERY_INTERVAL_US (100 * 1000)
 #define MAX_REPLICAS 16
+/* A replica whose connection failed serves no reads for this long: the
+ * sentinel may take down-after-milliseconds (30 s by default) to say it
+ * is down. */
+#define REPLICA_BACKOFF_US (1000 * 1000)
 
 typedef struct {
   RedisEndpoint endpoint;
   RedisPool *pool;
+  _Atomic gint64 avoid_until; /* monotonic µs; reads skip it until then */
 } ServerNode;
 
 typedef struct {
@@ -377,8 +386,43 @@ route_slow (SentinelRouter *self, GError **error)
                           self, error))
     return NULL;
   master = g_atomic_pointer_get (&self->master);
-  g_assert (master != NULL);
-  return master->pool;
+  if (master != NULL)
+    return master->pool;
+  g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND,
+               "%s Sentinel: no master known for '%s'",
+               self->config->variant->product, self->config->service_name);
+  return NULL;
+}
+
+/* The next replica in turn that is not being avoided, or NULL. */
+static ServerNode *
+pick_replica (SentinelRouter *self)
+{
+  gint n = g_atomic_int_get (&self->n_replicas);
+  guint start;
+  gint64 now = 0;
+
+  if (n <= 0)
+    return NULL;
+  start = (guint) g_atomic_int_add (&self->next_replica, 1);
+  for (gint k = 0; k < n; k++)
+    {
+      ServerNode *replica = g_atomic_pointer_get (
+          &self->replicas[(start + (guint) k) % (guint) n]);
+      gint64 avoid_until;
+
+      if (replica == NULL)
+        continue;
+      avoid_until = atomic_load_explicit (&replica->avoid_until,
+                                          memory_order_relaxed);
+      if (avoid_until == 0)
+        return replica;
+      if (now == 0)
+        now = g_get_monotonic_time ();
+      if (now >= avoid_until)
+        return replica;
+    }
+  return NULL;
 }
 
 static RedisPool *
@@ -390,17 +434,10 @@ sentinel_route (RedisRouter *router, const char *key, gsize key_len,
 
   if ((flags & REDIS_ROUTE_READ_ONLY) && self->config->read_from_replicas)
     {
-      gint n = g_atomic_int_get (&self->n_replicas);
+      ServerNode *replica = pick_replica (self);
 
-      if (n > 0)
-        {
-          guint i = (guint) g_atomic_int_add (&self->next_replica, 1)
-                    % (guint) n;
-          ServerNode *replica = g_atomic_pointer_get (&self->replicas[i]);
-
-          if (replica != NULL)
-            return replica->pool;
-        }
+      if (replica != NULL)
+        return replica->pool;
     }
   master = g_atomic_pointer_get (&self->master);
   if (G_LIKELY (master != NULL))
@@ -408,23 +445,27 @@ sentinel_route (RedisRouter *router, const char *key, gsize key_len,
   return route_slow (self, error);
 }
 
-/* Whether @pool is the master's or a current replica's. */
 static gboolean
-is_current (SentinelRouter *self, RedisPool *pool)
+is_master (SentinelRouter *self, RedisPool *pool)
 {
   ServerNode *master = g_atomic_pointer_get (&self->master);
+
+  return master != NULL && master->pool == pool;
+}
+
+static ServerNode *
+replica_of_pool (SentinelRouter *self, RedisPool *pool)
+{
   gint n = g_atomic_int_get (&self->n_replicas);
 
-  if (master != NULL && master->pool == pool)
-    return TRUE;
   for (gint i = 0; i < n; i++)
     {
       ServerNode *replica = g_atomic_pointer_get (&self->replicas[i]);
 
       if (replica != NULL && replica->pool == pool)
-        return TRUE;
+        return replica;
     }
-  return FALSE;
+  return NULL;
 }
 
 static RedisPool *
@@ -454,9 +495,16 @@ sentinel_failed (RedisRouter *router, RedisPool *pool, RedisFailure failure)
 {
   SentinelRouter *self = (SentinelRouter *) router;
 
+  ServerNode *replica;
+
   if (failure == REDIS_FAILURE_CLOSED)
     redis_pool_drop_idle (pool);
-  if (!is_current (self, pool))
+  replica = replica_of_pool (self, pool);
+  if (replica != NULL)
+    atomic_store_explicit (&replica->avoid_until,
+                           g_get_monotonic_time () + REPLICA_BACKOFF_US,
+                           memory_order_relaxed);
+  else if (!is_master (self, pool))
     return;
   /* A closed or refused connection is what a failover looks like, and
    * the call may be retried: wait for the discovery.  A timed-out call is

@@ -8,6 +8,9 @@
 #   blocking client, so the distance to it is what plugin and region add).
 # Run it under tests/redis-servers.py, which provides the server:
 #   tests/redis-servers.py -- tests/redis-bench.sh _build/default 3
+# Under --topology cluster it measures dogpile.cache.redis_cluster against
+# the three masters (all pinned to the first CPU) beside
+# `redis-benchmark --cluster -c 1`.
 set -euo pipefail
 
 build=$(cd "${1:?usage: redis-bench.sh BUILD_DIR [ROUNDS]}" && pwd)
@@ -24,10 +27,29 @@ export DOGPILE_REGISTRY_PATH=$build/plugins/dogpile-build-registry.ini
 # measure the same (cross-CPU) round trip.  DOGPILE_BENCH_PIN=0 disables.
 pin=()
 if [ "${DOGPILE_BENCH_PIN:-1}" = 1 ] && command -v taskset >/dev/null \
-   && [ "$(nproc)" -ge 2 ] && [ -n "${DOGPILE_REDIS_SERVER_PID:-}" ]; then
-  taskset -a -p -c 0 "$DOGPILE_REDIS_SERVER_PID" >/dev/null
-  pin=(taskset -c "$(($(nproc) - 1))")
-  echo "server pinned to CPU 0, clients to CPU $(($(nproc) - 1))"
+   && [ "$(nproc)" -ge 2 ]; then
+  pids=${DOGPILE_REDIS_SERVER_PID:-}
+  for p in ${REDIS_CLUSTER_PORTS//,/ }; do
+    pidfile=DOGPILE_REDIS_PIDFILE_$p
+    pids="$pids $(cat "${!pidfile}")"
+  done
+  if [ -n "${pids// /}" ]; then
+    for pid in $pids; do taskset -a -p -c 0 "$pid" >/dev/null; done
+    pin=(taskset -c "$(($(nproc) - 1))")
+    echo "servers pinned to CPU 0, clients to CPU $(($(nproc) - 1))"
+  fi
+fi
+
+if [ -n "${REDIS_CLUSTER_PORTS:-}" ]; then
+  for round in $(seq "$rounds"); do
+    echo "=== round $round (cluster, startup node $port)"
+    "${pin[@]}" "$build/tools/dogpile-cache" bench \
+      -b dogpile.cache.redis_cluster -a startup_nodes=127.0.0.1:"$port" \
+      --seconds 1 -o set,get_hit,get_miss,get_multi_100
+    "${pin[@]}" redis-benchmark --cluster -h 127.0.0.1 -p "$port" -c 1 -d 100 \
+      -t get,set -n 50000 -q | tr '\r' '\n' | grep -E '^(SET|GET): [0-9]'
+  done
+  exit 0
 fi
 
 for round in $(seq "$rounds"); do

@@ -50,13 +50,16 @@ typedef struct {
 
   /* Optional.  @reply, an error reply from @pool, asks for the command to
    * go elsewhere: return that pool (and *out_asking = TRUE when the
-   * command must be preceded by ASKING); NULL when it is an ordinary
-   * error, or with @error set when the redirect cannot be followed. */
+   * command must be preceded by ASKING; @pool itself to send it again as
+   * before, a TRYAGAIN); NULL when it is an ordinary error, or with
+   * @error set when the redirect cannot be followed.  Called with no
+   * connection held: it may do I/O (read the topology). */
   RedisPool *(*redirect) (RedisRouter *self, RedisPool *pool,
                           const redisReply *reply, gboolean *out_asking,
                           GError **error);
 
-  /* Optional.  A connection of @pool failed (@failure says how). */
+  /* Optional.  A connection of @pool failed (@failure says how); called
+   * with no connection held, before the command is retried (if it is). */
   void (*failed) (RedisRouter *self, RedisPool *pool, RedisFailure failure);
 
   void (*free) (RedisRouter *self);

@@ -40,7 +40,7 @@ Topologies:
             down-after-milliseconds 500, failover-timeout 2000 and short
             internal periods (SENTINEL DEBUG), so that a failover takes
             about a second; the harness waits until the sentinels know the
-            replica (and each other).  REDIS_SENTINEL_PORTS, 
+            replica (and each other).  REDIS_SENTINEL_PORTS,
             REDIS_SENTINEL_SERVICE; {sentinels} and {service} in
             --arguments.  A test that fails over finds the master through
             the sentinels, not from REDIS_PORT.
@@ -367,12 +367,17 @@ class Cluster(Topology):
                 "--cluster-port", str(free_port()),
                 "--cluster-require-full-coverage", "no",
             ])
-        result = subprocess.run(
-            [cli, "--cluster", "create"]
-            + ["%s:%d" % (HOST, s.port) for s in self.servers]
-            + ["--cluster-yes"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True, timeout=START_TIMEOUT * 3)
+        try:
+            result = subprocess.run(
+                [cli, "--cluster", "create"]
+                + ["%s:%d" % (HOST, s.port) for s in self.servers]
+                + ["--cluster-yes"],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT, text=True,
+                timeout=START_TIMEOUT * 3)
+        except subprocess.TimeoutExpired as e:
+            raise HarnessError("redis-cli --cluster create did not finish "
+                               "within %g s:\n%s" % (e.timeout, e.output))
         if result.returncode != 0:
             raise HarnessError("redis-cli --cluster create failed:\n%s"
                                % result.stdout)

@@ -618,6 +618,33 @@ Test (redis_cluster, ask_during_a_migration_leaves_the_map_alone)
   redisFree (target);
 }
 
+Test (redis_cluster, a_failed_connection_reads_the_map_again)
+{
+  g_autoptr (GHashTable) a = cluster_arguments (NULL);
+  g_autoptr (DogpileBackend) backend = cluster_backend (a);
+  g_autofree int *owners = slot_owners ();
+  int from = node_ports[1], to = other_node (from);
+  g_autofree char *key = key_on_node (owners, "refreshed", from);
+  int slot = (int) slot_of (key);
+  redisContext *raw = raw_connect_to (from);
+  long long moved;
+
+  set_value (backend, key, "kept");
+  move_slot (slot, from, to);
+  g_usleep (200000); /* past the refresh interval */
+  /* The plugin's pooled connection to the old owner dies: the call is
+   * retried, after the map was read again, on the new owner -- with no
+   * MOVED (the map is what a failover would change without one). */
+  moved = raw_error_count (from, "MOVED");
+  freeReplyObject (raw_command (raw, "CLIENT KILL TYPE normal SKIPME yes"));
+  assert_get (backend, key, "kept");
+  cr_assert_eq (raw_error_count (from, "MOVED"), moved,
+                "found through the refreshed map, not a redirect");
+  move_slot (slot, to, from);
+  assert_get (backend, key, "kept");
+  redisFree (raw);
+}
+
 /* --- nodes down --------------------------------------------------------- */
 
 static gboolean

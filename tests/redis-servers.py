@@ -38,8 +38,8 @@ Topologies:
   sentinel  the replica topology watched by --sentinels redis-sentinel
             processes (default 1) as the service "dogpile", quorum 1,
             down-after-milliseconds 500, failover-timeout 2000 and short
-            internal periods (SENTINEL DEBUG), so that a failover takes
-            about a second; the harness waits until the sentinels know the
+            internal periods (SENTINEL DEBUG: INFO every 100 ms, PING
+            every 250 ms), so that a failover takes about a second; the harness waits until the sentinels know the
             replica (and each other).  REDIS_SENTINEL_PORTS,
             REDIS_SENTINEL_SERVICE; {sentinels} and {service} in
             --arguments.  A test that fails over finds the master through
@@ -424,8 +424,13 @@ class SentinelTopology(Replicated):
             self.sentinels.append(self.start_sentinel())
         for sentinel in self.sentinels:
             # Periods of ms instead of s: a failover in about a second.
+            # While a master is down a sentinel reads its replicas' INFO
+            # once a second, and promotes only a replica whose INFO is
+            # younger than 5 ping periods: a ping period under 200 ms
+            # makes it find "no good slave" now and then, and retry only
+            # after 2 x failover-timeout.
             command(HOST, sentinel.port, "SENTINEL", "DEBUG",
-                    "info-period", "100", "ping-period", "100",
+                    "info-period", "100", "ping-period", "250",
                     "publish-period", "200", "ask-period", "200")
             wait_until("sentinel %d knowing the replica %d"
                        % (sentinel.port, self.replica.port),

@@ -123,10 +123,11 @@ assert_get (DogpileBackend *backend, const char *key, const char *expected)
   cr_assert (bytes_equal (got, expected), "get %s", key);
 }
 
-/* Connections the sentinels accepted so far.  The plugin opens one per
- * discovery, and Sentinel's INFO has no commandstats, so this counts
- * discoveries between two readings taken while the test itself leaves
- * the sentinels alone (each reading adds its own connection). */
+/* Connections the sentinels accepted so far.  A discovery opens one to
+ * each sentinel it asks (the first, when its answer checks out), and
+ * Sentinel's INFO has no commandstats, so this counts discoveries between
+ * two readings taken while the test itself leaves the sentinels alone
+ * (each reading adds its own connection). */
 static long long
 sentinel_connections (void)
 {
@@ -655,13 +656,16 @@ Test (redis_sentinel, a_killed_master_fails_fast_until_its_replica_is_promoted)
                     "thread %d: %s", t, runners[t].last_error);
       g_free (runners[t].last_error);
     }
-  cr_log_info ("%d failed calls in %g s, %lld discoveries", failed_calls,
-               outage, found);
+  cr_log_info ("%d failed calls in %g s, %lld connections to the "
+               "sentinels",
+               failed_calls, outage, found);
   cr_assert_gt (failed_calls, 0, "the master was down for a while");
-  /* One at a time and rate-limited: at most one per 100 ms (each takes a
-   * few ms here), however many calls failed. */
-  cr_assert (found >= 1 && found <= (long long) (outage * 10) + 5,
-             "%lld discoveries in %g s", found, outage);
+  /* One discovery at a time and rate-limited: at most one per 100 ms
+   * (each takes a few ms here), however many calls failed; each asks
+   * every sentinel while they name the dead master. */
+  cr_assert (found >= 1
+                 && found <= n_sentinels * ((long long) (outage * 10) + 5),
+             "%lld connections in %g s", found, outage);
 
   set_value (backend, "after-kill", "on the promoted replica");
   there = raw_get (promoted, "after-kill");
@@ -703,6 +707,10 @@ Test (redis_sentinel, a_demoted_master_answering_readonly_is_left)
   g_autofree char *there = NULL;
   double start;
 
+  /* Re-registering the service (below) resets what several sentinels
+   * share (their peers, the configuration epoch); with one it is sound. */
+  if (n_sentinels > 1)
+    cr_skip_test ("needs a single sentinel (the harness default)");
   cr_assert (wait_for (replica_ready, GINT_TO_POINTER (promoted), 10));
   set_value (backend, "demoted", "1");
   /* Roles swapped behind the sentinel's back, which is told to wait

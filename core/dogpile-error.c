@@ -4,7 +4,19 @@
  */
 #include "dogpile-private.h"
 
-G_DEFINE_QUARK (dogpile-error-quark, dogpile_error)
+/* G_DEFINE_QUARK's lazy static is written unsynchronised: two threads
+ * raising their first error at once race on it (ThreadSanitizer sees
+ * it).  g_once_init_* publishes it once. */
+GQuark
+dogpile_error_quark (void)
+{
+  static gsize quark;
+
+  if (g_once_init_enter (&quark))
+    g_once_init_leave (&quark, (gsize) g_quark_from_static_string (
+                                   "dogpile-error-quark"));
+  return (GQuark) quark;
+}
 
 /**
  * dogpile_error_get_name:

@@ -29,7 +29,8 @@ pin=()
 if [ "${DOGPILE_BENCH_PIN:-1}" = 1 ] && command -v taskset >/dev/null \
    && [ "$(nproc)" -ge 2 ]; then
   pids=${DOGPILE_REDIS_SERVER_PID:-}
-  for p in ${REDIS_CLUSTER_PORTS//,/ }; do
+  cluster_ports=${REDIS_CLUSTER_PORTS:-}
+  for p in ${cluster_ports//,/ }; do
     pidfile=DOGPILE_REDIS_PIDFILE_$p
     pids="$pids $(cat "${!pidfile}")"
   done

@@ -54,10 +54,7 @@ cluster_arguments (const char *first_name, ...)
   va_list ap;
 
   va_start (ap, first_name);
-  for (const char *name = first_name; name != NULL;
-       name = va_arg (ap, const char *))
-    g_hash_table_insert (table, g_strdup (name),
-                         g_strdup (va_arg (ap, const char *)));
+  arguments_add_valist (table, first_name, ap);
   va_end (ap);
   return table;
 }
@@ -65,11 +62,7 @@ cluster_arguments (const char *first_name, ...)
 static DogpileBackend *
 cluster_backend (GHashTable *arguments)
 {
-  g_autoptr (GError) error = NULL;
-  DogpileBackend *backend = dogpile_backend_new (BACKEND, arguments, &error);
-
-  assert_no_error (error);
-  return backend;
+  return redis_backend_named (BACKEND, arguments);
 }
 
 /* Which master serves each slot now (ports), from CLUSTER SLOTS. */

@@ -88,10 +88,7 @@ arguments_for_port (int port, const char *first_name, ...)
   va_list ap;
 
   va_start (ap, first_name);
-  for (const char *name = first_name; name != NULL;
-       name = va_arg (ap, const char *))
-    g_hash_table_insert (table, g_strdup (name),
-                         g_strdup (va_arg (ap, const char *)));
+  arguments_add_valist (table, first_name, ap);
   va_end (ap);
   return table;
 }

@@ -42,6 +42,16 @@ redis_port (void)
   return atoi (redis_port_string ());
 }
 
+/* Adds NULL-terminated name, value pairs to @table. */
+static inline void
+arguments_add_valist (GHashTable *table, const char *first_name, va_list ap)
+{
+  for (const char *name = first_name; name != NULL;
+       name = va_arg (ap, const char *))
+    g_hash_table_insert (table, g_strdup (name),
+                         g_strdup (va_arg (ap, const char *)));
+}
+
 /* host/port of the test server plus NULL-terminated name/value pairs. */
 static inline GHashTable *
 redis_arguments (const char *first_name, ...)
@@ -51,23 +61,26 @@ redis_arguments (const char *first_name, ...)
   va_list ap;
 
   va_start (ap, first_name);
-  for (const char *name = first_name; name != NULL;
-       name = va_arg (ap, const char *))
-    g_hash_table_insert (table, g_strdup (name),
-                         g_strdup (va_arg (ap, const char *)));
+  arguments_add_valist (table, first_name, ap);
   va_end (ap);
   return table;
+}
+
+/* A backend of the plugin's @name, which must configure. */
+static inline DogpileBackend *
+redis_backend_named (const char *name, GHashTable *arguments)
+{
+  g_autoptr (GError) error = NULL;
+  DogpileBackend *backend = dogpile_backend_new (name, arguments, &error);
+
+  assert_no_error (error);
+  return backend;
 }
 
 static inline DogpileBackend *
 redis_backend (GHashTable *arguments)
 {
-  g_autoptr (GError) error = NULL;
-  DogpileBackend *backend = dogpile_backend_new ("dogpile.cache.redis",
-                                                 arguments, &error);
-
-  assert_no_error (error);
-  return backend;
+  return redis_backend_named ("dogpile.cache.redis", arguments);
 }
 
 /* A key of its own for each test process and call. */

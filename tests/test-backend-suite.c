@@ -421,15 +421,6 @@ key_locked (DogpileRegion *region, const char *key)
   return is_locked;
 }
 
-static gboolean
-try_acquire (DogpileMutex *m, gboolean wait)
-{
-  gboolean acquired = FALSE;
-
-  cr_assert (dogpile_mutex_acquire (m, wait, &acquired, NULL));
-  return acquired;
-}
-
 /* item 5 */
 Test (generic, region_is_key_locked)
 {
@@ -441,7 +432,7 @@ Test (generic, region_is_key_locked)
   cr_assert_not (key_locked (region, key));
   cr_assert_not (key_locked (region, key)); /* asking does not acquire */
   mutex = dogpile_region_get_mutex (region, key, NULL);
-  cr_assert (try_acquire (mutex, TRUE));
+  cr_assert (mutex_acquire_ok (mutex, TRUE));
   /* the null backend's mutex never reports itself held */
   cr_assert_eq (key_locked (region, key), !IS_NULL);
   cr_assert (dogpile_mutex_release (mutex, NULL));
@@ -639,13 +630,13 @@ Test (generic, mutex)
   gboolean is_locked = TRUE;
 
   cr_assert (dogpile_mutex_locked (m, &is_locked, NULL) && !is_locked);
-  cr_assert (try_acquire (m, TRUE));
-  cr_assert_eq (try_acquire (m, FALSE), IS_NULL);
+  cr_assert (mutex_acquire_ok (m, TRUE));
+  cr_assert_eq (mutex_acquire_ok (m, FALSE), IS_NULL);
   cr_assert (dogpile_mutex_locked (m, &is_locked, NULL));
   cr_assert_eq (is_locked, !IS_NULL);
   cr_assert (dogpile_mutex_release (m, NULL));
   cr_assert (dogpile_mutex_locked (m, &is_locked, NULL) && !is_locked);
-  cr_assert (try_acquire (m, TRUE));
+  cr_assert (mutex_acquire_ok (m, TRUE));
   cr_assert (dogpile_mutex_release (m, NULL));
 }
 
@@ -665,7 +656,7 @@ mutex_rounds (gpointer data)
       g_autoptr (DogpileMutex) m = dogpile_region_get_mutex (c->region, "foo",
                                                              NULL);
 
-      cr_assert (try_acquire (m, TRUE));
+      cr_assert (mutex_acquire_ok (m, TRUE));
       for (int i = 0; i < 5; i++)
         {
           if (g_atomic_int_add (&c->inside, 1) != 0)
@@ -706,11 +697,11 @@ Test (generic, mutex_reentrant_across_keys)
       g_autoptr (DogpileMutex) bar = dogpile_region_get_mutex (region, "bar",
                                                                NULL);
 
-      cr_assert (try_acquire (foo, TRUE));
+      cr_assert (mutex_acquire_ok (foo, TRUE));
       for (int again = 0; again < 2; again++)
         {
-          cr_assert (try_acquire (bar, FALSE));
-          cr_assert_eq (try_acquire (bar, FALSE), IS_NULL);
+          cr_assert (mutex_acquire_ok (bar, FALSE));
+          cr_assert_eq (mutex_acquire_ok (bar, FALSE), IS_NULL);
           cr_assert (dogpile_mutex_release (bar, NULL));
         }
       cr_assert (dogpile_mutex_release (foo, NULL));

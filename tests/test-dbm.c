@@ -379,26 +379,6 @@ mutex_for (DogpileBackend *backend, const char *key)
   return m;
 }
 
-static gboolean
-acquire (DogpileMutex *m, gboolean wait)
-{
-  gboolean acquired = FALSE;
-  g_autoptr (GError) error = NULL;
-
-  cr_assert (dogpile_mutex_acquire (m, wait, &acquired, &error), "%s",
-             error ? error->message : "");
-  return acquired;
-}
-
-static gboolean
-is_locked (DogpileMutex *m)
-{
-  gboolean locked = TRUE;
-
-  cr_assert (dogpile_mutex_locked (m, &locked, NULL));
-  return locked;
-}
-
 Test (dbm, release_assertion_thread)
 {
   g_autofree char *file = path_in_tmp ("m.dbm");
@@ -419,7 +399,7 @@ Test (dbm, release_assertion_key)
   g_autoptr (DogpileMutex) bar = mutex_for (backend, "bar");
   g_autoptr (GError) error = NULL;
 
-  cr_assert (acquire (foo, TRUE));
+  cr_assert (mutex_acquire_ok (foo, TRUE));
   cr_assert_not (dogpile_mutex_release (bar, &error));
   assert_error (error, DOGPILE_ERROR_LOCK);
   cr_assert_str_eq (error->message, "No acquire held for key 'bar'");
@@ -453,17 +433,17 @@ Test (dbm, locked_and_release_belong_to_the_thread)
   g_autoptr (DogpileMutex) foo = mutex_for (backend, "foo");
   OtherThread t = { foo, TRUE, TRUE, NULL };
 
-  cr_assert (acquire (foo, TRUE));
-  cr_assert (is_locked (foo));
+  cr_assert (mutex_acquire_ok (foo, TRUE));
+  cr_assert (mutex_is_locked (foo));
   g_thread_join (g_thread_new ("other", other_thread, &t));
   cr_assert_not (t.locked, "locked() is only the calling thread's hold");
   cr_assert_not (t.acquired, "the file lock excludes other threads");
   cr_assert (g_error_matches (t.error, DOGPILE_ERROR, DOGPILE_ERROR_LOCK));
   cr_assert_str_eq (t.error->message, "this thread didn't do the acquire");
   g_clear_error (&t.error);
-  cr_assert (is_locked (foo));
+  cr_assert (mutex_is_locked (foo));
   cr_assert (dogpile_mutex_release (foo, NULL));
-  cr_assert_not (is_locked (foo));
+  cr_assert_not (mutex_is_locked (foo));
 }
 
 Test (dbm, waiting_for_a_key_this_thread_holds_is_an_error)
@@ -474,8 +454,8 @@ Test (dbm, waiting_for_a_key_this_thread_holds_is_an_error)
   g_autoptr (GError) error = NULL;
   gboolean acquired = TRUE;
 
-  cr_assert (acquire (foo, TRUE));
-  cr_assert_not (acquire (foo, FALSE));
+  cr_assert (mutex_acquire_ok (foo, TRUE));
+  cr_assert_not (mutex_acquire_ok (foo, FALSE));
   cr_assert_not (dogpile_mutex_acquire (foo, TRUE, &acquired, &error));
   assert_error (error, DOGPILE_ERROR_LOCK);
   cr_assert_not (acquired);
@@ -495,9 +475,9 @@ Test (dbm, backends_on_one_file_share_the_threads_hold)
   g_autoptr (DogpileMutex) bar = mutex_for (two, "bar");
   int fd;
 
-  cr_assert (acquire (foo, TRUE));
-  cr_assert (acquire (bar, TRUE));
-  cr_assert (is_locked (bar));
+  cr_assert (mutex_acquire_ok (foo, TRUE));
+  cr_assert (mutex_acquire_ok (bar, TRUE));
+  cr_assert (mutex_is_locked (bar));
   cr_assert (dogpile_mutex_release (foo, NULL));
   fd = open (lock, O_RDONLY);
   cr_assert_neq (flock (fd, LOCK_EX | LOCK_NB), 0, "bar still holds it");
@@ -829,7 +809,7 @@ Test (dbm, dogpile_lock_is_shared_with_python)
   REQUIRE_PYTHON ();
   backend = backend_on (file);
   m = mutex_for (backend, "any key");
-  cr_assert (acquire (m, TRUE));
+  cr_assert (mutex_acquire_ok (m, TRUE));
   out = python ("try-dogpile", file, NULL);
   cr_assert_str_eq (out, "busy\n");
   cr_assert (dogpile_mutex_release (m, NULL));
@@ -838,8 +818,8 @@ Test (dbm, dogpile_lock_is_shared_with_python)
   cr_assert_str_eq (out, "acquired\n");
 
   pid = python_holding ("hold-dogpile", file, "1.5");
-  cr_assert_not (acquire (m, FALSE), "Python holds the one file lock");
-  cr_assert (acquire (m, TRUE), "and releases it");
+  cr_assert_not (mutex_acquire_ok (m, FALSE), "Python holds the one file lock");
+  cr_assert (mutex_acquire_ok (m, TRUE), "and releases it");
   cr_assert (dogpile_mutex_release (m, NULL));
   reap (pid);
 }
@@ -855,7 +835,7 @@ Test (dbm, forked_child_starts_afresh)
   pid_t pid;
 
   backend_put (backend, "k", "parent");
-  cr_assert (acquire (m, TRUE));
+  cr_assert (mutex_acquire_ok (m, TRUE));
   pid = fork ();
   cr_assert (pid >= 0);
   if (pid == 0)
@@ -877,7 +857,7 @@ Test (dbm, forked_child_starts_afresh)
   cr_assert_eq (waitpid (pid, &status, 0), pid);
   cr_assert (WIFEXITED (status) && WEXITSTATUS (status) == 0);
   /* the child's closing of what it inherited left our lock held */
-  cr_assert (is_locked (m));
+  cr_assert (mutex_is_locked (m));
   {
     g_autofree char *lock = g_strconcat (file, ".dogpile.lock", NULL);
     int fd = open (lock, O_RDONLY);

@@ -76,24 +76,6 @@ enter (DogpileMutex *mutex, const DogpileLockFuncs *funcs, Script *s,
   return value;
 }
 
-static gboolean
-locked (DogpileMutex *m)
-{
-  gboolean is_locked = TRUE;
-
-  cr_assert (dogpile_mutex_locked (m, &is_locked, NULL));
-  return is_locked;
-}
-
-static gboolean
-acquire (DogpileMutex *m, gboolean wait)
-{
-  gboolean acquired = FALSE;
-
-  cr_assert (dogpile_mutex_acquire (m, wait, &acquired, NULL));
-  return acquired;
-}
-
 TestSuite (lock, .init = NULL);
 
 Test (lock, fresh_value_never_touches_the_mutex)
@@ -104,7 +86,7 @@ Test (lock, fresh_value_never_touches_the_mutex)
 
   use_test_clock (100);
   s.created_time = 95;
-  cr_assert (acquire (mutex, TRUE)); /* even held, a fresh value is served */
+  cr_assert (mutex_acquire_ok (mutex, TRUE)); /* even held, a fresh value is served */
   got = enter (mutex, &sync_funcs, &s, 10, NULL);
   cr_assert (bytes_equal (got, "v"));
   cr_assert_eq (s.get_calls, 1);
@@ -121,7 +103,7 @@ Test (lock, expired_and_free_regenerates)
   got = enter (mutex, &sync_funcs, &s, 10, NULL);
   cr_assert (bytes_equal (got, "new"));
   cr_assert_eq (s.create_calls, 1);
-  cr_assert_not (locked (mutex));
+  cr_assert_not (mutex_is_locked (mutex));
 }
 
 Test (lock, expired_and_held_returns_stale_at_once)
@@ -131,7 +113,7 @@ Test (lock, expired_and_held_returns_stale_at_once)
   g_autoptr (GBytes) got = NULL;
 
   use_test_clock (100);
-  cr_assert (acquire (mutex, TRUE));
+  cr_assert (mutex_acquire_ok (mutex, TRUE));
   got = enter (mutex, &sync_funcs, &s, 10, NULL);
   cr_assert (bytes_equal (got, "old"));
   cr_assert_eq (s.create_calls, 0);
@@ -191,7 +173,7 @@ Test (lock, async_creator_owns_the_mutex)
   cr_assert_eq (s.async_calls, 1);
   cr_assert_eq (s.async_mutex, mutex);
   cr_assert_eq (s.create_calls, 0);
-  cr_assert (locked (mutex), "held until the async creator releases it");
+  cr_assert (mutex_is_locked (mutex), "held until the async creator releases it");
   cr_assert (dogpile_mutex_release (mutex, NULL));
 }
 
@@ -204,7 +186,7 @@ Test (lock, async_creator_is_not_used_without_a_value)
   got = enter (mutex, &async_funcs, &s, 1, NULL);
   cr_assert (bytes_equal (got, "made"));
   cr_assert_eq (s.async_calls, 0);
-  cr_assert_not (locked (mutex));
+  cr_assert_not (mutex_is_locked (mutex));
 }
 
 Test (lock, creator_error_releases_the_mutex)
@@ -217,7 +199,7 @@ Test (lock, creator_error_releases_the_mutex)
   got = enter (mutex, &sync_funcs, &s, 1, &error);
   cr_assert_null (got);
   cr_assert (g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_FAILED));
-  cr_assert_not (locked (mutex));
+  cr_assert_not (mutex_is_locked (mutex));
 }
 
 /* A blocking acquire that gives up (a distributed lock's timeout) must not
@@ -284,7 +266,7 @@ Test (lock, waiter_gets_the_value_made_meanwhile)
   Waiter w = { mutex, &s, NULL };
   GThread *t;
 
-  cr_assert (acquire (mutex, TRUE));
+  cr_assert (mutex_acquire_ok (mutex, TRUE));
   t = g_thread_new ("waiter", wait_for_value, &w);
   while (g_atomic_int_get (&s.get_calls) < 1)
     g_usleep (1000);
@@ -386,6 +368,6 @@ Test (lock, name_registry_mutexes_outlive_the_registry)
   g_autoptr (DogpileMutex) m = dogpile_name_registry_get (registry, "k");
 
   dogpile_name_registry_unref (registry);
-  cr_assert (acquire (m, FALSE));
+  cr_assert (mutex_acquire_ok (m, FALSE));
   cr_assert (dogpile_mutex_release (m, NULL));
 }

@@ -262,27 +262,6 @@ other_node (int port)
   return 0;
 }
 
-static void
-set_value (DogpileBackend *backend, const char *key, const char *value)
-{
-  g_autoptr (GBytes) bytes = bytes_of (value);
-  g_autoptr (GError) error = NULL;
-
-  cr_assert (dogpile_backend_set (backend, key, bytes, &error), "set %s: %s",
-             key, error != NULL ? error->message : "");
-}
-
-static void
-assert_get (DogpileBackend *backend, const char *key, const char *expected)
-{
-  g_autoptr (GBytes) got = NULL;
-  g_autoptr (GError) error = NULL;
-
-  cr_assert (dogpile_backend_get (backend, key, &got, &error), "get %s: %s",
-             key, error != NULL ? error->message : "");
-  cr_assert (bytes_equal (got, expected), "get %s", key);
-}
-
 TestSuite (redis_cluster, .init = load_ports, .timeout = 60);
 
 /* --- slots -------------------------------------------------------------- */

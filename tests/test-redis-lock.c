@@ -18,26 +18,6 @@ mutex_for (DogpileBackend *backend, const char *key)
 }
 
 static gboolean
-try_acquire (DogpileMutex *m, gboolean wait)
-{
-  g_autoptr (GError) error = NULL;
-  gboolean acquired = FALSE;
-
-  cr_assert (dogpile_mutex_acquire (m, wait, &acquired, &error));
-  assert_no_error (error);
-  return acquired;
-}
-
-static gboolean
-is_locked (DogpileMutex *m)
-{
-  gboolean locked = FALSE;
-
-  cr_assert (dogpile_mutex_locked (m, &locked, NULL));
-  return locked;
-}
-
-static gboolean
 is_lower_hex (const char *s, gsize len)
 {
   for (gsize i = 0; i < len; i++)
@@ -65,7 +45,7 @@ Test (redis_lock, record_on_the_wire)
   redisReply *reply;
   long long pttl;
 
-  cr_assert (try_acquire (m, TRUE));
+  cr_assert (mutex_acquire_ok (m, TRUE));
   reply = raw_command (raw, "GET _lock%s", key);
   cr_assert_eq (reply->type, REDIS_REPLY_STRING);
   cr_assert_eq (reply->len, 32);
@@ -79,7 +59,7 @@ Test (redis_lock, record_on_the_wire)
   cr_assert_eq (raw_integer (raw, "EXISTS _lock%s", key), 0);
 
   /* A new token each time; no PX without lock_timeout; the prefix. */
-  cr_assert (try_acquire (n, FALSE));
+  cr_assert (mutex_acquire_ok (n, FALSE));
   reply = raw_command (raw, "GET _lok.%s", key);
   cr_assert_eq (reply->len, 32);
   cr_assert (strcmp (reply->str, first_token) != 0);
@@ -99,16 +79,16 @@ Test (redis_lock, independent_clients_exclude_each_other)
   g_autoptr (DogpileMutex) m1 = mutex_for (one, key);
   g_autoptr (DogpileMutex) m2 = mutex_for (two, key);
 
-  cr_assert_not (is_locked (m2));
-  cr_assert (try_acquire (m1, FALSE));
-  cr_assert_not (try_acquire (m2, FALSE));
-  cr_assert_not (try_acquire (m1, FALSE), "not reentrant");
-  cr_assert (is_locked (m2), "locked() sees any owner");
+  cr_assert_not (mutex_is_locked (m2));
+  cr_assert (mutex_acquire_ok (m1, FALSE));
+  cr_assert_not (mutex_acquire_ok (m2, FALSE));
+  cr_assert_not (mutex_acquire_ok (m1, FALSE), "not reentrant");
+  cr_assert (mutex_is_locked (m2), "locked() sees any owner");
   cr_assert (dogpile_mutex_release (m1, NULL));
-  cr_assert (try_acquire (m2, FALSE));
-  cr_assert_not (try_acquire (m1, FALSE));
+  cr_assert (mutex_acquire_ok (m2, FALSE));
+  cr_assert_not (mutex_acquire_ok (m1, FALSE));
   cr_assert (dogpile_mutex_release (m2, NULL));
-  cr_assert_not (is_locked (m1));
+  cr_assert_not (mutex_is_locked (m1));
 }
 
 Test (redis_lock, releasing_what_is_not_held_fails)
@@ -123,7 +103,7 @@ Test (redis_lock, releasing_what_is_not_held_fails)
   cr_assert_not (dogpile_mutex_release (m, &error));
   assert_error (error, DOGPILE_ERROR_LOCK);
   g_clear_error (&error);
-  cr_assert (try_acquire (m, FALSE));
+  cr_assert (mutex_acquire_ok (m, FALSE));
   cr_assert (dogpile_mutex_release (m, NULL));
   cr_assert_not (dogpile_mutex_release (m, &error), "released twice");
   assert_error (error, DOGPILE_ERROR_LOCK);
@@ -142,8 +122,8 @@ Test (redis_lock, an_expired_lock_is_not_released_from_its_new_owner)
   redisContext *raw = raw_connect ();
   g_autoptr (GError) error = NULL;
 
-  cr_assert (try_acquire (m1, FALSE));
-  cr_assert (try_acquire (m2, TRUE), "taken once the first one expired");
+  cr_assert (mutex_acquire_ok (m1, FALSE));
+  cr_assert (mutex_acquire_ok (m2, TRUE), "taken once the first one expired");
   cr_assert_not (dogpile_mutex_release (m1, &error));
   assert_error (error, DOGPILE_ERROR_LOCK);
   cr_assert (strstr (error->message, "no longer owned") != NULL, "%s",
@@ -169,11 +149,11 @@ Test (redis_lock, a_dead_owner_s_lock_expires)
     g_autoptr (DogpileBackend) owner = redis_backend (a);
     g_autoptr (DogpileMutex) lost = mutex_for (owner, key);
 
-    cr_assert (try_acquire (lost, FALSE));
+    cr_assert (mutex_acquire_ok (lost, FALSE));
   }
   started = monotonic_seconds ();
-  cr_assert_not (try_acquire (m, FALSE));
-  cr_assert (try_acquire (m, TRUE));
+  cr_assert_not (mutex_acquire_ok (m, FALSE));
+  cr_assert (mutex_acquire_ok (m, TRUE));
   cr_assert (monotonic_seconds () - started < 1.5);
   cr_assert (dogpile_mutex_release (m, NULL));
 }
@@ -189,7 +169,7 @@ Test (redis_lock, release_loads_the_script_on_noscript)
   redisReply *reply;
 
   freeReplyObject (raw_command (raw, "SCRIPT FLUSH"));
-  cr_assert (try_acquire (m, FALSE));
+  cr_assert (mutex_acquire_ok (m, FALSE));
   cr_assert (dogpile_mutex_release (m, NULL));
   cr_assert_eq (raw_integer (raw, "EXISTS _lock%s", key), 0);
   reply = raw_command (raw, "SCRIPT EXISTS %s", REDIS_LOCK_RELEASE_SHA1);
@@ -198,7 +178,7 @@ Test (redis_lock, release_loads_the_script_on_noscript)
                 "the script loaded is the one whose SHA1 we send");
   freeReplyObject (reply);
   /* and now EVALSHA finds it straight away */
-  cr_assert (try_acquire (m, FALSE));
+  cr_assert (mutex_acquire_ok (m, FALSE));
   cr_assert (dogpile_mutex_release (m, NULL));
   redisFree (raw);
 }
@@ -231,10 +211,10 @@ Test (redis_lock, a_waiter_gets_the_lock_within_lock_sleep_of_its_release)
   GThread *thread;
   double started, waited;
 
-  cr_assert (try_acquire (m1, FALSE));
+  cr_assert (mutex_acquire_ok (m1, FALSE));
   started = monotonic_seconds ();
   thread = g_thread_new ("holder", hold_then_release, &h);
-  cr_assert (try_acquire (m2, TRUE));
+  cr_assert (mutex_acquire_ok (m2, TRUE));
   waited = monotonic_seconds () - started;
   g_thread_join (thread);
   cr_assert (waited >= 0.19 && waited < 0.2 + 0.05 + 0.3, "waited %.3f s",
@@ -265,9 +245,9 @@ Test (redis_lock, lock_blocking_timeout_gives_up_without_creating)
   gint calls = 0;
   double started;
 
-  cr_assert (try_acquire (held, FALSE));
+  cr_assert (mutex_acquire_ok (held, FALSE));
   started = monotonic_seconds ();
-  cr_assert_not (try_acquire (waiter, TRUE), "gave up");
+  cr_assert_not (mutex_acquire_ok (waiter, TRUE), "gave up");
   cr_assert (monotonic_seconds () - started < 0.3 + 0.3);
   cr_assert (monotonic_seconds () - started >= 0.2);
 

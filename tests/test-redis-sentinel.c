@@ -95,27 +95,6 @@ raw_get (int port, const char *key)
   return value;
 }
 
-static void
-set_value (DogpileBackend *backend, const char *key, const char *value)
-{
-  g_autoptr (GBytes) bytes = bytes_of (value);
-  g_autoptr (GError) error = NULL;
-
-  cr_assert (dogpile_backend_set (backend, key, bytes, &error), "set %s: %s",
-             key, error != NULL ? error->message : "");
-}
-
-static void
-assert_get (DogpileBackend *backend, const char *key, const char *expected)
-{
-  g_autoptr (GBytes) got = NULL;
-  g_autoptr (GError) error = NULL;
-
-  cr_assert (dogpile_backend_get (backend, key, &got, &error), "get %s: %s",
-             key, error != NULL ? error->message : "");
-  cr_assert (bytes_equal (got, expected), "get %s", key);
-}
-
 /* Connections the sentinels accepted so far.  A discovery opens one to
  * each sentinel it asks (the first, when its answer checks out), and
  * Sentinel's INFO has no commandstats, so this counts discoveries between

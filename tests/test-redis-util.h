@@ -83,6 +83,27 @@ redis_backend (GHashTable *arguments)
   return redis_backend_named ("dogpile.cache.redis", arguments);
 }
 
+static inline void
+set_value (DogpileBackend *backend, const char *key, const char *value)
+{
+  g_autoptr (GBytes) bytes = bytes_of (value);
+  g_autoptr (GError) error = NULL;
+
+  cr_assert (dogpile_backend_set (backend, key, bytes, &error), "set %s: %s",
+             key, error != NULL ? error->message : "");
+}
+
+static inline void
+assert_get (DogpileBackend *backend, const char *key, const char *expected)
+{
+  g_autoptr (GBytes) got = NULL;
+  g_autoptr (GError) error = NULL;
+
+  cr_assert (dogpile_backend_get (backend, key, &got, &error), "get %s: %s",
+             key, error != NULL ? error->message : "");
+  cr_assert (bytes_equal (got, expected), "get %s", key);
+}
+
 /* A key of its own for each test process and call. */
 static inline char *
 redis_unique_key (const char *stem)

@@ -81,6 +81,30 @@ use_test_clock (double start)
   cr_assert ((error) == NULL, "unexpected error: %s",                         \
              (error) != NULL ? (error)->message : "")
 
+/* acquire(wait) on @m, which must not fail; whether it was acquired. */
+static inline gboolean
+mutex_acquire_ok (DogpileMutex *m, gboolean wait)
+{
+  g_autoptr (GError) error = NULL;
+  gboolean acquired = FALSE;
+
+  cr_assert (dogpile_mutex_acquire (m, wait, &acquired, &error), "%s",
+             error != NULL ? error->message : "");
+  return acquired;
+}
+
+/* locked() on @m, which must not fail. */
+static inline gboolean
+mutex_is_locked (DogpileMutex *m)
+{
+  g_autoptr (GError) error = NULL;
+  gboolean is_locked = FALSE;
+
+  cr_assert (dogpile_mutex_locked (m, &is_locked, &error), "%s",
+             error != NULL ? error->message : "");
+  return is_locked;
+}
+
 #define assert_error(error, code)                                             \
   cr_assert (g_error_matches ((error), DOGPILE_ERROR, (code)),                \
              "expected error code %d, got %s", (int) (code),                  \

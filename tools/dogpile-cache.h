@@ -24,6 +24,7 @@ void cache_region_options_clear (CacheRegionOptions *options);
 DogpileRegion *cache_region_options_open (CacheRegionOptions *options,
                                           GError **error);
 
+int cache_key_main (const char *command, int argc, char **argv);
 int cache_bench_main (int argc, char **argv);
 int cache_stampede_main (int argc, char **argv);
 

@@ -1,9 +1,9 @@
 /* dbm-private.h: the pieces of dogpile.cache.dbm, shared between its files.
  *
  *  dbm-fork.c      what a forked child must forget (pthread_atfork)
- *  dbm-file-lock.c the read/write lock file (flock, Python's FileLock) and
+ *  dbm-rw-lock.c   the read/write lock file (flock, Python's FileLock) and
  *                  the write-in-progress marker kept in it
- *  dbm-key-mutex.c dogpile's KeyReentrantMutex over the dogpile lock file
+ *  dbm-dogpile-lock.c dogpile's KeyReentrantMutex over the dogpile lock file
  *  dbm-handle.c    the gdbm file: kept handles, their validation, recovery
  *  dogpile-dbm.c   arguments, the descriptor and the operations
  *
@@ -42,7 +42,7 @@ struct DbmForkHook {
 void dbm_fork_hook_add (DbmForkHook *hook);
 void dbm_fork_hook_remove (DbmForkHook *hook);
 
-/* --- dbm-file-lock.c ------------------------------------------------- */
+/* --- dbm-rw-lock.c ----------------------------------------------------- */
 
 /* The lock file around every access to the gdbm file, as Python's
  * FileLock: flock LOCK_SH to read, LOCK_EX to write, on a descriptor no
@@ -74,7 +74,7 @@ gboolean dbm_rw_lock_set_dirty (DbmRwLock *self, int fd, const char *path,
                                 dev_t dev, ino_t ino, GError **error);
 gboolean dbm_rw_lock_set_clean (DbmRwLock *self, int fd, GError **error);
 
-/* --- dbm-key-mutex.c ------------------------------------------------- */
+/* --- dbm-dogpile-lock.c ----------------------------------------------- */
 
 /* dogpile's KeyReentrantMutex around one flock on the dogpile lock file:
  * shared by every key of a backend and by the mutexes handed out. */

@@ -1,4 +1,4 @@
-/* dogpile-bench.c: `dogpile-cache bench`, the benchmark program.
+/* dogpile-cache-bench.c: `dogpile-cache bench`, the benchmark program.
  *
  * Each operation is measured twice, by T threads at once:
  *  - throughput: S seconds of back-to-back calls, the clock read only

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""redis-interop.py: the Python side of tests/test-redis-interop.c.
+"""redis-interop.py: the Python side of tests/plugins/redis/test-redis-interop.c.
 
 Runs Debian's dogpile.cache (python3-dogpile.cache) and redis-py
 (python3-redis) against the server in REDIS_HOST / REDIS_PORT, so the C

@@ -8,7 +8,7 @@ build=$1
 src=$2
 plugins=$build/tools/dogpile-plugins
 cache=$build/tools/dogpile-cache
-fixtures=$build/tests/registry
+fixtures=$build/tests/fixtures/registry
 failures=0
 
 fail () { echo "FAIL: $*" >&2; failures=$((failures + 1)); }

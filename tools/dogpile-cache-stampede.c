@@ -1,4 +1,4 @@
-/* dogpile-stampede.c: `dogpile-cache stampede`, the dogpile lock at work.
+/* dogpile-cache-stampede.c: `dogpile-cache stampede`, the dogpile lock at work.
  *
  * T threads ask, all at once, for one key whose value takes M ms to create,
  * for R rounds; the value expires between rounds.  Without the lock every

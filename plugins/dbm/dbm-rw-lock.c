@@ -1,4 +1,4 @@
-/* dbm-file-lock.c: the read/write lock file, as Python's FileLock.
+/* dbm-rw-lock.c: the read/write lock file, as Python's FileLock.
  *
  * Python opens `<file>.rw.lock` (O_CREAT, mode 0777 & ~umask) for every
  * operation, takes flock(LOCK_SH) to read or flock(LOCK_EX) to write, and

@@ -1,4 +1,4 @@
-/* dbm-key-mutex.c: the dogpile lock of a dbm file (spec 2.3, 2.5).
+/* dbm-dogpile-lock.c: the dogpile lock of a dbm file (spec 2.3, 2.5).
  *
  * dogpile.cache serialises value creation with one flock(LOCK_EX) on
  * `<file>.dogpile.lock` for the whole file, taken through a FileLock whose

@@ -4,10 +4,10 @@
 #   dogpile-cache bench (this plugin, through a region),
 #   redis-benchmark -c 1 (the round-trip bound of one connection),
 #   bench/peer_python.py redis (Debian's Python dogpile.cache),
-#   tests/redis-floor (a bare blocking hiredis loop: the bound for any
+#   tests/plugins/redis/redis-floor (a bare blocking hiredis loop: the bound for any
 #   blocking client, so the distance to it is what plugin and region add).
-# Run it under tests/redis-servers.py, which provides the server:
-#   tests/redis-servers.py -- tests/redis-bench.sh _build/default 3
+# Run it under tests/plugins/redis/redis-servers.py, which provides the server:
+#   tests/plugins/redis/redis-servers.py -- tests/plugins/redis/redis-bench.sh _build/default 3
 # Under --topology cluster it measures dogpile.cache.redis_cluster against
 # the three masters (all pinned to the first CPU) beside
 # `redis-benchmark --cluster -c 1`.
@@ -17,7 +17,7 @@ build=$(cd "${1:?usage: redis-bench.sh BUILD_DIR [ROUNDS]}" && pwd)
 rounds=${2:-3}
 here=$(cd "$(dirname "$0")" && pwd)
 peer=${DOGPILE_PEER_PYTHON:-$here/../../shared/bench/peer_python.py}
-port=${REDIS_PORT:?run under tests/redis-servers.py}
+port=${REDIS_PORT:?run under tests/plugins/redis/redis-servers.py}
 export DOGPILE_REGISTRY_PATH=$build/plugins/dogpile-build-registry.ini
 
 # The round trip costs several times more when the client and the server
@@ -60,8 +60,8 @@ for round in $(seq "$rounds"); do
     -o set,get_hit,get_miss,get_multi_100
   "${pin[@]}" redis-benchmark -h 127.0.0.1 -p "$port" -c 1 -d 100 -t get,set -n 50000 -q \
     | tr '\r' '\n' | grep -E '^(SET|GET): [0-9]'
-  if [ -x "$build/tests/redis-floor" ]; then
-    "${pin[@]}" "$build/tests/redis-floor" "$port" 1
+  if [ -x "$build/tests/plugins/redis/redis-floor" ]; then
+    "${pin[@]}" "$build/tests/plugins/redis/redis-floor" "$port" 1
   fi
   if [ -f "$peer" ]; then
     REDIS_PORT=$port "${pin[@]}" /usr/bin/python3 "$peer" redis 20000

@@ -1,0 +1,95 @@
+/* dogpile-cache-region.c: the options every dogpile-cache subcommand
+ * takes, and the region they open.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "dogpile-cache.h"
+
+#include "tool-common.h"
+
+void
+cache_region_options_add (GOptionContext *context, CacheRegionOptions *options)
+{
+  const GOptionEntry entries[] = {
+    { "backend", 'b', 0, G_OPTION_ARG_STRING, &options->backend,
+      "Backend name (default dogpile.cache.memory)", "NAME" },
+    { "argument", 'a', 0, G_OPTION_ARG_STRING_ARRAY, &options->arguments,
+      "Backend argument (may be repeated)", "NAME=VALUE" },
+    { "expiration", 'e', 0, G_OPTION_ARG_STRING, &options->expiration,
+      "Region expiration time: seconds, a duration like 1h30m, or none "
+      "(default 3600)",
+      "TIME" },
+    { "registry", 'r', 0, G_OPTION_ARG_FILENAME_ARRAY, &options->registries,
+      "Read this registry file first (may be repeated)", "FILE" },
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &options->config,
+      "Open a region from this INI file of regions (with --region; "
+      "instead of -b, -a and -e)",
+      "FILE" },
+    { "region", 'R', 0, G_OPTION_ARG_STRING, &options->region,
+      "The region's group in the --config file, e.g. cache.redis", "GROUP" },
+    { NULL },
+  };
+
+  g_option_context_add_main_entries (context, entries, NULL);
+}
+
+void
+cache_region_options_clear (CacheRegionOptions *options)
+{
+  g_clear_pointer (&options->backend, g_free);
+  g_clear_pointer (&options->arguments, g_strfreev);
+  g_clear_pointer (&options->expiration, g_free);
+  g_clear_pointer (&options->registries, g_strfreev);
+  g_clear_pointer (&options->config, g_free);
+  g_clear_pointer (&options->region, g_free);
+}
+
+DogpileRegion *
+cache_region_options_open (CacheRegionOptions *options, GError **error)
+{
+  g_autoptr (GHashTable) arguments = NULL;
+  g_autoptr (DogpileRegion) region = NULL;
+  double expiration = 3600;
+
+  for (char **r = options->registries; r != NULL && *r != NULL; r++)
+    if (!dogpile_registry_add_file (dogpile_registry_get_default (), *r,
+                                    error))
+      return NULL;
+  if (options->config != NULL || options->region != NULL)
+    {
+      if (options->config == NULL || options->region == NULL)
+        {
+          g_set_error_literal (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
+                               "--config and --region go together");
+          return NULL;
+        }
+      if (options->backend != NULL || options->arguments != NULL
+          || options->expiration != NULL)
+        {
+          g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
+                       "-b, -a and -e cannot be combined with --config: "
+                       "the region's backend, arguments and expiration "
+                       "time come from [%s] in %s",
+                       options->region, options->config);
+          return NULL;
+        }
+      return dogpile_config_load_region (options->config, options->region,
+                                         error);
+    }
+  if (options->expiration != NULL
+      && !dogpile_parse_expiration_time (options->expiration, &expiration,
+                                         error))
+    return NULL;
+  arguments = tool_parse_arguments (options->arguments, error);
+  if (arguments == NULL)
+    return NULL;
+  region = dogpile_region_new ("dogpile-cache");
+  if (!dogpile_region_configure (region,
+                                 options->backend != NULL
+                                     ? options->backend
+                                     : "dogpile.cache.memory",
+                                 expiration, arguments,
+                                 DOGPILE_CONFIGURE_NONE, error))
+    return NULL;
+  return g_steal_pointer (&region);
+}

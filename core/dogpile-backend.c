@@ -13,6 +13,15 @@
  */
 #include "dogpile-private.h"
 
+struct DogpileBackend {
+  gint ref_count;
+  const DogpileBackendDesc *desc; /* plugin; NULL for a proxy */
+  DogpileBackendImpl *impl;
+  const DogpileProxyDesc *proxy; /* proxy; NULL for a plugin */
+  DogpileProxyImpl *proxy_impl;
+  DogpileBackend *next;
+};
+
 static void
 clear_bytes_array (GBytes **values, gsize n)
 {
@@ -441,7 +450,15 @@ dogpile_backend_get_mutex (DogpileBackend *self, const char *key)
   return self->desc->get_mutex (self->impl, key);
 }
 
-/* Only plugins mangle keys: the region asks its actual backend. */
+DogpileProxyImpl *
+dogpile__backend_get_proxy_impl (DogpileBackend *self,
+                                 const DogpileProxyDesc *desc)
+{
+  return self->proxy == desc ? self->proxy_impl : NULL;
+}
+
+/* Only plugins mangle keys: the region asks its actual backend, once, when
+ * it is configured. */
 gboolean
 dogpile__backend_has_key_mangler (DogpileBackend *self)
 {
@@ -471,20 +488,33 @@ dogpile_backend_get_value (DogpileBackend *self, const char *key,
                            GBytes **out_payload, DogpileMetadata *out_metadata,
                            GError **error)
 {
-  g_autoptr (GBytes) record = NULL;
-
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (key != NULL, FALSE);
   g_return_val_if_fail (out_payload != NULL, FALSE);
   g_return_val_if_fail (out_metadata != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return dogpile__backend_get_value (self, key, out_payload, out_metadata,
+                                     error);
+}
+
+/* A value-level plugin first: the region's hit path on the memory
+ * backend is this test and one call.  A failure is reported once, as the
+ * plugin reported it; nothing is asked twice. */
+gboolean
+dogpile__backend_get_value (DogpileBackend *self, const char *key,
+                            GBytes **out_payload,
+                            DogpileMetadata *out_metadata, GError **error)
+{
+  g_autoptr (GBytes) record = NULL;
 
   *out_payload = NULL;
-  PROXY_DISPATCH (self, get_value, error, key, out_payload, out_metadata,
-                  error);
-  if (self->desc->get_value != NULL)
+  if (G_LIKELY (self->desc != NULL && self->desc->get_value != NULL))
     return ensure_error (self->desc->get_value (self->impl, key, out_payload,
                                                 out_metadata, error),
                          error, self, "get_value");
+  PROXY_DISPATCH (self, get_value, error, key, out_payload, out_metadata,
+                  error);
   if (!ensure_error (self->desc->get (self->impl, key, &record, error), error,
                      self, "get"))
     return FALSE;

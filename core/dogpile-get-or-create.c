@@ -92,8 +92,8 @@ read_for_lock (DogpileRegion *self, RegionConfig *config, const char *key,
   DogpileMetadata metadata = { 0 };
 
   *out_payload = NULL;
-  if (!backend_get_value (config->backend, backend_key, out_payload,
-                          &metadata, &local_error))
+  if (!dogpile__backend_get_value (config->backend, backend_key, out_payload,
+                                   &metadata, &local_error))
     {
       if (!g_error_matches (local_error, DOGPILE_ERROR,
                             DOGPILE_ERROR_CANT_DESERIALIZE))

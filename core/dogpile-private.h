@@ -70,17 +70,7 @@ gboolean dogpile__loader_check_proxy_desc (const DogpileProxyDesc *desc,
                                            const char *where, GError **error);
 
 /* dogpile-backend.c: a node of a region's chain -- a plugin instance, or
- * a proxy in front of @next.  The struct is here so the region's hit path
- * can call a value-level plugin without a detour. */
-struct DogpileBackend {
-  gint ref_count;
-  const DogpileBackendDesc *desc; /* plugin; NULL for a proxy */
-  DogpileBackendImpl *impl;
-  const DogpileProxyDesc *proxy; /* proxy; NULL for a plugin */
-  DogpileProxyImpl *proxy_impl;
-  DogpileBackend *next;
-};
-
+ * a proxy in front of another node.  The struct is private to that file. */
 DogpileBackend *dogpile__backend_new_from_desc (const DogpileBackendDesc *desc,
                                                 GHashTable *arguments,
                                                 GError **error);
@@ -90,5 +80,20 @@ DogpileBackend *dogpile__backend_new_proxy (const DogpileProxyDesc *proxy,
                                             GError **error);
 char *dogpile__backend_mangle_key (DogpileBackend *self, const char *key);
 gboolean dogpile__backend_has_key_mangler (DogpileBackend *self);
+/* dogpile_backend_get_value without its argument checks: the region's hit
+ * path, which has checked them already. */
+gboolean dogpile__backend_get_value (DogpileBackend *self, const char *key,
+                                     GBytes **out_payload,
+                                     DogpileMetadata *out_metadata,
+                                     GError **error);
+/* The state of @self when it is a node of proxy @desc, else NULL. */
+DogpileProxyImpl *dogpile__backend_get_proxy_impl (DogpileBackend *self,
+                                                   const DogpileProxyDesc *desc);
+
+/* dogpile-proxy-*.c: the proxies that ship, registered in every registry
+ * when it is made (dogpile-registry.c). */
+extern const DogpileProxyDesc dogpile__proxy_logging_desc;
+extern const DogpileProxyDesc dogpile__proxy_stats_desc;
+extern const DogpileProxyDesc dogpile__proxy_faults_desc;
 
 G_END_DECLS

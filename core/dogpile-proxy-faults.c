@@ -155,7 +155,7 @@ faults_set (DogpileProxyImpl *self, DogpileBackend *next, const char *key,
          && dogpile_backend_set (next, key, value, error);
 }
 
-static const DogpileProxyDesc faults_desc = {
+const DogpileProxyDesc dogpile__proxy_faults_desc = {
   .abi_version = DOGPILE_PROXY_ABI_VERSION,
   .name = DOGPILE_PROXY_FAULTS,
   .description = "Fails chosen operations with a backend error, for tests",
@@ -171,5 +171,3 @@ static const DogpileProxyDesc faults_desc = {
   .get = faults_get,
   .set = faults_set,
 };
-
-DOGPILE_PROXY_DEFINE (faults, faults_desc)

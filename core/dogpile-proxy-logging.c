@@ -155,7 +155,7 @@ logging_set (DogpileProxyImpl *self, DogpileBackend *next, const char *key,
           dogpile_backend_set (next, key, value, error), "stored");
 }
 
-static const DogpileProxyDesc logging_desc = {
+const DogpileProxyDesc dogpile__proxy_logging_desc = {
   .abi_version = DOGPILE_PROXY_ABI_VERSION,
   .name = DOGPILE_PROXY_LOGGING,
   .description = "Logs every operation (key, outcome, duration) at debug "
@@ -170,5 +170,3 @@ static const DogpileProxyDesc logging_desc = {
   .get = logging_get,
   .set = logging_set,
 };
-
-DOGPILE_PROXY_DEFINE (logging, logging_desc)

@@ -174,7 +174,7 @@ stats_set (DogpileProxyImpl *self, DogpileBackend *next, const char *key,
   return TRUE;
 }
 
-static const DogpileProxyDesc stats_desc = {
+const DogpileProxyDesc dogpile__proxy_stats_desc = {
   .abi_version = DOGPILE_PROXY_ABI_VERSION,
   .name = DOGPILE_PROXY_STATS,
   .description = "Counts gets, hits, misses, sets, deletes, errors and bytes",
@@ -190,8 +190,6 @@ static const DogpileProxyDesc stats_desc = {
   .get = stats_get,
   .set = stats_set,
 };
-
-DOGPILE_PROXY_DEFINE (stats, stats_desc)
 
 /**
  * dogpile_region_get_stats:
@@ -218,16 +216,19 @@ dogpile_region_get_stats (DogpileRegion *self, DogpileStats *out_stats,
   g_return_val_if_fail (out_stats != NULL, FALSE);
 
   REGION_CONFIG_OR_FAIL (self, config, error);
-  for (DogpileBackend *b = config->backend; b != NULL; b = b->next)
+  for (DogpileBackend *b = config->backend; b != NULL;
+       b = dogpile_backend_get_next (b))
     {
-      if (b->proxy != &stats_desc)
+      DogpileProxyImpl *impl
+          = dogpile__backend_get_proxy_impl (b, &dogpile__proxy_stats_desc);
+
+      if (impl == NULL)
         continue;
       found = TRUE;
       for (int s = 0; s < N_STRIPES; s++)
         for (int c = 0; c < N_COUNTERS; c++)
           sums[c] += atomic_load_explicit (
-              &STATS (b->proxy_impl)->stripes[s].counters[c],
-              memory_order_relaxed);
+              &STATS (impl)->stripes[s].counters[c], memory_order_relaxed);
     }
   if (!found)
     {

@@ -16,6 +16,7 @@ G_BEGIN_DECLS
 typedef struct {
   DogpileBackend *backend; /* where operations go */
   DogpileBackend *actual;  /* the plugin instance itself */
+  gboolean backend_mangles; /* actual has a mangle_key of its own */
   double expiration_time;  /* DOGPILE_EXPIRATION_NONE: never by age */
   DogpileNameRegistry *locks; /* per-key mutexes for get_or_create */
 } RegionConfig;
@@ -80,7 +81,7 @@ mangle_key (DogpileRegion *self, RegionConfig *config, const char *key,
 {
   if (self->mangler != NULL)
     return *owned = self->mangler (key, self->mangler_data);
-  if (G_UNLIKELY (dogpile__backend_has_key_mangler (config->actual)))
+  if (G_UNLIKELY (config->backend_mangles))
     return *owned = dogpile__backend_mangle_key (config->actual, key);
   return key;
 }
@@ -128,25 +129,6 @@ gboolean dogpile__region_deserialize (DogpileRegion *self, GBytes **payload,
 GBytes *dogpile__region_serialize (DogpileRegion *self, GBytes *payload,
                                    GError **error);
 gboolean dogpile__region_key_error (GError **error, const char *key);
-
-/* The hit path calls value-level plugins directly; anything else goes
- * through the adapters in dogpile-backend.c. */
-static inline gboolean
-backend_get_value (DogpileBackend *backend, const char *key,
-                   GBytes **out_payload, DogpileMetadata *out_metadata,
-                   GError **error)
-{
-  if (G_LIKELY (backend->desc != NULL && backend->desc->get_value != NULL))
-    {
-      *out_payload = NULL;
-      if (G_LIKELY (backend->desc->get_value (backend->impl, key, out_payload,
-                                              out_metadata, error)))
-        return TRUE;
-    }
-  /* Proxies, byte-level plugins, and a failure without a message. */
-  return dogpile_backend_get_value (backend, key, out_payload, out_metadata,
-                                    error);
-}
 
 const char *const *dogpile__region_mangle_keys (DogpileRegion *self,
                                                 RegionConfig *config,

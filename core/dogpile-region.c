@@ -109,6 +109,7 @@ dogpile__region_configure_chain (DogpileRegion *self, const char *backend,
   config = g_new0 (RegionConfig, 1);
   config->backend = head;
   config->actual = instance;
+  config->backend_mangles = dogpile__backend_has_key_mangler (instance);
   config->expiration_time = expiration_time;
   config->locks = dogpile_name_registry_new (create_key_mutex, self, NULL);
   publish (self, config);
@@ -328,6 +329,7 @@ dogpile_region_wrap_desc (DogpileRegion *self, const DogpileProxyDesc *desc,
   config = g_new0 (RegionConfig, 1);
   config->backend = head;
   config->actual = dogpile_backend_ref (old->actual);
+  config->backend_mangles = old->backend_mangles;
   config->expiration_time = old->expiration_time;
   config->locks = dogpile_name_registry_ref (old->locks);
   publish (self, config);
@@ -512,8 +514,8 @@ region_fetch (DogpileRegion *self, const char *key, double expiration_time,
 
   REGION_CONFIG_OR_FAIL (self, config, error);
   backend_key = mangle_key (self, config, key, &owned);
-  if (!backend_get_value (config->backend, backend_key, out_payload,
-                          out_metadata, error))
+  if (!dogpile__backend_get_value (config->backend, backend_key, out_payload,
+                                   out_metadata, error))
     return dogpile__region_key_error (error, key);
   if (*out_payload == NULL)
     return TRUE;
@@ -627,8 +629,7 @@ dogpile__region_mangle_keys (DogpileRegion *self, RegionConfig *config,
 
   *owned = NULL;
   *out_array = NULL;
-  if (self->mangler == NULL
-      && !dogpile__backend_has_key_mangler (config->actual))
+  if (self->mangler == NULL && !config->backend_mangles)
     return keys;
   result = *out_array = g_new (const char *, n_keys);
   *owned = g_ptr_array_new_full ((guint) n_keys, g_free);

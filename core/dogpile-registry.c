@@ -157,6 +157,28 @@ dogpile_plugin_info_get_registry_file (DogpilePluginInfo *self)
   return self->registry_file;
 }
 
+/* The proxies that ship live in libdogpile: registered in process, as
+ * dogpile.cache registers its own backends, so a later registration of the
+ * same name replaces them and no registry file has to name the library. */
+static char *tier_key (const char *group, const char *name);
+
+static void
+register_builtins (DogpileRegistry *self)
+{
+  static const DogpileProxyDesc *const builtins[] = {
+    &dogpile__proxy_logging_desc,
+    &dogpile__proxy_stats_desc,
+    &dogpile__proxy_faults_desc,
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (builtins); i++)
+    g_hash_table_replace (
+        self->tiers[TIER_REGISTERED],
+        tier_key (DOGPILE_REGISTRY_GROUP_PROXIES, builtins[i]->name),
+        plugin_info_new (DOGPILE_REGISTRY_GROUP_PROXIES, builtins[i]->name,
+                         NULL, NULL, NULL, builtins[i]));
+}
+
 /**
  * dogpile_registry_new:
  *
@@ -176,6 +198,7 @@ dogpile_registry_new (void)
     self->tiers[i] = g_hash_table_new_full (
         g_str_hash, g_str_equal, g_free,
         (GDestroyNotify) dogpile_plugin_info_unref);
+  register_builtins (self);
   return self;
 }
 

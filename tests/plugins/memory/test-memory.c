@@ -103,8 +103,16 @@ typedef struct {
   DogpileRegion *region;
   guint seed;
   const char *prefix;
-  gint bad;
+  gint bad;    /* values that are not their key's */
+  gint failed; /* calls that returned FALSE or set an error */
 } Worker;
+
+static void
+note_call (Worker *w, gboolean ok, GError *error)
+{
+  if (!ok || error != NULL)
+    g_atomic_int_inc (&w->failed);
+}
 
 /* Each value names its key, so a reader can tell a torn or misplaced
  * value from a good one. */
@@ -124,16 +132,25 @@ churn (gpointer data)
         {
           g_autofree char *text = g_strdup_printf ("%s:%d", key, i);
           g_autoptr (GBytes) value = bytes_of (text);
+          g_autoptr (GError) error = NULL;
 
-          dogpile_region_set (w->region, key, value, NULL);
+          note_call (w, dogpile_region_set (w->region, key, value, &error),
+                     error);
         }
       else if (op < 4)
-        dogpile_region_delete (w->region, key, NULL);
+        {
+          g_autoptr (GError) error = NULL;
+
+          note_call (w, dogpile_region_delete (w->region, key, &error),
+                     error);
+        }
       else
         {
           g_autoptr (GBytes) got = NULL;
+          g_autoptr (GError) error = NULL;
 
-          dogpile_region_get (w->region, key, &got, NULL);
+          note_call (w, dogpile_region_get (w->region, key, &got, &error),
+                     error);
           if (got != NULL
               && (g_bytes_get_size (got) <= strlen (key)
                   || memcmp (g_bytes_get_data (got, NULL), key, strlen (key))
@@ -155,13 +172,14 @@ run_churn (const char *prefix)
 
   for (int i = 0; i < 4; i++)
     {
-      workers[i] = (Worker){ region, (guint) i + 1, prefix, 0 };
+      workers[i] = (Worker){ region, (guint) i + 1, prefix, 0, 0 };
       threads[i] = g_thread_new ("churn", churn, &workers[i]);
     }
   for (int i = 0; i < 4; i++)
     {
       g_thread_join (threads[i]);
       cr_assert_eq (workers[i].bad, 0);
+      cr_assert_eq (workers[i].failed, 0);
     }
 }
 
@@ -175,4 +193,57 @@ Test (memory, concurrent_readers_and_writers_short_keys)
 Test (memory, concurrent_readers_and_writers_long_keys)
 {
   run_churn ("a-key-long-enough-to-live-outside-the-slot");
+}
+
+/* The memory plugin, counted: its own descriptor with get_value wrapped. */
+static const DogpileBackendDesc *memory_desc;
+static DogpileBackendDesc counted_desc;
+static gint get_value_calls;
+
+static gboolean
+counted_get_value (DogpileBackendImpl *self, const char *key,
+                   GBytes **out_payload, DogpileMetadata *out_metadata,
+                   GError **error)
+{
+  g_atomic_int_inc (&get_value_calls);
+  return memory_desc->get_value (self, key, out_payload, out_metadata, error);
+}
+
+/* Bytes that are not a record, stored raw: one read asks the plugin once,
+ * reports CantDeserialize once, and logs nothing (the test runs with
+ * G_DEBUG=fatal-warnings, which makes a CRITICAL or a GError set over
+ * another fatal). */
+Test (memory, undecodable_bytes_are_read_once)
+{
+  g_autoptr (GHashTable) shared = arguments_of ("cache_dict", "raw", NULL);
+  g_autoptr (DogpileBackend) raw = NULL;
+  g_autoptr (DogpileRegion) region = NULL;
+  g_autoptr (GBytes) garbage = bytes_of ("not a record");
+  g_autoptr (GBytes) got = NULL;
+  g_autoptr (GError) error = NULL;
+  gboolean ok;
+
+  memory_desc = dogpile_registry_load_backend (dogpile_registry_get_default (),
+                                               "dogpile.cache.memory", NULL);
+  cr_assert_not_null (memory_desc);
+  counted_desc = *memory_desc;
+  counted_desc.name = "test.counted_memory";
+  counted_desc.get_value = counted_get_value;
+  cr_assert (dogpile_registry_register_desc (dogpile_registry_get_default (),
+                                             &counted_desc, NULL));
+
+  raw = dogpile_backend_new ("dogpile.cache.memory", shared, NULL);
+  cr_assert (dogpile_backend_set (raw, "k", garbage, NULL));
+  region = configured_region ("test.counted_memory", 60, shared);
+
+  ok = dogpile_region_get (region, "k", &got, &error);
+  cr_assert_eq (g_atomic_int_get (&get_value_calls), 1);
+  cr_assert_not (ok);
+  cr_assert_null (got);
+  cr_assert (g_error_matches (error, DOGPILE_ERROR,
+                              DOGPILE_ERROR_CANT_DESERIALIZE),
+             "%s", error != NULL ? error->message : "no error");
+  /* The same read without a GError to fill gives the same answer. */
+  cr_assert_not (dogpile_region_get (region, "k", &got, NULL));
+  cr_assert_eq (g_atomic_int_get (&get_value_calls), 2);
 }

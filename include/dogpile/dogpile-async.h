@@ -15,6 +15,13 @@
 
 G_BEGIN_DECLS
 
+typedef struct DogpileAsyncTask DogpileAsyncTask;
+
+
+/* Receives a regeneration to run (transfer full); see dogpile-async.h. */
+typedef void (*DogpileAsyncRunner) (DogpileAsyncTask *task,
+                                    gpointer user_data);
+
 /* A task is one regeneration: the region, the key, the creator and the
  * mutex the caller won.  A runner calls dogpile_async_task_run() (now, or
  * later on another thread) and drops its reference.  Dropping the last

@@ -13,6 +13,12 @@
 
 G_BEGIN_DECLS
 
+/* dogpile.cache's configure_from_config: @config maps "<prefix>backend",
+ * "<prefix>expiration_time" and "<prefix>arguments.<name>" to strings. */
+DOGPILE_API gboolean dogpile_region_configure_from_config (
+    DogpileRegion *self, GHashTable *config, const char *prefix,
+    GError **error);
+
 DOGPILE_API GHashTable *dogpile_config_load_regions (const char *path,
                                                      const char *group_prefix,
                                                      GError **error);

@@ -19,61 +19,12 @@
 #error "Only <dogpile/dogpile.h> or <dogpile/dogpile-plugin.h> can be included directly."
 #endif
 
+#include "dogpile-function-args.h"
+#include "dogpile-get-or-create.h"
 #include "dogpile-macros.h"
 #include "dogpile-region.h"
 
 G_BEGIN_DECLS
-
-typedef enum {
-  DOGPILE_ARG_TYPE_NONE,    /* Python None */
-  DOGPILE_ARG_TYPE_BOOL,    /* True / False */
-  DOGPILE_ARG_TYPE_INT,     /* int */
-  DOGPILE_ARG_TYPE_UINT,    /* int (unsigned 64-bit range) */
-  DOGPILE_ARG_TYPE_DOUBLE,  /* float */
-  DOGPILE_ARG_TYPE_STRING,  /* str (UTF-8) */
-  DOGPILE_ARG_TYPE_BYTES,   /* bytes */
-  DOGPILE_ARG_TYPE_VARIANT, /* tuples "(..)", arrays "[..]", dicts "{..}" */
-} DogpileArgType;
-
-/* One argument.  @name is NULL for a positional argument, or the keyword
- * of a keyword argument.  Strings, bytes and variants are borrowed. */
-typedef struct {
-  DogpileArgType type;
-  const char *name;
-  union {
-    gboolean b;
-    gint64 i;
-    guint64 u;
-    double d;
-    const char *s;
-    struct {
-      gconstpointer data;
-      gsize len;
-    } bytes;
-    GVariant *variant;
-  } v;
-} DogpileArg;
-
-#define DOGPILE_NONE ((DogpileArg){ .type = DOGPILE_ARG_TYPE_NONE })
-#define DOGPILE_BOOL(x) ((DogpileArg){ .type = DOGPILE_ARG_TYPE_BOOL, .v.b = !!(x) })
-#define DOGPILE_INT(x) ((DogpileArg){ .type = DOGPILE_ARG_TYPE_INT, .v.i = (x) })
-#define DOGPILE_UINT(x) ((DogpileArg){ .type = DOGPILE_ARG_TYPE_UINT, .v.u = (x) })
-#define DOGPILE_DOUBLE(x) ((DogpileArg){ .type = DOGPILE_ARG_TYPE_DOUBLE, .v.d = (x) })
-#define DOGPILE_STRING(x) ((DogpileArg){ .type = DOGPILE_ARG_TYPE_STRING, .v.s = (x) })
-#define DOGPILE_BYTES(p, n)                                                   \
-  ((DogpileArg){ .type = DOGPILE_ARG_TYPE_BYTES, .v.bytes = { (p), (n) } })
-#define DOGPILE_VARIANT(x) ((DogpileArg){ .type = DOGPILE_ARG_TYPE_VARIANT, .v.variant = (x) })
-/* A keyword argument: DOGPILE_NAMED ("lang", DOGPILE_STRING ("en")). */
-#define DOGPILE_NAMED(n, arg)                                                 \
-  ((DogpileArg){ .type = (arg).type, .name = (n), .v = (arg).v })
-
-/* Python's str() and repr() of an argument; both are DogpileArgFormatFunc
- * (@user_data is ignored), so either can be a function's to_str.
- * (transfer full) */
-DOGPILE_API char *dogpile_arg_to_str (const DogpileArg *arg,
-                                      gpointer user_data);
-DOGPILE_API char *dogpile_arg_to_repr (const DogpileArg *arg,
-                                       gpointer user_data);
 
 typedef struct DogpileCachedFunction DogpileCachedFunction;
 

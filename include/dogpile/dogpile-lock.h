@@ -1,5 +1,4 @@
-/* dogpile-lock.h: the dogpile lock (dogpile.Lock) and the per-name mutex
- * registry (dogpile.util.NameRegistry), usable without a region.
+/* dogpile-lock.h: the dogpile lock (dogpile.Lock), usable without a region.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -43,23 +42,6 @@ DOGPILE_API void dogpile_lock_unref (DogpileLock *self);
 DOGPILE_API gboolean dogpile_lock_enter (DogpileLock *self,
                                          GBytes **out_value, GError **error);
 
-/* Creates the mutex for a name the registry has no live mutex for. */
-typedef DogpileMutex *(*DogpileNameRegistryCreateFunc) (const char *name,
-                                                        gpointer user_data);
-
-typedef struct DogpileNameRegistry DogpileNameRegistry;
-
-DOGPILE_API DogpileNameRegistry *
-dogpile_name_registry_new (DogpileNameRegistryCreateFunc create,
-                           gpointer user_data, GDestroyNotify destroy);
-DOGPILE_API DogpileNameRegistry *
-dogpile_name_registry_ref (DogpileNameRegistry *self);
-DOGPILE_API void dogpile_name_registry_unref (DogpileNameRegistry *self);
-DOGPILE_API DogpileMutex *dogpile_name_registry_get (DogpileNameRegistry *self,
-                                                     const char *name);
-DOGPILE_API guint dogpile_name_registry_size (DogpileNameRegistry *self);
-
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DogpileLock, dogpile_lock_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (DogpileNameRegistry, dogpile_name_registry_unref)
 
 G_END_DECLS

@@ -36,8 +36,7 @@
 #include "dogpile-error.h"
 #include "dogpile-macros.h"
 #include "dogpile-mutex.h"
-#include "dogpile-region.h"
-#include "dogpile-registry.h"
+#include "dogpile-record.h"
 #include "dogpile-value.h"
 #include "dogpile-version.h"
 
@@ -189,34 +188,6 @@ struct DogpileProxyDesc {
   }
 
 typedef const DogpileProxyDesc *(*DogpileProxyGetDescFunc) (void);
-
-DOGPILE_API gboolean
-dogpile_registry_register_proxy_desc (DogpileRegistry *self,
-                                      const DogpileProxyDesc *desc,
-                                      GError **error);
-DOGPILE_API const DogpileProxyDesc *
-dogpile_registry_load_proxy (DogpileRegistry *self, const char *name,
-                             GError **error);
-
-/* Wraps a region's backend in a proxy given by descriptor (compiled into
- * the program); dogpile_region_wrap() takes a registry name. */
-DOGPILE_API gboolean dogpile_region_wrap_desc (DogpileRegion *self,
-                                               const DogpileProxyDesc *desc,
-                                               GHashTable *arguments,
-                                               GError **error);
-
-/* In-process registration of a descriptor (no module, no registry file):
- * the equivalent of register_backend for backends linked into the program.
- * Replaces an earlier registration of the same name. */
-DOGPILE_API gboolean
-dogpile_registry_register_desc (DogpileRegistry *self,
-                                const DogpileBackendDesc *desc,
-                                GError **error);
-
-/* Loads (once) and checks the plugin registered as @name. (transfer none) */
-DOGPILE_API const DogpileBackendDesc *
-dogpile_registry_load_backend (DogpileRegistry *self, const char *name,
-                               GError **error);
 
 /* Typed readers for backend arguments.  An absent argument, or the string
  * "None", gives @default_value; a malformed one fails with

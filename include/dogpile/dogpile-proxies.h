@@ -18,6 +18,7 @@
 #endif
 
 #include "dogpile-macros.h"
+#include "dogpile-proxy-stats.h"
 #include "dogpile-region.h"
 
 G_BEGIN_DECLS
@@ -25,22 +26,5 @@ G_BEGIN_DECLS
 #define DOGPILE_PROXY_LOGGING "dogpile.proxies.logging"
 #define DOGPILE_PROXY_STATS "dogpile.proxies.stats"
 #define DOGPILE_PROXY_FAULTS "dogpile.proxies.faults"
-
-/* What a stats proxy has seen; multi operations count each key.  Append
- * only. */
-typedef struct {
-  guint64 gets;      /* values asked for */
-  guint64 hits;      /* ... and found */
-  guint64 misses;    /* ... and not found */
-  guint64 sets;      /* values stored */
-  guint64 deletes;   /* keys deleted */
-  guint64 errors;    /* operations that failed */
-  guint64 bytes_in;  /* payload bytes stored */
-  guint64 bytes_out; /* payload bytes returned */
-} DogpileStats;
-
-DOGPILE_API gboolean dogpile_region_get_stats (DogpileRegion *self,
-                                               DogpileStats *out_stats,
-                                               GError **error);
 
 G_END_DECLS

@@ -1,4 +1,6 @@
-/* dogpile-region.h: a cache region, dogpile.cache's CacheRegion.
+/* dogpile-region.h: a cache region, dogpile.cache's CacheRegion: its
+ * configuration and data calls.  get_or_create and the dogpile lock are in
+ * dogpile-get-or-create.h, invalidation in dogpile-invalidation.h.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -34,39 +36,7 @@ typedef enum {
 } DogpileGetFlags;
 
 typedef struct DogpileRegion DogpileRegion;
-
-/* Makes the value for @key (the caller's key, before mangling); returns a
- * new reference, or NULL with @error set. */
-typedef GBytes *(*DogpileCreatorFunc) (const char *key, gpointer user_data,
-                                       GError **error);
-
-/* Makes values for @keys (sorted, unique), filling every slot of
- * @out_values (transfer full). */
-typedef gboolean (*DogpileMultiCreatorFunc) (const char *const *keys,
-                                             gsize n_keys, GBytes **out_values,
-                                             gpointer user_data,
-                                             GError **error);
-
-/* Whether a newly created value is stored (it is returned either way). */
-typedef gboolean (*DogpileShouldCacheFunc) (GBytes *value, gpointer user_data);
-
-/* dogpile.cache's RegionInvalidationStrategy.  Timestamps are seconds
- * since the epoch; every member is required.  The default strategy keeps
- * the time of the last invalidate() in this region, in this process. */
-typedef struct {
-  void (*invalidate) (gpointer user_data, gboolean hard);
-  gboolean (*is_invalidated) (gpointer user_data, double timestamp);
-  gboolean (*is_hard_invalidated) (gpointer user_data, double timestamp);
-  gboolean (*is_soft_invalidated) (gpointer user_data, double timestamp);
-  gboolean (*was_hard_invalidated) (gpointer user_data);
-  gboolean (*was_soft_invalidated) (gpointer user_data);
-} DogpileInvalidationFuncs;
-
-typedef struct DogpileAsyncTask DogpileAsyncTask;
-
-/* Receives a regeneration to run (transfer full); see dogpile-async.h. */
-typedef void (*DogpileAsyncRunner) (DogpileAsyncTask *task,
-                                    gpointer user_data);
+typedef struct DogpileProxyDesc DogpileProxyDesc; /* dogpile-plugin.h */
 
 /* Returns a new key (transfer full) for @key; must be a pure function. */
 typedef char *(*DogpileKeyMangler) (const char *key, gpointer user_data);
@@ -93,30 +63,22 @@ DOGPILE_API void dogpile_region_set_serializer (DogpileRegion *self,
                                                 gpointer user_data,
                                                 GDestroyNotify destroy);
 
-DOGPILE_API void
-dogpile_region_set_invalidation_strategy (DogpileRegion *self,
-                                          const DogpileInvalidationFuncs *funcs,
-                                          gpointer user_data,
-                                          GDestroyNotify destroy);
-DOGPILE_API void
-dogpile_region_set_async_creation_runner (DogpileRegion *self,
-                                          DogpileAsyncRunner runner,
-                                          gpointer user_data,
-                                          GDestroyNotify destroy);
-
 DOGPILE_API gboolean dogpile_region_configure (DogpileRegion *self,
                                                const char *backend,
                                                double expiration_time,
                                                GHashTable *arguments,
                                                DogpileConfigureFlags flags,
                                                GError **error);
-DOGPILE_API gboolean dogpile_region_configure_from_config (
-    DogpileRegion *self, GHashTable *config, const char *prefix,
-    GError **error);
 DOGPILE_API gboolean dogpile_region_wrap (DogpileRegion *self,
                                           const char *proxy,
                                           GHashTable *arguments,
                                           GError **error);
+/* Wraps a region's backend in a proxy given by descriptor (compiled into
+ * the program); dogpile_region_wrap() takes a registry name. */
+DOGPILE_API gboolean dogpile_region_wrap_desc (DogpileRegion *self,
+                                               const DogpileProxyDesc *desc,
+                                               GHashTable *arguments,
+                                               GError **error);
 DOGPILE_API gboolean dogpile_region_is_configured (DogpileRegion *self);
 DOGPILE_API double dogpile_region_get_expiration_time (DogpileRegion *self);
 DOGPILE_API DogpileBackend *dogpile_region_get_backend (DogpileRegion *self,
@@ -162,33 +124,6 @@ DOGPILE_API gboolean dogpile_region_delete_multi (DogpileRegion *self,
                                                   const char *const *keys,
                                                   gsize n_keys,
                                                   GError **error);
-
-DOGPILE_API gboolean dogpile_region_get_or_create (DogpileRegion *self,
-                                                   const char *key,
-                                                   DogpileCreatorFunc creator,
-                                                   gpointer user_data,
-                                                   GBytes **out_value,
-                                                   GError **error);
-DOGPILE_API gboolean dogpile_region_get_or_create_full (
-    DogpileRegion *self, const char *key, DogpileCreatorFunc creator,
-    gpointer user_data, GDestroyNotify user_data_destroy,
-    double expiration_time, DogpileShouldCacheFunc should_cache,
-    gpointer should_cache_data, GBytes **out_value, GError **error);
-DOGPILE_API gboolean dogpile_region_get_or_create_multi (
-    DogpileRegion *self, const char *const *keys, gsize n_keys,
-    DogpileMultiCreatorFunc creator, gpointer user_data,
-    double expiration_time, DogpileShouldCacheFunc should_cache,
-    gpointer should_cache_data, GBytes **out_values, GError **error);
-DOGPILE_API DogpileMutex *dogpile_region_get_mutex (DogpileRegion *self,
-                                                   const char *key,
-                                                   GError **error);
-DOGPILE_API gboolean dogpile_region_key_is_locked (DogpileRegion *self,
-                                                   const char *key,
-                                                   gboolean *out_locked,
-                                                   GError **error);
-
-DOGPILE_API void dogpile_region_invalidate (DogpileRegion *self,
-                                            gboolean hard);
 
 DOGPILE_API gboolean dogpile_parse_expiration_time (const char *text,
                                                     double *out_seconds,

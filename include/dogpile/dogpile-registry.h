@@ -23,6 +23,9 @@ G_BEGIN_DECLS
 
 typedef struct DogpileRegistry DogpileRegistry;
 typedef struct DogpilePluginInfo DogpilePluginInfo;
+/* Defined in dogpile-plugin.h, for those who write them. */
+typedef struct DogpileBackendDesc DogpileBackendDesc;
+typedef struct DogpileProxyDesc DogpileProxyDesc;
 
 DOGPILE_API DogpileRegistry *dogpile_registry_get_default (void);
 DOGPILE_API DogpileRegistry *dogpile_registry_new (void);
@@ -49,6 +52,26 @@ DOGPILE_API gboolean dogpile_register_backend (const char *name,
                                                const char *module_path,
                                                const char *symbol,
                                                GError **error);
+
+/* In-process registration of a descriptor (no module, no registry file):
+ * the equivalent of register_backend for backends linked into the program.
+ * Replaces an earlier registration of the same name. */
+DOGPILE_API gboolean
+dogpile_registry_register_desc (DogpileRegistry *self,
+                                const DogpileBackendDesc *desc,
+                                GError **error);
+DOGPILE_API gboolean
+dogpile_registry_register_proxy_desc (DogpileRegistry *self,
+                                      const DogpileProxyDesc *desc,
+                                      GError **error);
+
+/* Loads (once) and checks the plugin registered as @name. (transfer none) */
+DOGPILE_API const DogpileBackendDesc *
+dogpile_registry_load_backend (DogpileRegistry *self, const char *name,
+                               GError **error);
+DOGPILE_API const DogpileProxyDesc *
+dogpile_registry_load_proxy (DogpileRegistry *self, const char *name,
+                             GError **error);
 
 DOGPILE_API DogpilePluginInfo *dogpile_plugin_info_ref (DogpilePluginInfo *self);
 DOGPILE_API void dogpile_plugin_info_unref (DogpilePluginInfo *self);

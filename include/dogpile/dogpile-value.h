@@ -44,15 +44,6 @@ DOGPILE_API gint
 dogpile_cached_value_get_version (const DogpileCachedValue *self);
 DOGPILE_API double dogpile_cached_value_get_age (const DogpileCachedValue *self);
 
-/* The bytes byte-storing backends keep: {"ct": <float>, "v": 2}|<payload>,
- * exactly as dogpile.cache writes them (spec 4.1). */
-DOGPILE_API GBytes *dogpile_record_encode (GBytes *payload,
-                                           const DogpileMetadata *metadata);
-DOGPILE_API gboolean dogpile_record_decode (GBytes *record,
-                                            GBytes **out_payload,
-                                            DogpileMetadata *out_metadata,
-                                            GError **error);
-
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DogpileCachedValue, dogpile_cached_value_unref)
 
 G_END_DECLS

@@ -1,0 +1,33 @@
+/* dogpile-proxy-stats.h: what dogpile.proxies.stats counts, and reading it.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#if !defined(DOGPILE_INSIDE) && !defined(DOGPILE_COMPILATION)
+#error "Only <dogpile/dogpile.h> or <dogpile/dogpile-plugin.h> can be included directly."
+#endif
+
+#include "dogpile-macros.h"
+#include "dogpile-region.h"
+
+G_BEGIN_DECLS
+
+/* What a stats proxy has seen; multi operations count each key.  Append
+ * only. */
+typedef struct {
+  guint64 gets;      /* values asked for */
+  guint64 hits;      /* ... and found */
+  guint64 misses;    /* ... and not found */
+  guint64 sets;      /* values stored */
+  guint64 deletes;   /* keys deleted */
+  guint64 errors;    /* operations that failed */
+  guint64 bytes_in;  /* payload bytes stored */
+  guint64 bytes_out; /* payload bytes returned */
+} DogpileStats;
+
+DOGPILE_API gboolean dogpile_region_get_stats (DogpileRegion *self,
+                                               DogpileStats *out_stats,
+                                               GError **error);
+
+G_END_DECLS

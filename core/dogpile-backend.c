@@ -312,7 +312,7 @@ dogpile_backend_delete (DogpileBackend *self, const char *key, GError **error)
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   PROXY_DISPATCH (self, delete, error, key, error);
-  return ensure_error (self->desc->delete (self->impl, key, error), error,
+  return ensure_error (self->desc->delete_key (self->impl, key, error), error,
                        self, "delete");
 }
 

@@ -86,7 +86,7 @@ dogpile__loader_check_desc (const DogpileBackendDesc *desc, const char *name,
     missing = "create";
   else if (desc->destroy == NULL)
     missing = "destroy";
-  else if (desc->delete == NULL)
+  else if (desc->delete_key == NULL)
     missing = "delete";
   else if (!(desc->get != NULL && desc->set != NULL)
            && !(desc->get_value != NULL && desc->set_value != NULL))

@@ -554,7 +554,7 @@ dogpile_region_get_full (DogpileRegion *self, const char *key,
                          double expiration_time, DogpileGetFlags flags,
                          GBytes **out_value, GError **error)
 {
-  DogpileMetadata metadata;
+  DogpileMetadata metadata = { 0 };
 
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (key != NULL, FALSE);
@@ -603,7 +603,7 @@ dogpile_region_get_value_metadata (DogpileRegion *self, const char *key,
                                    GError **error)
 {
   g_autoptr (GBytes) payload = NULL;
-  DogpileMetadata metadata;
+  DogpileMetadata metadata = { 0 };
 
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (key != NULL, FALSE);
@@ -683,7 +683,7 @@ dogpile_region_get_multi_full (DogpileRegion *self, const char *const *keys,
     return TRUE;
 
   backend_keys = dogpile__region_mangle_keys (self, config, keys, n_keys, &mangled, &owned);
-  metadata = g_new (DogpileMetadata, n_keys);
+  metadata = g_new0 (DogpileMetadata, n_keys);
   if (!dogpile_backend_get_value_multi (config->backend, backend_keys,
                                          n_keys, out_values, metadata, NULL,
                                          error))
@@ -808,7 +808,7 @@ dogpile_region_set_multi (DogpileRegion *self, const char *const *keys,
         return dogpile__region_key_error (error, keys[i]);
       g_ptr_array_add (stored, s);
     }
-  metadata = g_new (DogpileMetadata, n_keys);
+  metadata = g_new0 (DogpileMetadata, n_keys);
   dogpile_metadata_init (&metadata[0], dogpile_clock_now ());
   for (gsize i = 1; i < n_keys; i++)
     metadata[i] = metadata[0];

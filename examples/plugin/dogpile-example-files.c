@@ -140,7 +140,7 @@ static const DogpileBackendDesc files_desc = {
   .destroy = files_destroy,
   .get = files_get,
   .set = files_set,
-  .delete = files_delete,
+  .delete_key = files_delete,
   /* get_multi, set_multi, delete_multi, get_mutex: left out, so the core
    * loops over the single-key operations and uses in-process locks. */
 };

@@ -16,7 +16,9 @@ G_BEGIN_DECLS
 
 /* dogpile.cache's RegionInvalidationStrategy.  Timestamps are seconds
  * since the epoch; every member is required.  The default strategy keeps
- * the time of the last invalidate() in this region, in this process. */
+ * the time of the last invalidate() in this region, in this process.
+ * This struct never changes (its size is pinned by test-plugin-abi); a new
+ * need gets a new struct. */
 typedef struct {
   void (*invalidate) (gpointer user_data, gboolean hard);
   gboolean (*is_invalidated) (gpointer user_data, double timestamp);

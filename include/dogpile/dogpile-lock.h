@@ -14,7 +14,9 @@
 G_BEGIN_DECLS
 
 /* What a DogpileLock calls.  Values are GBytes; a created time <= 0 means
- * "no value".  Each function returns FALSE with @error set on failure. */
+ * "no value".  Each function returns FALSE with @error set on failure.
+ * This struct never changes (its size is pinned by test-plugin-abi); a new
+ * need gets a new struct. */
 typedef struct {
   /* The current value and when it was created; *out_value NULL for "no
    * value" (dogpile's NeedRegenerationException). */

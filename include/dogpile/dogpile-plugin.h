@@ -55,6 +55,27 @@ G_BEGIN_DECLS
 #define DOGPILE_PLUGIN_EXPORT
 #endif
 
+/* The entry point keeps its C name when a plugin is written in C++. */
+#ifdef __cplusplus
+#define DOGPILE_PLUGIN_EXTERN_C extern "C"
+#else
+#define DOGPILE_PLUGIN_EXTERN_C
+#endif
+
+/* The delete operation is the member delete_key.  C code may still name it
+ * `delete` (its name before 0.2: one slot, two names); in C++, where delete
+ * is a keyword, only delete_key exists.  The layout is the same. */
+#ifdef __cplusplus
+#define DOGPILE_DELETE_MEMBER(ret, params) ret (*delete_key) params
+#else
+#define DOGPILE_DELETE_MEMBER(ret, params)                                    \
+  union                                                                       \
+  {                                                                           \
+    ret (*delete_key) params;                                                 \
+    ret (*delete) params;                                                     \
+  }
+#endif
+
 /* Defined privately by each plugin. */
 typedef struct DogpileBackendImpl DogpileBackendImpl;
 
@@ -75,13 +96,13 @@ struct DogpileBackendDesc {
 
   /* Byte level: the backend keeps whatever bytes it is given; the region
    * hands it dogpile_record_encode() records.  get and set are required
-   * unless get_value and set_value are given; delete is required. */
+   * unless get_value and set_value are given; delete_key is required. */
   gboolean (*get) (DogpileBackendImpl *self, const char *key,
                    GBytes **out_value, GError **error);
   gboolean (*set) (DogpileBackendImpl *self, const char *key, GBytes *value,
                    GError **error);
-  gboolean (*delete) (DogpileBackendImpl *self, const char *key,
-                      GError **error);
+  DOGPILE_DELETE_MEMBER (gboolean, (DogpileBackendImpl * self,
+                                     const char *key, GError **error));
 
   /* Optional: NULL makes the core loop over the single-key operation.
    * out_values has n_keys slots, all NULL on entry. */
@@ -115,9 +136,10 @@ struct DogpileBackendDesc {
 
 /* Writes the exported entry point dogpile_backend_<short_name>_get_desc. */
 #define DOGPILE_BACKEND_DEFINE(short_name, desc_var)                          \
-  DOGPILE_PLUGIN_EXPORT const DogpileBackendDesc                              \
+  DOGPILE_PLUGIN_EXTERN_C DOGPILE_PLUGIN_EXPORT const DogpileBackendDesc      \
       *dogpile_backend_##short_name##_get_desc (void);                        \
-  const DogpileBackendDesc *dogpile_backend_##short_name##_get_desc (void)    \
+  DOGPILE_PLUGIN_EXTERN_C const DogpileBackendDesc                            \
+      *dogpile_backend_##short_name##_get_desc (void)                         \
   {                                                                           \
     return &(desc_var);                                                       \
   }
@@ -163,8 +185,9 @@ struct DogpileProxyDesc {
                                GBytes *const *payloads,
                                const DogpileMetadata *metadata, gsize n_keys,
                                GError **error);
-  gboolean (*delete) (DogpileProxyImpl *self, DogpileBackend *next,
-                      const char *key, GError **error);
+  DOGPILE_DELETE_MEMBER (gboolean, (DogpileProxyImpl * self,
+                                     DogpileBackend *next, const char *key,
+                                     GError **error));
   gboolean (*delete_multi) (DogpileProxyImpl *self, DogpileBackend *next,
                             const char *const *keys, gsize n_keys,
                             GError **error);
@@ -180,9 +203,10 @@ struct DogpileProxyDesc {
 
 /* Writes the exported entry point dogpile_proxy_<short_name>_get_desc. */
 #define DOGPILE_PROXY_DEFINE(short_name, desc_var)                            \
-  DOGPILE_PLUGIN_EXPORT const DogpileProxyDesc                                \
+  DOGPILE_PLUGIN_EXTERN_C DOGPILE_PLUGIN_EXPORT const DogpileProxyDesc        \
       *dogpile_proxy_##short_name##_get_desc (void);                          \
-  const DogpileProxyDesc *dogpile_proxy_##short_name##_get_desc (void)        \
+  DOGPILE_PLUGIN_EXTERN_C const DogpileProxyDesc                              \
+      *dogpile_proxy_##short_name##_get_desc (void)                           \
   {                                                                           \
     return &(desc_var);                                                       \
   }

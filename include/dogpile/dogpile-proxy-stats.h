@@ -13,8 +13,9 @@
 
 G_BEGIN_DECLS
 
-/* What a stats proxy has seen; multi operations count each key.  Append
- * only. */
+/* What a stats proxy has seen; multi operations count each key.  The
+ * caller allocates it; its size is fixed, new counters take the reserved
+ * room (dogpile_region_get_stats zero-fills it). */
 typedef struct {
   guint64 gets;      /* values asked for */
   guint64 hits;      /* ... and found */
@@ -24,6 +25,8 @@ typedef struct {
   guint64 errors;    /* operations that failed */
   guint64 bytes_in;  /* payload bytes stored */
   guint64 bytes_out; /* payload bytes returned */
+  /*< private >*/
+  guint64 reserved[8];
 } DogpileStats;
 
 DOGPILE_API gboolean dogpile_region_get_stats (DogpileRegion *self,

@@ -16,12 +16,17 @@ G_BEGIN_DECLS
  * with any other version is a miss for get_or_create. */
 #define DOGPILE_VALUE_VERSION 2
 
-/* What dogpile.cache keeps beside each payload.  Append only: the core
- * always allocates this struct and zero-fills it before a plugin writes it,
- * so a plugin built against fewer members stays safe. */
+/* What dogpile.cache keeps beside each payload.  Its size is fixed: new
+ * members take the reserved room, so arrays of it and code compiled against
+ * an older header keep working.  Whoever allocates one zero-fills it (the
+ * core always does before a plugin writes it; dogpile_metadata_init does),
+ * and a reserved member reads as zero from a writer that predates it. */
 typedef struct {
   double cached_time; /* "ct": wall-clock seconds when the value was made */
   gint version;       /* "v": DOGPILE_VALUE_VERSION for current writers */
+  /*< private >*/
+  guint32 reserved_flags;
+  gpointer reserved[2];
 } DogpileMetadata;
 
 DOGPILE_API void dogpile_metadata_init (DogpileMetadata *metadata,

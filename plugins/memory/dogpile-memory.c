@@ -112,7 +112,7 @@ static const DogpileBackendDesc memory_desc = {
   .destroy = memory_destroy,
   .get = memory_get,
   .set = memory_set,
-  .delete = memory_delete,
+  .delete_key = memory_delete,
   .delete_multi = memory_delete_multi,
   .get_value = memory_get_value,
   .set_value = memory_set_value,
@@ -130,7 +130,7 @@ static const DogpileBackendDesc memory_pickle_desc = {
   .destroy = memory_destroy,
   .get = memory_get,
   .set = memory_set,
-  .delete = memory_delete,
+  .delete_key = memory_delete,
   .delete_multi = memory_delete_multi,
 };
 

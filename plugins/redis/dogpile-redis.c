@@ -542,7 +542,7 @@ redis_backend_get_mutex (DogpileBackendImpl *self, const char *key)
     .destroy = redis_backend_destroy,                                       \
     .get = redis_backend_get,                                               \
     .set = redis_backend_set,                                               \
-    .delete = redis_backend_delete,                                         \
+    .delete_key = redis_backend_delete,                                         \
     .get_multi = redis_backend_get_multi,                                   \
     .set_multi = redis_backend_set_multi,                                   \
     .delete_multi = redis_backend_delete_multi,                             \

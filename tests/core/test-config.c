@@ -65,7 +65,7 @@ static const DogpileBackendDesc mock_desc = {
   .destroy = mock_destroy,
   .get = mock_get,
   .set = mock_set,
-  .delete = mock_delete,
+  .delete_key = mock_delete,
 };
 
 static void

@@ -1,4 +1,5 @@
-/* test-plugin-abi.c: the version 1 descriptor layout, pinned.  If one of
+/* test-plugin-abi.c: the version 1 descriptor layouts (backend and
+ * proxy) and the caller-allocated structs, pinned.  If one of
  * these fails, a member was moved or resized: that breaks every plugin
  * built before, so append instead (see dogpile-plugin.h).
  *
@@ -19,7 +20,8 @@ static_assert (offsetof (DogpileBackendDesc, create) == 4 * P, "create");
 static_assert (offsetof (DogpileBackendDesc, destroy) == 5 * P, "destroy");
 static_assert (offsetof (DogpileBackendDesc, get) == 6 * P, "get");
 static_assert (offsetof (DogpileBackendDesc, set) == 7 * P, "set");
-static_assert (offsetof (DogpileBackendDesc, delete) == 8 * P, "delete");
+static_assert (offsetof (DogpileBackendDesc, delete_key) == 8 * P, "delete");
+static_assert (offsetof (DogpileBackendDesc, delete) == 8 * P, "C name");
 static_assert (offsetof (DogpileBackendDesc, get_multi) == 9 * P, "gm");
 static_assert (offsetof (DogpileBackendDesc, set_multi) == 10 * P, "sm");
 static_assert (offsetof (DogpileBackendDesc, delete_multi) == 11 * P, "dm");
@@ -30,10 +32,34 @@ static_assert (offsetof (DogpileBackendDesc, set_value) == 15 * P, "sv");
 static_assert (sizeof (DogpileBackendDesc) == 16 * P, "v1 size");
 static_assert (offsetof (DogpileMetadata, cached_time) == 0, "ct");
 static_assert (offsetof (DogpileMetadata, version) == 8, "v");
+static_assert (sizeof (DogpileMetadata) == 32, "metadata keeps its room");
 static_assert (sizeof (DogpileMutexFuncs) == 3 * P, "mutex funcs");
+static_assert (sizeof (DogpileLockFuncs) == 3 * P, "lock funcs");
+static_assert (sizeof (DogpileInvalidationFuncs) == 6 * P, "strategy");
+static_assert (offsetof (DogpileStats, bytes_out) == 7 * 8, "stats");
+static_assert (sizeof (DogpileStats) == 16 * 8, "stats keeps its room");
+static_assert (sizeof (DogpileArg) == 4 * P, "arg");
+
+static_assert (offsetof (DogpileProxyDesc, abi_version) == 0, "abi");
+static_assert (offsetof (DogpileProxyDesc, name) == 1 * P, "name");
+static_assert (offsetof (DogpileProxyDesc, description) == 2 * P, "desc");
+static_assert (offsetof (DogpileProxyDesc, version) == 3 * P, "version");
+static_assert (offsetof (DogpileProxyDesc, create) == 4 * P, "create");
+static_assert (offsetof (DogpileProxyDesc, destroy) == 5 * P, "destroy");
+static_assert (offsetof (DogpileProxyDesc, get_value) == 6 * P, "gv");
+static_assert (offsetof (DogpileProxyDesc, set_value) == 7 * P, "sv");
+static_assert (offsetof (DogpileProxyDesc, get_value_multi) == 8 * P, "gvm");
+static_assert (offsetof (DogpileProxyDesc, set_value_multi) == 9 * P, "svm");
+static_assert (offsetof (DogpileProxyDesc, delete_key) == 10 * P, "delete");
+static_assert (offsetof (DogpileProxyDesc, delete_multi) == 11 * P, "dm");
+static_assert (offsetof (DogpileProxyDesc, get_mutex) == 12 * P, "mutex");
+static_assert (offsetof (DogpileProxyDesc, get) == 13 * P, "get");
+static_assert (offsetof (DogpileProxyDesc, set) == 14 * P, "set");
+static_assert (sizeof (DogpileProxyDesc) == 15 * P, "v1 size");
 #endif
 
 static_assert (DOGPILE_BACKEND_ABI_VERSION == 1, "bump with new members");
+static_assert (DOGPILE_PROXY_ABI_VERSION == 1, "bump with new members");
 static_assert (DOGPILE_ERROR_PLUGIN_NOT_FOUND == 0, "error codes are ABI");
 static_assert (DOGPILE_ERROR_LOCK == 12, "error codes are ABI");
 static_assert (DOGPILE_ERROR_INVALIDATION == 13, "error codes are ABI");

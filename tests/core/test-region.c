@@ -127,7 +127,7 @@ static const DogpileBackendDesc mock_desc = {
   .description = "the Python suite's MockBackend",
   .create = mock_create,
   .destroy = mock_destroy,
-  .delete = mock_delete,
+  .delete_key = mock_delete,
   .get_value = mock_get_value,
   .set_value = mock_set_value,
 };
@@ -137,7 +137,7 @@ static const DogpileBackendDesc mangling_mock_desc = {
   .name = "mock.mangling",
   .create = mock_create,
   .destroy = mock_destroy,
-  .delete = mock_delete,
+  .delete_key = mock_delete,
   .get_value = mock_get_value,
   .set_value = mock_set_value,
   .mangle_key = mock_mangle,

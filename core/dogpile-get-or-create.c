@@ -204,6 +204,7 @@ request_async_create (gpointer data, DogpileMutex *mutex, GError **error)
   DogpileRegion *self = r->region;
   DogpileAsyncTask *task;
 
+  dogpile__mutex_disown (mutex);
   task = dogpile__async_task_new (self, r->key, r->creator, r->user_data,
                                   r->user_data_destroy, mutex);
   r->handed_off = TRUE;
@@ -353,6 +354,23 @@ compare_keys (const void *a, const void *b)
   return strcmp (*(const char *const *) a, *(const char *const *) b);
 }
 
+/* Backend keys in order, each with the caller's key it came from. */
+typedef struct {
+  const char *backend_key;
+  gsize index; /* into the sorted caller keys */
+} KeyRef;
+
+static int
+compare_key_refs (const void *a, const void *b)
+{
+  const KeyRef *x = a, *y = b;
+  int c = strcmp (x->backend_key, y->backend_key);
+
+  if (c != 0)
+    return c;
+  return x->index < y->index ? -1 : x->index > y->index;
+}
+
 static gsize
 find_key (const char *const *sorted, gsize n, const char *key)
 {
@@ -373,14 +391,23 @@ find_key (const char *const *sorted, gsize n, const char *key)
   g_assert_not_reached ();
 }
 
-/* State of one distinct key in get_or_create_multi. */
+/* State of one distinct backend key in get_or_create_multi; keys the
+ * mangler folds together (a case-folding mangler's "a" and "A") are one
+ * item: one lock, one value, made once. */
 typedef struct {
-  const char *key;
+  const char *key; /* the first caller key that maps to it */
   const char *backend_key;
   GBytes *value;
   double created_time;
   DogpileMutex *held; /* the mutex this caller holds to regenerate */
 } MultiItem;
+
+static int
+compare_multi_items (const void *a, const void *b)
+{
+  return strcmp ((*(MultiItem *const *) a)->key,
+                 (*(MultiItem *const *) b)->key);
+}
 
 static gboolean
 multi_take_lock (DogpileRegion *self, RegionConfig *config, double exp,
@@ -407,19 +434,20 @@ multi_take_lock (DogpileRegion *self, RegionConfig *config, double exp,
                        item->key);
           return FALSE;
         }
-      /* We waited for another creator: use what it made, if it did (a
-       * re-read dogpile.cache skips, regenerating the key again). */
-      g_clear_pointer (&item->value, g_bytes_unref);
-      if (!read_for_lock (self, config, item->key, item->backend_key, exp,
-                          &item->value, &item->created_time, error))
-        {
-          dogpile_mutex_release (mutex, NULL);
-          return FALSE;
-        }
-      dogpile__clock_sample (&now);
-      if (item->value != NULL && !is_expired (&now, item->created_time, exp))
-        return dogpile_mutex_release (mutex, error);
     }
+  /* Read again under the mutex, whether we waited for it or not: since the
+   * multi-get, another caller may have made the value (and released the
+   * mutex before we tried it), as single-key get_or_create does. */
+  g_clear_pointer (&item->value, g_bytes_unref);
+  if (!read_for_lock (self, config, item->key, item->backend_key, exp,
+                      &item->value, &item->created_time, error))
+    {
+      dogpile_mutex_release (mutex, NULL);
+      return FALSE;
+    }
+  dogpile__clock_sample (&now);
+  if (item->value != NULL && !is_expired (&now, item->created_time, exp))
+    return dogpile_mutex_release (mutex, error);
   item->held = g_steal_pointer (&mutex);
   return TRUE;
 }
@@ -437,7 +465,7 @@ multi_create (DogpileRegion *self, RegionConfig *config, double exp,
   g_autofree const char **store_backend_keys = g_new (const char *, n_todo);
   g_autofree GBytes **created = g_new0 (GBytes *, n_todo);
   g_autofree GBytes **store_values_ = g_new (GBytes *, n_todo);
-  g_autofree DogpileMetadata *metadata = g_new (DogpileMetadata, n_todo);
+  g_autofree DogpileMetadata *metadata = g_new0 (DogpileMetadata, n_todo);
   gint64 started = g_get_monotonic_time ();
   gsize n_store = 0;
   gboolean ok = TRUE;
@@ -541,10 +569,13 @@ dogpile_region_get_or_create_multi (DogpileRegion *self,
   g_autofree GError **key_errors = NULL;
   g_autofree MultiItem *items = NULL;
   g_autofree MultiItem **todo = NULL;
+  g_autofree KeyRef *refs = NULL;
+  g_autofree gsize *item_of = NULL;
+  g_autofree const char **unique_backend_keys = NULL;
   const char *const *backend_keys;
   DogpileClockSample now;
   RegionConfig *config;
-  gsize n = 0, n_todo = 0;
+  gsize n = 0, n_items = 0, n_todo = 0;
   gboolean ok = TRUE;
   double exp;
 
@@ -570,24 +601,44 @@ dogpile_region_get_or_create_multi (DogpileRegion *self,
 
   backend_keys = dogpile__region_mangle_keys (self, config, sorted, n,
                                               &mangled_array, &owned);
-  payloads = g_new0 (GBytes *, n);
-  metadata = g_new0 (DogpileMetadata, n);
-  key_errors = g_new0 (GError *, n);
-  if (!dogpile_backend_get_value_multi (config->backend, backend_keys, n,
-                                         payloads, metadata, key_errors,
-                                         error))
-    return FALSE;
-
+  /* Items in backend-key order: the mutexes' names, so that every caller
+   * takes them in one order whatever the mangler does to the sort. */
+  refs = g_new (KeyRef, n);
+  for (gsize i = 0; i < n; i++)
+    refs[i] = (KeyRef){ backend_keys[i], i };
+  qsort (refs, n, sizeof *refs, compare_key_refs);
   items = g_new0 (MultiItem, n);
-  todo = g_new0 (MultiItem *, n);
+  item_of = g_new (gsize, n);
+  unique_backend_keys = g_new (const char *, n);
   for (gsize i = 0; i < n; i++)
     {
-      items[i].key = sorted[i];
-      items[i].backend_key = backend_keys[i];
+      if (n_items == 0
+          || strcmp (items[n_items - 1].backend_key, refs[i].backend_key) != 0)
+        {
+          items[n_items].key = sorted[refs[i].index];
+          items[n_items].backend_key = refs[i].backend_key;
+          unique_backend_keys[n_items] = refs[i].backend_key;
+          n_items++;
+        }
+      item_of[refs[i].index] = n_items - 1;
+    }
+
+  payloads = g_new0 (GBytes *, n_items);
+  metadata = g_new0 (DogpileMetadata, n_items);
+  key_errors = g_new0 (GError *, n_items);
+  if (!dogpile_backend_get_value_multi (config->backend, unique_backend_keys,
+                                         n_items, payloads, metadata,
+                                         key_errors, error))
+    return FALSE;
+
+  todo = g_new0 (MultiItem *, n_items);
+  for (gsize i = 0; i < n_items; i++)
+    {
       items[i].value = g_steal_pointer (&payloads[i]);
       if (key_errors[i] != NULL)
         {
-          g_debug ("Regenerating '%s': %s", sorted[i], key_errors[i]->message);
+          g_debug ("Regenerating '%s': %s", items[i].key,
+                   key_errors[i]->message);
           g_clear_error (&key_errors[i]);
         }
       if (ok && !lock_view (self, items[i].key, exp, &items[i].value,
@@ -596,7 +647,7 @@ dogpile_region_get_or_create_multi (DogpileRegion *self,
     }
 
   dogpile__clock_sample (&now);
-  for (gsize i = 0; ok && i < n; i++)
+  for (gsize i = 0; ok && i < n_items; i++)
     {
       MultiItem *item = &items[i];
 
@@ -608,11 +659,13 @@ dogpile_region_get_or_create_multi (DogpileRegion *self,
         todo[n_todo++] = item;
     }
 
+  /* The creator sees its keys sorted, as documented. */
+  qsort (todo, n_todo, sizeof *todo, compare_multi_items);
   if (ok && n_todo > 0)
     ok = multi_create (self, config, exp, todo, n_todo, creator, user_data,
                        should_cache, should_cache_data, error);
 
-  for (gsize i = 0; i < n; i++)
+  for (gsize i = 0; i < n_items; i++)
     if (items[i].held != NULL)
       {
         g_autoptr (GError) release_error = NULL;
@@ -626,8 +679,9 @@ dogpile_region_get_or_create_multi (DogpileRegion *self,
       }
 
   for (gsize i = 0; ok && i < n_keys; i++)
-    out_values[i] = g_bytes_ref (items[find_key (sorted, n, keys[i])].value);
-  for (gsize i = 0; i < n; i++)
+    out_values[i]
+        = g_bytes_ref (items[item_of[find_key (sorted, n, keys[i])]].value);
+  for (gsize i = 0; i < n_items; i++)
     g_clear_pointer (&items[i].value, g_bytes_unref);
   return ok;
 }

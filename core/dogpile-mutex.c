@@ -162,11 +162,20 @@ dogpile_mutex_locked (DogpileMutex *self, gboolean *out_locked, GError **error)
 
 /* The in-process mutex: a flag under a lock, so that a thread other than
  * the acquirer may release it (a mutex itself must be unlocked by its
- * owner).  pthread rather than GMutex so ThreadSanitizer sees it. */
+ * owner).  pthread rather than GMutex so ThreadSanitizer sees it.
+ *
+ * It remembers which thread took it, until it is released or handed to
+ * another thread (dogpile__mutex_disown): a thread that waits for a mutex
+ * it holds itself -- a creator calling get_or_create on its own key --
+ * would wait for ever, so it gets DOGPILE_ERROR_LOCK instead, as with the
+ * dbm backend's lock. */
 typedef struct {
   pthread_mutex_t lock;
   pthread_cond_t released;
   gboolean held;
+  gboolean owned;  /* owner is the thread that holds it */
+  pthread_t owner;
+  char *name;      /* the key, for messages; NULL when unnamed */
 } LocalMutex;
 
 static gboolean
@@ -176,11 +185,32 @@ local_acquire (gpointer user_data, gboolean wait, gboolean *out_acquired,
   LocalMutex *m = user_data;
 
   pthread_mutex_lock (&m->lock);
+  if (m->held && wait && m->owned
+      && pthread_equal (m->owner, pthread_self ()))
+    {
+      pthread_mutex_unlock (&m->lock);
+      *out_acquired = FALSE;
+      if (m->name != NULL)
+        g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_LOCK,
+                     "This thread already holds the lock for key '%s' "
+                     "(a creator asking for its own key?); waiting for it "
+                     "would never end",
+                     m->name);
+      else
+        g_set_error_literal (error, DOGPILE_ERROR, DOGPILE_ERROR_LOCK,
+                             "This thread already holds this mutex; "
+                             "waiting for it would never end");
+      return FALSE;
+    }
   while (m->held && wait)
     pthread_cond_wait (&m->released, &m->lock);
   *out_acquired = !m->held;
   if (*out_acquired)
-    m->held = TRUE;
+    {
+      m->held = TRUE;
+      m->owned = TRUE;
+      m->owner = pthread_self ();
+    }
   pthread_mutex_unlock (&m->lock);
   return TRUE;
 }
@@ -194,6 +224,7 @@ local_release (gpointer user_data, GError **error)
   pthread_mutex_lock (&m->lock);
   was_held = m->held;
   m->held = FALSE;
+  m->owned = FALSE;
   if (was_held)
     pthread_cond_signal (&m->released);
   pthread_mutex_unlock (&m->lock);
@@ -224,6 +255,7 @@ local_free (gpointer user_data)
 
   pthread_mutex_destroy (&m->lock);
   pthread_cond_destroy (&m->released);
+  g_free (m->name);
   g_free (m);
 }
 
@@ -244,11 +276,33 @@ static const DogpileMutexFuncs local_funcs = {
 DogpileMutex *
 dogpile_mutex_new_local (void)
 {
+  return dogpile__mutex_new_local_named (NULL);
+}
+
+DogpileMutex *
+dogpile__mutex_new_local_named (const char *name)
+{
   LocalMutex *m = g_new0 (LocalMutex, 1);
 
   pthread_mutex_init (&m->lock, NULL);
   pthread_cond_init (&m->released, NULL);
+  m->name = g_strdup (name);
   return dogpile_mutex_new (&local_funcs, m, local_free);
+}
+
+/* The holder hands the mutex to another thread (an async task), which
+ * will release it: the holder may wait for it like anyone else. */
+void
+dogpile__mutex_disown (DogpileMutex *self)
+{
+  LocalMutex *m;
+
+  if (self->funcs != &local_funcs)
+    return;
+  m = self->user_data;
+  pthread_mutex_lock (&m->lock);
+  m->owned = FALSE;
+  pthread_mutex_unlock (&m->lock);
 }
 
 static gboolean

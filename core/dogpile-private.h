@@ -37,6 +37,9 @@ void dogpile__append_arg (GString *out, const DogpileArg *arg, gboolean repr);
 
 /* dogpile-mutex.c */
 gboolean dogpile__mutex_try_ref (DogpileMutex *self);
+/* The in-process mutex, naming @name (a key) in its messages. */
+DogpileMutex *dogpile__mutex_new_local_named (const char *name);
+void dogpile__mutex_disown (DogpileMutex *self);
 
 /* dogpile-lock.c: dogpile_lock_enter after the first read, which the
  * region has made already (it returns fresh values without a lock).

@@ -30,7 +30,7 @@ create_key_mutex (const char *key, gpointer region)
   RegionConfig *config = get_config (region);
   DogpileMutex *mutex = dogpile_backend_get_mutex (config->backend, key);
 
-  return mutex != NULL ? mutex : dogpile_mutex_new_local ();
+  return mutex != NULL ? mutex : dogpile__mutex_new_local_named (key);
 }
 
 /* Builds proxies (outermost first) in front of @backend; takes @backend. */

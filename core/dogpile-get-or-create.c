@@ -22,15 +22,6 @@ effective_expiration (RegionConfig *config, double expiration_time)
   return exp == -1 ? DOGPILE_EXPIRATION_NONE : exp;
 }
 
-static gboolean
-is_expired (DogpileClockSample *now, double created_time, double exp)
-{
-  if (created_time <= 0)
-    return TRUE;
-  return exp != DOGPILE_EXPIRATION_NONE
-         && dogpile__clock_sample_age_exceeds (now, created_time, exp);
-}
-
 /* What get_or_create sees of a stored value (spec 2.2 get_value): *payload
  * becomes NULL for a miss -- absent, another "v", hard-invalidated or not
  * deserializable -- else its creation time, moved to "just expired" when
@@ -300,7 +291,7 @@ dogpile_region_get_or_create_full (DogpileRegion *self, const char *key,
                       &created_time, error))
     goto out;
   dogpile__clock_sample (&now);
-  if (value != NULL && !is_expired (&now, created_time, r.exp))
+  if (value != NULL && !dogpile__value_is_expired (&now, created_time, r.exp))
     {
       *out_value = value;
       ok = TRUE;
@@ -446,7 +437,7 @@ multi_take_lock (DogpileRegion *self, RegionConfig *config, double exp,
       return FALSE;
     }
   dogpile__clock_sample (&now);
-  if (item->value != NULL && !is_expired (&now, item->created_time, exp))
+  if (item->value != NULL && !dogpile__value_is_expired (&now, item->created_time, exp))
     return dogpile_mutex_release (mutex, error);
   item->held = g_steal_pointer (&mutex);
   return TRUE;
@@ -651,7 +642,7 @@ dogpile_region_get_or_create_multi (DogpileRegion *self,
     {
       MultiItem *item = &items[i];
 
-      if (item->value != NULL && !is_expired (&now, item->created_time, exp))
+      if (item->value != NULL && !dogpile__value_is_expired (&now, item->created_time, exp))
         continue;
       if (!multi_take_lock (self, config, exp, item, error))
         ok = FALSE;

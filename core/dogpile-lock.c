@@ -31,13 +31,8 @@ is_expired (double created_time, double expiration_time)
 {
   DogpileClockSample now;
 
-  if (!has_value (created_time))
-    return TRUE;
-  if (expiration_time == DOGPILE_EXPIRATION_NONE)
-    return FALSE;
   dogpile__clock_sample (&now);
-  return dogpile__clock_sample_age_exceeds (&now, created_time,
-                                            expiration_time);
+  return dogpile__value_is_expired (&now, created_time, expiration_time);
 }
 
 static void

@@ -26,6 +26,22 @@ gboolean dogpile__clock_sample_age_exceeds (DogpileClockSample *sample,
                                             double cached_time,
                                             double seconds);
 
+/* The one answer to "is this value expired", for the region, the lock and
+ * get_or_create: a value made at @created_time is expired at @now when it
+ * is older than @expiration_time seconds (strictly, as in Python;
+ * DOGPILE_EXPIRATION_NONE: never by age).  A created time <= 0 is the
+ * lock's "no value", always expired. */
+static inline gboolean
+dogpile__value_is_expired (DogpileClockSample *now, double created_time,
+                           double expiration_time)
+{
+  if (created_time <= 0)
+    return TRUE;
+  return expiration_time != DOGPILE_EXPIRATION_NONE
+         && dogpile__clock_sample_age_exceeds (now, created_time,
+                                               expiration_time);
+}
+
 /* dogpile-record.c: Python's repr() of a double; returns the length.
  * "-2.2250738585072014e-308" (24) is the longest. */
 #define DOGPILE_DOUBLE_REPR_MAX 32

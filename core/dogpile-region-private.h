@@ -117,8 +117,10 @@ is_fresh (DogpileRegion *self, RegionConfig *config,
   double exp = isnan (expiration_time) ? config->expiration_time
                                        : expiration_time;
 
+  /* get() knows no "no value" rule: with no expiration time, a stored
+   * creation time <= 0 is only very old. */
   if (exp != DOGPILE_EXPIRATION_NONE
-      && dogpile__clock_sample_age_exceeds (now, metadata->cached_time, exp))
+      && dogpile__value_is_expired (now, metadata->cached_time, exp))
     return FALSE;
   return !is_invalidated (self, metadata->cached_time);
 }

@@ -672,19 +672,22 @@ dogpile_function_multi_key_generator (DogpileCachedFunction *function,
                                       gpointer user_data, GError **error)
 {
   char **keys;
+  gsize first;
 
   g_return_val_if_fail (function != NULL, NULL);
 
   if (!refuse_keywords (args, n_args, error))
     return NULL;
-  keys = g_new0 (char *, n_args + 1);
-  for (gsize i = 0; i < n_args; i++)
+  /* The receiver is not keyed (has_self = args[0] in ("self", "cls")). */
+  first = function->has_self && n_args > 0 ? 1 : 0;
+  keys = g_new0 (char *, n_args - first + 1);
+  for (gsize i = first; i < n_args; i++)
     {
       GString *key = g_string_new (function->prefix);
 
       g_string_append_c (key, '|');
       append_formatted (function, key, &args[i]);
-      keys[i] = g_string_free (key, FALSE);
+      keys[i - first] = g_string_free (key, FALSE);
     }
   return keys;
 }
@@ -1058,17 +1061,29 @@ dogpile_cached_function_refresh (DogpileCachedFunction *self,
 
 /* --- the multi form ------------------------------------------------- */
 
-/* Keys for the keyed arguments (the receiver, if any, is not keyed). */
+/* Keys for the keyed arguments, @args being what split_receiver() left.
+ * A key generator sees every argument, the receiver first when there is
+ * one, as Python's generate_keys(*args) does; it drops it itself. */
 static char **
 multi_keys (DogpileCachedFunction *self, const DogpileArg *args, gsize n_args,
             GError **error)
 {
+  const DogpileArg *all = args;
+  gsize n_all = n_args;
   char **keys;
 
+  if (n_args == 0)
+    return g_new0 (char *, 1);
+  if (self->has_self)
+    {
+      /* split_receiver() stepped over args[-1], the receiver */
+      all = args - 1;
+      n_all = n_args + 1;
+    }
   if (self->multi_key_generator == NULL)
-    return dogpile_function_multi_key_generator (self, args, n_args, NULL,
+    return dogpile_function_multi_key_generator (self, all, n_all, NULL,
                                                  error);
-  keys = self->multi_key_generator (self, args, n_args,
+  keys = self->multi_key_generator (self, all, n_all,
                                     self->multi_key_generator_data, error);
   if (keys == NULL && error != NULL && *error == NULL)
     g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,

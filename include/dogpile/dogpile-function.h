@@ -52,7 +52,9 @@ typedef double (*DogpileExpirationFunc) (gpointer user_data);
 typedef char *(*DogpileKeyGeneratorFunc) (DogpileCachedFunction *function,
                                           const DogpileArg *args, gsize n_args,
                                           gpointer user_data, GError **error);
-/* The multi form: one key per argument, a NULL-terminated array. */
+/* The multi form: one key per keyed argument, a NULL-terminated array; it
+ * gets every argument, the receiver (`self`/`cls`) first when there is one,
+ * and leaves the receiver out of its keys, as Python's generate_keys does. */
 typedef char **(*DogpileMultiKeyGeneratorFunc) (DogpileCachedFunction *function,
                                                 const DogpileArg *args,
                                                 gsize n_args,

@@ -1131,6 +1131,63 @@ Test (decorator, multi_method_keeps_its_receiver_apart)
   g_bytes_unref (got[1]);
 }
 
+/* function_multi_key_generator drops a first `self`/`cls` argument, as
+ * the single-key generator does; a custom generator sees the receiver. */
+Test (decorator, multi_keygen_drops_self)
+{
+  g_autoptr (DogpileRegion) region = memory_region (60);
+  g_autoptr (DogpileCachedFunction) fn = dogpile_cached_function_new_multi (
+      region, MODULE, "method", method_multi, NULL, NULL);
+  const char *names[] = { "self" };
+  DogpileArg args[] = { DOGPILE_STRING ("<object>"), DOGPILE_INT (1),
+                        DOGPILE_INT (2) };
+  g_auto (GStrv) keys = NULL;
+
+  dogpile_cached_function_set_parameters (fn, names, 1, NULL, 0);
+  keys = dogpile_function_multi_key_generator (fn, args, 3, NULL, NULL);
+  cr_assert_eq (g_strv_length (keys), 2);
+  cr_assert_str_eq (keys[0], MODULE ":method|1");
+  cr_assert_str_eq (keys[1], MODULE ":method|2");
+}
+
+static gint receivers_seen;
+
+static char **
+receiver_keygen (DogpileCachedFunction *function, const DogpileArg *args,
+                 gsize n_args, gpointer user_data, GError **error)
+{
+  char **keys = g_new0 (char *, n_args);
+
+  if (n_args > 0 && args[0].type == DOGPILE_ARG_TYPE_STRING
+      && strcmp (args[0].v.s, "obj") == 0)
+    g_atomic_int_inc (&receivers_seen);
+  for (gsize i = 1; i < n_args; i++)
+    keys[i - 1] = g_strdup_printf ("k%" G_GINT64_FORMAT, args[i].v.i);
+  return keys;
+}
+
+Test (decorator, custom_multi_keygen_sees_the_receiver)
+{
+  g_autoptr (DogpileRegion) region = memory_region (60);
+  g_autoptr (DogpileCachedFunction) fn = dogpile_cached_function_new_multi (
+      region, MODULE, "method", method_multi, NULL, NULL);
+  const char *names[] = { "self" };
+  DogpileArg args[] = { DOGPILE_STRING ("obj"), DOGPILE_INT (1),
+                        DOGPILE_INT (2) };
+  GBytes *got[2];
+  g_autoptr (GBytes) stored = NULL;
+
+  dogpile_cached_function_set_parameters (fn, names, 1, NULL, 0);
+  dogpile_cached_function_set_multi_key_generator (fn, receiver_keygen, NULL,
+                                                   NULL);
+  cr_assert (dogpile_cached_function_call_multi (fn, args, 3, got, NULL));
+  cr_assert_eq (receivers_seen, 1);
+  cr_assert (dogpile_region_get (region, "k2", &stored, NULL));
+  cr_assert (bytes_equal (stored, "obj:2"));
+  g_bytes_unref (got[0]);
+  g_bytes_unref (got[1]);
+}
+
 /* AsyncCreatorTest.test_fn_decorator: after a soft invalidation the
  * runner gets the decorated function's key. */
 typedef struct {

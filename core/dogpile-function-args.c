@@ -31,8 +31,12 @@ append_double (GString *out, double value)
     }
 }
 
-/* repr(str): single quotes unless the text has ' and no ", the escapes
- * Python uses for backslash, the quote and control characters. */
+/* repr(str), as CPython 3.11's unicode_repr: single quotes unless the
+ * text has ' and no ", backslash-escaped quote and backslash, \t \n \r,
+ * and every other character str.isprintable() rejects as \xhh (below
+ * U+0100), \uhhhh or \Uhhhhhhhh, by the Unicode 14.0 table in
+ * dogpile-unicode-printable.c (GLib's g_unichar_isprint accepts spaces,
+ * separators and private use, and follows another Unicode version). */
 static void
 append_string_repr (GString *out, const char *text, gsize len)
 {
@@ -50,8 +54,9 @@ append_string_repr (GString *out, const char *text, gsize len)
 
       if (c == (gunichar) -1 || c == (gunichar) -2)
         {
-          /* not UTF-8: shown byte by byte, as surrogateescape would */
-          g_string_append_printf (out, "\\x%02x", (guint8) *p);
+          /* Not UTF-8: each byte as Python's surrogateescape decodes it,
+           * a lone surrogate U+DC80..U+DCFF, which repr() escapes. */
+          g_string_append_printf (out, "\\u%04x", 0xdc00 + (guint8) *p);
           p++;
           continue;
         }
@@ -67,10 +72,12 @@ append_string_repr (GString *out, const char *text, gsize len)
         g_string_append (out, "\\n");
       else if (c == '\r')
         g_string_append (out, "\\r");
-      else if (c < 0x20 || (c >= 0x7f && c <= 0xa0) || c == 0xad)
-        g_string_append_printf (out, "\\x%02x", c);
-      else if (!g_unichar_isprint (c) && c > 0xff)
-        g_string_append_printf (out, c > 0xffff ? "\\U%08x" : "\\u%04x", c);
+      else if (!dogpile__unichar_is_printable (c))
+        g_string_append_printf (out,
+                                c <= 0xff     ? "\\x%02x"
+                                : c <= 0xffff ? "\\u%04x"
+                                              : "\\U%08x",
+                                c);
       else
         g_string_append_len (out, p, next - p);
       p = next;

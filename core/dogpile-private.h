@@ -48,6 +48,9 @@ dogpile__value_is_expired (DogpileClockSample *now, double created_time,
 gsize dogpile__format_double_repr (double value,
                                    char out[DOGPILE_DOUBLE_REPR_MAX]);
 
+/* dogpile-unicode-printable.c (generated): Python's str.isprintable(). */
+gboolean dogpile__unichar_is_printable (gunichar c);
+
 /* dogpile-function-args.c: str() (or repr()) of @arg, appended. */
 void dogpile__append_arg (GString *out, const DogpileArg *arg, gboolean repr);
 

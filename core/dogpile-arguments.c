@@ -447,3 +447,195 @@ dogpile_parse_expiration_time (const char *text, double *out_seconds,
     }
   return TRUE;
 }
+
+/**
+ * dogpile_arguments_has:
+ * @arguments: (nullable): the backend's argument map
+ * @name: the argument
+ *
+ * Returns: whether @name is given: present, and neither empty (once
+ * stripped) nor "None".
+ */
+gboolean
+dogpile_arguments_has (GHashTable *arguments, const char *name)
+{
+  g_autofree char *value = NULL;
+
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  return lookup_stripped (arguments, name, &value);
+}
+
+/**
+ * dogpile_arguments_dup_string:
+ * @arguments: (nullable): the backend's argument map
+ * @name: the argument
+ * @default_value: (nullable): used when the argument is not given
+ * @out_value: (out) (transfer full) (nullable): the value, stripped of
+ *   surrounding spaces; a copy of @default_value when @name is absent,
+ *   empty or "None"
+ * @error: return location for a #GError
+ *
+ * What coerce_string_conf makes of a string; dogpile_arguments_get_string()
+ * is the value exactly as given.
+ *
+ * Returns: %TRUE (strings are never malformed).
+ */
+gboolean
+dogpile_arguments_dup_string (GHashTable *arguments, const char *name,
+                              const char *default_value, char **out_value,
+                              GError **error)
+{
+  g_return_val_if_fail (name != NULL, FALSE);
+  g_return_val_if_fail (out_value != NULL, FALSE);
+
+  if (!lookup_stripped (arguments, name, out_value))
+    *out_value = g_strdup (default_value);
+  return TRUE;
+}
+
+/* The value as given, stripped, for a message about it. */
+static char *
+given (GHashTable *arguments, const char *name)
+{
+  char *value = NULL;
+
+  lookup_stripped (arguments, name, &value);
+  return value;
+}
+
+/**
+ * dogpile_arguments_get_int_range:
+ * @arguments: (nullable): the backend's argument map
+ * @name: the argument
+ * @default_value: used when the argument is not given (not checked)
+ * @min: the smallest value accepted
+ * @max: the largest value accepted
+ * @out_value: (out): the value
+ * @error: return location for a #GError
+ *
+ * dogpile_arguments_get_int() that also refuses a value outside
+ * [@min, @max], with a message naming the argument, the range and the
+ * value given.
+ *
+ * Returns: %TRUE on success; %FALSE with %DOGPILE_ERROR_VALIDATION.
+ */
+gboolean
+dogpile_arguments_get_int_range (GHashTable *arguments, const char *name,
+                                 gint64 default_value, gint64 min,
+                                 gint64 max, gint64 *out_value,
+                                 GError **error)
+{
+  g_autofree char *value = NULL;
+  gint64 parsed;
+
+  g_return_val_if_fail (name != NULL, FALSE);
+  g_return_val_if_fail (out_value != NULL, FALSE);
+  g_return_val_if_fail (min <= max, FALSE);
+
+  if (!dogpile_arguments_get_int (arguments, name, default_value, &parsed,
+                                  error))
+    return FALSE;
+  if (dogpile_arguments_has (arguments, name) && (parsed < min || parsed > max))
+    {
+      value = given (arguments, name);
+      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
+                   "Argument '%s' must be an integer from %" G_GINT64_FORMAT
+                   " to %" G_GINT64_FORMAT ", not '%s'",
+                   name, min, max, value);
+      return FALSE;
+    }
+  *out_value = parsed;
+  return TRUE;
+}
+
+/**
+ * dogpile_arguments_get_duration_range:
+ * @arguments: (nullable): the backend's argument map
+ * @name: the argument
+ * @default_value: used when the argument is not given (not checked)
+ * @min: the shortest duration accepted, in seconds
+ * @max: the longest duration accepted, in seconds
+ * @flags: %DOGPILE_ARGUMENTS_ABOVE_MIN to refuse @min itself (a timeout
+ *   that must be more than zero)
+ * @out_seconds: (out): the duration
+ * @error: return location for a #GError
+ *
+ * dogpile_arguments_get_duration() that also refuses a duration outside
+ * the range, with a message naming the argument, the range and the value
+ * given.
+ *
+ * Returns: %TRUE on success; %FALSE with %DOGPILE_ERROR_VALIDATION.
+ */
+gboolean
+dogpile_arguments_get_duration_range (GHashTable *arguments, const char *name,
+                                      double default_value, double min,
+                                      double max, DogpileArgumentsFlags flags,
+                                      double *out_seconds, GError **error)
+{
+  g_autofree char *value = NULL;
+  gboolean above = (flags & DOGPILE_ARGUMENTS_ABOVE_MIN) != 0;
+  double parsed;
+
+  g_return_val_if_fail (name != NULL, FALSE);
+  g_return_val_if_fail (out_seconds != NULL, FALSE);
+
+  if (!dogpile_arguments_get_duration (arguments, name, default_value,
+                                       &parsed, error))
+    return FALSE;
+  if (dogpile_arguments_has (arguments, name)
+      && (!(above ? parsed > min : parsed >= min) || !(parsed <= max)))
+    {
+      value = given (arguments, name);
+      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
+                   "Argument '%s' must be a duration %s %g and at most %g "
+                   "seconds, not '%s'",
+                   name, above ? "above" : "of at least", min, max, value);
+      return FALSE;
+    }
+  *out_seconds = parsed;
+  return TRUE;
+}
+
+/**
+ * dogpile_arguments_get_choice:
+ * @arguments: (nullable): the backend's argument map
+ * @name: the argument
+ * @choices: (array zero-terminated=1): the words accepted, compared
+ *   without regard to ASCII case
+ * @default_index: the index given when the argument is not given
+ * @out_index: (out): the index of the word given in @choices
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE on success; %FALSE with %DOGPILE_ERROR_VALIDATION naming
+ * the argument, every choice and the value given.
+ */
+gboolean
+dogpile_arguments_get_choice (GHashTable *arguments, const char *name,
+                              const char *const *choices, guint default_index,
+                              guint *out_index, GError **error)
+{
+  g_autofree char *value = NULL;
+  g_autofree char *listed = NULL;
+
+  g_return_val_if_fail (name != NULL, FALSE);
+  g_return_val_if_fail (choices != NULL && choices[0] != NULL, FALSE);
+  g_return_val_if_fail (out_index != NULL, FALSE);
+
+  if (!lookup_stripped (arguments, name, &value))
+    {
+      *out_index = default_index;
+      return TRUE;
+    }
+  for (guint i = 0; choices[i] != NULL; i++)
+    if (g_ascii_strcasecmp (value, choices[i]) == 0)
+      {
+        *out_index = i;
+        return TRUE;
+      }
+  listed = g_strjoinv (", ", (char **) choices);
+  g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
+               "Argument '%s' must be one of %s, not '%s'", name, listed,
+               value);
+  return FALSE;
+}

@@ -31,6 +31,7 @@
 #define DOGPILE_PLUGIN_H_DEFINED_INSIDE
 #endif
 
+#include "dogpile-arguments.h"
 #include "dogpile-backend.h"
 #include "dogpile-clock.h"
 #include "dogpile-error.h"
@@ -212,38 +213,5 @@ struct DogpileProxyDesc {
   }
 
 typedef const DogpileProxyDesc *(*DogpileProxyGetDescFunc) (void);
-
-/* Typed readers for backend arguments.  An absent argument, or the string
- * "None", gives @default_value; a malformed one fails with
- * DOGPILE_ERROR_VALIDATION naming the argument. */
-DOGPILE_API gboolean dogpile_arguments_get_string (GHashTable *arguments,
-                                                   const char *name,
-                                                   const char *default_value,
-                                                   const char **out_value,
-                                                   GError **error);
-DOGPILE_API gboolean dogpile_arguments_get_int (GHashTable *arguments,
-                                                const char *name,
-                                                gint64 default_value,
-                                                gint64 *out_value,
-                                                GError **error);
-DOGPILE_API gboolean dogpile_arguments_get_double (GHashTable *arguments,
-                                                   const char *name,
-                                                   double default_value,
-                                                   double *out_value,
-                                                   GError **error);
-DOGPILE_API gboolean dogpile_arguments_get_boolean (GHashTable *arguments,
-                                                    const char *name,
-                                                    gboolean default_value,
-                                                    gboolean *out_value,
-                                                    GError **error);
-DOGPILE_API gboolean dogpile_arguments_get_duration (GHashTable *arguments,
-                                                     const char *name,
-                                                     double default_value,
-                                                     double *out_seconds,
-                                                     GError **error);
-DOGPILE_API gboolean dogpile_arguments_dup_list (GHashTable *arguments,
-                                                 const char *name,
-                                                 char ***out_list,
-                                                 GError **error);
 
 G_END_DECLS

@@ -12,6 +12,7 @@
 
 #include <math.h>
 
+#include "dogpile-arguments.h"
 #include "dogpile-backend.h"
 #include "dogpile-macros.h"
 #include "dogpile-value.h"
@@ -124,10 +125,6 @@ DOGPILE_API gboolean dogpile_region_delete_multi (DogpileRegion *self,
                                                   const char *const *keys,
                                                   gsize n_keys,
                                                   GError **error);
-
-DOGPILE_API gboolean dogpile_parse_expiration_time (const char *text,
-                                                    double *out_seconds,
-                                                    GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DogpileRegion, dogpile_region_unref)
 

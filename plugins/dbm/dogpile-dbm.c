@@ -62,27 +62,17 @@ lock_path_argument (GHashTable *arguments, const char *name,
 static gboolean
 reuse_argument (GHashTable *arguments, DbmReuse *out_reuse, GError **error)
 {
-  g_autofree char *value = NULL;
-  const char *raw;
-  gboolean yes;
+  static const char *const choices[] = { "auto", "true", "false", "1", "0",
+                                         NULL };
+  static const DbmReuse meaning[] = { DBM_REUSE_AUTO, DBM_REUSE_ALWAYS,
+                                      DBM_REUSE_NEVER, DBM_REUSE_ALWAYS,
+                                      DBM_REUSE_NEVER };
+  guint choice;
 
-  dogpile_arguments_get_string (arguments, "reuse_handle", NULL, &raw, NULL);
-  *out_reuse = DBM_REUSE_AUTO;
-  if (raw == NULL)
-    return TRUE;
-  value = g_strstrip (g_strdup (raw));
-  if (value[0] == '\0' || g_ascii_strcasecmp (value, "auto") == 0)
-    return TRUE;
-  if (!dogpile_arguments_get_boolean (arguments, "reuse_handle", FALSE, &yes,
-                                      NULL))
-    {
-      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
-                   "Argument 'reuse_handle' must be auto, true or false, "
-                   "not '%s'",
-                   raw);
-      return FALSE;
-    }
-  *out_reuse = yes ? DBM_REUSE_ALWAYS : DBM_REUSE_NEVER;
+  if (!dogpile_arguments_get_choice (arguments, "reuse_handle", choices, 0,
+                                     &choice, error))
+    return FALSE;
+  *out_reuse = meaning[choice];
   return TRUE;
 }
 
@@ -94,17 +84,15 @@ dbm_create (GHashTable *arguments, GError **error)
   g_autofree char *dogpile_default = NULL;
   g_autofree char *rw_path = NULL;
   g_autofree char *dogpile_path = NULL;
-  g_autofree char *stripped = NULL;
   DogpileBackendImpl *self;
   const char *filename;
   DbmReuse reuse;
   DbmFile *file;
 
+  /* Given means not blank; the path is used as given, as Python does. */
   dogpile_arguments_get_string (arguments, "filename", NULL, &filename,
                                 NULL);
-  if (filename != NULL)
-    stripped = g_strstrip (g_strdup (filename));
-  if (stripped == NULL || stripped[0] == '\0')
+  if (!dogpile_arguments_has (arguments, "filename"))
     {
       g_set_error_literal (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
                            "dogpile.cache.dbm needs the argument 'filename' "

@@ -30,12 +30,9 @@ static gboolean
 get_positive_duration (GHashTable *arguments, const char *name,
                        double default_value, double *out, GError **error)
 {
-  if (!dogpile_arguments_get_duration (arguments, name, default_value, out,
-                                       error))
-    return FALSE;
-  if (!(*out > 0) || *out > 1e7)
-    return invalid (error, name, "a positive number of seconds", *out);
-  return TRUE;
+  return dogpile_arguments_get_duration_range (
+      arguments, name, default_value, 0, 1e7, DOGPILE_ARGUMENTS_ABOVE_MIN, out,
+      error);
 }
 
 /* A duration that may be zero; @none_value (negative) when absent. */
@@ -54,17 +51,7 @@ get_non_negative_duration (GHashTable *arguments, const char *name,
   return TRUE;
 }
 
-static gboolean
-has_argument (GHashTable *arguments, const char *name)
-{
-  const char *value = NULL;
-
-  dogpile_arguments_get_string (arguments, name, NULL, &value, NULL);
-  for (const char *p = value; p != NULL && *p != '\0'; p++)
-    if (!g_ascii_isspace (*p))
-      return TRUE;
-  return FALSE;
-}
+#define has_argument dogpile_arguments_has
 
 static gboolean
 parse_endpoint_list (GHashTable *arguments, const char *name,
@@ -134,15 +121,11 @@ parse_connection (RedisConfig *config, GHashTable *arguments, GError **error)
       || !dogpile_arguments_get_int (arguments, "connection_pool_size",
                                      REDIS_DEFAULT_POOL_SIZE, &pool_size,
                                      error)
-      || !dogpile_arguments_get_int (arguments, "busy_poll",
-                                     REDIS_DEFAULT_BUSY_POLL_US,
-                                     &c->busy_poll_us, error))
+      || !dogpile_arguments_get_int_range (arguments, "busy_poll",
+                                           REDIS_DEFAULT_BUSY_POLL_US, 0,
+                                           REDIS_MAX_BUSY_POLL_US,
+                                           &c->busy_poll_us, error))
     return FALSE;
-  if (c->busy_poll_us < 0 || c->busy_poll_us > REDIS_MAX_BUSY_POLL_US)
-    return invalid (error, "busy_poll",
-                    "microseconds between 0 and " G_STRINGIFY (
-                        REDIS_MAX_BUSY_POLL_US),
-                    (double) c->busy_poll_us);
   c->socket_timeout = socket_timeout;
 
   if (has_argument (arguments, "url")

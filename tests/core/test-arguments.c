@@ -169,3 +169,113 @@ Test (arguments, expiration_time_strings)
                                "expiration_time is not a number or "
                                "timedelta."));
 }
+
+/* --- what every plugin needs, from the core ------------------------- */
+
+Test (arguments, blank_and_none_are_not_given)
+{
+  g_autoptr (GHashTable) a = arguments_of ("blank", "  ", "none", " None ",
+                                           "given", "  x y  ", NULL);
+  g_autofree char *s = NULL;
+  g_autofree char *d = NULL;
+  gint64 v = 0;
+
+  cr_assert_not (dogpile_arguments_has (a, "blank"));
+  cr_assert_not (dogpile_arguments_has (a, "none"));
+  cr_assert_not (dogpile_arguments_has (a, "absent"));
+  cr_assert_not (dogpile_arguments_has (NULL, "absent"));
+  cr_assert (dogpile_arguments_has (a, "given"));
+  cr_assert (dogpile_arguments_dup_string (a, "given", "d", &s, NULL));
+  cr_assert_str_eq (s, "x y");
+  cr_assert (dogpile_arguments_dup_string (a, "blank", "d", &d, NULL));
+  cr_assert_str_eq (d, "d");
+  cr_assert (dogpile_arguments_get_int (a, "blank", 4, &v, NULL));
+  cr_assert_eq (v, 4);
+}
+
+Test (arguments, integer_ranges)
+{
+  g_autoptr (GHashTable) a = arguments_of ("low", "0", "high", " 10 ",
+                                           "under", "-1", "over", "11",
+                                           "bad", "5s", NULL);
+  g_autoptr (GError) error = NULL;
+  gint64 v = 0;
+
+  cr_assert (dogpile_arguments_get_int_range (a, "low", 5, 0, 10, &v, NULL));
+  cr_assert_eq (v, 0);
+  cr_assert (dogpile_arguments_get_int_range (a, "high", 5, 0, 10, &v, NULL));
+  cr_assert_eq (v, 10);
+  /* the default is the caller's, never checked */
+  cr_assert (dogpile_arguments_get_int_range (a, "absent", 99, 0, 10, &v,
+                                              NULL));
+  cr_assert_eq (v, 99);
+  cr_assert_not (dogpile_arguments_get_int_range (a, "under", 5, 0, 10, &v,
+                                                  &error));
+  assert_error (error, DOGPILE_ERROR_VALIDATION);
+  cr_assert_str_eq (error->message,
+                    "Argument 'under' must be an integer from 0 to 10, not "
+                    "'-1'");
+  g_clear_error (&error);
+  cr_assert_not (dogpile_arguments_get_int_range (a, "over", 5, 0, 10, &v,
+                                                  &error));
+  cr_assert_str_eq (error->message,
+                    "Argument 'over' must be an integer from 0 to 10, not "
+                    "'11'");
+  g_clear_error (&error);
+  cr_assert_not (dogpile_arguments_get_int_range (a, "bad", 5, 0, 10, &v,
+                                                  &error));
+  assert_error (error, DOGPILE_ERROR_VALIDATION);
+  cr_assert_eq (v, 99, "a failed read leaves the output alone");
+}
+
+Test (arguments, duration_ranges)
+{
+  g_autoptr (GHashTable) a = arguments_of ("zero", "0", "ms", "0.001",
+                                           "long", "2h", "neg", "-1", NULL);
+  g_autoptr (GError) error = NULL;
+  double s = 0;
+
+  cr_assert (dogpile_arguments_get_duration_range (
+      a, "zero", 1, 0, 60, DOGPILE_ARGUMENTS_NONE, &s, NULL));
+  cr_assert_eq (s, 0);
+  cr_assert_not (dogpile_arguments_get_duration_range (
+      a, "zero", 1, 0, 60, DOGPILE_ARGUMENTS_ABOVE_MIN, &s, &error));
+  cr_assert_str_eq (error->message,
+                    "Argument 'zero' must be a duration above 0 and at most "
+                    "60 seconds, not '0'");
+  g_clear_error (&error);
+  cr_assert (dogpile_arguments_get_duration_range (
+      a, "ms", 1, 0, 60, DOGPILE_ARGUMENTS_ABOVE_MIN, &s, NULL));
+  cr_assert_float_eq (s, 0.001, 1e-12);
+  cr_assert_not (dogpile_arguments_get_duration_range (
+      a, "long", 1, 0, 60, DOGPILE_ARGUMENTS_NONE, &s, &error));
+  cr_assert_str_eq (error->message,
+                    "Argument 'long' must be a duration of at least 0 and at "
+                    "most 60 seconds, not '2h'");
+  g_clear_error (&error);
+  cr_assert_not (dogpile_arguments_get_duration_range (
+      a, "neg", 1, 0, 60, DOGPILE_ARGUMENTS_NONE, &s, &error));
+  assert_error (error, DOGPILE_ERROR_VALIDATION);
+}
+
+Test (arguments, choices)
+{
+  static const char *const modes[] = { "auto", "always", "never", NULL };
+  g_autoptr (GHashTable) a = arguments_of ("upper", " NEVER ", "blank", "",
+                                           "bad", "sometimes", NULL);
+  g_autoptr (GError) error = NULL;
+  guint i = 7;
+
+  cr_assert (dogpile_arguments_get_choice (a, "upper", modes, 0, &i, NULL));
+  cr_assert_eq (i, 2);
+  cr_assert (dogpile_arguments_get_choice (a, "blank", modes, 1, &i, NULL));
+  cr_assert_eq (i, 1);
+  cr_assert (dogpile_arguments_get_choice (a, "absent", modes, 0, &i, NULL));
+  cr_assert_eq (i, 0);
+  cr_assert_not (dogpile_arguments_get_choice (a, "bad", modes, 0, &i,
+                                               &error));
+  assert_error (error, DOGPILE_ERROR_VALIDATION);
+  cr_assert_str_eq (error->message,
+                    "Argument 'bad' must be one of auto, always, never, not "
+                    "'sometimes'");
+}

@@ -19,6 +19,33 @@
 static GMutex loaded_lock;
 static GHashTable *loaded;
 
+static void
+fork_prepare (gpointer unused)
+{
+  g_mutex_lock (&loaded_lock);
+}
+
+static void
+fork_release (gpointer unused)
+{
+  g_mutex_unlock (&loaded_lock);
+}
+
+/* Registered before any registry's hook, so that a registry's lock, which
+ * is held around loading, is taken first before fork(). */
+void
+dogpile__loader_fork_init (void)
+{
+  static gsize done;
+
+  if (g_once_init_enter (&done))
+    {
+      dogpile__fork_hook_add (DOGPILE__FORK_OUTER, fork_prepare, fork_release,
+                              fork_release, NULL);
+      g_once_init_leave (&done, 1);
+    }
+}
+
 static const char *
 where_listed (const char *registry_file)
 {

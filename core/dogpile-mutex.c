@@ -169,14 +169,63 @@ dogpile_mutex_locked (DogpileMutex *self, gboolean *out_locked, GError **error)
  * it holds itself -- a creator calling get_or_create on its own key --
  * would wait for ever, so it gets DOGPILE_ERROR_LOCK instead, as with the
  * dbm backend's lock. */
-typedef struct {
+typedef struct LocalMutex {
   pthread_mutex_t lock;
   pthread_cond_t released;
   gboolean held;
   gboolean owned;  /* owner is the thread that holds it */
   pthread_t owner;
   char *name;      /* the key, for messages; NULL when unnamed */
+  struct LocalMutex *prev, *next; /* every live one, for fork() */
 } LocalMutex;
+
+/* Across fork(): every live local mutex is on one list.  prepare takes
+ * each one's lock, so none is caught mid-change; in the child a mutex
+ * held by a thread that is not there (or by an async task, whose thread is
+ * not there either) is free again, and its waiters -- threads of the
+ * parent -- are forgotten. */
+static pthread_mutex_t all_lock = PTHREAD_MUTEX_INITIALIZER;
+static LocalMutex *all_mutexes;
+static pthread_once_t fork_hook_once = PTHREAD_ONCE_INIT;
+
+static void
+local_fork_prepare (gpointer unused)
+{
+  pthread_mutex_lock (&all_lock);
+  for (LocalMutex *m = all_mutexes; m != NULL; m = m->next)
+    pthread_mutex_lock (&m->lock);
+}
+
+static void
+local_fork_parent (gpointer unused)
+{
+  for (LocalMutex *m = all_mutexes; m != NULL; m = m->next)
+    pthread_mutex_unlock (&m->lock);
+  pthread_mutex_unlock (&all_lock);
+}
+
+static void
+local_fork_child (gpointer unused)
+{
+  for (LocalMutex *m = all_mutexes; m != NULL; m = m->next)
+    {
+      if (m->held && !(m->owned && pthread_equal (m->owner, pthread_self ())))
+        {
+          m->held = FALSE;
+          m->owned = FALSE;
+        }
+      pthread_cond_init (&m->released, NULL);
+      pthread_mutex_unlock (&m->lock);
+    }
+  pthread_mutex_unlock (&all_lock);
+}
+
+static void
+add_fork_hook (void)
+{
+  dogpile__fork_hook_add (DOGPILE__FORK_INNER, local_fork_prepare,
+                          local_fork_parent, local_fork_child, NULL);
+}
 
 static gboolean
 local_acquire (gpointer user_data, gboolean wait, gboolean *out_acquired,
@@ -253,6 +302,14 @@ local_free (gpointer user_data)
 {
   LocalMutex *m = user_data;
 
+  pthread_mutex_lock (&all_lock);
+  if (m->prev != NULL)
+    m->prev->next = m->next;
+  else
+    all_mutexes = m->next;
+  if (m->next != NULL)
+    m->next->prev = m->prev;
+  pthread_mutex_unlock (&all_lock);
   pthread_mutex_destroy (&m->lock);
   pthread_cond_destroy (&m->released);
   g_free (m->name);
@@ -287,6 +344,13 @@ dogpile__mutex_new_local_named (const char *name)
   pthread_mutex_init (&m->lock, NULL);
   pthread_cond_init (&m->released, NULL);
   m->name = g_strdup (name);
+  pthread_once (&fork_hook_once, add_fork_hook);
+  pthread_mutex_lock (&all_lock);
+  m->next = all_mutexes;
+  if (all_mutexes != NULL)
+    all_mutexes->prev = m;
+  all_mutexes = m;
+  pthread_mutex_unlock (&all_lock);
   return dogpile_mutex_new (&local_funcs, m, local_free);
 }
 

@@ -29,7 +29,28 @@ struct DogpileNameRegistry {
   DogpileNameRegistryCreateFunc create;
   gpointer user_data;
   GDestroyNotify destroy;
+  DogpileForkHook *fork_hook;
 };
+
+/* A shard's lock is held while the backend makes a key's mutex: taken
+ * before fork() so no entry is half made (the outer tier). */
+static void
+fork_prepare (gpointer data)
+{
+  DogpileNameRegistry *self = data;
+
+  for (int i = 0; i < N_SHARDS; i++)
+    pthread_mutex_lock (&self->shards[i].lock);
+}
+
+static void
+fork_release (gpointer data)
+{
+  DogpileNameRegistry *self = data;
+
+  for (int i = N_SHARDS - 1; i >= 0; i--)
+    pthread_mutex_unlock (&self->shards[i].lock);
+}
 
 typedef struct {
   DogpileNameRegistry *registry; /* a reference: entries may outlive users */
@@ -108,6 +129,8 @@ dogpile_name_registry_new (DogpileNameRegistryCreateFunc create,
       pthread_mutex_init (&self->shards[i].lock, NULL);
       self->shards[i].entries = g_hash_table_new (g_str_hash, g_str_equal);
     }
+  self->fork_hook = dogpile__fork_hook_add (DOGPILE__FORK_OUTER, fork_prepare,
+                                            fork_release, fork_release, self);
   return self;
 }
 
@@ -139,6 +162,7 @@ dogpile_name_registry_unref (DogpileNameRegistry *self)
 
   if (!g_atomic_int_dec_and_test (&self->ref_count))
     return;
+  dogpile_fork_hook_remove (self->fork_hook);
   for (int i = 0; i < N_SHARDS; i++)
     {
       g_hash_table_unref (self->shards[i].entries);

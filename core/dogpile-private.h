@@ -54,6 +54,19 @@ gboolean dogpile__unichar_is_printable (gunichar c);
 /* dogpile-function-args.c: str() (or repr()) of @arg, appended. */
 void dogpile__append_arg (GString *out, const DogpileArg *arg, gboolean repr);
 
+/* dogpile-fork.c: hooks of the core, in the tier where their locks sit
+ * (see there); plugins' hooks are DOGPILE__FORK_PLUGIN. */
+enum {
+  DOGPILE__FORK_OUTER,
+  DOGPILE__FORK_PLUGIN,
+  DOGPILE__FORK_INNER,
+  DOGPILE__FORK_N_TIERS
+};
+DogpileForkHook *dogpile__fork_hook_add (int tier, DogpileForkFunc prepare,
+                                         DogpileForkFunc parent,
+                                         DogpileForkFunc child,
+                                         gpointer user_data);
+
 /* dogpile-mutex.c */
 gboolean dogpile__mutex_try_ref (DogpileMutex *self);
 /* The in-process mutex, naming @name (a key) in its messages. */
@@ -84,6 +97,7 @@ gconstpointer dogpile__loader_load (const char *kind, const char *name,
                                     const char *symbol,
                                     const char *registry_file,
                                     GError **error);
+void dogpile__loader_fork_init (void);
 gboolean dogpile__loader_check_desc (const DogpileBackendDesc *desc,
                                      const char *name, const char *where,
                                      GError **error);

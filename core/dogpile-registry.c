@@ -32,6 +32,7 @@ enum { TIER_REGISTERED, TIER_EXPLICIT, TIER_SCANNED, N_TIERS };
 struct DogpileRegistry {
   gint ref_count;
   GMutex lock;
+  DogpileForkHook *fork_hook;
   gboolean scanned;
   /* "group\nname" -> DogpilePluginInfo, one table per tier */
   GHashTable *tiers[N_TIERS];
@@ -162,6 +163,20 @@ dogpile_plugin_info_get_registry_file (DogpilePluginInfo *self)
  * same name replaces them and no registry file has to name the library. */
 static char *tier_key (const char *group, const char *name);
 
+/* Held while a module loads: taken before fork() (the outer tier), before
+ * the loader's own lock, which it nests. */
+static void
+fork_prepare (gpointer data)
+{
+  g_mutex_lock (&((DogpileRegistry *) data)->lock);
+}
+
+static void
+fork_release (gpointer data)
+{
+  g_mutex_unlock (&((DogpileRegistry *) data)->lock);
+}
+
 static void
 register_builtins (DogpileRegistry *self)
 {
@@ -199,6 +214,9 @@ dogpile_registry_new (void)
         g_str_hash, g_str_equal, g_free,
         (GDestroyNotify) dogpile_plugin_info_unref);
   register_builtins (self);
+  dogpile__loader_fork_init ();
+  self->fork_hook = dogpile__fork_hook_add (DOGPILE__FORK_OUTER, fork_prepare,
+                                            fork_release, fork_release, self);
   return self;
 }
 
@@ -248,6 +266,7 @@ dogpile_registry_unref (DogpileRegistry *self)
 
   if (!g_atomic_int_dec_and_test (&self->ref_count))
     return;
+  dogpile_fork_hook_remove (self->fork_hook);
   for (int i = 0; i < N_TIERS; i++)
     g_hash_table_unref (self->tiers[i]);
   g_mutex_clear (&self->lock);

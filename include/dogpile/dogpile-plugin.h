@@ -35,6 +35,7 @@
 #include "dogpile-backend.h"
 #include "dogpile-clock.h"
 #include "dogpile-error.h"
+#include "dogpile-fork.h"
 #include "dogpile-macros.h"
 #include "dogpile-mutex.h"
 #include "dogpile-record.h"

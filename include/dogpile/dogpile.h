@@ -13,6 +13,7 @@
 #include "dogpile-clock.h"
 #include "dogpile-config.h"
 #include "dogpile-error.h"
+#include "dogpile-fork.h"
 #include "dogpile-function-args.h"
 #include "dogpile-function.h"
 #include "dogpile-get-or-create.h"

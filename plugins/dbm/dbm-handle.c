@@ -59,7 +59,7 @@
  *
  * Threads: one mutex guards the handles; operations of one process on one
  * file are serialised while they use gdbm (a fetch is ~0.1 us).  fork():
- * the child forgets the handles (dbm-fork.c).
+ * the child forgets the handles (a fork hook, dbm-private.h).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -578,7 +578,7 @@ enter (DbmFile *self)
   if (self->inherited)
     {
       /* The parent's handles: their descriptors share its file offsets.
-       * No operation was in flight at fork() (dbm-fork.c), so closing them
+       * No operation was in flight at fork() (a fork hook), so closing them
        * is safe. */
       close_handles (self);
       self->inherited = FALSE;

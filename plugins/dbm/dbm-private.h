@@ -1,6 +1,5 @@
 /* dbm-private.h: the pieces of dogpile.cache.dbm, shared between its files.
  *
- *  dbm-fork.c      what a forked child must forget (pthread_atfork)
  *  dbm-rw-lock.c   the read/write lock file (flock, Python's FileLock) and
  *                  the write-in-progress marker kept in it
  *  dbm-dogpile-lock.c dogpile's KeyReentrantMutex over the dogpile lock file
@@ -23,24 +22,37 @@
 
 G_BEGIN_DECLS
 
-/* --- dbm-fork.c ------------------------------------------------------ */
+/* --- fork ------------------------------------------------------------ */
 
 /* An object with locks and process-bound state (flock descriptors, gdbm
- * handles).  Around fork(): lock() takes the object's locks so no operation
- * is half done, unlock() releases them in the parent, and reset() makes the
- * child forget what it inherited and releases them there. */
+ * handles), on the core's fork hooks (dogpile-fork.h).  flock belongs to
+ * the open file description, which fork() shares: a child that unlocked
+ * an inherited descriptor would unlock its parent.  So around fork():
+ * lock() takes the object's locks so no operation is half done, unlock()
+ * releases them in the parent, and reset() makes the child forget what it
+ * inherited and releases them there. */
 typedef struct DbmForkHook DbmForkHook;
 struct DbmForkHook {
   void (*lock) (gpointer data);
   void (*unlock) (gpointer data);
   void (*reset) (gpointer data);
   gpointer data;
-  DbmForkHook *prev; /* list of live hooks; owned by dbm-fork.c */
-  DbmForkHook *next;
+  DogpileForkHook *registered; /* while added */
 };
 
-void dbm_fork_hook_add (DbmForkHook *hook);
-void dbm_fork_hook_remove (DbmForkHook *hook);
+static inline void
+dbm_fork_hook_add (DbmForkHook *hook)
+{
+  hook->registered = dogpile_fork_hook_add (hook->lock, hook->unlock,
+                                            hook->reset, hook->data);
+}
+
+static inline void
+dbm_fork_hook_remove (DbmForkHook *hook)
+{
+  dogpile_fork_hook_remove (hook->registered);
+  hook->registered = NULL;
+}
 
 /* --- dbm-rw-lock.c ----------------------------------------------------- */
 

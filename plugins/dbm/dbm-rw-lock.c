@@ -10,7 +10,7 @@
  * of being closed (half the cost of a cached get).  A pooled descriptor is
  * checked before use: if its file was deleted (st_nlink 0) it is replaced,
  * so a lock file recreated by someone else is the one we lock.  Children
- * of fork() close the pool they inherit (dbm-fork.c).
+ * of fork() close the pool they inherit (a fork hook, dbm-private.h).
  *
  * The first bytes of the lock file carry the write-in-progress marker
  * (see dbm-handle.c); Python never reads or writes the lock file's

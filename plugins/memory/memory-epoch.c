@@ -17,6 +17,8 @@
  */
 #include "memory-epoch.h"
 
+#include <dogpile/dogpile-plugin.h>
+
 #include <linux/membarrier.h>
 #include <pthread.h>
 #include <time.h>
@@ -82,6 +84,52 @@ init_fences (void)
       = supported > 0 && (supported & MEMBARRIER_CMD_PRIVATE_EXPEDITED)
         && membarrier (MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0;
 #endif
+}
+
+/* In a fork() child only the forking thread exists: every other record
+ * is free (a thread caught reading would hold the epoch back for ever),
+ * and the advance lock, which another thread may have held, is new. */
+static void epoch_fork_prepare (gpointer unused);
+static void epoch_fork_parent (gpointer unused);
+static void epoch_fork_child (gpointer unused);
+
+static void
+memory_epoch_add_fork_hook (void)
+{
+  dogpile_fork_hook_add (epoch_fork_prepare, epoch_fork_parent,
+                         epoch_fork_child, NULL);
+}
+
+static void
+epoch_fork_prepare (gpointer unused)
+{
+  pthread_mutex_lock (&advance_lock);
+}
+
+static void
+epoch_fork_parent (gpointer unused)
+{
+  pthread_mutex_unlock (&advance_lock);
+}
+
+static void
+epoch_fork_child (gpointer unused)
+{
+  for (MemoryEpochReader *r = atomic_load (&readers); r != NULL; r = r->next)
+    if (r != this_reader)
+      {
+        atomic_store (&r->epoch, 0);
+        atomic_store (&r->in_use, 0);
+      }
+  pthread_mutex_unlock (&advance_lock);
+}
+
+void
+memory_epoch_fork_init (void)
+{
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+  pthread_once (&once, memory_epoch_add_fork_hook);
 }
 
 static MemoryEpochReader *

@@ -28,4 +28,7 @@ guint64 memory_epoch_current (void);
  * retired at or before it may be freed now. */
 guint64 memory_epoch_collectable (void);
 
+/* Makes the epochs safe across fork(); call before the first store. */
+void memory_epoch_fork_init (void);
+
 G_END_DECLS

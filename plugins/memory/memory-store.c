@@ -76,12 +76,51 @@ struct MemoryStore {
   Shard shards[N_SHARDS];
   gint ref_count; /* guarded by named_lock for named stores */
   char *name;
+  MemoryStore *prev, *next; /* every live store, for fork() */
 };
 
 /* cache_dict name -> MemoryStore, so regions naming the same dict share
  * one store, as Python code sharing a dict object would. */
 static pthread_mutex_t named_lock = PTHREAD_MUTEX_INITIALIZER;
 static GHashTable *named_stores;
+
+/* Across fork(): before it, the named stores' lock, the list's and every
+ * shard's write lock are taken (in the order the code nests them), so the
+ * child finds no table half changed; after it, both processes release
+ * them.  Readers take no lock, and the epochs reset themselves
+ * (memory-epoch.c). */
+static pthread_mutex_t stores_lock = PTHREAD_MUTEX_INITIALIZER;
+static MemoryStore *all_stores;
+
+static void
+stores_fork_prepare (gpointer unused)
+{
+  pthread_mutex_lock (&named_lock);
+  pthread_mutex_lock (&stores_lock);
+  for (MemoryStore *s = all_stores; s != NULL; s = s->next)
+    for (int i = 0; i < N_SHARDS; i++)
+      pthread_mutex_lock (&s->shards[i].write_lock);
+}
+
+static void
+stores_fork_release (gpointer unused)
+{
+  for (MemoryStore *s = all_stores; s != NULL; s = s->next)
+    for (int i = 0; i < N_SHARDS; i++)
+      pthread_mutex_unlock (&s->shards[i].write_lock);
+  pthread_mutex_unlock (&stores_lock);
+  pthread_mutex_unlock (&named_lock);
+}
+
+static void
+add_fork_hooks (void)
+{
+  /* The epochs' hook first: a writer holding a shard's lock may advance
+   * the epoch, so the shards' locks must be taken before its lock. */
+  memory_epoch_fork_init ();
+  dogpile_fork_hook_add (stores_fork_prepare, stores_fork_release,
+                         stores_fork_release, NULL);
+}
 
 /* Eight bytes at a time, then a murmur3 finaliser so the top bits (the
  * shard) are as well mixed as the low ones (the slot). */
@@ -196,6 +235,12 @@ store_new (const char *name)
     }
   store->ref_count = 1;
   store->name = g_strdup (name);
+  pthread_mutex_lock (&stores_lock);
+  store->next = all_stores;
+  if (all_stores != NULL)
+    all_stores->prev = store;
+  all_stores = store;
+  pthread_mutex_unlock (&stores_lock);
   return store;
 }
 
@@ -203,6 +248,14 @@ store_new (const char *name)
 static void
 store_free (MemoryStore *store)
 {
+  pthread_mutex_lock (&stores_lock);
+  if (store->prev != NULL)
+    store->prev->next = store->next;
+  else
+    all_stores = store->next;
+  if (store->next != NULL)
+    store->next->prev = store->prev;
+  pthread_mutex_unlock (&stores_lock);
   for (int i = 0; i < N_SHARDS; i++)
     {
       Shard *shard = &store->shards[i];
@@ -232,8 +285,10 @@ store_free (MemoryStore *store)
 MemoryStore *
 memory_store_acquire (const char *name)
 {
+  static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
   MemoryStore *store;
 
+  pthread_once (&hooks_once, add_fork_hooks);
   if (name == NULL)
     return store_new (NULL);
   pthread_mutex_lock (&named_lock);

@@ -4,14 +4,14 @@
  * it back), uncontended almost always since it is held for a few
  * instructions and never across I/O.  Connecting happens outside it.
  *
- * Fork: every pool is on one list.  Before a fork the prepare handler
- * takes the list's lock and every pool's, so no pool is caught half
- * changed by a thread that does not exist in the child (the routers'
- * locks, registered as RedisForkHooks, are taken first: a router may
- * create a pool while it holds its own lock); the parent
- * handler releases them; the child handler bumps the fork generation,
- * gives each pool a fresh condition variable (the waiters were threads of
- * the parent) and releases them.  The connections themselves are dealt
+ * Fork (on the core's hooks, dogpile-fork.h): every pool is on one list.
+ * Before a fork the prepare hook takes the list's lock and every pool's,
+ * so no pool is caught half changed by a thread that does not exist in
+ * the child (the routers' locks, registered as RedisForkHooks, are taken
+ * first: a router may create a pool while it holds its own lock); the
+ * parent hook releases them; the child hook gives each pool a fresh
+ * condition variable (the waiters were threads of the parent) and
+ * releases them, the core having counted the fork generation.  The connections themselves are dealt
  * with lazily, at the child's first acquire on each pool, so a child that
  * only executes another program does no work (the sockets are
  * close-on-exec).
@@ -48,11 +48,8 @@ struct RedisPool {
 static char reserved_marker;
 #define RESERVED ((RedisConnection *) &reserved_marker)
 
-static pthread_mutex_t hooks_lock = PTHREAD_MUTEX_INITIALIZER;
-static RedisForkHook *hooks;
 static pthread_mutex_t pools_lock = PTHREAD_MUTEX_INITIALIZER;
 static RedisPool *pools;
-static gint fork_generation;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 static void
@@ -67,31 +64,24 @@ init_condition (pthread_cond_t *cond)
 }
 
 static void
-before_fork (void)
+before_fork (gpointer unused)
 {
-  pthread_mutex_lock (&hooks_lock);
-  for (RedisForkHook *h = hooks; h != NULL; h = h->next)
-    h->prepare (h);
   pthread_mutex_lock (&pools_lock);
   for (RedisPool *p = pools; p != NULL; p = p->next)
     pthread_mutex_lock (&p->lock);
 }
 
 static void
-after_fork_in_parent (void)
+after_fork_in_parent (gpointer unused)
 {
   for (RedisPool *p = pools; p != NULL; p = p->next)
     pthread_mutex_unlock (&p->lock);
   pthread_mutex_unlock (&pools_lock);
-  for (RedisForkHook *h = hooks; h != NULL; h = h->next)
-    h->parent (h);
-  pthread_mutex_unlock (&hooks_lock);
 }
 
 static void
-after_fork_in_child (void)
+after_fork_in_child (gpointer unused)
 {
-  g_atomic_int_inc (&fork_generation);
   redis_connection_after_fork_in_child ();
   for (RedisPool *p = pools; p != NULL; p = p->next)
     {
@@ -100,17 +90,16 @@ after_fork_in_child (void)
       pthread_mutex_unlock (&p->lock);
     }
   pthread_mutex_unlock (&pools_lock);
-  for (RedisForkHook *h = hooks; h != NULL; h = h->next)
-    h->child (h);
-  pthread_mutex_unlock (&hooks_lock);
 }
 
+/* The pools' hook is the plugin's first: the routers' hooks, added later,
+ * prepare (take their locks) before it, as a router may create a pool
+ * while it holds its own lock. */
 static void
 install_fork_handlers (void)
 {
-  /* The module stays loaded (the core never unloads plugins), so these
-   * function pointers stay valid for the life of the process. */
-  pthread_atfork (before_fork, after_fork_in_parent, after_fork_in_child);
+  dogpile_fork_hook_add (before_fork, after_fork_in_parent,
+                         after_fork_in_child, NULL);
 }
 
 RedisPool *
@@ -129,7 +118,7 @@ redis_pool_new (const RedisEndpoint *endpoint,
   self->all = g_new0 (RedisConnection *, size);
 
   pthread_mutex_lock (&pools_lock);
-  self->generation = (guint) g_atomic_int_get (&fork_generation);
+  self->generation = dogpile_fork_get_generation ();
   self->next = pools;
   if (pools != NULL)
     pools->prev = self;
@@ -225,7 +214,7 @@ wait_for_connection (RedisPool *self, gint64 *deadline_us, GError **error)
 RedisConnection *
 redis_pool_acquire (RedisPool *self, GError **error)
 {
-  guint generation = (guint) g_atomic_int_get (&fork_generation);
+  guint generation = dogpile_fork_get_generation ();
   RedisConnection *connection;
   gint64 deadline = 0;
   guint slot;
@@ -326,7 +315,7 @@ redis_pool_get_endpoint (RedisPool *self)
 guint
 redis_fork_generation (void)
 {
-  return (guint) g_atomic_int_get (&fork_generation);
+  return dogpile_fork_get_generation ();
 }
 
 const RedisConnectOptions *
@@ -335,28 +324,35 @@ redis_pool_get_options (RedisPool *self)
   return self->options;
 }
 
+static void
+hook_prepare (gpointer hook)
+{
+  ((RedisForkHook *) hook)->prepare (hook);
+}
+
+static void
+hook_parent (gpointer hook)
+{
+  ((RedisForkHook *) hook)->parent (hook);
+}
+
+static void
+hook_child (gpointer hook)
+{
+  ((RedisForkHook *) hook)->child (hook);
+}
+
 void
 redis_fork_hook_add (RedisForkHook *hook)
 {
   pthread_once (&atfork_once, install_fork_handlers);
-  pthread_mutex_lock (&hooks_lock);
-  hook->prev = NULL;
-  hook->next = hooks;
-  if (hooks != NULL)
-    hooks->prev = hook;
-  hooks = hook;
-  pthread_mutex_unlock (&hooks_lock);
+  hook->registered
+      = dogpile_fork_hook_add (hook_prepare, hook_parent, hook_child, hook);
 }
 
 void
 redis_fork_hook_remove (RedisForkHook *hook)
 {
-  pthread_mutex_lock (&hooks_lock);
-  if (hook->prev != NULL)
-    hook->prev->next = hook->next;
-  else
-    hooks = hook->next;
-  if (hook->next != NULL)
-    hook->next->prev = hook->prev;
-  pthread_mutex_unlock (&hooks_lock);
+  dogpile_fork_hook_remove (hook->registered);
+  hook->registered = NULL;
 }

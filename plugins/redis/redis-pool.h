@@ -61,7 +61,7 @@ struct RedisForkHook {
   void (*prepare) (RedisForkHook *hook);
   void (*parent) (RedisForkHook *hook);
   void (*child) (RedisForkHook *hook);
-  RedisForkHook *prev, *next; /* private */
+  DogpileForkHook *registered; /* private */
 };
 
 void redis_fork_hook_add (RedisForkHook *hook);

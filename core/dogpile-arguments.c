@@ -281,7 +281,7 @@ parse_unit_duration (const char *text, double *out)
     const char *unit;
     double seconds;
   } units[] = {
-    { "ms", 0.001 }, { "min", 60 }, { "s", 1 }, { "m", 60 },
+    { "ms", 0.001 }, { "min", 60 },  { "s", 1 },      { "m", 60 },
     { "h", 3600 },   { "d", 86400 }, { "w", 604800 },
   };
   const char *p = text;
@@ -368,8 +368,7 @@ dogpile_arguments_get_duration (GHashTable *arguments, const char *name,
       return TRUE;
     }
   if (!parse_duration (value, out_seconds))
-    return invalid (error, name, "a duration (seconds, or e.g. 1h30m)",
-                    value);
+    return invalid (error, name, "a duration (seconds, or e.g. 1h30m)", value);
   return TRUE;
 }
 
@@ -522,9 +521,8 @@ given (GHashTable *arguments, const char *name)
  */
 gboolean
 dogpile_arguments_get_int_range (GHashTable *arguments, const char *name,
-                                 gint64 default_value, gint64 min,
-                                 gint64 max, gint64 *out_value,
-                                 GError **error)
+                                 gint64 default_value, gint64 min, gint64 max,
+                                 gint64 *out_value, GError **error)
 {
   g_autofree char *value = NULL;
   gint64 parsed;
@@ -536,7 +534,8 @@ dogpile_arguments_get_int_range (GHashTable *arguments, const char *name,
   if (!dogpile_arguments_get_int (arguments, name, default_value, &parsed,
                                   error))
     return FALSE;
-  if (dogpile_arguments_has (arguments, name) && (parsed < min || parsed > max))
+  if (dogpile_arguments_has (arguments, name)
+      && (parsed < min || parsed > max))
     {
       value = given (arguments, name);
       g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
@@ -580,8 +579,8 @@ dogpile_arguments_get_duration_range (GHashTable *arguments, const char *name,
   g_return_val_if_fail (name != NULL, FALSE);
   g_return_val_if_fail (out_seconds != NULL, FALSE);
 
-  if (!dogpile_arguments_get_duration (arguments, name, default_value,
-                                       &parsed, error))
+  if (!dogpile_arguments_get_duration (arguments, name, default_value, &parsed,
+                                       error))
     return FALSE;
   if (dogpile_arguments_has (arguments, name)
       && (!(above ? parsed > min : parsed >= min) || !(parsed <= max)))

@@ -198,9 +198,8 @@ dogpile_async_pool_new (guint max_threads, GError **error)
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   self = g_new0 (DogpileAsyncPool, 1);
-  self->threads = g_thread_pool_new (pool_worker, self,
-                                     (gint) MAX (max_threads, 1), FALSE,
-                                     error);
+  self->threads = g_thread_pool_new (
+      pool_worker, self, (gint) MAX (max_threads, 1), FALSE, error);
   if (self->threads == NULL)
     {
       g_free (self);

@@ -49,7 +49,7 @@ ensure_error (gboolean ok, GError **error, DogpileBackend *self,
     if ((self)->proxy != NULL)                                                \
       {                                                                       \
         if ((self)->proxy->op != NULL)                                        \
-          return ensure_error ((self)->proxy->op ((self)->proxy_impl,        \
+          return ensure_error ((self)->proxy->op ((self)->proxy_impl,         \
                                                   (self)->next, __VA_ARGS__), \
                                (error), (self), #op);                         \
         return dogpile_backend_##op ((self)->next, __VA_ARGS__);              \
@@ -76,9 +76,9 @@ dogpile__backend_new_proxy (const DogpileProxyDesc *proxy,
                          "Proxy %s could not be created (it gave no reason)",
                          proxy->name);
           else
-            g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
-                                        "Cannot create proxy %s: ",
-                                        proxy->name);
+            g_propagate_prefixed_error (
+                error, g_steal_pointer (&local_error),
+                "Cannot create proxy %s: ", proxy->name);
           return NULL;
         }
     }
@@ -236,8 +236,8 @@ dogpile_backend_get_description (DogpileBackend *self)
  * Returns: %TRUE on success, hit or miss.
  */
 gboolean
-dogpile_backend_get (DogpileBackend *self, const char *key,
-                     GBytes **out_value, GError **error)
+dogpile_backend_get (DogpileBackend *self, const char *key, GBytes **out_value,
+                     GError **error)
 {
   g_autoptr (GBytes) payload = NULL;
   DogpileMetadata metadata = { 0 };
@@ -252,9 +252,9 @@ dogpile_backend_get (DogpileBackend *self, const char *key,
   if (self->desc->get != NULL)
     return ensure_error (self->desc->get (self->impl, key, out_value, error),
                          error, self, "get");
-  if (!ensure_error (self->desc->get_value (self->impl, key, &payload,
-                                            &metadata, error),
-                     error, self, "get_value"))
+  if (!ensure_error (
+          self->desc->get_value (self->impl, key, &payload, &metadata, error),
+          error, self, "get_value"))
     return FALSE;
   if (payload != NULL)
     *out_value = dogpile_record_encode (payload, &metadata);
@@ -289,9 +289,9 @@ dogpile_backend_set (DogpileBackend *self, const char *key, GBytes *value,
                          error, self, "set");
   if (!dogpile_record_decode (value, &payload, &metadata, error))
     return FALSE;
-  return ensure_error (self->desc->set_value (self->impl, key, payload,
-                                              &metadata, error),
-                       error, self, "set_value");
+  return ensure_error (
+      self->desc->set_value (self->impl, key, payload, &metadata, error),
+      error, self, "set_value");
 }
 
 /**
@@ -384,12 +384,11 @@ dogpile_backend_set_multi (DogpileBackend *self, const char *const *keys,
   if (n_keys == 0)
     return TRUE;
   if (self->proxy != NULL && self->proxy->set == NULL)
-    return dogpile_backend_set_multi (self->next, keys, values, n_keys,
-                                      error);
+    return dogpile_backend_set_multi (self->next, keys, values, n_keys, error);
   if (self->proxy == NULL && self->desc->set_multi != NULL)
-    return ensure_error (self->desc->set_multi (self->impl, keys, values,
-                                                n_keys, error),
-                         error, self, "set_multi");
+    return ensure_error (
+        self->desc->set_multi (self->impl, keys, values, n_keys, error), error,
+        self, "set_multi");
   for (gsize i = 0; i < n_keys; i++)
     if (!dogpile_backend_set (self, keys[i], values[i], error))
       return FALSE;
@@ -417,9 +416,9 @@ dogpile_backend_delete_multi (DogpileBackend *self, const char *const *keys,
     return TRUE;
   PROXY_DISPATCH (self, delete_multi, error, keys, n_keys, error);
   if (self->desc->delete_multi != NULL)
-    return ensure_error (self->desc->delete_multi (self->impl, keys, n_keys,
-                                                   error),
-                         error, self, "delete_multi");
+    return ensure_error (
+        self->desc->delete_multi (self->impl, keys, n_keys, error), error,
+        self, "delete_multi");
   for (gsize i = 0; i < n_keys; i++)
     if (!dogpile_backend_delete (self, keys[i], error))
       return FALSE;
@@ -556,9 +555,8 @@ note_key_error (GError **local_error, GError **out_errors, gsize i,
  * Returns: %TRUE on success; on failure every payload is %NULL.
  */
 gboolean
-dogpile_backend_get_value_multi (DogpileBackend *self,
-                                 const char *const *keys, gsize n_keys,
-                                 GBytes **out_payloads,
+dogpile_backend_get_value_multi (DogpileBackend *self, const char *const *keys,
+                                 gsize n_keys, GBytes **out_payloads,
                                  DogpileMetadata *out_metadata,
                                  GError **out_errors, GError **error)
 {
@@ -581,7 +579,7 @@ dogpile_backend_get_value_multi (DogpileBackend *self,
           g_autoptr (GError) local_error = NULL;
 
           if (dogpile_backend_get_value (self, keys[i], &out_payloads[i],
-                                          &out_metadata[i], &local_error))
+                                         &out_metadata[i], &local_error))
             continue;
           if (!note_key_error (&local_error, out_errors, i, error))
             {
@@ -638,9 +636,9 @@ dogpile_backend_set_value (DogpileBackend *self, const char *key,
 
   PROXY_DISPATCH (self, set_value, error, key, payload, metadata, error);
   if (self->desc->set_value != NULL)
-    return ensure_error (self->desc->set_value (self->impl, key, payload,
-                                                metadata, error),
-                         error, self, "set_value");
+    return ensure_error (
+        self->desc->set_value (self->impl, key, payload, metadata, error),
+        error, self, "set_value");
   record = dogpile_record_encode (payload, metadata);
   return ensure_error (self->desc->set (self->impl, key, record, error), error,
                        self, "set");
@@ -658,11 +656,10 @@ dogpile_backend_set_value (DogpileBackend *self, const char *key,
  * Returns: %TRUE on success.
  */
 gboolean
-dogpile_backend_set_value_multi (DogpileBackend *self,
-                                 const char *const *keys,
+dogpile_backend_set_value_multi (DogpileBackend *self, const char *const *keys,
                                  GBytes *const *payloads,
-                                 const DogpileMetadata *metadata,
-                                 gsize n_keys, GError **error)
+                                 const DogpileMetadata *metadata, gsize n_keys,
+                                 GError **error)
 {
   g_autoptr (GPtrArray) records = NULL;
 
@@ -677,15 +674,15 @@ dogpile_backend_set_value_multi (DogpileBackend *self,
     {
       for (gsize i = 0; i < n_keys; i++)
         if (!dogpile_backend_set_value (self, keys[i], payloads[i],
-                                         &metadata[i], error))
+                                        &metadata[i], error))
           return FALSE;
       return TRUE;
     }
-  records = g_ptr_array_new_full ((guint) n_keys,
-                                  (GDestroyNotify) g_bytes_unref);
+  records
+      = g_ptr_array_new_full ((guint) n_keys, (GDestroyNotify) g_bytes_unref);
   for (gsize i = 0; i < n_keys; i++)
-    g_ptr_array_add (records, dogpile_record_encode (payloads[i], &metadata[i]));
-  return dogpile_backend_set_multi (self, keys,
-                                    (GBytes *const *) records->pdata, n_keys,
-                                    error);
+    g_ptr_array_add (records,
+                     dogpile_record_encode (payloads[i], &metadata[i]));
+  return dogpile_backend_set_multi (
+      self, keys, (GBytes *const *) records->pdata, n_keys, error);
 }

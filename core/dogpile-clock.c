@@ -47,7 +47,8 @@ dogpile__clock_now_precise (void)
 double
 dogpile_clock_now (void)
 {
-  DogpileClockFunc func = (DogpileClockFunc) g_atomic_pointer_get (&clock_func);
+  DogpileClockFunc func
+      = (DogpileClockFunc) g_atomic_pointer_get (&clock_func);
 
   if (G_UNLIKELY (func != NULL))
     return func (g_atomic_pointer_get (&clock_user_data));
@@ -74,7 +75,8 @@ dogpile_clock_set_func (DogpileClockFunc func, gpointer user_data)
 void
 dogpile__clock_sample (DogpileClockSample *sample)
 {
-  DogpileClockFunc func = (DogpileClockFunc) g_atomic_pointer_get (&clock_func);
+  DogpileClockFunc func
+      = (DogpileClockFunc) g_atomic_pointer_get (&clock_func);
   struct timespec ts;
 
   sample->precise = -1;

@@ -13,8 +13,8 @@
 static GHashTable *
 sub_map (GHashTable *config, const char *prefix)
 {
-  GHashTable *out = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                           g_free);
+  GHashTable *out
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   gsize len = strlen (prefix);
   GHashTableIter iter;
   gpointer k, v;
@@ -104,12 +104,12 @@ dogpile_region_configure_from_config (DogpileRegion *self, GHashTable *config,
   dogpile_arguments_dup_list (config, wrap_key, &wrap_names, NULL);
   n_wraps = g_strv_length (wrap_names);
   wraps = g_new0 (DogpileRegionWrap, MAX (n_wraps, 1));
-  proxy_arguments = g_ptr_array_new_with_free_func (
-      (GDestroyNotify) g_hash_table_unref);
+  proxy_arguments
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) g_hash_table_unref);
   for (guint i = 0; i < n_wraps; i++)
     {
-      g_autofree char *args_prefix = g_strconcat (wrap_key, ".", wrap_names[i],
-                                                  ".", NULL);
+      g_autofree char *args_prefix
+          = g_strconcat (wrap_key, ".", wrap_names[i], ".", NULL);
 
       wraps[i].desc = dogpile_registry_load_proxy (
           dogpile_registry_get_default (), wrap_names[i], error);
@@ -129,8 +129,8 @@ dogpile_region_configure_from_config (DogpileRegion *self, GHashTable *config,
 static DogpileRegion *
 region_from_group (GKeyFile *key_file, const char *group, GError **error)
 {
-  g_autoptr (GHashTable) settings = g_hash_table_new_full (
-      g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (GHashTable) settings
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_autoptr (DogpileRegion) region = dogpile_region_new (group);
   g_auto (GStrv) keys = g_key_file_get_keys (key_file, group, NULL, NULL);
 

@@ -13,8 +13,8 @@ dogpile_error_quark (void)
   static gsize quark;
 
   if (g_once_init_enter (&quark))
-    g_once_init_leave (&quark, (gsize) g_quark_from_static_string (
-                                   "dogpile-error-quark"));
+    g_once_init_leave (
+        &quark, (gsize) g_quark_from_static_string ("dogpile-error-quark"));
   return (GQuark) quark;
 }
 

@@ -115,8 +115,8 @@ DogpileForkHook *
 dogpile_fork_hook_add (DogpileForkFunc prepare, DogpileForkFunc parent,
                        DogpileForkFunc child, gpointer user_data)
 {
-  return dogpile__fork_hook_add (DOGPILE__FORK_PLUGIN, prepare, parent,
-                                 child, user_data);
+  return dogpile__fork_hook_add (DOGPILE__FORK_PLUGIN, prepare, parent, child,
+                                 user_data);
 }
 
 /**

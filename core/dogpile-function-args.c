@@ -40,10 +40,10 @@ append_double (GString *out, double value)
 static void
 append_string_repr (GString *out, const char *text, gsize len)
 {
-  char quote = (memchr (text, '\'', len) != NULL
-                && memchr (text, '"', len) == NULL)
-                   ? '"'
-                   : '\'';
+  char quote
+      = (memchr (text, '\'', len) != NULL && memchr (text, '"', len) == NULL)
+            ? '"'
+            : '\'';
   const char *p = text, *end = text + len;
 
   g_string_append_c (out, quote);
@@ -89,10 +89,10 @@ append_string_repr (GString *out, const char *text, gsize len)
 static void
 append_bytes_repr (GString *out, const guint8 *data, gsize len)
 {
-  char quote = (memchr (data, '\'', len) != NULL
-                && memchr (data, '"', len) == NULL)
-                   ? '"'
-                   : '\'';
+  char quote
+      = (memchr (data, '\'', len) != NULL && memchr (data, '"', len) == NULL)
+            ? '"'
+            : '\'';
 
   g_string_append_c (out, 'b');
   g_string_append_c (out, quote);
@@ -228,8 +228,7 @@ append_variant (GString *out, GVariant *value, gboolean repr)
 
           append_bytes_repr (out, data, len);
         }
-      else if (g_variant_type_is_dict_entry (
-                   g_variant_type_element (type)))
+      else if (g_variant_type_is_dict_entry (g_variant_type_element (type)))
         append_elements (out, value, "{", "}", FALSE);
       else
         append_elements (out, value, "[", "]", FALSE);
@@ -248,21 +247,15 @@ dogpile__append_arg (GString *out, const DogpileArg *arg, gboolean repr)
 {
   switch (arg->type)
     {
-    case DOGPILE_ARG_TYPE_NONE:
-      g_string_append (out, "None");
-      break;
+    case DOGPILE_ARG_TYPE_NONE: g_string_append (out, "None"); break;
     case DOGPILE_ARG_TYPE_BOOL:
       g_string_append (out, arg->v.b ? "True" : "False");
       break;
-    case DOGPILE_ARG_TYPE_INT:
-      append_int (out, arg->v.i);
-      break;
+    case DOGPILE_ARG_TYPE_INT: append_int (out, arg->v.i); break;
     case DOGPILE_ARG_TYPE_UINT:
       g_string_append_printf (out, "%" G_GUINT64_FORMAT, arg->v.u);
       break;
-    case DOGPILE_ARG_TYPE_DOUBLE:
-      append_double (out, arg->v.d);
-      break;
+    case DOGPILE_ARG_TYPE_DOUBLE: append_double (out, arg->v.d); break;
     case DOGPILE_ARG_TYPE_STRING:
       if (repr)
         append_string_repr (out, arg->v.s, strlen (arg->v.s));
@@ -275,9 +268,7 @@ dogpile__append_arg (GString *out, const DogpileArg *arg, gboolean repr)
     case DOGPILE_ARG_TYPE_VARIANT:
       append_variant (out, arg->v.variant, repr);
       break;
-    default:
-      g_string_append (out, "<unknown argument type>");
-      break;
+    default: g_string_append (out, "<unknown argument type>"); break;
     }
 }
 

@@ -19,7 +19,7 @@
 #include "dogpile-region-private.h"
 
 #define NO_KEYWORDS_MESSAGE                                                   \
-  "dogpile.cache's default key creation function does not accept keyword "   \
+  "dogpile.cache's default key creation function does not accept keyword "    \
   "arguments."
 
 struct DogpileCachedFunction {
@@ -67,17 +67,14 @@ arg_copy (DogpileArg *to, const DogpileArg *from)
   to->name = g_strdup (from->name);
   switch (from->type)
     {
-    case DOGPILE_ARG_TYPE_STRING:
-      to->v.s = g_strdup (from->v.s);
-      break;
+    case DOGPILE_ARG_TYPE_STRING: to->v.s = g_strdup (from->v.s); break;
     case DOGPILE_ARG_TYPE_BYTES:
       to->v.bytes.data = g_memdup2 (from->v.bytes.data, from->v.bytes.len);
       break;
     case DOGPILE_ARG_TYPE_VARIANT:
       to->v.variant = g_variant_ref_sink (from->v.variant);
       break;
-    default:
-      break;
+    default: break;
     }
 }
 
@@ -87,17 +84,10 @@ arg_clear (DogpileArg *arg)
   g_free ((char *) arg->name);
   switch (arg->type)
     {
-    case DOGPILE_ARG_TYPE_STRING:
-      g_free ((char *) arg->v.s);
-      break;
-    case DOGPILE_ARG_TYPE_BYTES:
-      g_free ((gpointer) arg->v.bytes.data);
-      break;
-    case DOGPILE_ARG_TYPE_VARIANT:
-      g_variant_unref (arg->v.variant);
-      break;
-    default:
-      break;
+    case DOGPILE_ARG_TYPE_STRING: g_free ((char *) arg->v.s); break;
+    case DOGPILE_ARG_TYPE_BYTES: g_free ((gpointer) arg->v.bytes.data); break;
+    case DOGPILE_ARG_TYPE_VARIANT: g_variant_unref (arg->v.variant); break;
+    default: break;
     }
 }
 
@@ -218,8 +208,8 @@ dogpile_cached_function_ref (DogpileCachedFunction *self)
 }
 
 static void
-replace_hook (GDestroyNotify *destroy, gpointer *data, GDestroyNotify new_destroy,
-              gpointer new_data)
+replace_hook (GDestroyNotify *destroy, gpointer *data,
+              GDestroyNotify new_destroy, gpointer new_data)
 {
   if (*destroy != NULL)
     (*destroy) (*data);
@@ -428,9 +418,9 @@ dogpile_cached_function_set_parameters (DogpileCachedFunction *self,
     args_free (self->defaults, self->n_defaults);
   self->defaults = n_defaults > 0 ? args_copy (defaults, n_defaults) : NULL;
   self->n_defaults = n_defaults;
-  self->has_self = n_names > 0
-                   && (strcmp (names[0], "self") == 0
-                       || strcmp (names[0], "cls") == 0);
+  self->has_self
+      = n_names > 0
+        && (strcmp (names[0], "self") == 0 || strcmp (names[0], "cls") == 0);
 }
 
 /**
@@ -911,9 +901,8 @@ dogpile_cached_function_call (DogpileCachedFunction *self,
       call->owned = TRUE;
     }
   return dogpile_region_get_or_create_full (
-      self->region, key, call_creator, call, call_free,
-      call_expiration (self), self->should_cache, self->should_cache_data,
-      out_value, error);
+      self->region, key, call_creator, call, call_free, call_expiration (self),
+      self->should_cache, self->should_cache_data, out_value, error);
 }
 
 /**
@@ -940,8 +929,8 @@ dogpile_cached_function_get (DogpileCachedFunction *self,
 
   *out_value = NULL;
   key = bind_and_key (self, &args, &n_args, &bound, error);
-  return key != NULL && dogpile_region_get (self->region, key, out_value,
-                                            error);
+  return key != NULL
+         && dogpile_region_get (self->region, key, out_value, error);
 }
 
 /**
@@ -1130,8 +1119,8 @@ multi_call_creator (const char *const *keys, gsize n_keys, GBytes **out_values,
   for (gsize i = 0; i < n_keys; i++)
     args[offset + i] = *(const DogpileArg *) g_hash_table_lookup (
         call->arg_of_key, keys[i]);
-  if (!self->multi_creator (args, n_keys + offset, out_values,
-                            self->user_data, error))
+  if (!self->multi_creator (args, n_keys + offset, out_values, self->user_data,
+                            error))
     return FALSE;
   if (self->asdict)
     for (gsize i = 0; i < n_keys; i++)
@@ -1213,8 +1202,8 @@ dogpile_cached_function_call_multi (DogpileCachedFunction *self,
   call.arg_of_key = arg_of_key;
   if (!dogpile_region_get_or_create_multi (
           self->region, (const char *const *) keys, n, multi_call_creator,
-          &call, call_expiration (self), multi_should_cache, &call,
-          out_values, error))
+          &call, call_expiration (self), multi_should_cache, &call, out_values,
+          error))
     return FALSE;
   for (gsize i = 0; i < n; i++)
     if (out_values[i] == missing_value ())
@@ -1297,9 +1286,8 @@ dogpile_cached_function_invalidate_multi (DogpileCachedFunction *self,
   split_receiver (self, &args, &n_args);
   keys = multi_keys (self, args, n_args, error);
   return keys != NULL
-         && dogpile_region_delete_multi (self->region,
-                                         (const char *const *) keys, n_args,
-                                         error);
+         && dogpile_region_delete_multi (
+             self->region, (const char *const *) keys, n_args, error);
 }
 
 /**

@@ -16,8 +16,8 @@
 static double
 effective_expiration (RegionConfig *config, double expiration_time)
 {
-  double exp = isnan (expiration_time) ? config->expiration_time
-                                       : expiration_time;
+  double exp
+      = isnan (expiration_time) ? config->expiration_time : expiration_time;
 
   return exp == -1 ? DOGPILE_EXPIRATION_NONE : exp;
 }
@@ -102,11 +102,11 @@ read_for_lock (DogpileRegion *self, RegionConfig *config, const char *key,
 static gboolean
 store_values (DogpileRegion *self, RegionConfig *config,
               const char *const *keys, const char *const *backend_keys,
-              GBytes *const *values, const DogpileMetadata *metadata,
-              gsize n, GError **error)
+              GBytes *const *values, const DogpileMetadata *metadata, gsize n,
+              GError **error)
 {
-  g_autoptr (GPtrArray) stored = g_ptr_array_new_full (
-      (guint) n, (GDestroyNotify) g_bytes_unref);
+  g_autoptr (GPtrArray) stored
+      = g_ptr_array_new_full ((guint) n, (GDestroyNotify) g_bytes_unref);
 
   for (gsize i = 0; i < n; i++)
     {
@@ -118,11 +118,11 @@ store_values (DogpileRegion *self, RegionConfig *config,
     }
   if (n == 1)
     return dogpile_backend_set_value (config->backend, backend_keys[0],
-                                       stored->pdata[0], metadata, error)
+                                      stored->pdata[0], metadata, error)
            || dogpile__region_key_error (error, keys[0]);
   return dogpile_backend_set_value_multi (config->backend, backend_keys,
-                                           (GBytes *const *) stored->pdata,
-                                           metadata, n, error);
+                                          (GBytes *const *) stored->pdata,
+                                          metadata, n, error);
 }
 
 typedef struct {
@@ -180,8 +180,8 @@ request_create (gpointer data, GBytes **out_value, double *out_created_time,
     }
   if ((r->should_cache == NULL
        || r->should_cache (value, r->should_cache_data))
-      && !store_values (r->region, r->config, &r->key, &r->backend_key,
-                        &value, &metadata, 1, error))
+      && !store_values (r->region, r->config, &r->key, &r->backend_key, &value,
+                        &metadata, 1, error))
     return FALSE;
   *out_created_time = metadata.cached_time;
   *out_value = g_steal_pointer (&value);
@@ -247,14 +247,11 @@ static const DogpileLockFuncs request_async_funcs = {
  * invalidation meets a value that never expires.
  */
 gboolean
-dogpile_region_get_or_create_full (DogpileRegion *self, const char *key,
-                                   DogpileCreatorFunc creator,
-                                   gpointer user_data,
-                                   GDestroyNotify user_data_destroy,
-                                   double expiration_time,
-                                   DogpileShouldCacheFunc should_cache,
-                                   gpointer should_cache_data,
-                                   GBytes **out_value, GError **error)
+dogpile_region_get_or_create_full (
+    DogpileRegion *self, const char *key, DogpileCreatorFunc creator,
+    gpointer user_data, GDestroyNotify user_data_destroy,
+    double expiration_time, DogpileShouldCacheFunc should_cache,
+    gpointer should_cache_data, GBytes **out_value, GError **error)
 {
   g_autofree char *owned = NULL;
   GBytes *value = NULL;
@@ -299,13 +296,13 @@ dogpile_region_get_or_create_full (DogpileRegion *self, const char *key,
     }
 
   mutex = dogpile_name_registry_get (r.config->locks, r.backend_key);
-  ok = dogpile__lock_run (mutex,
-                          self->async_runner != NULL
-                                  && (user_data == NULL
-                                      || user_data_destroy != NULL)
-                              ? &request_async_funcs
-                              : &request_funcs,
-                          &r, r.exp, value, created_time, out_value, error);
+  ok = dogpile__lock_run (
+      mutex,
+      self->async_runner != NULL
+              && (user_data == NULL || user_data_destroy != NULL)
+          ? &request_async_funcs
+          : &request_funcs,
+      &r, r.exp, value, created_time, out_value, error);
   dogpile_mutex_unref (mutex);
 
 out:
@@ -334,9 +331,9 @@ dogpile_region_get_or_create (DogpileRegion *self, const char *key,
                               GBytes **out_value, GError **error)
 {
   /* With user data we may not keep, the async runner is never used. */
-  return dogpile_region_get_or_create_full (
-      self, key, creator, user_data, NULL,
-      DOGPILE_EXPIRATION_DEFAULT, NULL, NULL, out_value, error);
+  return dogpile_region_get_or_create_full (self, key, creator, user_data,
+                                            NULL, DOGPILE_EXPIRATION_DEFAULT,
+                                            NULL, NULL, out_value, error);
 }
 
 static int
@@ -437,7 +434,8 @@ multi_take_lock (DogpileRegion *self, RegionConfig *config, double exp,
       return FALSE;
     }
   dogpile__clock_sample (&now);
-  if (item->value != NULL && !dogpile__value_is_expired (&now, item->created_time, exp))
+  if (item->value != NULL
+      && !dogpile__value_is_expired (&now, item->created_time, exp))
     return dogpile_mutex_release (mutex, error);
   item->held = g_steal_pointer (&mutex);
   return TRUE;
@@ -618,8 +616,8 @@ dogpile_region_get_or_create_multi (DogpileRegion *self,
   metadata = g_new0 (DogpileMetadata, n_items);
   key_errors = g_new0 (GError *, n_items);
   if (!dogpile_backend_get_value_multi (config->backend, unique_backend_keys,
-                                         n_items, payloads, metadata,
-                                         key_errors, error))
+                                        n_items, payloads, metadata,
+                                        key_errors, error))
     return FALSE;
 
   todo = g_new0 (MultiItem *, n_items);
@@ -632,8 +630,9 @@ dogpile_region_get_or_create_multi (DogpileRegion *self,
                    key_errors[i]->message);
           g_clear_error (&key_errors[i]);
         }
-      if (ok && !lock_view (self, items[i].key, exp, &items[i].value,
-                            &metadata[i], &items[i].created_time, error))
+      if (ok
+          && !lock_view (self, items[i].key, exp, &items[i].value,
+                         &metadata[i], &items[i].created_time, error))
         ok = FALSE;
     }
 
@@ -642,7 +641,8 @@ dogpile_region_get_or_create_multi (DogpileRegion *self,
     {
       MultiItem *item = &items[i];
 
-      if (item->value != NULL && !dogpile__value_is_expired (&now, item->created_time, exp))
+      if (item->value != NULL
+          && !dogpile__value_is_expired (&now, item->created_time, exp))
         continue;
       if (!multi_take_lock (self, config, exp, item, error))
         ok = FALSE;

@@ -111,10 +111,9 @@ dogpile_region_invalidate (DogpileRegion *self, gboolean hard)
  * the cache itself).  Call before dogpile_region_configure().
  */
 void
-dogpile_region_set_invalidation_strategy (DogpileRegion *self,
-                                          const DogpileInvalidationFuncs *funcs,
-                                          gpointer user_data,
-                                          GDestroyNotify destroy)
+dogpile_region_set_invalidation_strategy (
+    DogpileRegion *self, const DogpileInvalidationFuncs *funcs,
+    gpointer user_data, GDestroyNotify destroy)
 {
   g_return_if_fail (self != NULL);
   g_return_if_fail (get_config (self) == NULL);

@@ -73,7 +73,8 @@ check_header (const char *kind, guint32 abi_version, guint32 max_abi,
       g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_PLUGIN_NAME_MISMATCH,
                    "%s %s (%s) calls itself '%s': the registry line and the "
                    "descriptor's name must agree; fix one of them",
-                   kind, name, where, desc_name != NULL ? desc_name : "(null)");
+                   kind, name, where,
+                   desc_name != NULL ? desc_name : "(null)");
       return FALSE;
     }
   return TRUE;

@@ -41,8 +41,8 @@ release_keeping_error (DogpileMutex *mutex, GError **error)
   g_autoptr (GError) release_error = NULL;
 
   /* The first failure is the one to report. */
-  if (!dogpile_mutex_release (mutex, &release_error)
-      && error != NULL && *error == NULL)
+  if (!dogpile_mutex_release (mutex, &release_error) && error != NULL
+      && *error == NULL)
     g_propagate_error (error, g_steal_pointer (&release_error));
 }
 

@@ -43,7 +43,8 @@ struct DogpileLengthConditionalMangler {
  * Returns: (transfer full): the mangler's state.
  */
 DogpileLengthConditionalMangler *
-dogpile_length_conditional_mangler_new (guint length, DogpileKeyMangler mangler,
+dogpile_length_conditional_mangler_new (guint length,
+                                        DogpileKeyMangler mangler,
                                         gpointer user_data,
                                         GDestroyNotify destroy)
 {
@@ -94,7 +95,7 @@ dogpile_length_conditional_mangle (const char *key, gpointer user_data)
   g_return_val_if_fail (self != NULL, NULL);
 
   length = g_utf8_validate (key, -1, NULL) ? g_utf8_strlen (key, -1)
-                                            : (glong) strlen (key);
+                                           : (glong) strlen (key);
   if ((guint) length >= self->length)
     return self->mangler (key, self->user_data);
   return g_strdup (key);

@@ -173,9 +173,9 @@ typedef struct LocalMutex {
   pthread_mutex_t lock;
   pthread_cond_t released;
   gboolean held;
-  gboolean owned;  /* owner is the thread that holds it */
+  gboolean owned; /* owner is the thread that holds it */
   pthread_t owner;
-  char *name;      /* the key, for messages; NULL when unnamed */
+  char *name; /* the key, for messages; NULL when unnamed */
   struct LocalMutex *prev, *next; /* every live one, for fork() */
 } LocalMutex;
 
@@ -234,8 +234,7 @@ local_acquire (gpointer user_data, gboolean wait, gboolean *out_acquired,
   LocalMutex *m = user_data;
 
   pthread_mutex_lock (&m->lock);
-  if (m->held && wait && m->owned
-      && pthread_equal (m->owner, pthread_self ()))
+  if (m->held && wait && m->owned && pthread_equal (m->owner, pthread_self ()))
     {
       pthread_mutex_unlock (&m->lock);
       *out_acquired = FALSE;

@@ -82,12 +82,9 @@ gboolean dogpile__lock_run (DogpileMutex *mutex, const DogpileLockFuncs *funcs,
                             GBytes **out_value, GError **error);
 
 /* dogpile-async.c */
-DogpileAsyncTask *dogpile__async_task_new (DogpileRegion *region,
-                                           const char *key,
-                                           DogpileCreatorFunc creator,
-                                           gpointer user_data,
-                                           GDestroyNotify user_data_destroy,
-                                           DogpileMutex *mutex);
+DogpileAsyncTask *dogpile__async_task_new (
+    DogpileRegion *region, const char *key, DogpileCreatorFunc creator,
+    gpointer user_data, GDestroyNotify user_data_destroy, DogpileMutex *mutex);
 
 /* dogpile-loader.c: the descriptor a registry entry's symbol returns
  * (@kind names what it is in messages: "cache plugin", "proxy"), and the
@@ -95,15 +92,14 @@ DogpileAsyncTask *dogpile__async_task_new (DogpileRegion *region,
 gconstpointer dogpile__loader_load (const char *kind, const char *name,
                                     const char *module_path,
                                     const char *symbol,
-                                    const char *registry_file,
-                                    GError **error);
+                                    const char *registry_file, GError **error);
 void dogpile__loader_fork_init (void);
 gboolean dogpile__loader_check_desc (const DogpileBackendDesc *desc,
                                      const char *name, const char *where,
                                      GError **error);
 gboolean dogpile__loader_check_proxy_desc (const DogpileProxyDesc *desc,
-                                           const char *name,
-                                           const char *where, GError **error);
+                                           const char *name, const char *where,
+                                           GError **error);
 
 /* dogpile-backend.c: a node of a region's chain -- a plugin instance, or
  * a proxy in front of another node.  The struct is private to that file. */
@@ -123,8 +119,9 @@ gboolean dogpile__backend_get_value (DogpileBackend *self, const char *key,
                                      DogpileMetadata *out_metadata,
                                      GError **error);
 /* The state of @self when it is a node of proxy @desc, else NULL. */
-DogpileProxyImpl *dogpile__backend_get_proxy_impl (DogpileBackend *self,
-                                                   const DogpileProxyDesc *desc);
+DogpileProxyImpl *
+dogpile__backend_get_proxy_impl (DogpileBackend *self,
+                                 const DogpileProxyDesc *desc);
 
 /* dogpile-proxy-*.c: the proxies that ship, registered in every registry
  * when it is made (dogpile-registry.c). */

@@ -26,17 +26,13 @@ log_operation (const char *operation, const char *key, gsize n_keys,
   g_autofree char *what = NULL;
 
   if (n_keys > 1)
-    what = g_strdup_printf ("%s (+%" G_GSIZE_FORMAT " more)", key,
-                            n_keys - 1);
-  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_DEBUG,
-                    "DOGPILE_OPERATION", operation,
-                    "DOGPILE_KEY", key,
-                    "DOGPILE_OUTCOME", outcome,
-                    "DOGPILE_DURATION_US", duration,
-                    "MESSAGE", "%s '%s': %s%s%s in %s us", operation,
-                    what != NULL ? what : key, outcome,
-                    error != NULL ? ": " : "",
-                    error != NULL ? error->message : "", duration);
+    what = g_strdup_printf ("%s (+%" G_GSIZE_FORMAT " more)", key, n_keys - 1);
+  g_log_structured (
+      G_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "DOGPILE_OPERATION", operation,
+      "DOGPILE_KEY", key, "DOGPILE_OUTCOME", outcome, "DOGPILE_DURATION_US",
+      duration, "MESSAGE", "%s '%s': %s%s%s in %s us", operation,
+      what != NULL ? what : key, outcome, error != NULL ? ": " : "",
+      error != NULL ? error->message : "", duration);
 }
 
 /* Logs after @call, which may set *error. */
@@ -50,9 +46,8 @@ log_operation (const char *operation, const char *key, gsize n_keys,
       return (call);                                                          \
     started_ = g_get_monotonic_time ();                                       \
     ok_ = (call);                                                             \
-    log_operation ((operation), (key), (n_keys),                              \
-                   !ok_ ? "error" : (hit), started_,                          \
-                   !ok_ && error != NULL ? *error : NULL);                    \
+    log_operation ((operation), (key), (n_keys), !ok_ ? "error" : (hit),      \
+                   started_, !ok_ && error != NULL ? *error : NULL);          \
     return ok_;                                                               \
   }                                                                           \
   G_STMT_END
@@ -68,10 +63,10 @@ logging_get_value (DogpileProxyImpl *self, DogpileBackend *next,
                    const char *key, GBytes **out_payload,
                    DogpileMetadata *out_metadata, GError **error)
 {
-  LOGGED ("get", key, 1,
-          dogpile_backend_get_value (next, key, out_payload, out_metadata,
-                                     error),
-          hit_or_miss (*out_payload));
+  LOGGED (
+      "get", key, 1,
+      dogpile_backend_get_value (next, key, out_payload, out_metadata, error),
+      hit_or_miss (*out_payload));
 }
 
 static const char *
@@ -81,8 +76,9 @@ multi_outcome (GBytes **values, gsize n, char *buf, gsize size)
 
   for (gsize i = 0; i < n; i++)
     hits += values[i] != NULL;
-  g_snprintf (buf, size, "%" G_GSIZE_FORMAT " hits, %" G_GSIZE_FORMAT
-              " misses", hits, n - hits);
+  g_snprintf (buf, size,
+              "%" G_GSIZE_FORMAT " hits, %" G_GSIZE_FORMAT " misses", hits,
+              n - hits);
   return buf;
 }
 

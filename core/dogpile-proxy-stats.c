@@ -11,7 +11,15 @@
 #define N_STRIPES 16
 
 enum {
-  GETS, HITS, MISSES, SETS, DELETES, ERRORS, BYTES_IN, BYTES_OUT, N_COUNTERS
+  GETS,
+  HITS,
+  MISSES,
+  SETS,
+  DELETES,
+  ERRORS,
+  BYTES_IN,
+  BYTES_OUT,
+  N_COUNTERS
 };
 
 typedef struct {
@@ -109,8 +117,8 @@ stats_set_value (DogpileProxyImpl *self, DogpileBackend *next, const char *key,
                  GBytes *payload, const DogpileMetadata *metadata,
                  GError **error)
 {
-  if (!counted (self,
-                dogpile_backend_set_value (next, key, payload, metadata, error)))
+  if (!counted (self, dogpile_backend_set_value (next, key, payload, metadata,
+                                                 error)))
     return FALSE;
   add (self, SETS, 1);
   add (self, BYTES_IN, g_bytes_get_size (payload));
@@ -123,9 +131,8 @@ stats_set_value_multi (DogpileProxyImpl *self, DogpileBackend *next,
                        const DogpileMetadata *metadata, gsize n_keys,
                        GError **error)
 {
-  if (!counted (self, dogpile_backend_set_value_multi (next, keys, payloads,
-                                                       metadata, n_keys,
-                                                       error)))
+  if (!counted (self, dogpile_backend_set_value_multi (
+                          next, keys, payloads, metadata, n_keys, error)))
     return FALSE;
   add (self, SETS, n_keys);
   for (gsize i = 0; i < n_keys; i++)
@@ -147,7 +154,8 @@ static gboolean
 stats_delete_multi (DogpileProxyImpl *self, DogpileBackend *next,
                     const char *const *keys, gsize n_keys, GError **error)
 {
-  if (!counted (self, dogpile_backend_delete_multi (next, keys, n_keys, error)))
+  if (!counted (self,
+                dogpile_backend_delete_multi (next, keys, n_keys, error)))
     return FALSE;
   add (self, DELETES, n_keys);
   return TRUE;

@@ -36,11 +36,11 @@ dogpile__format_double_repr (double value, char out[REPR_MAX])
   if (isnan (value))
     return (gsize) g_snprintf (out, REPR_MAX, "NaN");
   if (isinf (value))
-    return (gsize) g_snprintf (out, REPR_MAX, value > 0 ? "Infinity"
-                                                        : "-Infinity");
+    return (gsize) g_snprintf (out, REPR_MAX,
+                               value > 0 ? "Infinity" : "-Infinity");
   if (value == 0.0)
-    return (gsize) g_snprintf (out, REPR_MAX, signbit (value) ? "-0.0"
-                                                               : "0.0");
+    return (gsize) g_snprintf (out, REPR_MAX,
+                               signbit (value) ? "-0.0" : "0.0");
 
   /* The fewest significant digits that read back as @value.  More digits
    * never read back worse -- the nearest p+1 digit decimal is at least as
@@ -266,8 +266,7 @@ json_string (JsonReader *r, char *out, gsize out_size, gsize *out_len)
                 }
               r->p += 4;
               break;
-            default:
-              return json_fail (r, "bad escape in a string");
+            default: return json_fail (r, "bad escape in a string");
             }
         }
       if (out != NULL && n + 1 < out_size)
@@ -414,25 +413,17 @@ json_value (JsonReader *r, int depth, JsonKind *kind, double *number)
     return json_fail (r, "expected a JSON value");
   switch (*r->p)
     {
-    case '{':
-      return json_container (r, depth, TRUE);
-    case '[':
-      return json_container (r, depth, FALSE);
-    case '"':
-      return json_string (r, NULL, 0, NULL);
-    case 't':
-      return json_literal (r, "true");
-    case 'f':
-      return json_literal (r, "false");
-    case 'n':
-      return json_literal (r, "null");
+    case '{': return json_container (r, depth, TRUE);
+    case '[': return json_container (r, depth, FALSE);
+    case '"': return json_string (r, NULL, 0, NULL);
+    case 't': return json_literal (r, "true");
+    case 'f': return json_literal (r, "false");
+    case 'n': return json_literal (r, "null");
     case 'N':
       *kind = JSON_NUMBER;
       *number = NAN;
       return json_literal (r, "NaN");
-    default:
-      *kind = JSON_NUMBER;
-      return json_number (r, number);
+    default: *kind = JSON_NUMBER; return json_number (r, number);
     }
 }
 
@@ -446,11 +437,26 @@ json_value (JsonReader *r, int depth, JsonKind *kind, double *number)
  * result is always the same. */
 
 static const guint64 powers_of_ten[20] = {
-  1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull,
-  10000000ull, 100000000ull, 1000000000ull, 10000000000ull,
-  100000000000ull, 1000000000000ull, 10000000000000ull,
-  100000000000000ull, 1000000000000000ull, 10000000000000000ull,
-  100000000000000000ull, 1000000000000000000ull, 10000000000000000000ull,
+  1ull,
+  10ull,
+  100ull,
+  1000ull,
+  10000ull,
+  100000ull,
+  1000000ull,
+  10000000ull,
+  100000000ull,
+  1000000000ull,
+  10000000000ull,
+  100000000000ull,
+  1000000000000ull,
+  10000000000000ull,
+  100000000000000ull,
+  1000000000000000ull,
+  10000000000000000ull,
+  100000000000000000ull,
+  1000000000000000000ull,
+  10000000000000000000ull,
 };
 
 /* The correctly rounded double of [-]digits[.digits] (JSON's grammar, no
@@ -684,8 +690,7 @@ dogpile_record_decode (GBytes *record, GBytes **out_payload,
   if (problem != NULL)
     {
       g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_CANT_DESERIALIZE,
-                   "Stored value is not a dogpile.cache record (%s)",
-                   problem);
+                   "Stored value is not a dogpile.cache record (%s)", problem);
       return FALSE;
     }
   *out_payload = g_bytes_new_from_bytes (record, (gsize) (bar + 1 - data),

@@ -14,10 +14,10 @@
 G_BEGIN_DECLS
 
 typedef struct {
-  DogpileBackend *backend; /* where operations go */
-  DogpileBackend *actual;  /* the plugin instance itself */
-  gboolean backend_mangles; /* actual has a mangle_key of its own */
-  double expiration_time;  /* DOGPILE_EXPIRATION_NONE: never by age */
+  DogpileBackend *backend;    /* where operations go */
+  DogpileBackend *actual;     /* the plugin instance itself */
+  gboolean backend_mangles;   /* actual has a mangle_key of its own */
+  double expiration_time;     /* DOGPILE_EXPIRATION_NONE: never by age */
   DogpileNameRegistry *locks; /* per-key mutexes for get_or_create */
 } RegionConfig;
 
@@ -87,7 +87,8 @@ mangle_key (DogpileRegion *self, RegionConfig *config, const char *key,
 }
 
 /* dogpile-invalidation.c */
-gboolean dogpile__region_is_invalidated (DogpileRegion *self, double timestamp);
+gboolean dogpile__region_is_invalidated (DogpileRegion *self,
+                                         double timestamp);
 gboolean dogpile__region_is_hard_invalidated (DogpileRegion *self,
                                               double timestamp);
 gboolean dogpile__region_is_soft_invalidated (DogpileRegion *self,
@@ -114,8 +115,8 @@ is_fresh (DogpileRegion *self, RegionConfig *config,
           const DogpileMetadata *metadata, double expiration_time,
           DogpileClockSample *now)
 {
-  double exp = isnan (expiration_time) ? config->expiration_time
-                                       : expiration_time;
+  double exp
+      = isnan (expiration_time) ? config->expiration_time : expiration_time;
 
   /* get() knows no "no value" rule: with no expiration time, a stored
    * creation time <= 0 is only very old. */
@@ -132,12 +133,10 @@ GBytes *dogpile__region_serialize (DogpileRegion *self, GBytes *payload,
                                    GError **error);
 gboolean dogpile__region_key_error (GError **error, const char *key);
 
-const char *const *dogpile__region_mangle_keys (DogpileRegion *self,
-                                                RegionConfig *config,
-                                                const char *const *keys,
-                                                gsize n_keys,
-                                                const char ***out_array,
-                                                GPtrArray **owned);
+const char *const *
+dogpile__region_mangle_keys (DogpileRegion *self, RegionConfig *config,
+                             const char *const *keys, gsize n_keys,
+                             const char ***out_array, GPtrArray **owned);
 
 /* dogpile-region.c: configure with proxies (outermost first) in front. */
 typedef struct {
@@ -145,13 +144,10 @@ typedef struct {
   GHashTable *arguments;
 } DogpileRegionWrap;
 
-gboolean dogpile__region_configure_chain (DogpileRegion *self,
-                                          const char *backend,
-                                          double expiration_time,
-                                          GHashTable *arguments,
-                                          const DogpileRegionWrap *wraps,
-                                          gsize n_wraps,
-                                          DogpileConfigureFlags flags,
-                                          GError **error);
+gboolean
+dogpile__region_configure_chain (DogpileRegion *self, const char *backend,
+                                 double expiration_time, GHashTable *arguments,
+                                 const DogpileRegionWrap *wraps, gsize n_wraps,
+                                 DogpileConfigureFlags flags, GError **error);
 
 G_END_DECLS

@@ -35,8 +35,8 @@ create_key_mutex (const char *key, gpointer region)
 
 /* Builds proxies (outermost first) in front of @backend; takes @backend. */
 static DogpileBackend *
-build_chain (DogpileBackend *backend, const DogpileRegionWrap *wraps, gsize n_wraps,
-             GError **error)
+build_chain (DogpileBackend *backend, const DogpileRegionWrap *wraps,
+             gsize n_wraps, GError **error)
 {
   for (gsize i = n_wraps; i > 0; i--)
     {
@@ -64,9 +64,9 @@ publish (DogpileRegion *self, RegionConfig *config)
 
 gboolean
 dogpile__region_configure_chain (DogpileRegion *self, const char *backend,
-                 double expiration_time, GHashTable *arguments,
-                 const DogpileRegionWrap *wraps, gsize n_wraps, DogpileConfigureFlags flags,
-                 GError **error)
+                                 double expiration_time, GHashTable *arguments,
+                                 const DogpileRegionWrap *wraps, gsize n_wraps,
+                                 DogpileConfigureFlags flags, GError **error)
 {
   const DogpileBackendDesc *desc;
   DogpileBackend *instance, *head;
@@ -263,9 +263,10 @@ dogpile_region_set_serializer (DogpileRegion *self,
  * @arguments and makes it the region's backend.  On any failure the region
  * keeps the state it had.
  *
- * Returns: %TRUE on success; %FALSE with %DOGPILE_ERROR_REGION_ALREADY_CONFIGURED,
- * %DOGPILE_ERROR_PLUGIN_NOT_FOUND (or another plugin error),
- * %DOGPILE_ERROR_VALIDATION or the backend's own error.
+ * Returns: %TRUE on success; %FALSE with
+ * %DOGPILE_ERROR_REGION_ALREADY_CONFIGURED, %DOGPILE_ERROR_PLUGIN_NOT_FOUND
+ * (or another plugin error), %DOGPILE_ERROR_VALIDATION or the backend's own
+ * error.
  */
 gboolean
 dogpile_region_configure (DogpileRegion *self, const char *backend,
@@ -276,8 +277,8 @@ dogpile_region_configure (DogpileRegion *self, const char *backend,
   g_return_val_if_fail (backend != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  return dogpile__region_configure_chain (self, backend, expiration_time, arguments, NULL, 0,
-                          flags, error);
+  return dogpile__region_configure_chain (self, backend, expiration_time,
+                                          arguments, NULL, 0, flags, error);
 }
 
 /**
@@ -309,9 +310,8 @@ dogpile_region_wrap_desc (DogpileRegion *self, const DogpileProxyDesc *desc,
   g_return_val_if_fail (desc != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!dogpile__loader_check_proxy_desc (desc, desc->name,
-                                         "passed to dogpile_region_wrap_desc",
-                                         error))
+  if (!dogpile__loader_check_proxy_desc (
+          desc, desc->name, "passed to dogpile_region_wrap_desc", error))
     return FALSE;
   g_mutex_lock (&self->configure_lock);
   old = self->config;
@@ -361,8 +361,8 @@ dogpile_region_wrap (DogpileRegion *self, const char *proxy,
 
   desc = dogpile_registry_load_proxy (dogpile_registry_get_default (), proxy,
                                       error);
-  return desc != NULL && dogpile_region_wrap_desc (self, desc, arguments,
-                                                   error);
+  return desc != NULL
+         && dogpile_region_wrap_desc (self, desc, arguments, error);
 }
 
 /**
@@ -386,7 +386,6 @@ dogpile__region_not_configured (GError **error)
                        "No backend is configured on this region.");
   return FALSE;
 }
-
 
 /**
  * dogpile_region_get_expiration_time:
@@ -458,7 +457,8 @@ dogpile_region_get_actual_backend (DogpileRegion *self, GError **error)
 
 /* Applies the deserializer; a CantDeserialize failure is a miss. */
 gboolean
-dogpile__region_deserialize (DogpileRegion *self, GBytes **payload, GError **error)
+dogpile__region_deserialize (DogpileRegion *self, GBytes **payload,
+                             GError **error)
 {
   g_autoptr (GError) local_error = NULL;
   GBytes *result;
@@ -481,7 +481,8 @@ dogpile__region_deserialize (DogpileRegion *self, GBytes **payload, GError **err
 }
 
 GBytes *
-dogpile__region_serialize (DogpileRegion *self, GBytes *payload, GError **error)
+dogpile__region_serialize (DogpileRegion *self, GBytes *payload,
+                           GError **error)
 {
   GBytes *result;
 
@@ -560,8 +561,8 @@ dogpile_region_get_full (DogpileRegion *self, const char *key,
   g_return_val_if_fail (key != NULL, FALSE);
   g_return_val_if_fail (out_value != NULL, FALSE);
 
-  return region_fetch (self, key, expiration_time, flags, out_value,
-                       &metadata, error);
+  return region_fetch (self, key, expiration_time, flags, out_value, &metadata,
+                       error);
 }
 
 /**
@@ -622,8 +623,8 @@ dogpile_region_get_value_metadata (DogpileRegion *self, const char *key,
  * array (*out_array) whose strings *owned keeps. */
 const char *const *
 dogpile__region_mangle_keys (DogpileRegion *self, RegionConfig *config,
-             const char *const *keys, gsize n_keys, const char ***out_array,
-             GPtrArray **owned)
+                             const char *const *keys, gsize n_keys,
+                             const char ***out_array, GPtrArray **owned)
 {
   const char **result;
 
@@ -682,11 +683,11 @@ dogpile_region_get_multi_full (DogpileRegion *self, const char *const *keys,
   if (n_keys == 0)
     return TRUE;
 
-  backend_keys = dogpile__region_mangle_keys (self, config, keys, n_keys, &mangled, &owned);
+  backend_keys = dogpile__region_mangle_keys (self, config, keys, n_keys,
+                                              &mangled, &owned);
   metadata = g_new0 (DogpileMetadata, n_keys);
-  if (!dogpile_backend_get_value_multi (config->backend, backend_keys,
-                                         n_keys, out_values, metadata, NULL,
-                                         error))
+  if (!dogpile_backend_get_value_multi (config->backend, backend_keys, n_keys,
+                                        out_values, metadata, NULL, error))
     return FALSE;
   dogpile__clock_sample (&now);
   for (gsize i = 0; i < n_keys; i++)
@@ -761,7 +762,7 @@ dogpile_region_set (DogpileRegion *self, const char *key, GBytes *value,
   dogpile_metadata_init (&metadata, dogpile_clock_now ());
   backend_key = mangle_key (self, config, key, &owned);
   if (!dogpile_backend_set_value (config->backend, backend_key, stored,
-                                   &metadata, error))
+                                  &metadata, error))
     return dogpile__region_key_error (error, key);
   return TRUE;
 }
@@ -798,8 +799,8 @@ dogpile_region_set_multi (DogpileRegion *self, const char *const *keys,
   if (n_keys == 0)
     return TRUE;
 
-  stored = g_ptr_array_new_full ((guint) n_keys,
-                                 (GDestroyNotify) g_bytes_unref);
+  stored
+      = g_ptr_array_new_full ((guint) n_keys, (GDestroyNotify) g_bytes_unref);
   for (gsize i = 0; i < n_keys; i++)
     {
       GBytes *s = dogpile__region_serialize (self, values[i], error);
@@ -812,10 +813,11 @@ dogpile_region_set_multi (DogpileRegion *self, const char *const *keys,
   dogpile_metadata_init (&metadata[0], dogpile_clock_now ());
   for (gsize i = 1; i < n_keys; i++)
     metadata[i] = metadata[0];
-  backend_keys = dogpile__region_mangle_keys (self, config, keys, n_keys, &mangled, &owned);
+  backend_keys = dogpile__region_mangle_keys (self, config, keys, n_keys,
+                                              &mangled, &owned);
   return dogpile_backend_set_value_multi (config->backend, backend_keys,
-                                           (GBytes *const *) stored->pdata,
-                                           metadata, n_keys, error);
+                                          (GBytes *const *) stored->pdata,
+                                          metadata, n_keys, error);
 }
 
 /**
@@ -870,7 +872,8 @@ dogpile_region_delete_multi (DogpileRegion *self, const char *const *keys,
   REGION_CONFIG_OR_FAIL (self, config, error);
   if (n_keys == 0)
     return TRUE;
-  backend_keys = dogpile__region_mangle_keys (self, config, keys, n_keys, &mangled, &owned);
+  backend_keys = dogpile__region_mangle_keys (self, config, keys, n_keys,
+                                              &mangled, &owned);
   return dogpile_backend_delete_multi (config->backend, backend_keys, n_keys,
                                        error);
 }

@@ -24,7 +24,7 @@ struct DogpilePluginInfo {
   char *module_path;   /* NULL for a registered descriptor */
   char *symbol;        /* NULL for a registered descriptor */
   char *registry_file; /* NULL when registered in process */
-  gconstpointer desc;  /* a registered DogpileBackendDesc or DogpileProxyDesc */
+  gconstpointer desc; /* a registered DogpileBackendDesc or DogpileProxyDesc */
 };
 
 enum { TIER_REGISTERED, TIER_EXPLICIT, TIER_SCANNED, N_TIERS };
@@ -210,9 +210,9 @@ dogpile_registry_new (void)
   self->ref_count = 1;
   g_mutex_init (&self->lock);
   for (int i = 0; i < N_TIERS; i++)
-    self->tiers[i] = g_hash_table_new_full (
-        g_str_hash, g_str_equal, g_free,
-        (GDestroyNotify) dogpile_plugin_info_unref);
+    self->tiers[i]
+        = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                 (GDestroyNotify) dogpile_plugin_info_unref);
   register_builtins (self);
   dogpile__loader_fork_init ();
   self->fork_hook = dogpile__fork_hook_add (DOGPILE__FORK_OUTER, fork_prepare,
@@ -405,10 +405,9 @@ load_registry_file (GHashTable *tier, const char *given_path, gboolean strict,
               module = g_path_is_absolute (value)
                            ? g_strdup (value)
                            : g_canonicalize_filename (value, folder);
-              tier_add_first (tier,
-                              plugin_info_new (group, name, module,
-                                               g_strstrip (colon + 1), path,
-                                               NULL));
+              tier_add_first (tier, plugin_info_new (group, name, module,
+                                                     g_strstrip (colon + 1),
+                                                     path, NULL));
             }
         }
 
@@ -506,8 +505,8 @@ ensure_scanned (DogpileRegistry *self)
   else
     {
       g_autofree char *user_dir = g_build_filename (
-          g_get_user_data_dir (), "dogpile-" DOGPILE_API_VERSION,
-          "registry.d", NULL);
+          g_get_user_data_dir (), "dogpile-" DOGPILE_API_VERSION, "registry.d",
+          NULL);
 
       scan_location (tier, user_dir);
       scan_location (tier, DOGPILE_REGISTRY_DIR);
@@ -592,9 +591,8 @@ dogpile_registry_register (DogpileRegistry *self, const char *name,
       return FALSE;
     }
   return register_info (self,
-                        plugin_info_new (DOGPILE_REGISTRY_GROUP_BACKENDS,
-                                         name, module_path, symbol, NULL,
-                                         NULL));
+                        plugin_info_new (DOGPILE_REGISTRY_GROUP_BACKENDS, name,
+                                         module_path, symbol, NULL, NULL));
 }
 
 /**

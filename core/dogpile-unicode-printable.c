@@ -11,7 +11,8 @@ typedef struct {
 } CodeRange;
 
 /* Sorted, disjoint, inclusive: categories Cc, Cf, Cs, Co, Cn, Zl, Zp, and
- * Zs but U+0020. */
+ * Zs but U+0020.  Laid out by the generator, not by clang-format. */
+/* clang-format off */
 static const CodeRange not_printable[] = {
   { 0x0, 0x1f }, { 0x7f, 0xa0 }, { 0xad, 0xad }, { 0x378, 0x379 },
   { 0x380, 0x383 }, { 0x38b, 0x38b }, { 0x38d, 0x38d }, { 0x3a2, 0x3a2 },
@@ -234,6 +235,7 @@ static const CodeRange not_printable[] = {
   { 0x2b81e, 0x2b81f }, { 0x2cea2, 0x2ceaf }, { 0x2ebe1, 0x2f7ff },
   { 0x2fa1e, 0x2ffff }, { 0x3134b, 0xe00ff }, { 0xe01f0, 0x10ffff },
 };
+/* clang-format on */
 
 /* Python's str.isprintable() for one code point. */
 gboolean

@@ -38,8 +38,8 @@ backend_new (void)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GHashTable) arguments = arguments_new ();
-  DogpileBackend *backend = dogpile_backend_new (SUITE_BACKEND, arguments,
-                                                 &error);
+  DogpileBackend *backend
+      = dogpile_backend_new (SUITE_BACKEND, arguments, &error);
 
   assert_no_error (error);
   cr_assert_not_null (backend);
@@ -78,8 +78,7 @@ assert_value (DogpileRegion *region, const char *key, const char *expected)
 
   cr_assert (dogpile_region_get (region, key, &got, &error));
   assert_no_error (error);
-  cr_assert (bytes_equal (got, expected), "get(%s) on %s", key,
-             SUITE_BACKEND);
+  cr_assert (bytes_equal (got, expected), "get(%s) on %s", key, SUITE_BACKEND);
 }
 
 static void
@@ -190,8 +189,8 @@ Test (generic, region_get_multiple_values)
 {
   g_autoptr (DogpileRegion) region = region_new ();
   const char *keys[] = { "key1", "key2", "key3" };
-  const char *expected[] = { kept ("value1"), kept ("value2"),
-                             kept ("value3") };
+  const char *expected[]
+      = { kept ("value1"), kept ("value2"), kept ("value3") };
 
   set (region, "key1", "value1");
   set (region, "key2", "value2");
@@ -273,8 +272,8 @@ Test (generic, argument_dictionary_unmodified)
 {
   /* the suite's arguments (or memory's own), plus two that nobody knows */
   g_autoptr (GHashTable) arguments = arguments_new ();
-  g_autoptr (GHashTable) copy = g_hash_table_new_full (g_str_hash, g_str_equal,
-                                                       g_free, g_free);
+  g_autoptr (GHashTable) copy
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_autoptr (DogpileRegion) region = NULL;
   GHashTableIter iter;
   gpointer k, v;
@@ -326,8 +325,8 @@ serializer_region (void)
 
   dogpile_region_set_serializer (region, upper_serialize, lower_deserialize,
                                  NULL, NULL);
-  cr_assert (dogpile_region_configure (region, SUITE_BACKEND, 60, arguments,
-                                       0, NULL));
+  cr_assert (dogpile_region_configure (region, SUITE_BACKEND, 60, arguments, 0,
+                                       NULL));
   return region;
 }
 
@@ -453,10 +452,9 @@ Test (generic, region_set_zero_multiple_values_w_decorator)
 {
   g_autoptr (DogpileRegion) region = region_new ();
 
-  cr_assert (dogpile_region_get_or_create_multi (region, NULL, 0,
-                                                 multi_creator, NULL,
-                                                 DOGPILE_EXPIRATION_DEFAULT,
-                                                 NULL, NULL, NULL, NULL));
+  cr_assert (dogpile_region_get_or_create_multi (
+      region, NULL, 0, multi_creator, NULL, DOGPILE_EXPIRATION_DEFAULT, NULL,
+      NULL, NULL, NULL));
 }
 
 /* item 11: the creator returns "None" (empty here) for every key and
@@ -491,8 +489,8 @@ Test (generic, region_creator)
   g_autoptr (GBytes) value = NULL;
   g_autofree char *key = some_key ();
 
-  cr_assert (dogpile_region_get_or_create (region, key, creator, &c, &value,
-                                           NULL));
+  cr_assert (
+      dogpile_region_get_or_create (region, key, creator, &c, &value, NULL));
   cr_assert (bytes_equal (value, "some value 1"));
 }
 
@@ -504,8 +502,8 @@ Test (generic, exploding_value_fn)
   g_autoptr (GError) error = NULL;
   GBytes *value = NULL;
 
-  cr_assert_not (dogpile_region_get_or_create (region, "k", creator, &c,
-                                               &value, &error));
+  cr_assert_not (
+      dogpile_region_get_or_create (region, "k", creator, &c, &value, &error));
   cr_assert (g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_FAILED));
   cr_assert_str_eq (error->message, "boom");
 }
@@ -581,8 +579,8 @@ threaded_multi (gpointer data)
 {
   Runner *r = data;
   MultiLog *log = (MultiLog *) r->creator;
-  static const char *names[] = { "1", "2", "3", "4", "5",
-                                 "6", "7", "8", "9", "10" };
+  static const char *names[]
+      = { "1", "2", "3", "4", "5", "6", "7", "8", "9", "10" };
 
   for (int round = 0; round < 5; round++)
     {
@@ -653,8 +651,8 @@ mutex_rounds (gpointer data)
 
   for (int round = 0; round < 5; round++)
     {
-      g_autoptr (DogpileMutex) m = dogpile_region_get_mutex (c->region, "foo",
-                                                             NULL);
+      g_autoptr (DogpileMutex) m
+          = dogpile_region_get_mutex (c->region, "foo", NULL);
 
       cr_assert (mutex_acquire_ok (m, TRUE));
       for (int i = 0; i < 5; i++)
@@ -692,10 +690,10 @@ Test (generic, mutex_reentrant_across_keys)
 
   for (int round = 0; round < 3; round++)
     {
-      g_autoptr (DogpileMutex) foo = dogpile_region_get_mutex (region, "foo",
-                                                               NULL);
-      g_autoptr (DogpileMutex) bar = dogpile_region_get_mutex (region, "bar",
-                                                               NULL);
+      g_autoptr (DogpileMutex) foo
+          = dogpile_region_get_mutex (region, "foo", NULL);
+      g_autoptr (DogpileMutex) bar
+          = dogpile_region_get_mutex (region, "bar", NULL);
 
       cr_assert (mutex_acquire_ok (foo, TRUE));
       for (int again = 0; again < 2; again++)

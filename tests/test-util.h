@@ -47,8 +47,8 @@ bytes_equal (GBytes *bytes, const char *text)
 static inline GHashTable *
 arguments_of (const char *first_name, ...)
 {
-  GHashTable *table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                             g_free);
+  GHashTable *table
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   va_list ap;
 
   va_start (ap, first_name);
@@ -117,8 +117,8 @@ mutex_is_locked (DogpileMutex *m)
 static inline GHashTable *
 suite_arguments (void)
 {
-  GHashTable *table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                             g_free);
+  GHashTable *table
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   const char *spec = g_getenv ("DOGPILE_TEST_ARGUMENTS");
   g_auto (GStrv) pairs = g_strsplit (spec != NULL ? spec : "", ";", -1);
   g_autofree char *pid = g_strdup_printf ("%d", (int) getpid ());
@@ -155,9 +155,8 @@ configured_region (const char *backend, double expiration,
   g_autoptr (GError) error = NULL;
   DogpileRegion *region = dogpile_region_new ("test");
 
-  cr_assert (dogpile_region_configure (region, backend, expiration,
-                                       arguments, DOGPILE_CONFIGURE_NONE,
-                                       &error),
+  cr_assert (dogpile_region_configure (region, backend, expiration, arguments,
+                                       DOGPILE_CONFIGURE_NONE, &error),
              "configure %s: %s", backend, error ? error->message : "");
 #ifdef TEST_WRAP_PROXY
   cr_assert (dogpile_region_wrap_desc (region, &test_passthrough_proxy, NULL,

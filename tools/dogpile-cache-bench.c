@@ -33,16 +33,15 @@ typedef struct {
   const char *name;
   /* Runs call number @i on key @index (a window starting there for multi
    * operations); counts a miss in *misses where a hit was meant. */
-  gboolean (*run) (Bench *bench, guint index, guint64 *misses,
-                   GError **error);
+  gboolean (*run) (Bench *bench, guint index, guint64 *misses, GError **error);
   guint keys_per_call;
 } BenchOp;
 
 struct Bench {
   DogpileRegion *region;
-  char **keys;          /* n_keys names, then the first MULTI_BATCH again */
+  char **keys; /* n_keys names, then the first MULTI_BATCH again */
   char **miss_keys;
-  GBytes **values;      /* one per key: real values are distinct objects */
+  GBytes **values; /* one per key: real values are distinct objects */
   DogpileCachedFunction *function; /* bench:fn(index, 7) */
   gsize value_size;
   guint n_keys;
@@ -67,7 +66,6 @@ struct BenchThread {
   gsize n_samples;
   GError *error;
 } __attribute__ ((aligned (128))); /* no false sharing between counters */
-
 
 typedef struct {
   const BenchOp *op;
@@ -173,8 +171,7 @@ op_get_or_create_hit (Bench *b, guint index, guint64 *misses, GError **error)
 }
 
 static gboolean
-op_get_or_create_multi (Bench *b, guint start, guint64 *misses,
-                        GError **error)
+op_get_or_create_multi (Bench *b, guint start, guint64 *misses, GError **error)
 {
   GBytes *values[MULTI_BATCH];
 
@@ -191,8 +188,7 @@ op_get_or_create_multi (Bench *b, guint start, guint64 *misses,
 /* fn(a, b): the cached function the Python peer decorates, two integer
  * arguments; its value is key a's. */
 static GBytes *
-bench_function (const DogpileArg *args, gsize n, gpointer data,
-                GError **error)
+bench_function (const DogpileArg *args, gsize n, gpointer data, GError **error)
 {
   Bench *b = data;
 
@@ -200,8 +196,7 @@ bench_function (const DogpileArg *args, gsize n, gpointer data,
 }
 
 static gboolean
-op_cached_function_hit (Bench *b, guint index, guint64 *misses,
-                        GError **error)
+op_cached_function_hit (Bench *b, guint index, guint64 *misses, GError **error)
 {
   DogpileArg args[] = { DOGPILE_INT (index), DOGPILE_INT (7) };
   GBytes *value = NULL;
@@ -236,8 +231,8 @@ bench_thread (gpointer data)
    * shared keys, threads start apart so they are not in lockstep. */
   guint step = t->op->keys_per_call > 1 ? b->batch : 1;
   guint positions = MAX (t->n_keys / step, 1);
-  guint64 i = b->shared_keys ? (guint64) t->index * positions / b->n_threads
-                             : 0;
+  guint64 i
+      = b->shared_keys ? (guint64) t->index * positions / b->n_threads : 0;
   double deadline;
 
 #define KEY_INDEX(i) (t->first_key + (guint) ((i) % positions) * step)
@@ -293,8 +288,8 @@ measure_timer_overhead_us (void)
 static gboolean
 run_op (Bench *b, const BenchOp *op, BenchResult *result, GError **error)
 {
-  BenchThread *threads = g_aligned_alloc0 (b->n_threads, sizeof (BenchThread),
-                                           128);
+  BenchThread *threads
+      = g_aligned_alloc0 (b->n_threads, sizeof (BenchThread), 128);
   g_autofree GThread **handles = g_new0 (GThread *, b->n_threads);
   g_autofree double *all = NULL;
   gsize n_all = 0, at = 0;
@@ -312,11 +307,11 @@ run_op (Bench *b, const BenchOp *op, BenchResult *result, GError **error)
         }
       else
         {
-          threads[t].first_key = (guint) ((guint64) t * b->n_keys
-                                          / b->n_threads);
-          threads[t].n_keys = (guint) ((guint64) (t + 1) * b->n_keys
-                                       / b->n_threads)
-                              - threads[t].first_key;
+          threads[t].first_key
+              = (guint) ((guint64) t * b->n_keys / b->n_threads);
+          threads[t].n_keys
+              = (guint) ((guint64) (t + 1) * b->n_keys / b->n_threads)
+                - threads[t].first_key;
         }
       handles[t] = g_thread_new ("bench", bench_thread, &threads[t]);
     }
@@ -330,8 +325,8 @@ run_op (Bench *b, const BenchOp *op, BenchResult *result, GError **error)
       n_all += threads[t].n_samples;
       if (threads[t].error != NULL && ok)
         {
-          g_propagate_prefixed_error (error, threads[t].error, "%s: ",
-                                      op->name);
+          g_propagate_prefixed_error (error, threads[t].error,
+                                      "%s: ", op->name);
           threads[t].error = NULL;
           ok = FALSE;
         }
@@ -364,8 +359,7 @@ print_table (Bench *b, const char *backend, BenchResult *results,
           b->n_threads == 1 ? ""
           : b->shared_keys  ? " on shared keys"
                             : " on separate keys",
-          b->n_keys,
-          (guint) b->value_size, b->seconds);
+          b->n_keys, (guint) b->value_size, b->seconds);
   printf ("%-22s %14s %12s %10s %10s\n", "operation", "ops/s", "us/op",
           "p50 us", "p99 us");
   for (guint r = 0; r < n_results; r++)
@@ -374,8 +368,7 @@ print_table (Bench *b, const char *backend, BenchResult *results,
 
       printf ("%-22s %14.0f %12.3f %10.3f %10.3f", res->op->name,
               res->ops_per_sec,
-              res->ops_per_sec > 0 ? 1e6 * b->n_threads / res->ops_per_sec
-                                   : 0,
+              res->ops_per_sec > 0 ? 1e6 * b->n_threads / res->ops_per_sec : 0,
               res->p50_us, res->p99_us);
       if (res->op->keys_per_call > 1)
         printf ("   %.0f keys/s (%.3f us/key)",
@@ -399,8 +392,7 @@ print_json (Bench *b, const char *backend, BenchResult *results,
                           ", \"threads\": %u, \"keys\": %u, \"value_size\": "
                           "%u, \"shared_keys\": %s, \"seconds\": %g, "
                           "\"results\": {",
-                          b->n_threads, b->n_keys,
-                          (guint) b->value_size,
+                          b->n_threads, b->n_keys, (guint) b->value_size,
                           b->shared_keys ? "true" : "false", b->seconds);
   for (guint r = 0; r < n_results; r++)
     {
@@ -459,8 +451,8 @@ cache_bench_main (int argc, char **argv)
   const GOptionEntry entries[] = {
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads,
       "Threads running each operation at once (default 1)", "T" },
-    { "keys", 'k', 0, G_OPTION_ARG_INT, &keys,
-      "Distinct keys (default 1000)", "N" },
+    { "keys", 'k', 0, G_OPTION_ARG_INT, &keys, "Distinct keys (default 1000)",
+      "N" },
     { "value-size", 'v', 0, G_OPTION_ARG_INT, &value_size,
       "Bytes per value (default 100)", "V" },
     { "seconds", 's', 0, G_OPTION_ARG_DOUBLE, &seconds,
@@ -489,9 +481,7 @@ cache_bench_main (int argc, char **argv)
       cache_region_options_clear (&options);
       return 2;
     }
-  op_names = g_strsplit (operations != NULL
-                             ? operations
-                             : DEFAULT_OPERATIONS,
+  op_names = g_strsplit (operations != NULL ? operations : DEFAULT_OPERATIONS,
                          ",", -1);
   for (char **name = op_names; *name != NULL; name++)
     if (find_op (g_strstrip (*name)) == NULL)

@@ -84,12 +84,10 @@ cache_region_options_open (CacheRegionOptions *options, GError **error)
   if (arguments == NULL)
     return NULL;
   region = dogpile_region_new ("dogpile-cache");
-  if (!dogpile_region_configure (region,
-                                 options->backend != NULL
-                                     ? options->backend
-                                     : "dogpile.cache.memory",
-                                 expiration, arguments,
-                                 DOGPILE_CONFIGURE_NONE, error))
+  if (!dogpile_region_configure (
+          region,
+          options->backend != NULL ? options->backend : "dogpile.cache.memory",
+          expiration, arguments, DOGPILE_CONFIGURE_NONE, error))
     return NULL;
   return g_steal_pointer (&region);
 }

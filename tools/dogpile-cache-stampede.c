@@ -1,4 +1,5 @@
-/* dogpile-cache-stampede.c: `dogpile-cache stampede`, the dogpile lock at work.
+/* dogpile-cache-stampede.c: `dogpile-cache stampede`, the dogpile lock at
+ * work.
  *
  * T threads ask, all at once, for one key whose value takes M ms to create,
  * for R rounds; the value expires between rounds.  Without the lock every
@@ -22,8 +23,8 @@ typedef struct {
   DogpileRegion *region;
   guint n_threads;
   gulong creator_us;
-  double expiration;  /* seconds, passed with every call */
-  gint round;         /* the round being run; the creator stamps it */
+  double expiration; /* seconds, passed with every call */
+  gint round;        /* the round being run; the creator stamps it */
   gint creator_calls;
   gint stale_served;
   gint failures;
@@ -162,8 +163,8 @@ cache_stampede_main (int argc, char **argv)
   threads = g_new0 (GThread *, s.n_threads);
   for (guint i = 0; i < s.n_threads; i++)
     {
-      callers[i] = (Caller){ &s, g_new0 (double, (gsize) rounds), i,
-                             (guint) rounds };
+      callers[i]
+          = (Caller){ &s, g_new0 (double, (gsize) rounds), i, (guint) rounds };
       threads[i] = g_thread_new ("caller", caller_thread, &callers[i]);
     }
   for (int r = 0; r < rounds; r++)
@@ -194,7 +195,8 @@ cache_stampede_main (int argc, char **argv)
           max[G_ASCII_DTOSTR_BUF_SIZE];
 
       tool_json_string (out, backend);
-      g_ascii_formatd (p50, sizeof p50, "%.3f", tool_percentile (waits, n_waits, 0.5));
+      g_ascii_formatd (p50, sizeof p50, "%.3f",
+                       tool_percentile (waits, n_waits, 0.5));
       g_ascii_formatd (p99, sizeof p99, "%.3f",
                        tool_percentile (waits, n_waits, 0.99));
       g_ascii_formatd (max, sizeof max, "%.3f", waits[n_waits - 1]);

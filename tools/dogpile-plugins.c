@@ -141,8 +141,7 @@ main (int argc, char **argv)
         {
           g_autoptr (GError) load_error = NULL;
           const DogpileBackendDesc *desc = dogpile_registry_load_backend (
-              registry, dogpile_plugin_info_get_name (row->info),
-              &load_error);
+              registry, dogpile_plugin_info_get_name (row->info), &load_error);
 
           row->checked = TRUE;
           if (desc == NULL)

@@ -12,7 +12,8 @@
 #pragma once
 
 #if !defined(DOGPILE_INSIDE) && !defined(DOGPILE_COMPILATION)
-#error "Only <dogpile/dogpile.h> or <dogpile/dogpile-plugin.h> can be included directly."
+#error                                                                        \
+    "Only <dogpile/dogpile.h> or <dogpile/dogpile-plugin.h> can be included directly."
 #endif
 
 #include "dogpile-macros.h"
@@ -47,12 +48,9 @@ DOGPILE_API gboolean dogpile_arguments_get_int (GHashTable *arguments,
                                                 gint64 *out_value,
                                                 GError **error);
 /* An integer from @min to @max (inclusive). */
-DOGPILE_API gboolean dogpile_arguments_get_int_range (GHashTable *arguments,
-                                                      const char *name,
-                                                      gint64 default_value,
-                                                      gint64 min, gint64 max,
-                                                      gint64 *out_value,
-                                                      GError **error);
+DOGPILE_API gboolean dogpile_arguments_get_int_range (
+    GHashTable *arguments, const char *name, gint64 default_value, gint64 min,
+    gint64 max, gint64 *out_value, GError **error);
 DOGPILE_API gboolean dogpile_arguments_get_double (GHashTable *arguments,
                                                    const char *name,
                                                    double default_value,
@@ -77,12 +75,9 @@ DOGPILE_API gboolean dogpile_arguments_get_duration_range (
     double max, DogpileArgumentsFlags flags, double *out_seconds,
     GError **error);
 /* One of the NULL-terminated @choices, any ASCII case: its index. */
-DOGPILE_API gboolean dogpile_arguments_get_choice (GHashTable *arguments,
-                                                   const char *name,
-                                                   const char *const *choices,
-                                                   guint default_index,
-                                                   guint *out_index,
-                                                   GError **error);
+DOGPILE_API gboolean dogpile_arguments_get_choice (
+    GHashTable *arguments, const char *name, const char *const *choices,
+    guint default_index, guint *out_index, GError **error);
 /* Items separated by commas or whitespace; (transfer full). */
 DOGPILE_API gboolean dogpile_arguments_dup_list (GHashTable *arguments,
                                                  const char *name,

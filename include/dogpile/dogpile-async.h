@@ -6,7 +6,8 @@
 #pragma once
 
 #if !defined(DOGPILE_INSIDE) && !defined(DOGPILE_COMPILATION)
-#error "Only <dogpile/dogpile.h> or <dogpile/dogpile-plugin.h> can be included directly."
+#error                                                                        \
+    "Only <dogpile/dogpile.h> or <dogpile/dogpile-plugin.h> can be included directly."
 #endif
 
 #include "dogpile-macros.h"
@@ -16,7 +17,6 @@
 G_BEGIN_DECLS
 
 typedef struct DogpileAsyncTask DogpileAsyncTask;
-
 
 /* Receives a regeneration to run (transfer full); see dogpile-async.h. */
 typedef void (*DogpileAsyncRunner) (DogpileAsyncTask *task,
@@ -29,9 +29,11 @@ typedef void (*DogpileAsyncRunner) (DogpileAsyncTask *task,
  * never leaves the key locked. */
 DOGPILE_API DogpileAsyncTask *dogpile_async_task_ref (DogpileAsyncTask *self);
 DOGPILE_API void dogpile_async_task_unref (DogpileAsyncTask *self);
-DOGPILE_API DogpileRegion *dogpile_async_task_get_region (DogpileAsyncTask *self);
+DOGPILE_API DogpileRegion *
+dogpile_async_task_get_region (DogpileAsyncTask *self);
 DOGPILE_API const char *dogpile_async_task_get_key (DogpileAsyncTask *self);
-DOGPILE_API DogpileMutex *dogpile_async_task_get_mutex (DogpileAsyncTask *self);
+DOGPILE_API DogpileMutex *
+dogpile_async_task_get_mutex (DogpileAsyncTask *self);
 DOGPILE_API gboolean dogpile_async_task_run (DogpileAsyncTask *self,
                                              GError **error);
 

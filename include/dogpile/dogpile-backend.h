@@ -5,7 +5,8 @@
 #pragma once
 
 #if !defined(DOGPILE_INSIDE) && !defined(DOGPILE_COMPILATION)
-#error "Only <dogpile/dogpile.h> or <dogpile/dogpile-plugin.h> can be included directly."
+#error                                                                        \
+    "Only <dogpile/dogpile.h> or <dogpile/dogpile-plugin.h> can be included directly."
 #endif
 
 #include "dogpile-macros.h"
@@ -16,9 +17,8 @@ G_BEGIN_DECLS
 
 typedef struct DogpileBackend DogpileBackend;
 
-DOGPILE_API DogpileBackend *dogpile_backend_new (const char *name,
-                                                 GHashTable *arguments,
-                                                 GError **error);
+DOGPILE_API DogpileBackend *
+dogpile_backend_new (const char *name, GHashTable *arguments, GError **error);
 DOGPILE_API DogpileBackend *dogpile_backend_ref (DogpileBackend *self);
 DOGPILE_API void dogpile_backend_unref (DogpileBackend *self);
 
@@ -29,8 +29,7 @@ DOGPILE_API const char *dogpile_backend_get_description (DogpileBackend *self);
  * set_serialized: no framing is added or removed.  Backends that keep
  * values in memory present them as records (dogpile_record_encode). */
 DOGPILE_API gboolean dogpile_backend_get (DogpileBackend *self,
-                                          const char *key,
-                                          GBytes **out_value,
+                                          const char *key, GBytes **out_value,
                                           GError **error);
 DOGPILE_API gboolean dogpile_backend_set (DogpileBackend *self,
                                           const char *key, GBytes *value,
@@ -62,11 +61,9 @@ DOGPILE_API gboolean dogpile_backend_get_value (DogpileBackend *self,
                                                 GBytes **out_payload,
                                                 DogpileMetadata *out_metadata,
                                                 GError **error);
-DOGPILE_API gboolean dogpile_backend_set_value (DogpileBackend *self,
-                                                const char *key,
-                                                GBytes *payload,
-                                                const DogpileMetadata *metadata,
-                                                GError **error);
+DOGPILE_API gboolean dogpile_backend_set_value (
+    DogpileBackend *self, const char *key, GBytes *payload,
+    const DogpileMetadata *metadata, GError **error);
 DOGPILE_API gboolean dogpile_backend_get_value_multi (
     DogpileBackend *self, const char *const *keys, gsize n_keys,
     GBytes **out_payloads, DogpileMetadata *out_metadata, GError **out_errors,

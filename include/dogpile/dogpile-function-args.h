@@ -6,7 +6,8 @@
 #pragma once
 
 #if !defined(DOGPILE_INSIDE) && !defined(DOGPILE_COMPILATION)
-#error "Only <dogpile/dogpile.h> or <dogpile/dogpile-plugin.h> can be included directly."
+#error                                                                        \
+    "Only <dogpile/dogpile.h> or <dogpile/dogpile-plugin.h> can be included directly."
 #endif
 
 #include "dogpile-macros.h"
@@ -45,14 +46,20 @@ typedef struct {
 
 #ifndef __cplusplus
 #define DOGPILE_NONE ((DogpileArg){ .type = DOGPILE_ARG_TYPE_NONE })
-#define DOGPILE_BOOL(x) ((DogpileArg){ .type = DOGPILE_ARG_TYPE_BOOL, .v.b = !!(x) })
-#define DOGPILE_INT(x) ((DogpileArg){ .type = DOGPILE_ARG_TYPE_INT, .v.i = (x) })
-#define DOGPILE_UINT(x) ((DogpileArg){ .type = DOGPILE_ARG_TYPE_UINT, .v.u = (x) })
-#define DOGPILE_DOUBLE(x) ((DogpileArg){ .type = DOGPILE_ARG_TYPE_DOUBLE, .v.d = (x) })
-#define DOGPILE_STRING(x) ((DogpileArg){ .type = DOGPILE_ARG_TYPE_STRING, .v.s = (x) })
+#define DOGPILE_BOOL(x)                                                       \
+  ((DogpileArg){ .type = DOGPILE_ARG_TYPE_BOOL, .v.b = !!(x) })
+#define DOGPILE_INT(x)                                                        \
+  ((DogpileArg){ .type = DOGPILE_ARG_TYPE_INT, .v.i = (x) })
+#define DOGPILE_UINT(x)                                                       \
+  ((DogpileArg){ .type = DOGPILE_ARG_TYPE_UINT, .v.u = (x) })
+#define DOGPILE_DOUBLE(x)                                                     \
+  ((DogpileArg){ .type = DOGPILE_ARG_TYPE_DOUBLE, .v.d = (x) })
+#define DOGPILE_STRING(x)                                                     \
+  ((DogpileArg){ .type = DOGPILE_ARG_TYPE_STRING, .v.s = (x) })
 #define DOGPILE_BYTES(p, n)                                                   \
   ((DogpileArg){ .type = DOGPILE_ARG_TYPE_BYTES, .v.bytes = { (p), (n) } })
-#define DOGPILE_VARIANT(x) ((DogpileArg){ .type = DOGPILE_ARG_TYPE_VARIANT, .v.variant = (x) })
+#define DOGPILE_VARIANT(x)                                                    \
+  ((DogpileArg){ .type = DOGPILE_ARG_TYPE_VARIANT, .v.variant = (x) })
 /* A keyword argument: DOGPILE_NAMED ("lang", DOGPILE_STRING ("en")). */
 #define DOGPILE_NAMED(n, arg)                                                 \
   ((DogpileArg){ .type = (arg).type, .name = (n), .v = (arg).v })

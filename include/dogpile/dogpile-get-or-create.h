@@ -1,5 +1,5 @@
-/* dogpile-get-or-create.h: read-through access under the dogpile lock: a region's
- * get_or_create (dogpile.cache's CacheRegion.get_or_create and
+/* dogpile-get-or-create.h: read-through access under the dogpile lock: a
+ * region's get_or_create (dogpile.cache's CacheRegion.get_or_create and
  * get_or_create_multi) and the per-key mutex behind it.
  *
  * SPDX-License-Identifier: MIT
@@ -7,7 +7,8 @@
 #pragma once
 
 #if !defined(DOGPILE_INSIDE) && !defined(DOGPILE_COMPILATION)
-#error "Only <dogpile/dogpile.h> or <dogpile/dogpile-plugin.h> can be included directly."
+#error                                                                        \
+    "Only <dogpile/dogpile.h> or <dogpile/dogpile-plugin.h> can be included directly."
 #endif
 
 #include "dogpile-async.h"
@@ -32,18 +33,13 @@ typedef gboolean (*DogpileMultiCreatorFunc) (const char *const *keys,
 /* Whether a newly created value is stored (it is returned either way). */
 typedef gboolean (*DogpileShouldCacheFunc) (GBytes *value, gpointer user_data);
 
-DOGPILE_API void
-dogpile_region_set_async_creation_runner (DogpileRegion *self,
-                                          DogpileAsyncRunner runner,
-                                          gpointer user_data,
-                                          GDestroyNotify destroy);
+DOGPILE_API void dogpile_region_set_async_creation_runner (
+    DogpileRegion *self, DogpileAsyncRunner runner, gpointer user_data,
+    GDestroyNotify destroy);
 
-DOGPILE_API gboolean dogpile_region_get_or_create (DogpileRegion *self,
-                                                   const char *key,
-                                                   DogpileCreatorFunc creator,
-                                                   gpointer user_data,
-                                                   GBytes **out_value,
-                                                   GError **error);
+DOGPILE_API gboolean dogpile_region_get_or_create (
+    DogpileRegion *self, const char *key, DogpileCreatorFunc creator,
+    gpointer user_data, GBytes **out_value, GError **error);
 DOGPILE_API gboolean dogpile_region_get_or_create_full (
     DogpileRegion *self, const char *key, DogpileCreatorFunc creator,
     gpointer user_data, GDestroyNotify user_data_destroy,
@@ -55,8 +51,8 @@ DOGPILE_API gboolean dogpile_region_get_or_create_multi (
     double expiration_time, DogpileShouldCacheFunc should_cache,
     gpointer should_cache_data, GBytes **out_values, GError **error);
 DOGPILE_API DogpileMutex *dogpile_region_get_mutex (DogpileRegion *self,
-                                                   const char *key,
-                                                   GError **error);
+                                                    const char *key,
+                                                    GError **error);
 DOGPILE_API gboolean dogpile_region_key_is_locked (DogpileRegion *self,
                                                    const char *key,
                                                    gboolean *out_locked,

@@ -6,7 +6,8 @@
 #pragma once
 
 #if !defined(DOGPILE_INSIDE) && !defined(DOGPILE_COMPILATION)
-#error "Only <dogpile/dogpile.h> or <dogpile/dogpile-plugin.h> can be included directly."
+#error                                                                        \
+    "Only <dogpile/dogpile.h> or <dogpile/dogpile-plugin.h> can be included directly."
 #endif
 
 #include "dogpile-macros.h"
@@ -28,11 +29,9 @@ typedef struct {
   gboolean (*was_soft_invalidated) (gpointer user_data);
 } DogpileInvalidationFuncs;
 
-DOGPILE_API void
-dogpile_region_set_invalidation_strategy (DogpileRegion *self,
-                                          const DogpileInvalidationFuncs *funcs,
-                                          gpointer user_data,
-                                          GDestroyNotify destroy);
+DOGPILE_API void dogpile_region_set_invalidation_strategy (
+    DogpileRegion *self, const DogpileInvalidationFuncs *funcs,
+    gpointer user_data, GDestroyNotify destroy);
 
 DOGPILE_API void dogpile_region_invalidate (DogpileRegion *self,
                                             gboolean hard);

@@ -5,7 +5,8 @@
 #pragma once
 
 #if !defined(DOGPILE_INSIDE) && !defined(DOGPILE_COMPILATION)
-#error "Only <dogpile/dogpile.h> or <dogpile/dogpile-plugin.h> can be included directly."
+#error                                                                        \
+    "Only <dogpile/dogpile.h> or <dogpile/dogpile-plugin.h> can be included directly."
 #endif
 
 #include "dogpile-macros.h"
@@ -41,8 +42,8 @@ DOGPILE_API DogpileLock *dogpile_lock_new (DogpileMutex *mutex,
                                            double expiration_time);
 DOGPILE_API DogpileLock *dogpile_lock_ref (DogpileLock *self);
 DOGPILE_API void dogpile_lock_unref (DogpileLock *self);
-DOGPILE_API gboolean dogpile_lock_enter (DogpileLock *self,
-                                         GBytes **out_value, GError **error);
+DOGPILE_API gboolean dogpile_lock_enter (DogpileLock *self, GBytes **out_value,
+                                         GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DogpileLock, dogpile_lock_unref)
 

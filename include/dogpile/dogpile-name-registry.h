@@ -6,7 +6,8 @@
 #pragma once
 
 #if !defined(DOGPILE_INSIDE) && !defined(DOGPILE_COMPILATION)
-#error "Only <dogpile/dogpile.h> or <dogpile/dogpile-plugin.h> can be included directly."
+#error                                                                        \
+    "Only <dogpile/dogpile.h> or <dogpile/dogpile-plugin.h> can be included directly."
 #endif
 
 #include "dogpile-macros.h"
@@ -30,6 +31,7 @@ DOGPILE_API DogpileMutex *dogpile_name_registry_get (DogpileNameRegistry *self,
                                                      const char *name);
 DOGPILE_API guint dogpile_name_registry_size (DogpileNameRegistry *self);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (DogpileNameRegistry, dogpile_name_registry_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DogpileNameRegistry,
+                               dogpile_name_registry_unref)
 
 G_END_DECLS

@@ -71,8 +71,7 @@ G_BEGIN_DECLS
 #define DOGPILE_DELETE_MEMBER(ret, params) ret (*delete_key) params
 #else
 #define DOGPILE_DELETE_MEMBER(ret, params)                                    \
-  union                                                                       \
-  {                                                                           \
+  union {                                                                     \
     ret (*delete_key) params;                                                 \
     ret (*delete) params;                                                     \
   }
@@ -103,8 +102,8 @@ struct DogpileBackendDesc {
                    GBytes **out_value, GError **error);
   gboolean (*set) (DogpileBackendImpl *self, const char *key, GBytes *value,
                    GError **error);
-  DOGPILE_DELETE_MEMBER (gboolean, (DogpileBackendImpl * self,
-                                     const char *key, GError **error));
+  DOGPILE_DELETE_MEMBER (gboolean, (DogpileBackendImpl * self, const char *key,
+                                    GError **error));
 
   /* Optional: NULL makes the core loop over the single-key operation.
    * out_values has n_keys slots, all NULL on entry. */
@@ -162,8 +161,8 @@ typedef struct DogpileProxyDesc DogpileProxyDesc;
 
 struct DogpileProxyDesc {
   /* ABI version 1 */
-  guint32 abi_version;     /* DOGPILE_PROXY_ABI_VERSION at build time */
-  const char *name;        /* must equal the registry name */
+  guint32 abi_version; /* DOGPILE_PROXY_ABI_VERSION at build time */
+  const char *name;    /* must equal the registry name */
   const char *description;
   const char *version;
 
@@ -187,9 +186,9 @@ struct DogpileProxyDesc {
                                GBytes *const *payloads,
                                const DogpileMetadata *metadata, gsize n_keys,
                                GError **error);
-  DOGPILE_DELETE_MEMBER (gboolean, (DogpileProxyImpl * self,
-                                     DogpileBackend *next, const char *key,
-                                     GError **error));
+  DOGPILE_DELETE_MEMBER (gboolean,
+                         (DogpileProxyImpl * self, DogpileBackend *next,
+                          const char *key, GError **error));
   gboolean (*delete_multi) (DogpileProxyImpl *self, DogpileBackend *next,
                             const char *const *keys, gsize n_keys,
                             GError **error);

@@ -7,7 +7,8 @@
 #pragma once
 
 #if !defined(DOGPILE_INSIDE) && !defined(DOGPILE_COMPILATION)
-#error "Only <dogpile/dogpile.h> or <dogpile/dogpile-plugin.h> can be included directly."
+#error                                                                        \
+    "Only <dogpile/dogpile.h> or <dogpile/dogpile-plugin.h> can be included directly."
 #endif
 
 #include <math.h>
@@ -58,18 +59,15 @@ DOGPILE_API void dogpile_region_set_key_mangler (DogpileRegion *self,
                                                  DogpileKeyMangler mangler,
                                                  gpointer user_data,
                                                  GDestroyNotify destroy);
-DOGPILE_API void dogpile_region_set_serializer (DogpileRegion *self,
-                                                DogpileSerializeFunc serialize,
-                                                DogpileDeserializeFunc deserialize,
-                                                gpointer user_data,
-                                                GDestroyNotify destroy);
+DOGPILE_API void
+dogpile_region_set_serializer (DogpileRegion *self,
+                               DogpileSerializeFunc serialize,
+                               DogpileDeserializeFunc deserialize,
+                               gpointer user_data, GDestroyNotify destroy);
 
-DOGPILE_API gboolean dogpile_region_configure (DogpileRegion *self,
-                                               const char *backend,
-                                               double expiration_time,
-                                               GHashTable *arguments,
-                                               DogpileConfigureFlags flags,
-                                               GError **error);
+DOGPILE_API gboolean dogpile_region_configure (
+    DogpileRegion *self, const char *backend, double expiration_time,
+    GHashTable *arguments, DogpileConfigureFlags flags, GError **error);
 DOGPILE_API gboolean dogpile_region_wrap (DogpileRegion *self,
                                           const char *proxy,
                                           GHashTable *arguments,
@@ -89,30 +87,21 @@ dogpile_region_get_actual_backend (DogpileRegion *self, GError **error);
 
 DOGPILE_API gboolean dogpile_region_get (DogpileRegion *self, const char *key,
                                          GBytes **out_value, GError **error);
-DOGPILE_API gboolean dogpile_region_get_full (DogpileRegion *self,
-                                              const char *key,
-                                              double expiration_time,
-                                              DogpileGetFlags flags,
-                                              GBytes **out_value,
-                                              GError **error);
-DOGPILE_API gboolean
-dogpile_region_get_value_metadata (DogpileRegion *self, const char *key,
-                                   double expiration_time,
-                                   DogpileGetFlags flags,
-                                   DogpileCachedValue **out_value,
-                                   GError **error);
+DOGPILE_API gboolean dogpile_region_get_full (
+    DogpileRegion *self, const char *key, double expiration_time,
+    DogpileGetFlags flags, GBytes **out_value, GError **error);
+DOGPILE_API gboolean dogpile_region_get_value_metadata (
+    DogpileRegion *self, const char *key, double expiration_time,
+    DogpileGetFlags flags, DogpileCachedValue **out_value, GError **error);
 DOGPILE_API gboolean dogpile_region_get_multi (DogpileRegion *self,
                                                const char *const *keys,
                                                gsize n_keys,
                                                GBytes **out_values,
                                                GError **error);
-DOGPILE_API gboolean dogpile_region_get_multi_full (DogpileRegion *self,
-                                                    const char *const *keys,
-                                                    gsize n_keys,
-                                                    double expiration_time,
-                                                    DogpileGetFlags flags,
-                                                    GBytes **out_values,
-                                                    GError **error);
+DOGPILE_API gboolean dogpile_region_get_multi_full (
+    DogpileRegion *self, const char *const *keys, gsize n_keys,
+    double expiration_time, DogpileGetFlags flags, GBytes **out_values,
+    GError **error);
 DOGPILE_API gboolean dogpile_region_set (DogpileRegion *self, const char *key,
                                          GBytes *value, GError **error);
 DOGPILE_API gboolean dogpile_region_set_multi (DogpileRegion *self,

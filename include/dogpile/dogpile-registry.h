@@ -6,7 +6,8 @@
 #pragma once
 
 #if !defined(DOGPILE_INSIDE) && !defined(DOGPILE_COMPILATION)
-#error "Only <dogpile/dogpile.h> or <dogpile/dogpile-plugin.h> can be included directly."
+#error                                                                        \
+    "Only <dogpile/dogpile.h> or <dogpile/dogpile-plugin.h> can be included directly."
 #endif
 
 #include "dogpile-macros.h"
@@ -17,7 +18,8 @@ G_BEGIN_DECLS
 #define DOGPILE_REGISTRY_GROUP_BACKENDS "dogpile.cache"
 #define DOGPILE_REGISTRY_GROUP_PROXIES "dogpile.cache.proxies"
 
-/* Environment variables consulted by the default scan (see docs/registry.md). */
+/* Environment variables consulted by the default scan (see docs/registry.md).
+ */
 #define DOGPILE_REGISTRY_PATH_ENV "DOGPILE_REGISTRY_PATH"
 #define DOGPILE_REGISTRY_SYSTEM_PATH_ENV "DOGPILE_REGISTRY_SYSTEM_PATH"
 
@@ -56,14 +58,10 @@ DOGPILE_API gboolean dogpile_register_backend (const char *name,
 /* In-process registration of a descriptor (no module, no registry file):
  * the equivalent of register_backend for backends linked into the program.
  * Replaces an earlier registration of the same name. */
-DOGPILE_API gboolean
-dogpile_registry_register_desc (DogpileRegistry *self,
-                                const DogpileBackendDesc *desc,
-                                GError **error);
-DOGPILE_API gboolean
-dogpile_registry_register_proxy_desc (DogpileRegistry *self,
-                                      const DogpileProxyDesc *desc,
-                                      GError **error);
+DOGPILE_API gboolean dogpile_registry_register_desc (
+    DogpileRegistry *self, const DogpileBackendDesc *desc, GError **error);
+DOGPILE_API gboolean dogpile_registry_register_proxy_desc (
+    DogpileRegistry *self, const DogpileProxyDesc *desc, GError **error);
 
 /* Loads (once) and checks the plugin registered as @name. (transfer none) */
 DOGPILE_API const DogpileBackendDesc *
@@ -73,13 +71,16 @@ DOGPILE_API const DogpileProxyDesc *
 dogpile_registry_load_proxy (DogpileRegistry *self, const char *name,
                              GError **error);
 
-DOGPILE_API DogpilePluginInfo *dogpile_plugin_info_ref (DogpilePluginInfo *self);
+DOGPILE_API DogpilePluginInfo *
+dogpile_plugin_info_ref (DogpilePluginInfo *self);
 DOGPILE_API void dogpile_plugin_info_unref (DogpilePluginInfo *self);
 DOGPILE_API const char *dogpile_plugin_info_get_name (DogpilePluginInfo *self);
-DOGPILE_API const char *dogpile_plugin_info_get_group (DogpilePluginInfo *self);
+DOGPILE_API const char *
+dogpile_plugin_info_get_group (DogpilePluginInfo *self);
 DOGPILE_API const char *
 dogpile_plugin_info_get_module_path (DogpilePluginInfo *self);
-DOGPILE_API const char *dogpile_plugin_info_get_symbol (DogpilePluginInfo *self);
+DOGPILE_API const char *
+dogpile_plugin_info_get_symbol (DogpilePluginInfo *self);
 DOGPILE_API const char *
 dogpile_plugin_info_get_registry_file (DogpilePluginInfo *self);
 

@@ -5,7 +5,8 @@
 #pragma once
 
 #if !defined(DOGPILE_INSIDE) && !defined(DOGPILE_COMPILATION)
-#error "Only <dogpile/dogpile.h> or <dogpile/dogpile-plugin.h> can be included directly."
+#error                                                                        \
+    "Only <dogpile/dogpile.h> or <dogpile/dogpile-plugin.h> can be included directly."
 #endif
 
 #include "dogpile-macros.h"
@@ -47,7 +48,8 @@ DOGPILE_API double
 dogpile_cached_value_get_cached_time (const DogpileCachedValue *self);
 DOGPILE_API gint
 dogpile_cached_value_get_version (const DogpileCachedValue *self);
-DOGPILE_API double dogpile_cached_value_get_age (const DogpileCachedValue *self);
+DOGPILE_API double
+dogpile_cached_value_get_age (const DogpileCachedValue *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DogpileCachedValue, dogpile_cached_value_unref)
 

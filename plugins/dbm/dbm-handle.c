@@ -150,8 +150,8 @@ dbm_snapshot_is_trusted (const struct timespec *mtime,
                          const struct timespec *now,
                          const struct timespec *resolution)
 {
-  gint64 margin = 2 * ((gint64) resolution->tv_sec * NSEC_PER_SEC
-                       + resolution->tv_nsec);
+  gint64 margin
+      = 2 * ((gint64) resolution->tv_sec * NSEC_PER_SEC + resolution->tv_nsec);
   struct timespec limit;
 
   if (margin < 10 * 1000000)
@@ -216,10 +216,8 @@ is_damage (int ec)
     case GDBM_BAD_HASH_TABLE:
     case GDBM_BAD_DIR_ENTRY:
     case GDBM_BUCKET_CACHE_CORRUPTED:
-    case GDBM_BAD_HASH_ENTRY:
-      return TRUE;
-    default:
-      return FALSE;
+    case GDBM_BAD_HASH_ENTRY: return TRUE;
+    default: return FALSE;
     }
 }
 
@@ -262,16 +260,16 @@ set_open_error (DbmFile *self, GError **error, int ec, int sys_errno,
                  self->path, why, foreign_format_hint (self->path));
   else
     g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND,
-                 "dogpile.cache.dbm: cannot open '%s' for %s: %s",
-                 self->path, for_write ? "writing" : "reading", why);
+                 "dogpile.cache.dbm: cannot open '%s' for %s: %s", self->path,
+                 for_write ? "writing" : "reading", why);
 }
 
 void
 dbm_file_gdbm_error (DbmFile *self, GDBM_FILE dbf, GError **error,
                      const char *what)
 {
-  g_autofree char *why = describe_gdbm_error (gdbm_last_errno (dbf),
-                                              gdbm_last_syserr (dbf));
+  g_autofree char *why
+      = describe_gdbm_error (gdbm_last_errno (dbf), gdbm_last_syserr (dbf));
 
   g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND,
                "dogpile.cache.dbm: %s '%s': %s", what, self->path, why);
@@ -305,8 +303,7 @@ open_dbf (DbmFile *self, int mode, gboolean kept, int *out_ec, int *out_errno)
 
   errno = 0;
   dbf = gdbm_open (self->path, 0,
-                   mode | GDBM_CLOEXEC | (kept ? GDBM_NOLOCK : 0), 0666,
-                   NULL);
+                   mode | GDBM_CLOEXEC | (kept ? GDBM_NOLOCK : 0), 0666, NULL);
   *out_ec = dbf == NULL ? gdbm_errno : GDBM_NO_ERROR;
   *out_errno = errno;
   return dbf;
@@ -325,8 +322,7 @@ check_marker (DbmFile *self, int lock_fd, const struct stat *st,
     return STEP_OK;
   if (!dbm_rw_lock_read_marker (self->rw, lock_fd, &marker, error))
     return STEP_ERROR;
-  ours = marker.dirty && marker.dev == st->st_dev
-         && marker.ino == st->st_ino;
+  ours = marker.dirty && marker.dev == st->st_dev && marker.ino == st->st_ino;
   dbm_marker_clear (&marker);
   return ours ? STEP_RECOVER : STEP_OK;
 }
@@ -380,9 +376,8 @@ snapshot_opened (DbmFile *self, Handle *h)
   h->trusted = fstat (gdbm_fdesc (h->dbf), &h->snap) == 0;
   clock_gettime (CLOCK_REALTIME, &now);
   h->trusted = h->trusted
-               && dbm_snapshot_is_trusted (&h->snap.st_mtim,
-                                           &h->snap.st_ctim, &now,
-                                           &self->resolution);
+               && dbm_snapshot_is_trusted (&h->snap.st_mtim, &h->snap.st_ctim,
+                                           &now, &self->resolution);
 }
 
 /* Opens a kept handle, called with the file locked and self->lock held. */
@@ -613,8 +608,7 @@ gave_up (DbmFile *self, GError **error)
 }
 
 static Step
-read_once (DbmFile *self, DbmFileFunc func, gpointer user_data,
-           GError **error)
+read_once (DbmFile *self, DbmFileFunc func, gpointer user_data, GError **error)
 {
   Handle *h = NULL;
   GDBM_FILE dbf = NULL;
@@ -858,10 +852,8 @@ reuse_is_safe_on (const char *path)
     case EXT4_MAGIC:
     case XFS_MAGIC:
     case BTRFS_MAGIC:
-    case F2FS_MAGIC:
-      return TRUE;
-    default:
-      return FALSE;
+    case F2FS_MAGIC: return TRUE;
+    default: return FALSE;
     }
 }
 
@@ -925,8 +917,8 @@ ensure_exists (DbmFile *self, GError **error)
           g_autofree char *why = describe_gdbm_error (ec, sys_errno);
 
           g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND,
-                       "dogpile.cache.dbm: cannot create '%s': %s",
-                       self->path, why);
+                       "dogpile.cache.dbm: cannot create '%s': %s", self->path,
+                       why);
           ok = FALSE;
         }
       else
@@ -981,8 +973,8 @@ dbm_file_new (const char *path, const char *rw_lock_path, DbmReuse reuse,
     }
   /* Create the file if needed, then open it once: a file that is not a
    * gdbm file, is damaged beyond repair or cannot be read fails here. */
-  if (!ensure_exists (self, error) || !dbm_file_read (self, nothing, NULL,
-                                                      error))
+  if (!ensure_exists (self, error)
+      || !dbm_file_read (self, nothing, NULL, error))
     {
       dbm_file_free (self);
       return NULL;

@@ -64,8 +64,8 @@ typedef struct DbmRwLock DbmRwLock;
 DbmRwLock *dbm_rw_lock_new (const char *path, GError **error);
 void dbm_rw_lock_free (DbmRwLock *self);
 const char *dbm_rw_lock_get_path (DbmRwLock *self);
-gboolean dbm_rw_lock_acquire (DbmRwLock *self, gboolean exclusive,
-                              int *out_fd, GError **error);
+gboolean dbm_rw_lock_acquire (DbmRwLock *self, gboolean exclusive, int *out_fd,
+                              GError **error);
 void dbm_rw_lock_release (DbmRwLock *self, int fd);
 
 /* The write-in-progress marker at the start of the lock file: a writer
@@ -101,7 +101,7 @@ DogpileMutex *dbm_key_mutex_new (DbmKeyStore *store, const char *key);
 /* --- dbm-handle.c ---------------------------------------------------- */
 
 typedef enum {
-  DBM_REUSE_AUTO,  /* keep handles where the filesystem allows it */
+  DBM_REUSE_AUTO, /* keep handles where the filesystem allows it */
   DBM_REUSE_ALWAYS,
   DBM_REUSE_NEVER, /* Python's way: open and close for every operation */
 } DbmReuse;

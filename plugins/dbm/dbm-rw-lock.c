@@ -290,8 +290,8 @@ gboolean
 dbm_rw_lock_set_dirty (DbmRwLock *self, int fd, const char *path, dev_t dev,
                        ino_t ino, GError **error)
 {
-  g_autofree char *record = g_strdup_printf (
-      "D %ju %ju %s\n", (uintmax_t) dev, (uintmax_t) ino, path);
+  g_autofree char *record = g_strdup_printf ("D %ju %ju %s\n", (uintmax_t) dev,
+                                             (uintmax_t) ino, path);
 
   return write_all_at (self, fd, record, strlen (record), error);
 }

@@ -32,8 +32,7 @@ struct DogpileBackendImpl {
  * case) turns the lock off (*out_path NULL); anything else is a path. */
 static gboolean
 lock_path_argument (GHashTable *arguments, const char *name,
-                    const char *default_path, char **out_path,
-                    GError **error)
+                    const char *default_path, char **out_path, GError **error)
 {
   g_autofree char *value = NULL;
   const char *raw;
@@ -62,11 +61,11 @@ lock_path_argument (GHashTable *arguments, const char *name,
 static gboolean
 reuse_argument (GHashTable *arguments, DbmReuse *out_reuse, GError **error)
 {
-  static const char *const choices[] = { "auto", "true", "false", "1", "0",
-                                         NULL };
-  static const DbmReuse meaning[] = { DBM_REUSE_AUTO, DBM_REUSE_ALWAYS,
-                                      DBM_REUSE_NEVER, DBM_REUSE_ALWAYS,
-                                      DBM_REUSE_NEVER };
+  static const char *const choices[]
+      = { "auto", "true", "false", "1", "0", NULL };
+  static const DbmReuse meaning[]
+      = { DBM_REUSE_AUTO, DBM_REUSE_ALWAYS, DBM_REUSE_NEVER, DBM_REUSE_ALWAYS,
+          DBM_REUSE_NEVER };
   guint choice;
 
   if (!dogpile_arguments_get_choice (arguments, "reuse_handle", choices, 0,
@@ -90,8 +89,7 @@ dbm_create (GHashTable *arguments, GError **error)
   DbmFile *file;
 
   /* Given means not blank; the path is used as given, as Python does. */
-  dogpile_arguments_get_string (arguments, "filename", NULL, &filename,
-                                NULL);
+  dogpile_arguments_get_string (arguments, "filename", NULL, &filename, NULL);
   if (!dogpile_arguments_has (arguments, "filename"))
     {
       g_set_error_literal (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
@@ -201,8 +199,7 @@ store_batch (DbmFile *file, GDBM_FILE dbf, gpointer user_data, GError **error)
 }
 
 static gboolean
-delete_batch (DbmFile *file, GDBM_FILE dbf, gpointer user_data,
-              GError **error)
+delete_batch (DbmFile *file, GDBM_FILE dbf, gpointer user_data, GError **error)
 {
   Batch *b = user_data;
 
@@ -217,8 +214,8 @@ delete_batch (DbmFile *file, GDBM_FILE dbf, gpointer user_data,
 }
 
 static gboolean
-dbm_get_multi (DogpileBackendImpl *self, const char *const *keys,
-               gsize n_keys, GBytes **out_values, GError **error)
+dbm_get_multi (DogpileBackendImpl *self, const char *const *keys, gsize n_keys,
+               GBytes **out_values, GError **error)
 {
   Batch b = { .keys = keys, .n_keys = n_keys, .out_values = out_values };
 

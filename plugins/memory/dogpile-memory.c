@@ -88,8 +88,7 @@ static gboolean
 memory_set_value (DogpileBackendImpl *self, const char *key, GBytes *payload,
                   const DogpileMetadata *metadata, GError **error)
 {
-  memory_store_insert (self->store, key, MEMORY_ITEM_VALUE, payload,
-                       metadata);
+  memory_store_insert (self->store, key, MEMORY_ITEM_VALUE, payload, metadata);
   return TRUE;
 }
 

@@ -48,7 +48,8 @@ static __thread MemoryEpochReader *this_reader;
  * sequentially consistent read-modify-write on @obj orders the same way on
  * every CPU we run on (a locked instruction on x86). */
 #if defined(__SANITIZE_THREAD__)
-#define FULL_BARRIER(obj) atomic_fetch_add_explicit ((obj), 0, memory_order_seq_cst)
+#define FULL_BARRIER(obj)                                                     \
+  atomic_fetch_add_explicit ((obj), 0, memory_order_seq_cst)
 #else
 #define FULL_BARRIER(obj) atomic_thread_fence (memory_order_seq_cst)
 #endif
@@ -172,10 +173,10 @@ memory_epoch_enter (void)
     reader = reader_for_this_thread ();
   /* release: a writer that sees this store also sees the end of this
    * thread's previous section (free on x86; it matters to the model). */
-  atomic_store_explicit (&reader->epoch,
-                         atomic_load_explicit (&global_epoch,
-                                               memory_order_acquire),
-                         memory_order_release);
+  atomic_store_explicit (
+      &reader->epoch,
+      atomic_load_explicit (&global_epoch, memory_order_acquire),
+      memory_order_release);
   if (asymmetric_fences)
     atomic_signal_fence (memory_order_seq_cst);
   else

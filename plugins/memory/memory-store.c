@@ -153,7 +153,8 @@ hash_key (const char *key, gsize len)
   return h;
 }
 
-#define LOAD(field, order) atomic_load_explicit (&(field), memory_order_##order)
+#define LOAD(field, order)                                                    \
+  atomic_load_explicit (&(field), memory_order_##order)
 #define STORE(field, value, order)                                            \
   atomic_store_explicit (&(field), (value), memory_order_##order)
 
@@ -212,8 +213,8 @@ slot_set_key (Slot *slot, const char *key, gsize len, guint64 hash)
 static Table *
 table_new (gsize capacity)
 {
-  Table *table = g_aligned_alloc0 (1, sizeof (Table) + capacity * sizeof (Slot),
-                                   64);
+  Table *table
+      = g_aligned_alloc0 (1, sizeof (Table) + capacity * sizeof (Slot), 64);
 
   table->mask = capacity - 1;
   return table;
@@ -457,7 +458,8 @@ probe (Table *table, const char *key, gsize len, guint64 hash)
     {
       Slot *slot = &table->slots[i];
 
-      if (LOAD (slot->kind, relaxed) == 0 || slot_matches (slot, key, len, hash))
+      if (LOAD (slot->kind, relaxed) == 0
+          || slot_matches (slot, key, len, hash))
         return slot;
     }
 }
@@ -520,8 +522,7 @@ memory_store_insert (MemoryStore *store, const char *key, MemoryItemKind kind,
   if (is_new)
     slot_set_key (slot, key, len, hash);
   else
-    retire (shard, LOAD (slot->data, relaxed),
-            (GDestroyNotify) g_bytes_unref);
+    retire (shard, LOAD (slot->data, relaxed), (GDestroyNotify) g_bytes_unref);
   STORE (slot->data, data, release);
   STORE (slot->cached_time, metadata != NULL ? metadata->cached_time : 0,
          release);
@@ -575,7 +576,8 @@ memory_store_remove (MemoryStore *store, const char *key)
             continue;
           copy_slot (&table->slots[h], &table->slots[i]);
           STORE (table->slots[i].kind, 0, release);
-          STORE (table->slots[i].long_key, NULL, release); /* moved, not freed */
+          STORE (table->slots[i].long_key, NULL,
+                 release); /* moved, not freed */
           h = i;
         }
     }

@@ -119,8 +119,8 @@ redis_backend_get (DogpileBackendImpl *self, const char *key,
 
   *out_value = NULL;
   if (!run_one (self, key, key_len, 2, argv, argvlen,
-                REDIS_BATCH_RETRY_SAFE | REDIS_BATCH_READ_ONLY, &batch,
-                &reply, error))
+                REDIS_BATCH_RETRY_SAFE | REDIS_BATCH_READ_ONLY, &batch, &reply,
+                error))
     return FALSE;
   if (reply->type == REDIS_REPLY_STRING)
     {
@@ -199,12 +199,12 @@ redis_backend_delete (DogpileBackendImpl *self, const char *key,
 typedef struct {
   gsize n_keys;
   guint n_groups;
-  size_t *key_lens; /* per key */
-  guint *order;     /* key indices, grouped */
-  guint *starts;    /* group g is order[starts[g] .. starts[g + 1]) */
-  RedisBatch *batches;      /* one per group */
-  RedisCommand *commands;   /* per group: 1, or 2 + keys (MULTI block) */
-  redisReply **replies;     /* parallel to commands */
+  size_t *key_lens;       /* per key */
+  guint *order;           /* key indices, grouped */
+  guint *starts;          /* group g is order[starts[g] .. starts[g + 1]) */
+  RedisBatch *batches;    /* one per group */
+  RedisCommand *commands; /* per group: 1, or 2 + keys (MULTI block) */
+  redisReply **replies;   /* parallel to commands */
   const char **argv;
   size_t *argvlen;
 } MultiCall;
@@ -243,8 +243,8 @@ multi_call_group (MultiCall *call, RedisRouter *router,
   grouped = g_new (GroupedKey, n);
   for (guint i = 0; i < n; i++)
     {
-      grouped[i].group = router->funcs->key_group (router, keys[i],
-                                                   call->key_lens[i]);
+      grouped[i].group
+          = router->funcs->key_group (router, keys[i], call->key_lens[i]);
       grouped[i].index = i;
     }
   g_qsort_with_data (grouped, (gint) n, sizeof *grouped, compare_grouped,
@@ -282,10 +282,10 @@ multi_call_new (RedisRouter *router, const char *const *keys, gsize n,
                            commands_per_key * n + extra_commands * max_groups);
   call->replies = g_new0 (redisReply *,
                           commands_per_key * n + extra_commands * max_groups);
-  call->argv = g_new (const char *,
-                      argv_per_key * n + extra_per_group * max_groups);
-  call->argvlen = g_new (size_t,
-                         argv_per_key * n + extra_per_group * max_groups);
+  call->argv
+      = g_new (const char *, argv_per_key *n + extra_per_group * max_groups);
+  call->argvlen
+      = g_new (size_t, argv_per_key * n + extra_per_group * max_groups);
   return call;
 }
 
@@ -422,7 +422,7 @@ set_multi_expiring (DogpileBackendImpl *self, const char *const *keys,
       RedisCommand *block = &call->commands[command];
       guint n_commands = 0;
 
-      block[n_commands++] = (RedisCommand) { 1, multi_argv, multi_argvlen };
+      block[n_commands++] = (RedisCommand){ 1, multi_argv, multi_argvlen };
       for (guint j = first; j < end; j++)
         {
           guint k = call->order[j];
@@ -433,10 +433,10 @@ set_multi_expiring (DogpileBackendImpl *self, const char *const *keys,
           argv[1] = keys[k], argvlen[1] = call->key_lens[k];
           argv[2] = self->expiration, argvlen[2] = self->expiration_len;
           argv[3] = value_data (values[k], &argvlen[3]);
-          block[n_commands++] = (RedisCommand) { 4, argv, argvlen };
+          block[n_commands++] = (RedisCommand){ 4, argv, argvlen };
           slot += 4;
         }
-      block[n_commands++] = (RedisCommand) { 1, exec_argv, exec_argvlen };
+      block[n_commands++] = (RedisCommand){ 1, exec_argv, exec_argvlen };
       redis_batch_init (&call->batches[g], keys[call->order[first]],
                         call->key_lens[call->order[first]], block, n_commands,
                         REDIS_BATCH_RETRY_SAFE, &call->replies[command]);
@@ -485,17 +485,15 @@ redis_backend_set_multi (DogpileBackendImpl *self, const char *const *keys,
   if (expires (self))
     return set_multi_expiring (self, keys, values, n_keys, error);
   call = multi_call_new (self->client->router, keys, n_keys, 2, 1, 0, 1);
-  multi_call_build_simple (call, keys, values, "MSET",
-                           REDIS_BATCH_RETRY_SAFE);
+  multi_call_build_simple (call, keys, values, "MSET", REDIS_BATCH_RETRY_SAFE);
   return redis_client_execute (self->client, call->batches, call->n_groups,
                                error)
          && check_simple_replies (call, REDIS_REPLY_STATUS, error);
 }
 
 static gboolean
-redis_backend_delete_multi (DogpileBackendImpl *self,
-                            const char *const *keys, gsize n_keys,
-                            GError **error)
+redis_backend_delete_multi (DogpileBackendImpl *self, const char *const *keys,
+                            gsize n_keys, GError **error)
 {
   g_autoptr (MultiCall) call = NULL;
 
@@ -519,39 +517,39 @@ redis_backend_get_mutex (DogpileBackendImpl *self, const char *key)
 
 /* --- the six names ------------------------------------------------------ */
 
-#define DEFINE_VARIANT(short_name, registered, product_name, expiry, mode_) \
-  static const RedisVariant short_name##_variant = {                       \
-    .backend_name = registered,                                             \
-    .product = product_name,                                                \
-    .expiration_argument = expiry,                                          \
-    .mode = mode_,                                                          \
-  };                                                                        \
-  static DogpileBackendImpl *short_name##_create (GHashTable *arguments,    \
-                                                  GError **error)           \
-  {                                                                         \
-    return backend_new (&short_name##_variant, arguments, error);           \
+#define DEFINE_VARIANT(short_name, registered, product_name, expiry, mode_)   \
+  static const RedisVariant short_name##_variant = {                          \
+    .backend_name = registered,                                               \
+    .product = product_name,                                                  \
+    .expiration_argument = expiry,                                            \
+    .mode = mode_,                                                            \
+  };                                                                          \
+  static DogpileBackendImpl *short_name##_create (GHashTable *arguments,      \
+                                                  GError **error)             \
+  {                                                                           \
+    return backend_new (&short_name##_variant, arguments, error);             \
   }
 
-#define DESC(short_name, registered, text)                                  \
-  static const DogpileBackendDesc short_name##_desc = {                     \
-    .abi_version = DOGPILE_BACKEND_ABI_VERSION,                             \
-    .name = registered,                                                     \
-    .description = text,                                                    \
-    .version = DOGPILE_VERSION_STRING,                                      \
-    .create = short_name##_create,                                          \
-    .destroy = redis_backend_destroy,                                       \
-    .get = redis_backend_get,                                               \
-    .set = redis_backend_set,                                               \
-    .delete_key = redis_backend_delete,                                         \
-    .get_multi = redis_backend_get_multi,                                   \
-    .set_multi = redis_backend_set_multi,                                   \
-    .delete_multi = redis_backend_delete_multi,                             \
-    .get_mutex = redis_backend_get_mutex,                                   \
-  };                                                                        \
+#define DESC(short_name, registered, text)                                    \
+  static const DogpileBackendDesc short_name##_desc = {                       \
+    .abi_version = DOGPILE_BACKEND_ABI_VERSION,                               \
+    .name = registered,                                                       \
+    .description = text,                                                      \
+    .version = DOGPILE_VERSION_STRING,                                        \
+    .create = short_name##_create,                                            \
+    .destroy = redis_backend_destroy,                                         \
+    .get = redis_backend_get,                                                 \
+    .set = redis_backend_set,                                                 \
+    .delete_key = redis_backend_delete,                                       \
+    .get_multi = redis_backend_get_multi,                                     \
+    .set_multi = redis_backend_set_multi,                                     \
+    .delete_multi = redis_backend_delete_multi,                               \
+    .get_mutex = redis_backend_get_mutex,                                     \
+  };                                                                          \
   DOGPILE_BACKEND_DEFINE (short_name, short_name##_desc)
 
-DEFINE_VARIANT (redis, "dogpile.cache.redis", "Redis",
-                "redis_expiration_time", REDIS_MODE_SINGLE)
+DEFINE_VARIANT (redis, "dogpile.cache.redis", "Redis", "redis_expiration_time",
+                REDIS_MODE_SINGLE)
 DEFINE_VARIANT (redis_sentinel, "dogpile.cache.redis_sentinel", "Redis",
                 "redis_expiration_time", REDIS_MODE_SENTINEL)
 DEFINE_VARIANT (redis_cluster, "dogpile.cache.redis_cluster", "Redis",

@@ -20,23 +20,19 @@ RedisClient *
 redis_client_new (const RedisVariant *variant, GHashTable *arguments,
                   GError **error)
 {
-  g_autoptr (RedisConfig) config = redis_config_new (variant, arguments,
-                                                     error);
+  g_autoptr (RedisConfig) config
+      = redis_config_new (variant, arguments, error);
   RedisRouter *router = NULL;
 
   if (config == NULL)
     return NULL;
   switch (variant->mode)
     {
-    case REDIS_MODE_SINGLE:
-      router = redis_router_single_new (config);
-      break;
+    case REDIS_MODE_SINGLE: router = redis_router_single_new (config); break;
     case REDIS_MODE_SENTINEL:
       router = redis_router_sentinel_new (config);
       break;
-    case REDIS_MODE_CLUSTER:
-      router = redis_router_cluster_new (config);
-      break;
+    case REDIS_MODE_CLUSTER: router = redis_router_cluster_new (config); break;
     }
   return redis_client_new_with_router (g_steal_pointer (&config), router);
 }

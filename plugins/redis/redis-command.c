@@ -26,8 +26,8 @@ redis_batch_reply_error (RedisBatch *batch, guint index, GError **error)
   if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
     g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND,
                  "%s at %s: %.*s failed: %.*s", options->product, server,
-                 (int) command->argvlen[0], command->argv[0],
-                 (int) reply->len, reply->str);
+                 (int) command->argvlen[0], command->argv[0], (int) reply->len,
+                 reply->str);
   else
     g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND,
                  "%s at %s: unexpected reply to %.*s (reply type %d)",
@@ -60,7 +60,8 @@ asking_before (const RedisBatch *batch, guint i, gboolean *in_multi)
 
   if (is_command (command, "MULTI", 5))
     *in_multi = TRUE;
-  else if (is_command (command, "EXEC", 4) || is_command (command, "DISCARD", 7))
+  else if (is_command (command, "EXEC", 4)
+           || is_command (command, "DISCARD", 7))
     *in_multi = FALSE;
   return needed;
 }
@@ -288,8 +289,8 @@ redis_execute (RedisRouter *router, RedisBatch *batches, gsize n,
         router->funcs->failed (router, pool, failure);
       retry = reused && failure == REDIS_FAILURE_CLOSED;
       for (guint b = 0; b < n_group && retry; b++)
-        retry = (group[b]->flags & REDIS_BATCH_RETRY_SAFE)
-                && !group[b]->retried;
+        retry
+            = (group[b]->flags & REDIS_BATCH_RETRY_SAFE) && !group[b]->retried;
       if (!retry)
         {
           clear_all (batches, n);

@@ -44,7 +44,7 @@ typedef enum {
 
 typedef struct {
   /* in */
-  const char *key;              /* routes the batch; NULL: any node */
+  const char *key; /* routes the batch; NULL: any node */
   gsize key_len;
   const RedisCommand *commands;
   guint n_commands;

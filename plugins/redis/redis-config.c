@@ -46,8 +46,7 @@ get_non_negative_duration (GHashTable *arguments, const char *name,
   if (*out == default_value)
     return TRUE;
   if (!(*out >= 0) || *out > 1e9)
-    return invalid (error, name, "zero or a positive number of seconds",
-                    *out);
+    return invalid (error, name, "zero or a positive number of seconds", *out);
   return TRUE;
 }
 
@@ -55,8 +54,8 @@ get_non_negative_duration (GHashTable *arguments, const char *name,
 
 static gboolean
 parse_endpoint_list (GHashTable *arguments, const char *name,
-                     guint16 default_port, RedisEndpoint **out,
-                     guint *out_n, GError **error)
+                     guint16 default_port, RedisEndpoint **out, guint *out_n,
+                     GError **error)
 {
   g_auto (GStrv) items = NULL;
   guint n;
@@ -107,13 +106,13 @@ parse_connection (RedisConfig *config, GHashTable *arguments, GError **error)
       || !dogpile_arguments_get_int (arguments, "port", REDIS_DEFAULT_PORT,
                                      &port, error)
       || !dogpile_arguments_get_int (arguments, "db", 0, &db, error)
-      || !dogpile_arguments_get_string (arguments, "username", NULL,
-                                        &username, error)
-      || !dogpile_arguments_get_string (arguments, "password", NULL,
-                                        &password, error)
+      || !dogpile_arguments_get_string (arguments, "username", NULL, &username,
+                                        error)
+      || !dogpile_arguments_get_string (arguments, "password", NULL, &password,
+                                        error)
       || !get_positive_duration (arguments, "socket_timeout",
-                                 REDIS_DEFAULT_SOCKET_TIMEOUT,
-                                 &socket_timeout, error)
+                                 REDIS_DEFAULT_SOCKET_TIMEOUT, &socket_timeout,
+                                 error)
       || !get_positive_duration (arguments, "socket_connect_timeout",
                                  socket_timeout, &c->connect_timeout, error)
       || !dogpile_arguments_get_boolean (arguments, "socket_keepalive", FALSE,
@@ -121,10 +120,9 @@ parse_connection (RedisConfig *config, GHashTable *arguments, GError **error)
       || !dogpile_arguments_get_int (arguments, "connection_pool_size",
                                      REDIS_DEFAULT_POOL_SIZE, &pool_size,
                                      error)
-      || !dogpile_arguments_get_int_range (arguments, "busy_poll",
-                                           REDIS_DEFAULT_BUSY_POLL_US, 0,
-                                           REDIS_MAX_BUSY_POLL_US,
-                                           &c->busy_poll_us, error))
+      || !dogpile_arguments_get_int_range (
+          arguments, "busy_poll", REDIS_DEFAULT_BUSY_POLL_US, 0,
+          REDIS_MAX_BUSY_POLL_US, &c->busy_poll_us, error))
     return FALSE;
   c->socket_timeout = socket_timeout;
 
@@ -152,8 +150,8 @@ parse_connection (RedisConfig *config, GHashTable *arguments, GError **error)
       if (parsed.has_max_connections)
         pool_size = parsed.max_connections;
       if (!(c->socket_timeout > 0))
-        return invalid (error, "socket_timeout", "a positive number of seconds",
-                        c->socket_timeout);
+        return invalid (error, "socket_timeout",
+                        "a positive number of seconds", c->socket_timeout);
       if (!(c->connect_timeout > 0))
         return invalid (error, "socket_connect_timeout",
                         "a positive number of seconds", c->connect_timeout);
@@ -235,7 +233,8 @@ parse_expiration (RedisConfig *config, GHashTable *arguments, GError **error)
     return FALSE;
   /* SETEX takes whole seconds; Python would send a float and fail on the
    * first write. */
-  if (seconds < 0 || seconds != floor (seconds) || seconds > (double) G_MAXINT32)
+  if (seconds < 0 || seconds != floor (seconds)
+      || seconds > (double) G_MAXINT32)
     return invalid (error, name, "a whole number of seconds (0: no expiry)",
                     seconds);
   config->expiration_time = (gint64) seconds;

@@ -28,7 +28,7 @@ typedef struct {
 
 /* Where a server listens: TCP host and port, or a unix socket path. */
 typedef struct {
-  char *host;    /* NULL for a unix socket */
+  char *host; /* NULL for a unix socket */
   guint16 port;
   char *path;    /* unix socket path, or NULL */
   char *display; /* "127.0.0.1:6379", "[::1]:6379" or "/run/redis.sock" */
@@ -37,13 +37,13 @@ typedef struct {
 /* How each connection is made and set up. */
 typedef struct {
   const char *product;
-  char *username;          /* AUTH username password, when set */
-  char *password;          /* AUTH [username] password, when set */
-  gint64 db;               /* SELECT db, when not 0 */
-  double connect_timeout;  /* seconds, > 0 */
-  double socket_timeout;   /* seconds, > 0: every send and every read */
-  gboolean keepalive;      /* SO_KEEPALIVE (redisEnableKeepAlive) */
-  gint64 busy_poll_us;     /* spin this long for a reply before sleeping */
+  char *username;         /* AUTH username password, when set */
+  char *password;         /* AUTH [username] password, when set */
+  gint64 db;              /* SELECT db, when not 0 */
+  double connect_timeout; /* seconds, > 0 */
+  double socket_timeout;  /* seconds, > 0: every send and every read */
+  gboolean keepalive;     /* SO_KEEPALIVE (redisEnableKeepAlive) */
+  gint64 busy_poll_us;    /* spin this long for a reply before sleeping */
 } RedisConnectOptions;
 
 #define REDIS_DEFAULT_SOCKET_TIMEOUT 5.0
@@ -61,9 +61,9 @@ typedef struct {
   /* single mode: the server (url, or host/port, or the unix path) */
   RedisEndpoint endpoint;
   RedisConnectOptions connect;
-  guint pool_size;          /* connections per server */
+  guint pool_size; /* connections per server */
 
-  gint64 expiration_time;   /* SETEX seconds; 0 writes with SET */
+  gint64 expiration_time; /* SETEX seconds; 0 writes with SET */
 
   /* the distributed lock (spec 4.6) */
   gboolean distributed_lock;
@@ -114,8 +114,8 @@ typedef struct {
   gint64 max_connections;
 } RedisUrl;
 
-gboolean redis_url_parse (const char *url, const char *product,
-                          RedisUrl *out, GError **error);
+gboolean redis_url_parse (const char *url, const char *product, RedisUrl *out,
+                          GError **error);
 void redis_url_clear (RedisUrl *url);
 
 void redis_endpoint_init_tcp (RedisEndpoint *endpoint, const char *host,

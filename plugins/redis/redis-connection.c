@@ -106,11 +106,11 @@ fail (RedisConnection *self, int saved_errno, const char *doing,
     }
   else
     {
-      self->failure = c->err == REDIS_ERR_IO
-                              && (saved_errno == ECONNRESET
-                                  || saved_errno == EPIPE)
-                          ? REDIS_FAILURE_CLOSED
-                          : REDIS_FAILURE_OTHER;
+      self->failure
+          = c->err == REDIS_ERR_IO
+                    && (saved_errno == ECONNRESET || saved_errno == EPIPE)
+                ? REDIS_FAILURE_CLOSED
+                : REDIS_FAILURE_OTHER;
       redis_connection_set_error (self, error, "error while %s: %s", doing,
                                   c->errstr[0] != '\0' ? c->errstr
                                                        : "unknown error");
@@ -175,7 +175,8 @@ redis_connection_append (RedisConnection *self, int argc, const char **argv,
   if (grown == NULL)
     {
       self->failure = REDIS_FAILURE_OTHER;
-      redis_connection_set_error (self, error, "out of memory formatting "
+      redis_connection_set_error (self, error,
+                                  "out of memory formatting "
                                   "the %.*s command",
                                   (int) argvlen[0], argv[0]);
       return FALSE;
@@ -223,8 +224,7 @@ redis_connection_flush (RedisConnection *self, GError **error)
             }
           else
             {
-              self->failure = saved_errno == EPIPE
-                                      || saved_errno == ECONNRESET
+              self->failure = saved_errno == EPIPE || saved_errno == ECONNRESET
                                   ? REDIS_FAILURE_CLOSED
                                   : REDIS_FAILURE_OTHER;
               redis_connection_set_error (self, error,
@@ -270,12 +270,11 @@ spin_for_reply (RedisConnection *self)
   do
     {
       char byte;
-      ssize_t n = recv (self->context->fd, &byte, 1,
-                        MSG_PEEK | MSG_DONTWAIT);
+      ssize_t n = recv (self->context->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
 
       /* data, the end of the stream or an error: recv will tell */
-      if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK
-                     && errno != EINTR))
+      if (n >= 0
+          || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
         {
           arrived = TRUE;
           break;
@@ -355,8 +354,7 @@ handshake (RedisConnection *self, GError **error)
 
       argv[argc] = "AUTH", argvlen[argc++] = 4;
       if (o->username != NULL)
-        argv[argc] = o->username, argvlen[argc] = strlen (o->username),
-        argc++;
+        argv[argc] = o->username, argvlen[argc] = strlen (o->username), argc++;
       argv[argc] = password, argvlen[argc++] = strlen (password);
       if (!redis_connection_append (self, argc, argv, argvlen, error))
         return FALSE;
@@ -384,8 +382,8 @@ handshake (RedisConnection *self, GError **error)
         return FALSE;
       refused = reply->type == REDIS_REPLY_ERROR;
       if (refused)
-        redis_connection_set_error (self, error, "%s failed: %.*s",
-                                    names[i], (int) reply->len, reply->str);
+        redis_connection_set_error (self, error, "%s failed: %.*s", names[i],
+                                    (int) reply->len, reply->str);
       redis_reply_free (reply);
       if (refused)
         {

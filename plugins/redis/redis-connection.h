@@ -5,9 +5,9 @@
  * optional keepalive, AUTH and SELECT; commands are appended to the
  * context's output buffer (binary-safe, lengths everywhere), sent together
  * and their replies read with redisGetReply, so a batch of commands costs
- * one round trip.  Replies are redis-reply.h's objects.  Failures become DOGPILE_ERROR_BACKEND naming the server
- * and carrying hiredis' errstr.  A connection that failed once is dead:
- * its owner frees it and connects again.
+ * one round trip.  Replies are redis-reply.h's objects.  Failures become
+ * DOGPILE_ERROR_BACKEND naming the server and carrying hiredis' errstr.  A
+ * connection that failed once is dead: its owner frees it and connects again.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -33,11 +33,11 @@ typedef struct RedisConnection RedisConnection;
 
 struct RedisConnection {
   redisContext *context;
-  RedisEndpoint endpoint;              /* a copy: messages name it */
-  const RedisConnectOptions *options;  /* borrowed from the config */
+  RedisEndpoint endpoint;             /* a copy: messages name it */
+  const RedisConnectOptions *options; /* borrowed from the config */
   RedisFailure failure;
-  guint64 round_trips;                 /* completed; 0 means just opened */
-  guint spin_misses;  /* spins in a row that ended without a reply */
+  guint64 round_trips; /* completed; 0 means just opened */
+  guint spin_misses;   /* spins in a row that ended without a reply */
   guint reads;
 
   /* owned by the pool that made it */

@@ -150,13 +150,13 @@ lock_release (gpointer data, GError **error)
   RedisLock *self = data;
   char token[TOKEN_CHARS + 1];
   gboolean held, forked;
-  const char *eval_argv[5] = { "EVALSHA", REDIS_LOCK_RELEASE_SHA1, "1",
-                               self->name, token };
+  const char *eval_argv[5]
+      = { "EVALSHA", REDIS_LOCK_RELEASE_SHA1, "1", self->name, token };
   size_t eval_argvlen[5] = { 7, 40, 1, self->name_len, TOKEN_CHARS };
   const char *load_argv[3] = { "SCRIPT", "LOAD", REDIS_LOCK_RELEASE_SCRIPT };
   size_t load_argvlen[3] = { 6, 4, sizeof REDIS_LOCK_RELEASE_SCRIPT - 1 };
-  RedisCommand commands[2] = { { 3, load_argv, load_argvlen },
-                               { 5, eval_argv, eval_argvlen } };
+  RedisCommand commands[2]
+      = { { 3, load_argv, load_argvlen }, { 5, eval_argv, eval_argvlen } };
   redisReply *replies[2] = { NULL, NULL };
   redisReply *result;
   RedisBatch batch;
@@ -226,8 +226,7 @@ lock_locked (gpointer data, gboolean *out_locked, GError **error)
   redisReply *reply = NULL;
   RedisBatch batch;
 
-  if (!run (self, &command, 1, REDIS_BATCH_RETRY_SAFE, &batch, &reply,
-            error))
+  if (!run (self, &command, 1, REDIS_BATCH_RETRY_SAFE, &batch, &reply, error))
     return FALSE;
   if (reply->type != REDIS_REPLY_INTEGER)
     {

@@ -11,9 +11,9 @@
  * first: a router may create a pool while it holds its own lock); the
  * parent hook releases them; the child hook gives each pool a fresh
  * condition variable (the waiters were threads of the parent) and
- * releases them, the core having counted the fork generation.  The connections themselves are dealt
- * with lazily, at the child's first acquire on each pool, so a child that
- * only executes another program does no work (the sockets are
+ * releases them, the core having counted the fork generation.  The connections
+ * themselves are dealt with lazily, at the child's first acquire on each pool,
+ * so a child that only executes another program does no work (the sockets are
  * close-on-exec).
  *
  * pthread primitives rather than GMutex/GCond: ThreadSanitizer sees them,
@@ -180,15 +180,15 @@ wait_for_connection (RedisPool *self, gint64 *deadline_us, GError **error)
   gint64 now = g_get_monotonic_time ();
 
   if (*deadline_us == 0)
-    *deadline_us = now
-                   + (gint64) (self->options->socket_timeout * G_USEC_PER_SEC);
+    *deadline_us
+        = now + (gint64) (self->options->socket_timeout * G_USEC_PER_SEC);
   if (now >= *deadline_us)
     {
       g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND,
                    "%s at %s: all %u connections (connection_pool_size) "
                    "stayed busy for %g s (socket_timeout)",
-                   self->options->product, self->endpoint.display,
-                   self->size, self->options->socket_timeout);
+                   self->options->product, self->endpoint.display, self->size,
+                   self->options->socket_timeout);
       return FALSE;
     }
   /* g_get_monotonic_time () is CLOCK_MONOTONIC, the condition's clock. */

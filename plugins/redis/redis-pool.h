@@ -67,5 +67,4 @@ struct RedisForkHook {
 void redis_fork_hook_add (RedisForkHook *hook);
 void redis_fork_hook_remove (RedisForkHook *hook);
 
-
 G_END_DECLS

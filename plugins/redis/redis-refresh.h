@@ -30,16 +30,16 @@ G_BEGIN_DECLS
 typedef gboolean (*RedisRefreshFunc) (gpointer data, GError **error);
 
 typedef struct {
-  RedisForkHook hook;    /* first: the fork handlers find us from it */
+  RedisForkHook hook; /* first: the fork handlers find us from it */
   pthread_mutex_t lock;
   pthread_cond_t finished;
   gboolean running;
-  guint64 runs;          /* finished runs */
-  gint64 last_end;       /* monotonic µs when the last run ended; 0: never */
-  GError *last_error;    /* of the last run; NULL if it succeeded */
-  gint64 interval;       /* µs from the end of a run to the next, at least */
-  gint64 wait_bound;     /* µs a caller waits for another's run, at most */
-  const char *what;      /* "the slot map", for messages */
+  guint64 runs;       /* finished runs */
+  gint64 last_end;    /* monotonic µs when the last run ended; 0: never */
+  GError *last_error; /* of the last run; NULL if it succeeded */
+  gint64 interval;    /* µs from the end of a run to the next, at least */
+  gint64 wait_bound;  /* µs a caller waits for another's run, at most */
+  const char *what;   /* "the slot map", for messages */
 } RedisRefresh;
 
 typedef enum {

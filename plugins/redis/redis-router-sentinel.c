@@ -65,9 +65,9 @@ typedef struct {
   GHashTable *by_address; /* endpoint display -> ServerNode */
   ServerNode *master;     /* atomic */
   ServerNode *replicas[MAX_REPLICAS]; /* atomic; the first n_replicas */
-  gint n_replicas;        /* atomic */
-  gint next_replica;      /* atomic: round robin */
-  gint first_sentinel;    /* atomic: the one that answered last */
+  gint n_replicas;                    /* atomic */
+  gint next_replica;                  /* atomic: round robin */
+  gint first_sentinel;                /* atomic: the one that answered last */
 } SentinelRouter;
 
 static void
@@ -168,9 +168,9 @@ parse_replicas (const redisReply *reply, GArray *out)
     }
 }
 
-static gboolean
-sentinel_error (SentinelRouter *self, const RedisEndpoint *sentinel,
-                GError **error, const char *format, ...) G_GNUC_PRINTF (4, 5);
+static gboolean sentinel_error (SentinelRouter *self,
+                                const RedisEndpoint *sentinel, GError **error,
+                                const char *format, ...) G_GNUC_PRINTF (4, 5);
 
 static gboolean
 sentinel_error (SentinelRouter *self, const RedisEndpoint *sentinel,
@@ -194,8 +194,8 @@ ask_sentinel (SentinelRouter *self, const RedisEndpoint *sentinel,
               RedisEndpoint *out_master, GArray *out_replicas, GError **error)
 {
   const char *service = self->config->service_name;
-  const char *master_argv[3] = { "SENTINEL", "get-master-addr-by-name",
-                                 service };
+  const char *master_argv[3]
+      = { "SENTINEL", "get-master-addr-by-name", service };
   size_t master_argvlen[3] = { 8, 23, strlen (service) };
   const char *replicas_argv[3] = { "SENTINEL", "replicas", service };
   size_t replicas_argvlen[3] = { 8, 8, strlen (service) };
@@ -286,11 +286,13 @@ verify_master (SentinelRouter *self, ServerNode *node,
   else if (has_prefix (reply, "NOPERM"))
     ok = TRUE;
   else if (reply->type == REDIS_REPLY_ERROR)
-    sentinel_error (self, sentinel, error, "names %s as the master: ROLE "
+    sentinel_error (self, sentinel, error,
+                    "names %s as the master: ROLE "
                     "failed: %.*s",
                     node->endpoint.display, (int) reply->len, reply->str);
   else
-    sentinel_error (self, sentinel, error, "names %s as the master: "
+    sentinel_error (self, sentinel, error,
+                    "names %s as the master: "
                     "unexpected reply to ROLE",
                     node->endpoint.display);
   redis_batch_clear (&batch);
@@ -308,8 +310,8 @@ install (SentinelRouter *self, ServerNode *master, GArray *replicas)
   g_atomic_int_set (&self->n_replicas, 0);
   for (guint i = 0; i < replicas->len; i++)
     {
-      ServerNode *replica = node_for (self, &g_array_index (replicas,
-                                                            RedisEndpoint, i));
+      ServerNode *replica
+          = node_for (self, &g_array_index (replicas, RedisEndpoint, i));
 
       if (replica != master)
         g_atomic_pointer_set (&self->replicas[n++], replica);
@@ -345,8 +347,8 @@ discover (gpointer data, GError **error)
     {
       guint i = (first + k) % n;
       const RedisEndpoint *sentinel = &config->sentinels[i];
-      g_autoptr (GArray) replicas = g_array_new (FALSE, TRUE,
-                                                 sizeof (RedisEndpoint));
+      g_autoptr (GArray) replicas
+          = g_array_new (FALSE, TRUE, sizeof (RedisEndpoint));
       g_autoptr (GError) local_error = NULL;
       RedisEndpoint address = { 0 };
       ServerNode *master;
@@ -372,8 +374,7 @@ discover (gpointer data, GError **error)
     }
   g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND,
                "%s Sentinel: cannot find the master of '%s': %s",
-               config->variant->product, config->service_name,
-               failures->str);
+               config->variant->product, config->service_name, failures->str);
   return FALSE;
 }
 
@@ -382,8 +383,8 @@ route_slow (SentinelRouter *self, GError **error)
 {
   ServerNode *master;
 
-  if (!redis_refresh_run (&self->refresh, REDIS_REFRESH_NEEDED, discover,
-                          self, error))
+  if (!redis_refresh_run (&self->refresh, REDIS_REFRESH_NEEDED, discover, self,
+                          error))
     return NULL;
   master = g_atomic_pointer_get (&self->master);
   if (master != NULL)
@@ -413,8 +414,8 @@ pick_replica (SentinelRouter *self)
 
       if (replica == NULL)
         continue;
-      avoid_until = atomic_load_explicit (&replica->avoid_until,
-                                          memory_order_relaxed);
+      avoid_until
+          = atomic_load_explicit (&replica->avoid_until, memory_order_relaxed);
       if (avoid_until == 0)
         return replica;
       if (now == 0)
@@ -483,8 +484,8 @@ sentinel_redirect (RedisRouter *router, RedisPool *pool,
   /* A replica that cannot serve, or a former master: the master can. */
   if (master != NULL && master->pool != pool)
     return master->pool;
-  if (!redis_refresh_run (&self->refresh, REDIS_REFRESH_NEEDED, discover,
-                          self, NULL))
+  if (!redis_refresh_run (&self->refresh, REDIS_REFRESH_NEEDED, discover, self,
+                          NULL))
     return NULL;
   now = g_atomic_pointer_get (&self->master);
   return now != master ? now->pool : NULL;
@@ -561,9 +562,8 @@ redis_router_sentinel_new (const RedisConfig *config)
   self->sentinel_options.db = 0;
   self->nodes = g_ptr_array_new_with_free_func (node_free);
   self->by_address = g_hash_table_new (g_str_hash, g_str_equal);
-  redis_refresh_init (&self->refresh, "the master from the sentinels",
-                      DISCOVERY_INTERVAL_US,
-                      (gint64) (config->n_sentinels * per_sentinel
-                                * G_USEC_PER_SEC));
+  redis_refresh_init (
+      &self->refresh, "the master from the sentinels", DISCOVERY_INTERVAL_US,
+      (gint64) (config->n_sentinels * per_sentinel * G_USEC_PER_SEC));
   return &self->parent;
 }

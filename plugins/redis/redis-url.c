@@ -81,8 +81,7 @@ parse_port (const char *text, guint16 *out)
 
 gboolean
 redis_endpoint_parse (const char *text, guint16 default_port,
-                      const char *argument, RedisEndpoint *out,
-                      GError **error)
+                      const char *argument, RedisEndpoint *out, GError **error)
 {
   g_autofree char *host = NULL;
   const char *port_text = NULL;
@@ -175,8 +174,7 @@ parse_int (const char *text, gint64 *out)
 static gboolean
 parse_bool (const char *text)
 {
-  static const char *const false_strings[] = { "0", "F", "FALSE", "N",
-                                               "NO" };
+  static const char *const false_strings[] = { "0", "F", "FALSE", "N", "NO" };
 
   for (gsize i = 0; i < G_N_ELEMENTS (false_strings); i++)
     if (g_ascii_strcasecmp (text, false_strings[i]) == 0)
@@ -226,9 +224,8 @@ static gboolean
 parse_query (RedisUrl *out, const char *query, GError **error)
 {
   g_auto (GStrv) pairs = g_strsplit (query, "&", -1);
-  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash,
-                                                       g_str_equal, g_free,
-                                                       NULL);
+  g_autoptr (GHashTable) seen
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
   for (char **pair = pairs; *pair != NULL; pair++)
     {
@@ -340,10 +337,9 @@ redis_url_parse (const char *url, const char *product, RedisUrl *out,
           out->has_db = TRUE;
         }
     }
-  redis_endpoint_init_tcp (&out->endpoint,
-                           host != NULL && host[0] != '\0' ? host
-                                                           : "localhost",
-                           port > 0 ? (guint16) port : REDIS_DEFAULT_PORT);
+  redis_endpoint_init_tcp (
+      &out->endpoint, host != NULL && host[0] != '\0' ? host : "localhost",
+      port > 0 ? (guint16) port : REDIS_DEFAULT_PORT);
   return TRUE;
 
 fail:

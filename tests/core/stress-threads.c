@@ -33,8 +33,7 @@ region_for (const char *backend, double expiration)
   g_autoptr (GError) error = NULL;
   DogpileRegion *region = dogpile_region_new ("stress");
 
-  if (!dogpile_region_configure (region, backend, expiration, NULL, 0,
-                                 &error))
+  if (!dogpile_region_configure (region, backend, expiration, NULL, 0, &error))
     {
       fprintf (stderr, "configure %s: %s\n", backend, error->message);
       exit (2);
@@ -160,9 +159,9 @@ multi_worker (gpointer data)
 {
   Multi *m = data;
   GRand *rand = g_rand_new_with_seed (g_atomic_int_add (&m->seed, 1));
-  static const char *names[] = { "k0", "k1", "k2",  "k3",  "k4",  "k5",
-                                 "k6", "k7", "k8",  "k9",  "k10", "k11",
-                                 "k12", "k13", "k14", "k15" };
+  static const char *names[]
+      = { "k0", "k1", "k2",  "k3",  "k4",  "k5",  "k6",  "k7",
+          "k8", "k9", "k10", "k11", "k12", "k13", "k14", "k15" };
 
   for (int round = 0; round < 40; round++)
     {
@@ -240,8 +239,8 @@ churn_worker (gpointer data)
         dogpile_region_delete (c->region, key, NULL);
       else if (op < 5)
         {
-          g_autoptr (DogpileMutex) m = dogpile_region_get_mutex (c->region,
-                                                                 key, NULL);
+          g_autoptr (DogpileMutex) m
+              = dogpile_region_get_mutex (c->region, key, NULL);
           gboolean acquired = FALSE;
 
           dogpile_mutex_acquire (m, FALSE, &acquired, NULL);
@@ -313,11 +312,9 @@ scenario_reconfigure (void)
   for (int i = 0; i < 4; i++)
     threads[i] = g_thread_new ("reader", reconfig_reader, &r);
   for (int i = 0; i < 100; i++)
-    CHECK (dogpile_region_configure (r.region,
-                                     i % 2 ? "dogpile.cache.memory"
-                                           : "dogpile.cache.null",
-                                     60, NULL,
-                                     DOGPILE_CONFIGURE_REPLACE_EXISTING, NULL),
+    CHECK (dogpile_region_configure (
+               r.region, i % 2 ? "dogpile.cache.memory" : "dogpile.cache.null",
+               60, NULL, DOGPILE_CONFIGURE_REPLACE_EXISTING, NULL),
            "reconfigure failed");
   g_atomic_int_set (&r.stop, 1);
   for (int i = 0; i < 4; i++)

@@ -9,9 +9,9 @@ TestSuite (arguments);
 
 Test (arguments, integers)
 {
-  g_autoptr (GHashTable) a = arguments_of ("neg", "-1", "pos", "+1", "port",
-                                           " 6379 ", "bad", "12x", "float",
-                                           "1.5", "none", "None", NULL);
+  g_autoptr (GHashTable) a
+      = arguments_of ("neg", "-1", "pos", "+1", "port", " 6379 ", "bad", "12x",
+                      "float", "1.5", "none", "None", NULL);
   g_autoptr (GError) error = NULL;
   gint64 v = 0;
 
@@ -37,9 +37,9 @@ Test (arguments, integers)
 
 Test (arguments, doubles_follow_coerce_string_conf)
 {
-  g_autoptr (GHashTable) a = arguments_of (
-      "a", "0.1", "b", "-3.14e-10", "c", "5.", "d", ".5", "e", "1e5", "f",
-      "inf", "g", "nan", "h", "-1", NULL);
+  g_autoptr (GHashTable) a
+      = arguments_of ("a", "0.1", "b", "-3.14e-10", "c", "5.", "d", ".5", "e",
+                      "1e5", "f", "inf", "g", "nan", "h", "-1", NULL);
   g_autoptr (GError) error = NULL;
   double v;
 
@@ -63,9 +63,9 @@ Test (arguments, doubles_follow_coerce_string_conf)
 
 Test (arguments, booleans)
 {
-  g_autoptr (GHashTable) a = arguments_of ("t", "true", "T", "TRUE", "f",
-                                           "False", "one", "1", "zero", "0",
-                                           "yes", "yes", NULL);
+  g_autoptr (GHashTable) a
+      = arguments_of ("t", "true", "T", "TRUE", "f", "False", "one", "1",
+                      "zero", "0", "yes", "yes", NULL);
   g_autoptr (GError) error = NULL;
   gboolean v;
 
@@ -83,9 +83,9 @@ Test (arguments, booleans)
 
 Test (arguments, strings_and_lists)
 {
-  g_autoptr (GHashTable) a = arguments_of (
-      "url", "127.0.0.1:11211", "urls", " a:1, b:2  c:3 ,", "none", "None",
-      NULL);
+  g_autoptr (GHashTable) a
+      = arguments_of ("url", "127.0.0.1:11211", "urls", " a:1, b:2  c:3 ,",
+                      "none", "None", NULL);
   g_auto (GStrv) list = NULL;
   g_auto (GStrv) single = NULL;
   g_auto (GStrv) empty = NULL;
@@ -195,9 +195,9 @@ Test (arguments, blank_and_none_are_not_given)
 
 Test (arguments, integer_ranges)
 {
-  g_autoptr (GHashTable) a = arguments_of ("low", "0", "high", " 10 ",
-                                           "under", "-1", "over", "11",
-                                           "bad", "5s", NULL);
+  g_autoptr (GHashTable) a
+      = arguments_of ("low", "0", "high", " 10 ", "under", "-1", "over", "11",
+                      "bad", "5s", NULL);
   g_autoptr (GError) error = NULL;
   gint64 v = 0;
 
@@ -206,32 +206,32 @@ Test (arguments, integer_ranges)
   cr_assert (dogpile_arguments_get_int_range (a, "high", 5, 0, 10, &v, NULL));
   cr_assert_eq (v, 10);
   /* the default is the caller's, never checked */
-  cr_assert (dogpile_arguments_get_int_range (a, "absent", 99, 0, 10, &v,
-                                              NULL));
+  cr_assert (
+      dogpile_arguments_get_int_range (a, "absent", 99, 0, 10, &v, NULL));
   cr_assert_eq (v, 99);
-  cr_assert_not (dogpile_arguments_get_int_range (a, "under", 5, 0, 10, &v,
-                                                  &error));
+  cr_assert_not (
+      dogpile_arguments_get_int_range (a, "under", 5, 0, 10, &v, &error));
   assert_error (error, DOGPILE_ERROR_VALIDATION);
   cr_assert_str_eq (error->message,
                     "Argument 'under' must be an integer from 0 to 10, not "
                     "'-1'");
   g_clear_error (&error);
-  cr_assert_not (dogpile_arguments_get_int_range (a, "over", 5, 0, 10, &v,
-                                                  &error));
+  cr_assert_not (
+      dogpile_arguments_get_int_range (a, "over", 5, 0, 10, &v, &error));
   cr_assert_str_eq (error->message,
                     "Argument 'over' must be an integer from 0 to 10, not "
                     "'11'");
   g_clear_error (&error);
-  cr_assert_not (dogpile_arguments_get_int_range (a, "bad", 5, 0, 10, &v,
-                                                  &error));
+  cr_assert_not (
+      dogpile_arguments_get_int_range (a, "bad", 5, 0, 10, &v, &error));
   assert_error (error, DOGPILE_ERROR_VALIDATION);
   cr_assert_eq (v, 99, "a failed read leaves the output alone");
 }
 
 Test (arguments, duration_ranges)
 {
-  g_autoptr (GHashTable) a = arguments_of ("zero", "0", "ms", "0.001",
-                                           "long", "2h", "neg", "-1", NULL);
+  g_autoptr (GHashTable) a = arguments_of ("zero", "0", "ms", "0.001", "long",
+                                           "2h", "neg", "-1", NULL);
   g_autoptr (GError) error = NULL;
   double s = 0;
 
@@ -272,8 +272,8 @@ Test (arguments, choices)
   cr_assert_eq (i, 1);
   cr_assert (dogpile_arguments_get_choice (a, "absent", modes, 0, &i, NULL));
   cr_assert_eq (i, 0);
-  cr_assert_not (dogpile_arguments_get_choice (a, "bad", modes, 0, &i,
-                                               &error));
+  cr_assert_not (
+      dogpile_arguments_get_choice (a, "bad", modes, 0, &i, &error));
   assert_error (error, DOGPILE_ERROR_VALIDATION);
   cr_assert_str_eq (error->message,
                     "Argument 'bad' must be one of auto, always, never, not "

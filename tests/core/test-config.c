@@ -22,8 +22,8 @@ mock_create (GHashTable *arguments, GError **error)
   gpointer k, v;
 
   g_clear_pointer (&last_arguments, g_hash_table_unref);
-  last_arguments = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                          g_free);
+  last_arguments
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   if (arguments != NULL)
     {
       g_hash_table_iter_init (&iter, arguments);
@@ -91,9 +91,9 @@ Test (config, instance_from_dict)
                                                    "cache.example.", &error),
              "%s", error ? error->message : "");
   cr_assert_eq (dogpile_region_get_expiration_time (region), 600);
-  cr_assert_str_eq (dogpile_backend_get_name (
-                        dogpile_region_get_backend (region, NULL)),
-                    "mock");
+  cr_assert_str_eq (
+      dogpile_backend_get_name (dogpile_region_get_backend (region, NULL)),
+      "mock");
   cr_assert_eq (g_hash_table_size (last_arguments), 1);
   cr_assert_str_eq (g_hash_table_lookup (last_arguments, "url"), "127.0.0.1");
 }
@@ -114,12 +114,11 @@ Test (config, instance_from_config_string)
   cr_assert (dogpile_region_configure_from_config (region, config,
                                                    "cache.example.", NULL));
   cr_assert_eq (dogpile_region_get_expiration_time (region), 600);
-  cr_assert (dogpile_arguments_get_boolean (last_arguments,
-                                            "dogpile_lockfile", TRUE,
-                                            &lockfile, NULL));
+  cr_assert (dogpile_arguments_get_boolean (last_arguments, "dogpile_lockfile",
+                                            TRUE, &lockfile, NULL));
   cr_assert_not (lockfile);
-  cr_assert (dogpile_arguments_get_string (last_arguments, "xyz", NULL, &xyz,
-                                           NULL));
+  cr_assert (
+      dogpile_arguments_get_string (last_arguments, "xyz", NULL, &xyz, NULL));
   cr_assert_null (xyz, "'None' reads as not given");
 }
 
@@ -127,9 +126,12 @@ Test (config, instance_from_config_string)
 Test (config, duration_expiration_times)
 {
   const char *forms[][2] = {
-    { "1 day, 8:00:00", "115200" }, { "32h", "115200" },
-    { "1d 8h", "115200" },          { "none", "-1" },
-    { "0.5", "0.5" },               { "250ms", "0.25" },
+    { "1 day, 8:00:00", "115200" },
+    { "32h", "115200" },
+    { "1d 8h", "115200" },
+    { "none", "-1" },
+    { "0.5", "0.5" },
+    { "250ms", "0.25" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (forms); i++)
@@ -138,9 +140,9 @@ Test (config, duration_expiration_times)
           "r.backend", "mock", "r.expiration_time", forms[i][0], NULL);
       g_autoptr (DogpileRegion) region = dogpile_region_new (NULL);
 
-      cr_assert (dogpile_region_configure_from_config (region, config, "r.",
-                                                       NULL),
-                 "%s", forms[i][0]);
+      cr_assert (
+          dogpile_region_configure_from_config (region, config, "r.", NULL),
+          "%s", forms[i][0]);
       cr_assert_float_eq (dogpile_region_get_expiration_time (region),
                           g_ascii_strtod (forms[i][1], NULL), 1e-9, "%s",
                           forms[i][0]);
@@ -155,21 +157,21 @@ Test (config, reject_invalid_expiration_time)
   g_autoptr (DogpileRegion) region = dogpile_region_new (NULL);
   g_autoptr (GError) error = NULL;
 
-  cr_assert_not (dogpile_region_configure_from_config (region, config, "r.",
-                                                       &error));
+  cr_assert_not (
+      dogpile_region_configure_from_config (region, config, "r.", &error));
   assert_error (error, DOGPILE_ERROR_VALIDATION);
   cr_assert (strstr (error->message, "'r.expiration_time'") != NULL);
-  cr_assert (strstr (error->message,
-                     "expiration_time is not a number or timedelta.")
-             != NULL,
-             "%s", error->message);
+  cr_assert (
+      strstr (error->message, "expiration_time is not a number or timedelta.")
+          != NULL,
+      "%s", error->message);
   cr_assert_not (dogpile_region_is_configured (region));
 }
 
 Test (config, missing_backend_key_is_named)
 {
-  g_autoptr (GHashTable) config = arguments_of ("cache.x.expiration_time",
-                                                "60", NULL);
+  g_autoptr (GHashTable) config
+      = arguments_of ("cache.x.expiration_time", "60", NULL);
   g_autoptr (DogpileRegion) region = dogpile_region_new (NULL);
   g_autoptr (GError) error = NULL;
 
@@ -183,53 +185,53 @@ Test (config, missing_backend_key_is_named)
 Test (config, replace_existing_backend_and_bad_booleans)
 {
   g_autoptr (GHashTable) first = arguments_of ("r.backend", "mock", NULL);
-  g_autoptr (GHashTable) again = arguments_of ("r.backend",
-                                               "dogpile.cache.memory", NULL);
-  g_autoptr (GHashTable) replace = arguments_of (
-      "r.backend", "dogpile.cache.memory", "r.replace_existing_backend",
-      "true", NULL);
+  g_autoptr (GHashTable) again
+      = arguments_of ("r.backend", "dogpile.cache.memory", NULL);
+  g_autoptr (GHashTable) replace
+      = arguments_of ("r.backend", "dogpile.cache.memory",
+                      "r.replace_existing_backend", "true", NULL);
   g_autoptr (GHashTable) bad = arguments_of (
       "r.backend", "mock", "r.replace_existing_backend", "perhaps", NULL);
   g_autoptr (DogpileRegion) region = dogpile_region_new (NULL);
   g_autoptr (GError) error = NULL;
 
   cr_assert (dogpile_region_configure_from_config (region, first, "r.", NULL));
-  cr_assert_not (dogpile_region_configure_from_config (region, again, "r.",
-                                                       &error));
+  cr_assert_not (
+      dogpile_region_configure_from_config (region, again, "r.", &error));
   assert_error (error, DOGPILE_ERROR_REGION_ALREADY_CONFIGURED);
   g_clear_error (&error);
-  cr_assert (dogpile_region_configure_from_config (region, replace, "r.",
-                                                   NULL));
+  cr_assert (
+      dogpile_region_configure_from_config (region, replace, "r.", NULL));
   cr_assert_str_eq (dogpile_backend_get_name (
                         dogpile_region_get_actual_backend (region, NULL)),
                     "dogpile.cache.memory");
-  cr_assert_not (dogpile_region_configure_from_config (region, bad, "r.",
-                                                       &error));
+  cr_assert_not (
+      dogpile_region_configure_from_config (region, bad, "r.", &error));
   assert_error (error, DOGPILE_ERROR_VALIDATION);
   cr_assert (strstr (error->message, "r.replace_existing_backend") != NULL);
 }
 
 Test (config, wrap_names_proxies_outermost_first_with_arguments)
 {
-  g_autoptr (GHashTable) config = arguments_of (
-      "r.backend", "dogpile.cache.memory", "r.wrap",
-      "dogpile.proxies.stats, dogpile.proxies.faults",
-      "r.wrap.dogpile.proxies.faults.fail_nth", "2", NULL);
+  g_autoptr (GHashTable) config
+      = arguments_of ("r.backend", "dogpile.cache.memory", "r.wrap",
+                      "dogpile.proxies.stats, dogpile.proxies.faults",
+                      "r.wrap.dogpile.proxies.faults.fail_nth", "2", NULL);
   g_autoptr (DogpileRegion) region = dogpile_region_new (NULL);
   g_autoptr (GBytes) value = bytes_of ("v");
   g_autoptr (GError) error = NULL;
   DogpileBackend *head;
   DogpileStats stats;
 
-  cr_assert (dogpile_region_configure_from_config (region, config, "r.",
-                                                   &error),
-             "%s", error ? error->message : "");
+  cr_assert (
+      dogpile_region_configure_from_config (region, config, "r.", &error),
+      "%s", error ? error->message : "");
   head = dogpile_region_get_backend (region, NULL);
   cr_assert_str_eq (dogpile_backend_get_name (head), "dogpile.proxies.stats");
   cr_assert_str_eq (dogpile_backend_get_name (dogpile_backend_get_next (head)),
                     "dogpile.proxies.faults");
-  cr_assert_str_eq (dogpile_backend_get_name (dogpile_region_get_actual_backend (
-                        region, NULL)),
+  cr_assert_str_eq (dogpile_backend_get_name (
+                        dogpile_region_get_actual_backend (region, NULL)),
                     "dogpile.cache.memory");
   cr_assert (dogpile_region_set (region, "a", value, NULL));
   cr_assert_not (dogpile_region_set (region, "b", value, &error));
@@ -246,8 +248,8 @@ Test (config, unknown_proxy_is_named)
   g_autoptr (DogpileRegion) region = dogpile_region_new (NULL);
   g_autoptr (GError) error = NULL;
 
-  cr_assert_not (dogpile_region_configure_from_config (region, config, "r.",
-                                                       &error));
+  cr_assert_not (
+      dogpile_region_configure_from_config (region, config, "r.", &error));
   assert_error (error, DOGPILE_ERROR_PLUGIN_NOT_FOUND);
   cr_assert (strstr (error->message, "'r.wrap'") != NULL);
   cr_assert (strstr (error->message, "no.such.proxy") != NULL);
@@ -268,23 +270,22 @@ write_file (const char *contents)
 
 Test (config, ini_file_with_several_regions)
 {
-  g_autofree char *path = write_file (
-      "# two regions and something else\n"
-      "[cache.local]\n"
-      "backend = dogpile.cache.memory\n"
-      "expiration_time = 7200\n"
-      "arguments.cache_dict = sessions\n"
-      "wrap = dogpile.proxies.stats\n"
-      "\n"
-      "[cache.off]\n"
-      "backend = dogpile.cache.null\n"
-      "expiration_time = none\n"
-      "\n"
-      "[logging]\n"
-      "level = debug\n");
+  g_autofree char *path = write_file ("# two regions and something else\n"
+                                      "[cache.local]\n"
+                                      "backend = dogpile.cache.memory\n"
+                                      "expiration_time = 7200\n"
+                                      "arguments.cache_dict = sessions\n"
+                                      "wrap = dogpile.proxies.stats\n"
+                                      "\n"
+                                      "[cache.off]\n"
+                                      "backend = dogpile.cache.null\n"
+                                      "expiration_time = none\n"
+                                      "\n"
+                                      "[logging]\n"
+                                      "level = debug\n");
   g_autoptr (GError) error = NULL;
-  g_autoptr (GHashTable) regions = dogpile_config_load_regions (path, "cache.",
-                                                                &error);
+  g_autoptr (GHashTable) regions
+      = dogpile_config_load_regions (path, "cache.", &error);
   DogpileRegion *local, *off;
 
   cr_assert_not_null (regions, "%s", error ? error->message : "");
@@ -295,12 +296,12 @@ Test (config, ini_file_with_several_regions)
   cr_assert_eq (dogpile_region_get_expiration_time (local), 7200);
   cr_assert_eq (dogpile_region_get_expiration_time (off),
                 DOGPILE_EXPIRATION_NONE);
-  cr_assert_str_eq (dogpile_backend_get_name (
-                        dogpile_region_get_backend (local, NULL)),
-                    "dogpile.proxies.stats");
-  cr_assert_str_eq (dogpile_backend_get_name (
-                        dogpile_region_get_backend (off, NULL)),
-                    "dogpile.cache.null");
+  cr_assert_str_eq (
+      dogpile_backend_get_name (dogpile_region_get_backend (local, NULL)),
+      "dogpile.proxies.stats");
+  cr_assert_str_eq (
+      dogpile_backend_get_name (dogpile_region_get_backend (off, NULL)),
+      "dogpile.cache.null");
   g_unlink (path);
 }
 
@@ -311,10 +312,10 @@ Test (config, ini_file_errors_name_the_group)
   g_autofree char *garbled = write_file ("[cache.x\nbackend\n");
   g_autoptr (GError) error = NULL;
   g_autoptr (GError) parse_error = NULL;
-  g_autoptr (GHashTable) regions = dogpile_config_load_regions (path, NULL,
-                                                                &error);
-  g_autoptr (GHashTable) none = dogpile_config_load_regions (garbled, NULL,
-                                                             &parse_error);
+  g_autoptr (GHashTable) regions
+      = dogpile_config_load_regions (path, NULL, &error);
+  g_autoptr (GHashTable) none
+      = dogpile_config_load_regions (garbled, NULL, &parse_error);
 
   cr_assert_null (regions);
   assert_error (error, DOGPILE_ERROR_VALIDATION);
@@ -337,10 +338,10 @@ Test (config, one_region_from_a_file_of_several)
                                       "backend = dogpile.cache.nope\n");
   g_autoptr (GError) error = NULL;
   g_autoptr (GError) missing = NULL;
-  g_autoptr (DogpileRegion) local = dogpile_config_load_region (
-      path, "cache.local", &error);
-  g_autoptr (DogpileRegion) other = dogpile_config_load_region (
-      path, "cache.other", &missing);
+  g_autoptr (DogpileRegion) local
+      = dogpile_config_load_region (path, "cache.local", &error);
+  g_autoptr (DogpileRegion) other
+      = dogpile_config_load_region (path, "cache.other", &missing);
 
   /* the broken group is never configured when another one is asked for */
   cr_assert_not_null (local, "%s", error ? error->message : "");

@@ -120,16 +120,14 @@ hammer (gpointer data)
 
   while (!g_atomic_int_get (&stop))
     {
-      g_autofree char *key = g_strdup_printf (
-          "k%d", g_rand_int_range (rand, 0, N_KEYS));
+      g_autofree char *key
+          = g_strdup_printf ("k%d", g_rand_int_range (rand, 0, N_KEYS));
       g_autoptr (GBytes) value = NULL;
       g_autoptr (GError) error = NULL;
 
       switch (g_rand_int_range (rand, 0, 3))
         {
-        case 0:
-          dogpile_region_delete (region, key, &error);
-          break;
+        case 0: dogpile_region_delete (region, key, &error); break;
         case 1:
           dogpile_region_set (region, key, value = bytes_of (key), &error);
           break;
@@ -194,8 +192,8 @@ Test (fork, a_child_uses_regions_other_threads_were_using, .timeout = 120)
       cr_assert (WIFEXITED (status),
                  "round %d: the child died (signal %d: SIGALRM is a hang)",
                  round, WIFSIGNALED (status) ? WTERMSIG (status) : 0);
-      cr_assert_eq (WEXITSTATUS (status), 0, "round %d: child step %d",
-                    round, WEXITSTATUS (status));
+      cr_assert_eq (WEXITSTATUS (status), 0, "round %d: child step %d", round,
+                    WEXITSTATUS (status));
     }
   g_atomic_int_set (&stop, 1);
   for (int i = 0; i < N_WORKERS; i++)

@@ -101,8 +101,8 @@ Test (decorator, decorator)
 {
   g_autoptr (DogpileRegion) region = memory_region (0.25);
   Go go = { 0 };
-  g_autoptr (DogpileCachedFunction) fn = fixture (region, &go, NULL,
-                                                  DOGPILE_EXPIRATION_DEFAULT);
+  g_autoptr (DogpileCachedFunction) fn
+      = fixture (region, &go, NULL, DOGPILE_EXPIRATION_DEFAULT);
 
   CALL (fn, "1 1 2", DOGPILE_INT (1), DOGPILE_INT (2));
   CALL (fn, "2 3 4", DOGPILE_INT (3), DOGPILE_INT (4));
@@ -115,8 +115,8 @@ Test (decorator, decorator_namespace)
 {
   g_autoptr (DogpileRegion) region = memory_region (0.25);
   Go go = { 0 };
-  g_autoptr (DogpileCachedFunction) fn = fixture (region, &go, "x",
-                                                  DOGPILE_EXPIRATION_DEFAULT);
+  g_autoptr (DogpileCachedFunction) fn
+      = fixture (region, &go, "x", DOGPILE_EXPIRATION_DEFAULT);
   DogpileArg args[] = { DOGPILE_INT (1), DOGPILE_INT (2) };
   g_autofree char *key = dogpile_cached_function_dup_key (fn, args, 2, NULL);
 
@@ -160,8 +160,8 @@ Test (decorator, decorator_expire_callable)
   g_autoptr (DogpileRegion) region = memory_region (0.25);
   Go go = { 0 };
   gint asked = 0;
-  g_autoptr (DogpileCachedFunction) fn = fixture (region, &go, NULL,
-                                                  DOGPILE_EXPIRATION_DEFAULT);
+  g_autoptr (DogpileCachedFunction) fn
+      = fixture (region, &go, NULL, DOGPILE_EXPIRATION_DEFAULT);
 
   dogpile_cached_function_set_expiration_func (fn, half_a_second, &asked,
                                                NULL);
@@ -178,8 +178,8 @@ Test (decorator, decorator_expire_callable_zero)
 {
   g_autoptr (DogpileRegion) region = memory_region (0.25);
   Go go = { 0 };
-  g_autoptr (DogpileCachedFunction) fn = fixture (region, &go, NULL,
-                                                  DOGPILE_EXPIRATION_DEFAULT);
+  g_autoptr (DogpileCachedFunction) fn
+      = fixture (region, &go, NULL, DOGPILE_EXPIRATION_DEFAULT);
 
   dogpile_cached_function_set_expiration_func (fn, zero_seconds, NULL, NULL);
   CALL (fn, "1 1 2", DOGPILE_INT (1), DOGPILE_INT (2));
@@ -283,8 +283,8 @@ Test (decorator, original)
 {
   g_autoptr (DogpileRegion) region = memory_region (60);
   Go go = { 0 };
-  g_autoptr (DogpileCachedFunction) fn = fixture (region, &go, NULL,
-                                                  DOGPILE_EXPIRATION_DEFAULT);
+  g_autoptr (DogpileCachedFunction) fn
+      = fixture (region, &go, NULL, DOGPILE_EXPIRATION_DEFAULT);
   DogpileArg args[] = { DOGPILE_INT (1), DOGPILE_INT (2) };
   g_autoptr (GBytes) a = NULL;
   g_autoptr (GBytes) b = NULL;
@@ -297,8 +297,8 @@ Test (decorator, original)
 
 /* my_key_generator: keyed on the first argument only */
 static char *
-first_argument_key (DogpileCachedFunction *fn, const DogpileArg *args,
-                    gsize n, gpointer data, GError **error)
+first_argument_key (DogpileCachedFunction *fn, const DogpileArg *args, gsize n,
+                    gpointer data, GError **error)
 {
   g_autofree char *first = dogpile_arg_to_str (&args[0], NULL);
 
@@ -309,8 +309,8 @@ Test (decorator, decorator_key_generator)
 {
   g_autoptr (DogpileRegion) region = memory_region (0.25);
   Go go = { 0 };
-  g_autoptr (DogpileCachedFunction) fn = fixture (region, &go, NULL,
-                                                  DOGPILE_EXPIRATION_DEFAULT);
+  g_autoptr (DogpileCachedFunction) fn
+      = fixture (region, &go, NULL, DOGPILE_EXPIRATION_DEFAULT);
 
   dogpile_cached_function_set_key_generator (fn, first_argument_key, NULL,
                                              NULL);
@@ -361,7 +361,10 @@ assert_multi (DogpileCachedFunction *fn, const DogpileArg *args, gsize n,
     assert_multi ((fn), args_, G_N_ELEMENTS (args_), (call), expected_);      \
   }                                                                           \
   G_STMT_END
-#define L(...) { __VA_ARGS__ }
+#define L(...)                                                                \
+  {                                                                           \
+    __VA_ARGS__                                                               \
+  }
 
 Test (decorator, explicit_get_multi)
 {
@@ -430,8 +433,8 @@ Test (decorator, decorator_key_generator_multi)
 {
   g_autoptr (DogpileRegion) region = memory_region (0.25);
   Go go = { 0 };
-  g_autoptr (DogpileCachedFunction) fn = multi_fixture (
-      region, &go, DOGPILE_EXPIRATION_DEFAULT);
+  g_autoptr (DogpileCachedFunction) fn
+      = multi_fixture (region, &go, DOGPILE_EXPIRATION_DEFAULT);
 
   dogpile_cached_function_set_multi_key_generator (fn, reversed_keys, NULL,
                                                    NULL);
@@ -494,10 +497,11 @@ key_of (DogpileCachedFunction *fn, const DogpileArg *args, gsize n)
 Test (decorator, default_keygen_kwargs_raises_value_error)
 {
   g_autoptr (DogpileCachedFunction) fn = one (NULL, NULL);
-  DogpileArg args[] = { DOGPILE_INT (1), DOGPILE_NAMED ("b", DOGPILE_INT (2)) };
+  DogpileArg args[]
+      = { DOGPILE_INT (1), DOGPILE_NAMED ("b", DOGPILE_INT (2)) };
   g_autoptr (GError) error = NULL;
-  g_autofree char *key = dogpile_function_key_generator (fn, args, 2, NULL,
-                                                         &error);
+  g_autofree char *key
+      = dogpile_function_key_generator (fn, args, 2, NULL, &error);
 
   cr_assert_null (key);
   assert_error (error, DOGPILE_ERROR_VALIDATION);
@@ -528,10 +532,9 @@ Test (decorator, keygen_fn)
 Test (decorator, keys_format_arguments_as_python_str)
 {
   g_autoptr (DogpileCachedFunction) fn = one (NULL, NULL);
-  g_autoptr (GVariant) tuple = g_variant_ref_sink (
-      g_variant_new ("(ii)", 1, 2));
-  g_autoptr (GVariant) list = g_variant_ref_sink (
-      g_variant_new ("ai", NULL));
+  g_autoptr (GVariant) tuple
+      = g_variant_ref_sink (g_variant_new ("(ii)", 1, 2));
+  g_autoptr (GVariant) list = g_variant_ref_sink (g_variant_new ("ai", NULL));
   g_autoptr (GVariant) dict = NULL;
   g_autoptr (GVariant) strings = g_variant_ref_sink (
       g_variant_new ("(sssmsb)", "it's", "a\"b", "x\ny", NULL, TRUE));
@@ -545,8 +548,7 @@ Test (decorator, keys_format_arguments_as_python_str)
   g_variant_builder_add (&b, "{si}", "k", 1);
   dict = g_variant_ref_sink (g_variant_builder_end (&b));
 
-  ASSERT_KEY (fn,
-              MODULE ":one|1 a None 2.5 (1, 2) [3] {'k': 1}",
+  ASSERT_KEY (fn, MODULE ":one|1 a None 2.5 (1, 2) [3] {'k': 1}",
               DOGPILE_INT (1), DOGPILE_STRING ("a"), DOGPILE_NONE,
               DOGPILE_DOUBLE (2.5), DOGPILE_VARIANT (tuple),
               DOGPILE_VARIANT (list), DOGPILE_VARIANT (dict));
@@ -559,8 +561,7 @@ Test (decorator, keys_format_arguments_as_python_str)
               DOGPILE_DOUBLE (INFINITY), DOGPILE_DOUBLE (NAN));
   ASSERT_KEY (fn, MODULE ":one|b'\\x00|x' b\"it's\"",
               DOGPILE_BYTES ("\0|x", 3), DOGPILE_BYTES ("it's", 4));
-  ASSERT_KEY (fn,
-              MODULE ":one|(\"it's\", 'a\"b', 'x\\ny', None, True)",
+  ASSERT_KEY (fn, MODULE ":one|(\"it's\", 'a\"b', 'x\\ny', None, True)",
               DOGPILE_VARIANT (strings));
 }
 
@@ -568,8 +569,7 @@ Test (decorator, repr_to_str)
 {
   g_autoptr (DogpileCachedFunction) fn = one (NULL, NULL);
 
-  dogpile_cached_function_set_to_str (
-      fn, dogpile_arg_to_repr, NULL, NULL);
+  dogpile_cached_function_set_to_str (fn, dogpile_arg_to_repr, NULL, NULL);
   /* item 54: to_str=repr */
   ASSERT_KEY (fn, MODULE ":one|'x' 1", DOGPILE_STRING ("x"), DOGPILE_INT (1));
 }
@@ -577,8 +577,8 @@ Test (decorator, repr_to_str)
 Test (decorator, unicode_keys)
 {
   g_autoptr (DogpileCachedFunction) fn = one ("mynamespace", NULL);
-  g_autoptr (DogpileCachedFunction) kw = one (
-      "mynamespace", dogpile_kwarg_function_key_generator);
+  g_autoptr (DogpileCachedFunction) kw
+      = one ("mynamespace", dogpile_kwarg_function_key_generator);
 
   ASSERT_KEY (fn, MODULE ":one|mynamespace|m\xc3\xa9il dr\xc3\xb4le",
               DOGPILE_STRING ("m\xc3\xa9il"), DOGPILE_STRING ("dr\xc3\xb4le"));
@@ -588,10 +588,10 @@ Test (decorator, unicode_keys)
 
 Test (decorator, kwarg_keygen_fn)
 {
-  g_autoptr (DogpileCachedFunction) fn = one (
-      NULL, dogpile_kwarg_function_key_generator);
-  g_autoptr (DogpileCachedFunction) ns = one (
-      "mynamespace", dogpile_kwarg_function_key_generator);
+  g_autoptr (DogpileCachedFunction) fn
+      = one (NULL, dogpile_kwarg_function_key_generator);
+  g_autoptr (DogpileCachedFunction) ns
+      = one ("mynamespace", dogpile_kwarg_function_key_generator);
   const char *k = MODULE ":one|1 2";
 
   ASSERT_KEY (fn, k, DOGPILE_INT (1), DOGPILE_INT (2));
@@ -624,8 +624,8 @@ Test (decorator, kwarg_keygen_with_defaults_and_positional)
 {
   const char *names[] = { "a", "b" };
   DogpileArg defaults[] = { DOGPILE_NONE };
-  g_autoptr (DogpileCachedFunction) fn = one_with_defaults (names, 2, defaults,
-                                                            1);
+  g_autoptr (DogpileCachedFunction) fn
+      = one_with_defaults (names, 2, defaults, 1);
   const char *k = MODULE ":one|1 2";
 
   ASSERT_KEY (fn, k, DOGPILE_INT (1), DOGPILE_INT (2));
@@ -640,8 +640,8 @@ Test (decorator, kwarg_keygen_all_defaults)
 {
   const char *names[] = { "a", "b" };
   DogpileArg defaults[] = { DOGPILE_BOOL (TRUE), DOGPILE_NONE };
-  g_autoptr (DogpileCachedFunction) fn = one_with_defaults (names, 2, defaults,
-                                                            2);
+  g_autoptr (DogpileCachedFunction) fn
+      = one_with_defaults (names, 2, defaults, 2);
 
   ASSERT_KEY (fn, MODULE ":one|1 2", DOGPILE_INT (1), DOGPILE_INT (2));
   ASSERT_KEY (fn, MODULE ":one|1 None", DOGPILE_NAMED ("a", DOGPILE_INT (1)));
@@ -659,10 +659,10 @@ Test (decorator, kwarg_keygen_extra_keywords_sort_in)
 {
   const char *names[] = { "a", "b" };
   DogpileArg defaults[] = { DOGPILE_INT (2) };
-  g_autoptr (DogpileCachedFunction) fn = one_with_defaults (names, 2, defaults,
-                                                            1);
-  DogpileArg too_many[] = { DOGPILE_INT (1), DOGPILE_INT (2),
-                            DOGPILE_INT (3) };
+  g_autoptr (DogpileCachedFunction) fn
+      = one_with_defaults (names, 2, defaults, 1);
+  DogpileArg too_many[]
+      = { DOGPILE_INT (1), DOGPILE_INT (2), DOGPILE_INT (3) };
   g_autoptr (GError) error = NULL;
   g_autofree char *none = NULL;
 
@@ -679,8 +679,8 @@ Test (decorator, same_arguments_same_key_everywhere)
 {
   const char *names[] = { "a", "b" };
   DogpileArg defaults[] = { DOGPILE_INT (2) };
-  g_autoptr (DogpileCachedFunction) fn = one_with_defaults (names, 2, defaults,
-                                                            1);
+  g_autoptr (DogpileCachedFunction) fn
+      = one_with_defaults (names, 2, defaults, 1);
   DogpileArg short_args[] = { DOGPILE_INT (1) };
   g_autoptr (GBytes) value = bytes_of ("set");
   g_autoptr (GBytes) got = NULL;
@@ -725,18 +725,18 @@ Test (decorator, calls_bind_defaults_and_keywords_like_python)
   g_autoptr (DogpileRegion) region = memory_region (60);
   const char *names[] = { "a", "b" };
   DogpileArg defaults[] = { DOGPILE_INT (2) };
-  g_autoptr (DogpileCachedFunction) fn = signature_fn (region, "one", names,
-                                                       2, defaults, 1);
+  g_autoptr (DogpileCachedFunction) fn
+      = signature_fn (region, "one", names, 2, defaults, 1);
   DogpileArg short_args[] = { DOGPILE_INT (1) };
   DogpileArg by_name[] = { DOGPILE_NAMED ("a", DOGPILE_INT (1)) };
   DogpileArg swapped[] = { DOGPILE_NAMED ("b", DOGPILE_INT (5)),
                            DOGPILE_NAMED ("a", DOGPILE_INT (1)) };
-  g_autofree char *key = dogpile_cached_function_dup_key (fn, short_args, 1,
-                                                          NULL);
-  g_autofree char *named_key = dogpile_cached_function_dup_key (fn, by_name,
-                                                                1, NULL);
-  g_autofree char *swapped_key = dogpile_cached_function_dup_key (
-      fn, swapped, 2, NULL);
+  g_autofree char *key
+      = dogpile_cached_function_dup_key (fn, short_args, 1, NULL);
+  g_autofree char *named_key
+      = dogpile_cached_function_dup_key (fn, by_name, 1, NULL);
+  g_autofree char *swapped_key
+      = dogpile_cached_function_dup_key (fn, swapped, 2, NULL);
   g_autoptr (GBytes) value = NULL;
   g_autoptr (GBytes) stored = NULL;
   g_autoptr (GBytes) after = NULL;
@@ -760,9 +760,10 @@ Test (decorator, binding_errors_name_the_argument)
   g_autoptr (DogpileRegion) region = memory_region (60);
   const char *names[] = { "a", "b" };
   DogpileArg defaults[] = { DOGPILE_INT (2) };
-  g_autoptr (DogpileCachedFunction) fn = signature_fn (region, "one", names,
-                                                       2, defaults, 1);
-  DogpileArg twice[] = { DOGPILE_INT (1), DOGPILE_NAMED ("a", DOGPILE_INT (1)) };
+  g_autoptr (DogpileCachedFunction) fn
+      = signature_fn (region, "one", names, 2, defaults, 1);
+  DogpileArg twice[]
+      = { DOGPILE_INT (1), DOGPILE_NAMED ("a", DOGPILE_INT (1)) };
   g_autoptr (GError) missing = NULL;
   g_autoptr (GError) duplicate = NULL;
   g_autoptr (GBytes) value = NULL;
@@ -771,8 +772,8 @@ Test (decorator, binding_errors_name_the_argument)
   assert_error (missing, DOGPILE_ERROR_VALIDATION);
   cr_assert_str_eq (missing->message,
                     MODULE ":one: missing a required argument: 'a'");
-  cr_assert_not (dogpile_cached_function_call (fn, twice, 2, &value,
-                                               &duplicate));
+  cr_assert_not (
+      dogpile_cached_function_call (fn, twice, 2, &value, &duplicate));
   assert_error (duplicate, DOGPILE_ERROR_VALIDATION);
   cr_assert_str_eq (duplicate->message,
                     MODULE ":one: multiple values for argument 'a'");
@@ -785,10 +786,10 @@ Test (decorator, fn_decorator_with_kw)
 {
   g_autoptr (DogpileRegion) region = memory_region (60);
   const char *x[] = { "x" };
-  g_autoptr (DogpileCachedFunction) go = signature_fn (region, "go", x, 1,
-                                                       NULL, 0);
-  g_autoptr (DogpileCachedFunction) go2 = signature_fn (region, "go2", x, 1,
-                                                        NULL, 0);
+  g_autoptr (DogpileCachedFunction) go
+      = signature_fn (region, "go", x, 1, NULL, 0);
+  g_autoptr (DogpileCachedFunction) go2
+      = signature_fn (region, "go2", x, 1, NULL, 0);
   DogpileArg with_extra[] = { DOGPILE_NAMED ("x", DOGPILE_INT (1)),
                               DOGPILE_NAMED ("foo", DOGPILE_STRING ("bar")) };
   DogpileArg only_x[] = { DOGPILE_NAMED ("x", DOGPILE_INT (1)) };
@@ -797,8 +798,8 @@ Test (decorator, fn_decorator_with_kw)
   g_autoptr (GBytes) value = NULL;
   g_autofree char *key = NULL;
 
-  cr_assert_not (dogpile_cached_function_call (go, with_extra, 2, &refused,
-                                               &error));
+  cr_assert_not (
+      dogpile_cached_function_call (go, with_extra, 2, &refused, &error));
   assert_error (error, DOGPILE_ERROR_VALIDATION);
   cr_assert_str_eq (error->message,
                     "dogpile.cache's default key creation function does not "
@@ -827,17 +828,17 @@ Test (decorator, multi_keygen_fn)
   g_autoptr (DogpileCachedFunction) fn = dogpile_cached_function_new_multi (
       region, MODULE, "one", go_multi_creator, NULL, NULL);
   DogpileArg args[] = { DOGPILE_INT (1), DOGPILE_INT (2) };
-  DogpileArg accented[] = { DOGPILE_STRING ("m\xc3\xa9il"),
-                            DOGPILE_STRING ("dr\xc3\xb4le") };
-  g_auto (GStrv) keys = dogpile_function_multi_key_generator (fn, args, 2,
-                                                              NULL, NULL);
+  DogpileArg accented[]
+      = { DOGPILE_STRING ("m\xc3\xa9il"), DOGPILE_STRING ("dr\xc3\xb4le") };
+  g_auto (GStrv) keys
+      = dogpile_function_multi_key_generator (fn, args, 2, NULL, NULL);
   g_auto (GStrv) unicode_keys = NULL;
 
   cr_assert_str_eq (keys[0], MODULE ":one|1");
   cr_assert_str_eq (keys[1], MODULE ":one|2");
   dogpile_cached_function_set_namespace (fn, "mynamespace");
-  unicode_keys = dogpile_function_multi_key_generator (fn, accented, 2, NULL,
-                                                       NULL);
+  unicode_keys
+      = dogpile_function_multi_key_generator (fn, accented, 2, NULL, NULL);
   cr_assert_str_eq (unicode_keys[0], MODULE ":one|mynamespace|m\xc3\xa9il");
   cr_assert_str_eq (unicode_keys[1], MODULE ":one|mynamespace|dr\xc3\xb4le");
 }
@@ -925,8 +926,8 @@ generate_multi (const DogpileArg *args, gsize n, GBytes **out, gpointer data,
 
   for (gsize i = 0; i < n; i++)
     {
-      g_autofree char *text = g_strdup_printf (
-          "%" G_GINT64_FORMAT " %d", args[i].v.i, ++*counter);
+      g_autofree char *text = g_strdup_printf ("%" G_GINT64_FORMAT " %d",
+                                               args[i].v.i, ++*counter);
 
       out[i] = bytes_of (text);
     }
@@ -943,8 +944,8 @@ generate_dict (const DogpileArg *args, gsize n, GBytes **out, gpointer data,
   for (gsize i = 0; i < n; i++)
     if (args[i].v.i != 10)
       {
-        g_autofree char *text = g_strdup_printf (
-            "%" G_GINT64_FORMAT " %d", args[i].v.i, ++*counter);
+        g_autofree char *text = g_strdup_printf ("%" G_GINT64_FORMAT " %d",
+                                                 args[i].v.i, ++*counter);
 
         out[i] = bytes_of (text);
       }
@@ -989,9 +990,9 @@ Test (decorator, multi_namespace_keys)
   gint counter = 0;
   g_autoptr (DogpileCachedFunction) fn = dogpile_cached_function_new_multi (
       region, MODULE, "generate", generate_multi, &counter, NULL);
-  const char *expected[] = { MODULE ":generate|foo|10",
-                             MODULE ":generate|foo|2", MODULE ":generate|foo|8",
-                             MODULE ":generate|foo|9" };
+  const char *expected[]
+      = { MODULE ":generate|foo|10", MODULE ":generate|foo|2",
+          MODULE ":generate|foo|8", MODULE ":generate|foo|9" };
 
   dogpile_cached_function_set_namespace (fn, "foo");
   MULTI (fn, TRUE, L ("2 2", "8 3", "10 1"), DOGPILE_INT (2), DOGPILE_INT (8),
@@ -1030,8 +1031,8 @@ Test (decorator, multi_asdict)
   set_multi (fn, 7, "18", 10, "15");
   MULTI (fn, TRUE, L ("2 5", "18", "15"), DOGPILE_INT (2), DOGPILE_INT (7),
          DOGPILE_INT (10));
-  cr_assert (dogpile_cached_function_refresh_multi (fn, two_seven, 2, got,
-                                                    NULL));
+  cr_assert (
+      dogpile_cached_function_refresh_multi (fn, two_seven, 2, got, NULL));
   cr_assert (bytes_equal (got[0], "2 7") && bytes_equal (got[1], "7 8"));
   g_bytes_unref (got[0]);
   g_bytes_unref (got[1]);
@@ -1104,8 +1105,8 @@ method_multi (const DogpileArg *args, gsize n, GBytes **out, gpointer data,
 {
   for (gsize i = 1; i < n; i++)
     {
-      g_autofree char *text = g_strdup_printf (
-          "%s:%" G_GINT64_FORMAT, args[0].v.s, args[i].v.i);
+      g_autofree char *text
+          = g_strdup_printf ("%s:%" G_GINT64_FORMAT, args[0].v.s, args[i].v.i);
 
       out[i - 1] = bytes_of (text);
     }
@@ -1119,8 +1120,8 @@ Test (decorator, multi_method_keeps_its_receiver_apart)
       region, MODULE, "method", method_multi, NULL, NULL);
   const char *names[] = { "self" };
 
-  DogpileArg args[] = { DOGPILE_STRING ("obj"), DOGPILE_INT (1),
-                        DOGPILE_INT (2) };
+  DogpileArg args[]
+      = { DOGPILE_STRING ("obj"), DOGPILE_INT (1), DOGPILE_INT (2) };
   GBytes *got[2];
 
   dogpile_cached_function_set_parameters (fn, names, 1, NULL, 0);
@@ -1139,8 +1140,8 @@ Test (decorator, multi_keygen_drops_self)
   g_autoptr (DogpileCachedFunction) fn = dogpile_cached_function_new_multi (
       region, MODULE, "method", method_multi, NULL, NULL);
   const char *names[] = { "self" };
-  DogpileArg args[] = { DOGPILE_STRING ("<object>"), DOGPILE_INT (1),
-                        DOGPILE_INT (2) };
+  DogpileArg args[]
+      = { DOGPILE_STRING ("<object>"), DOGPILE_INT (1), DOGPILE_INT (2) };
   g_auto (GStrv) keys = NULL;
 
   dogpile_cached_function_set_parameters (fn, names, 1, NULL, 0);
@@ -1172,8 +1173,8 @@ Test (decorator, custom_multi_keygen_sees_the_receiver)
   g_autoptr (DogpileCachedFunction) fn = dogpile_cached_function_new_multi (
       region, MODULE, "method", method_multi, NULL, NULL);
   const char *names[] = { "self" };
-  DogpileArg args[] = { DOGPILE_STRING ("obj"), DOGPILE_INT (1),
-                        DOGPILE_INT (2) };
+  DogpileArg args[]
+      = { DOGPILE_STRING ("obj"), DOGPILE_INT (1), DOGPILE_INT (2) };
   GBytes *got[2];
   g_autoptr (GBytes) stored = NULL;
 
@@ -1210,8 +1211,8 @@ inline_runner (DogpileAsyncTask *task, gpointer data)
 static GBytes *
 sum_creator (const DogpileArg *args, gsize n, gpointer data, GError **error)
 {
-  g_autofree char *text = g_strdup_printf (
-      "%" G_GINT64_FORMAT, args[0].v.i + args[1].v.i);
+  g_autofree char *text
+      = g_strdup_printf ("%" G_GINT64_FORMAT, args[0].v.i + args[1].v.i);
 
   return bytes_of (text);
 }
@@ -1222,10 +1223,9 @@ Test (decorator, async_runner_gets_the_function_key)
   RunnerLog log = { 0 };
   g_autoptr (DogpileCachedFunction) fn = NULL;
 
-  dogpile_region_set_async_creation_runner (region, inline_runner, &log,
-                                            NULL);
-  cr_assert (dogpile_region_configure (region, "dogpile.cache.memory", 1,
-                                       NULL, 0, NULL));
+  dogpile_region_set_async_creation_runner (region, inline_runner, &log, NULL);
+  cr_assert (dogpile_region_configure (region, "dogpile.cache.memory", 1, NULL,
+                                       0, NULL));
   fn = dogpile_cached_function_new (region, "tests.cache.test_region", "go",
                                     sum_creator, NULL, NULL);
   CALL (fn, "3", DOGPILE_INT (1), DOGPILE_INT (2));

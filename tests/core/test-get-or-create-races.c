@@ -12,8 +12,8 @@
 #define N_KEYS 8
 #define N_THREADS 16
 
-static const char *const key_names[N_KEYS] = { "k0", "k1", "k2", "k3",
-                                               "k4", "k5", "k6", "k7" };
+static const char *const key_names[N_KEYS]
+    = { "k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7" };
 
 /* Creations per key, across every caller. */
 static gint created[N_KEYS];
@@ -67,9 +67,9 @@ static gpointer
 overlap_worker (gpointer data)
 {
   MultiWorker *w = data;
-  const char *keys[3] = { key_names[w->first % N_KEYS],
-                          key_names[(w->first + 1) % N_KEYS],
-                          key_names[(w->first + 3) % N_KEYS] };
+  const char *keys[3]
+      = { key_names[w->first % N_KEYS], key_names[(w->first + 1) % N_KEYS],
+          key_names[(w->first + 3) % N_KEYS] };
   GBytes *values[3] = { NULL, NULL, NULL };
   g_autoptr (GError) error = NULL;
 

@@ -12,7 +12,7 @@ typedef struct {
   gint calls;
   const char *prefix;
   gulong sleep_us;
-  gint fail_times; /* the first N calls fail */
+  gint fail_times;             /* the first N calls fail */
   DogpileRegion *inner_region; /* reentrancy: call get_or_create inside */
 } Counter;
 
@@ -35,18 +35,16 @@ counting_creator (const char *key, gpointer data, GError **error)
       g_autoptr (GBytes) bar = NULL;
       g_autofree char *joined = NULL;
 
-      if (!dogpile_region_get_or_create (c->inner_region, "bar",
-                                         counting_creator, &inner, &bar,
-                                         error))
+      if (!dogpile_region_get_or_create (
+              c->inner_region, "bar", counting_creator, &inner, &bar, error))
         return NULL;
       joined = g_strdup_printf ("foo%.*s", (int) g_bytes_get_size (bar),
                                 (const char *) g_bytes_get_data (bar, NULL));
       return bytes_of (joined);
     }
   {
-    g_autofree char *text = g_strdup_printf ("%s%d", c->prefix ? c->prefix
-                                                               : "",
-                                             n);
+    g_autofree char *text
+        = g_strdup_printf ("%s%d", c->prefix ? c->prefix : "", n);
     return bytes_of (text);
   }
 }
@@ -83,7 +81,7 @@ goc (DogpileRegion *region, const char *key, Counter *c, double expiration)
   G_STMT_START                                                                \
   {                                                                           \
     g_autoptr (GBytes) got_ = goc ((region), (key), (counter), (expiration)); \
-    cr_assert (bytes_equal (got_, (expected)), "get_or_create(%s)", (key));  \
+    cr_assert (bytes_equal (got_, (expected)), "get_or_create(%s)", (key));   \
   }                                                                           \
   G_STMT_END
 
@@ -160,8 +158,8 @@ TestSuite (get_or_create, .init = setup, .timeout = 60);
 
 Test (get_or_create, creator)
 {
-  g_autoptr (DogpileRegion) region = configured_region ("dogpile.cache.memory",
-                                                        60, NULL);
+  g_autoptr (DogpileRegion) region
+      = configured_region ("dogpile.cache.memory", 60, NULL);
   Counter c = { 0 };
   gboolean is_locked = TRUE;
 
@@ -169,15 +167,15 @@ Test (get_or_create, creator)
   assert_goc (region, "some key", &c, DOGPILE_EXPIRATION_DEFAULT, "1");
   cr_assert_eq (c.calls, 1);
   assert_get (region, "some key", "1");
-  cr_assert (dogpile_region_key_is_locked (region, "some key", &is_locked,
-                                           NULL));
+  cr_assert (
+      dogpile_region_key_is_locked (region, "some key", &is_locked, NULL));
   cr_assert_not (is_locked);
 }
 
 Test (get_or_create, multi_creator_in_request_order)
 {
-  g_autoptr (DogpileRegion) region = configured_region ("dogpile.cache.memory",
-                                                        60, NULL);
+  g_autoptr (DogpileRegion) region
+      = configured_region ("dogpile.cache.memory", 60, NULL);
   MultiCounter m = { .seen_keys = g_ptr_array_new_with_free_func (g_free) };
   const char *keys[] = { "k3", "k2", "k5" };
   const char *expected[] = { "k3 2", "k2 1", "k5 3" };
@@ -193,8 +191,8 @@ Test (get_or_create, multi_creator_in_request_order)
 
 Test (get_or_create, multi_duplicates_and_empty)
 {
-  g_autoptr (DogpileRegion) region = configured_region ("dogpile.cache.memory",
-                                                        60, NULL);
+  g_autoptr (DogpileRegion) region
+      = configured_region ("dogpile.cache.memory", 60, NULL);
   MultiCounter m = { 0 };
   const char *keys[] = { "b", "a", "b", "a" };
   const char *expected[] = { "b 2", "a 1", "b 2", "a 1" };
@@ -202,18 +200,17 @@ Test (get_or_create, multi_duplicates_and_empty)
   assert_multi (region, keys, 4, &m, DOGPILE_EXPIRATION_DEFAULT, expected);
   cr_assert_eq (m.counter, 2);
   /* test_region_set_zero_multiple_values_w_decorator */
-  cr_assert (dogpile_region_get_or_create_multi (region, NULL, 0,
-                                                 multi_creator, &m,
-                                                 DOGPILE_EXPIRATION_DEFAULT,
-                                                 NULL, NULL, NULL, NULL));
+  cr_assert (dogpile_region_get_or_create_multi (
+      region, NULL, 0, multi_creator, &m, DOGPILE_EXPIRATION_DEFAULT, NULL,
+      NULL, NULL, NULL));
   cr_assert_eq (m.calls, 1);
 }
 
 /* test_expire */
 Test (get_or_create, expire)
 {
-  g_autoptr (DogpileRegion) region = configured_region ("dogpile.cache.memory",
-                                                        1, NULL);
+  g_autoptr (DogpileRegion) region
+      = configured_region ("dogpile.cache.memory", 1, NULL);
   Counter c = { .prefix = "some value " };
   g_autoptr (GBytes) ignored = NULL;
 
@@ -232,8 +229,8 @@ Test (get_or_create, expire)
 /* test_expire_multi */
 Test (get_or_create, expire_multi)
 {
-  g_autoptr (DogpileRegion) region = configured_region ("dogpile.cache.memory",
-                                                        1, NULL);
+  g_autoptr (DogpileRegion) region
+      = configured_region ("dogpile.cache.memory", 1, NULL);
   MultiCounter m = { 0 };
   const char *keys[] = { "k3", "k2", "k5" };
   const char *first[] = { "k3 2", "k2 1", "k5 3" };
@@ -251,8 +248,8 @@ Test (get_or_create, expire_multi)
 /* test_expire_override */
 Test (get_or_create, expire_override)
 {
-  g_autoptr (DogpileRegion) region = configured_region ("dogpile.cache.memory",
-                                                        5, NULL);
+  g_autoptr (DogpileRegion) region
+      = configured_region ("dogpile.cache.memory", 5, NULL);
   Counter c = { .prefix = "v" };
 
   assert_goc (region, "k", &c, 1, "v1");
@@ -263,8 +260,8 @@ Test (get_or_create, expire_override)
 
 Test (get_or_create, zero_expiration_always_regenerates)
 {
-  g_autoptr (DogpileRegion) region = configured_region ("dogpile.cache.memory",
-                                                        0, NULL);
+  g_autoptr (DogpileRegion) region
+      = configured_region ("dogpile.cache.memory", 0, NULL);
   Counter c = { 0 };
 
   assert_goc (region, "k", &c, DOGPILE_EXPIRATION_DEFAULT, "1");
@@ -275,8 +272,8 @@ Test (get_or_create, zero_expiration_always_regenerates)
 /* test_hard_invalidate_get_or_create (and _multi) */
 Test (get_or_create, hard_invalidate)
 {
-  g_autoptr (DogpileRegion) region = configured_region ("dogpile.cache.memory",
-                                                        60, NULL);
+  g_autoptr (DogpileRegion) region
+      = configured_region ("dogpile.cache.memory", 60, NULL);
   Counter c = { 0 };
   MultiCounter m = { 0 };
   const char *keys[] = { "m1", "m2" };
@@ -299,8 +296,8 @@ Test (get_or_create, hard_invalidate)
 /* test_soft_invalidate_get_or_create (and _multi) */
 Test (get_or_create, soft_invalidate)
 {
-  g_autoptr (DogpileRegion) region = configured_region ("dogpile.cache.memory",
-                                                        1, NULL);
+  g_autoptr (DogpileRegion) region
+      = configured_region ("dogpile.cache.memory", 1, NULL);
   Counter c = { 0 };
   MultiCounter m = { 0 };
   const char *keys[] = { "m1" };
@@ -362,8 +359,8 @@ cache_one_and_three (GBytes *value, gpointer data)
 /* test_should_cache_fn */
 Test (get_or_create, should_cache)
 {
-  g_autoptr (DogpileRegion) region = configured_region ("dogpile.cache.memory",
-                                                        60, NULL);
+  g_autoptr (DogpileRegion) region
+      = configured_region ("dogpile.cache.memory", 60, NULL);
   Counter c = { 0 };
   int expected[] = { 1, 2, 3 };
 
@@ -380,10 +377,9 @@ Test (get_or_create, should_cache)
       {
         g_autoptr (GBytes) kept = NULL;
 
-        cr_assert (dogpile_region_get_full (region, "k",
-                                            DOGPILE_EXPIRATION_DEFAULT,
-                                            DOGPILE_GET_IGNORE_EXPIRATION,
-                                            &kept, NULL));
+        cr_assert (dogpile_region_get_full (
+            region, "k", DOGPILE_EXPIRATION_DEFAULT,
+            DOGPILE_GET_IGNORE_EXPIRATION, &kept, NULL));
         cr_assert (bytes_equal (kept, round < 2 ? "1" : "3"));
       }
       test_clock_value += 0.1;
@@ -411,8 +407,8 @@ empty_creator (const char *const *keys, gsize n, GBytes **out, gpointer data,
  * returned, not stored. */
 Test (get_or_create, multi_should_cache_refuses_all)
 {
-  g_autoptr (DogpileRegion) region = configured_region ("dogpile.cache.memory",
-                                                        60, NULL);
+  g_autoptr (DogpileRegion) region
+      = configured_region ("dogpile.cache.memory", 60, NULL);
   const char *keys[] = { "a", "b", "c" };
   GBytes *got[3];
 
@@ -430,8 +426,8 @@ Test (get_or_create, multi_should_cache_refuses_all)
 
 Test (get_or_create, short_multi_result_is_an_error)
 {
-  g_autoptr (DogpileRegion) region = configured_region ("dogpile.cache.memory",
-                                                        60, NULL);
+  g_autoptr (DogpileRegion) region
+      = configured_region ("dogpile.cache.memory", 60, NULL);
   MultiCounter m = { .short_by = 1 };
   const char *keys[] = { "a", "b" };
   GBytes *got[2] = { (GBytes *) 1, (GBytes *) 1 };
@@ -452,8 +448,8 @@ Test (get_or_create, short_multi_result_is_an_error)
 
 Test (get_or_create, multi_creator_failure_releases_every_mutex)
 {
-  g_autoptr (DogpileRegion) region = configured_region ("dogpile.cache.memory",
-                                                        60, NULL);
+  g_autoptr (DogpileRegion) region
+      = configured_region ("dogpile.cache.memory", 60, NULL);
   MultiCounter m = { .fail = TRUE };
   const char *keys[] = { "a", "b", "c" };
   GBytes *got[3];
@@ -467,8 +463,8 @@ Test (get_or_create, multi_creator_failure_releases_every_mutex)
     {
       gboolean is_locked = TRUE;
 
-      cr_assert (dogpile_region_key_is_locked (region, keys[i], &is_locked,
-                                               NULL));
+      cr_assert (
+          dogpile_region_key_is_locked (region, keys[i], &is_locked, NULL));
       cr_assert_not (is_locked);
     }
   m.fail = FALSE;
@@ -482,8 +478,8 @@ Test (get_or_create, multi_creator_failure_releases_every_mutex)
 /* test_exploding_value_fn, and the next caller creating */
 Test (get_or_create, creator_failure_stores_nothing)
 {
-  g_autoptr (DogpileRegion) region = configured_region ("dogpile.cache.memory",
-                                                        60, NULL);
+  g_autoptr (DogpileRegion) region
+      = configured_region ("dogpile.cache.memory", 60, NULL);
   Counter c = { .fail_times = 1 };
   g_autoptr (GError) error = NULL;
   GBytes *value = NULL;
@@ -505,21 +501,21 @@ null_creator (const char *key, gpointer data, GError **error)
 
 Test (get_or_create, creator_returning_nothing_is_an_error)
 {
-  g_autoptr (DogpileRegion) region = configured_region ("dogpile.cache.memory",
-                                                        60, NULL);
+  g_autoptr (DogpileRegion) region
+      = configured_region ("dogpile.cache.memory", 60, NULL);
   g_autoptr (GError) error = NULL;
   GBytes *value = NULL;
 
-  cr_assert_not (dogpile_region_get_or_create (region, "k", null_creator,
-                                               NULL, &value, &error));
+  cr_assert_not (dogpile_region_get_or_create (region, "k", null_creator, NULL,
+                                               &value, &error));
   assert_error (error, DOGPILE_ERROR_CREATOR);
 }
 
 /* test_reentrant_dogpile */
 Test (get_or_create, reentrant_creator_does_not_deadlock)
 {
-  g_autoptr (DogpileRegion) region = configured_region ("dogpile.cache.memory",
-                                                        60, NULL);
+  g_autoptr (DogpileRegion) region
+      = configured_region ("dogpile.cache.memory", 60, NULL);
   Counter c = { .inner_region = region };
 
   for (int i = 0; i < 2; i++)
@@ -529,8 +525,8 @@ Test (get_or_create, reentrant_creator_does_not_deadlock)
 /* Stored bytes dogpile cannot use are regenerated and overwritten. */
 Test (get_or_create, other_version_and_bad_bytes_are_misses)
 {
-  g_autoptr (DogpileRegion) region = configured_region (
-      "dogpile.cache.memory_pickle", 60, NULL);
+  g_autoptr (DogpileRegion) region
+      = configured_region ("dogpile.cache.memory_pickle", 60, NULL);
   DogpileBackend *backend = dogpile_region_get_backend (region, NULL);
   g_autoptr (GBytes) old = bytes_of ("{\"ct\": 1000, \"v\": 1}|old");
   g_autoptr (GBytes) garbage = bytes_of ("garbage");
@@ -574,8 +570,8 @@ Test (get_or_create, key_manglers)
 Test (get_or_create, sha1_and_length_conditional_manglers)
 {
   g_autofree char *a = dogpile_sha1_mangle_key ("some_key", NULL);
-  g_autofree char *b = dogpile_sha1_mangle_key (
-      "tests.cache.test_decorator:one|1 2", NULL);
+  g_autofree char *b
+      = dogpile_sha1_mangle_key ("tests.cache.test_decorator:one|1 2", NULL);
   g_autoptr (DogpileLengthConditionalMangler) m
       = dogpile_length_conditional_mangler_new (5, dogpile_sha1_mangle_key,
                                                 NULL, NULL);
@@ -709,14 +705,13 @@ Test (get_or_create, a_dropped_task_releases_its_mutex)
 
   dogpile_region_set_async_creation_runner (region, dropping_runner, &dropped,
                                             NULL);
-  cr_assert (dogpile_region_configure (region, "dogpile.cache.memory", 1,
-                                       NULL, 0, NULL));
+  cr_assert (dogpile_region_configure (region, "dogpile.cache.memory", 1, NULL,
+                                       0, NULL));
   assert_goc (region, "k", &c, DOGPILE_EXPIRATION_DEFAULT, "1");
   test_clock_value += 2;
   {
-    g_autoptr (GBytes) stale = goc_with (region, "k", &c,
-                                         DOGPILE_EXPIRATION_DEFAULT,
-                                         keep_counter);
+    g_autoptr (GBytes) stale
+        = goc_with (region, "k", &c, DOGPILE_EXPIRATION_DEFAULT, keep_counter);
     cr_assert (bytes_equal (stale, "1"));
   }
   cr_assert_eq (dropped, 1);
@@ -732,8 +727,8 @@ Test (get_or_create, user_data_the_region_cannot_keep_is_not_handed_off)
 
   dogpile_region_set_async_creation_runner (region, dropping_runner, &dropped,
                                             NULL);
-  cr_assert (dogpile_region_configure (region, "dogpile.cache.memory", 1,
-                                       NULL, 0, NULL));
+  cr_assert (dogpile_region_configure (region, "dogpile.cache.memory", 1, NULL,
+                                       0, NULL));
   assert_goc (region, "k", &c, DOGPILE_EXPIRATION_DEFAULT, "1");
   test_clock_value += 2;
   /* stack user data, no destroy notify: regenerated in this thread */
@@ -912,8 +907,8 @@ run_stampede (DogpileRegion *region, Counter *counter, Caller *callers)
 
 Test (get_or_create, stampede_without_a_value)
 {
-  g_autoptr (DogpileRegion) region = configured_region ("dogpile.cache.memory",
-                                                        60, NULL);
+  g_autoptr (DogpileRegion) region
+      = configured_region ("dogpile.cache.memory", 60, NULL);
   Counter counter = { .prefix = "made ", .sleep_us = 200000 };
   Caller callers[STAMPEDE_THREADS];
 
@@ -930,8 +925,8 @@ Test (get_or_create, stampede_without_a_value)
 
 Test (get_or_create, stampede_on_an_expired_value)
 {
-  g_autoptr (DogpileRegion) region = configured_region ("dogpile.cache.memory",
-                                                        0.05, NULL);
+  g_autoptr (DogpileRegion) region
+      = configured_region ("dogpile.cache.memory", 0.05, NULL);
   Counter counter = { .prefix = "v" };
   Caller callers[STAMPEDE_THREADS];
   int fresh = 0, stale = 0;
@@ -966,8 +961,8 @@ Test (get_or_create, stampede_on_an_expired_value)
  * the mutex, calls it and gets its error (verified in Python). */
 Test (get_or_create, failing_creator_each_waiter_retries)
 {
-  g_autoptr (DogpileRegion) region = configured_region ("dogpile.cache.memory",
-                                                        60, NULL);
+  g_autoptr (DogpileRegion) region
+      = configured_region ("dogpile.cache.memory", 60, NULL);
   Counter counter = { .sleep_us = 20000, .fail_times = 1000 };
   GThread *threads[3];
   Caller callers[3];

@@ -89,8 +89,8 @@ get_value (gpointer data, GBytes **out_value, double *out_created,
   return TRUE;
 }
 
-static const DogpileLockFuncs scenario_funcs = { get_value, create_resource,
-                                                 NULL };
+static const DogpileLockFuncs scenario_funcs
+    = { get_value, create_resource, NULL };
 
 static gpointer
 use_dogpile (gpointer data)
@@ -99,9 +99,8 @@ use_dogpile (gpointer data)
 
   for (int i = 0; i < s->num_usages; i++)
     {
-      g_autoptr (DogpileLock) lock = dogpile_lock_new (s->mutex,
-                                                       &scenario_funcs, s,
-                                                       s->expiretime);
+      g_autoptr (DogpileLock) lock
+          = dogpile_lock_new (s->mutex, &scenario_funcs, s, s->expiretime);
       g_autoptr (GBytes) value = NULL;
       g_autoptr (GError) error = NULL;
       double started = now (), waited;
@@ -152,9 +151,8 @@ test_multi (int num_threads, double expiretime, double creation_time,
     s.cache_expire_time = (expiretime + creation_time) * 1.1;
   if (s.cache_expire_time > 0)
     effective_expiretime = MIN (s.cache_expire_time, expiretime);
-  s.max_stale = (effective_expiretime + creation_time + usage_time
-                 + delay_time)
-                * 1.1;
+  s.max_stale
+      = (effective_expiretime + creation_time + usage_time + delay_time) * 1.1;
   s.mutex = dogpile_mutex_new_local ();
   pthread_mutex_init (&s.resource_lock, NULL);
   s.the_resource = g_array_new (FALSE, FALSE, sizeof (double));

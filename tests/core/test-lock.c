@@ -8,9 +8,9 @@
 
 /* A scripted value source: what get_value returns, counting calls. */
 typedef struct {
-  const char *value;        /* NULL: no value */
+  const char *value; /* NULL: no value */
   double created_time;
-  const char *new_value;    /* what create makes */
+  const char *new_value; /* what create makes */
   gboolean create_fails;
   gint get_calls;
   gint create_calls;
@@ -61,15 +61,15 @@ script_async (gpointer data, DogpileMutex *mutex, GError **error)
 }
 
 static const DogpileLockFuncs sync_funcs = { script_get, script_create, NULL };
-static const DogpileLockFuncs async_funcs = { script_get, script_create,
-                                              script_async };
+static const DogpileLockFuncs async_funcs
+    = { script_get, script_create, script_async };
 
 static GBytes *
 enter (DogpileMutex *mutex, const DogpileLockFuncs *funcs, Script *s,
        double expiration, GError **error)
 {
-  g_autoptr (DogpileLock) lock = dogpile_lock_new (mutex, funcs, s,
-                                                   expiration);
+  g_autoptr (DogpileLock) lock
+      = dogpile_lock_new (mutex, funcs, s, expiration);
   GBytes *value = NULL;
 
   dogpile_lock_enter (lock, &value, error);
@@ -86,7 +86,8 @@ Test (lock, fresh_value_never_touches_the_mutex)
 
   use_test_clock (100);
   s.created_time = 95;
-  cr_assert (mutex_acquire_ok (mutex, TRUE)); /* even held, a fresh value is served */
+  cr_assert (
+      mutex_acquire_ok (mutex, TRUE)); /* even held, a fresh value is served */
   got = enter (mutex, &sync_funcs, &s, 10, NULL);
   cr_assert (bytes_equal (got, "v"));
   cr_assert_eq (s.get_calls, 1);
@@ -148,8 +149,8 @@ Test (lock, never_expires_by_age)
 Test (lock, no_double_get_on_expired)
 {
   g_autoptr (DogpileMutex) mutex = dogpile_mutex_new_local ();
-  Script s = { .value = "the value", .created_time = 10,
-               .new_value = "the value" };
+  Script s
+      = { .value = "the value", .created_time = 10, .new_value = "the value" };
   g_autoptr (GBytes) got = NULL;
 
   use_test_clock (22);
@@ -173,7 +174,8 @@ Test (lock, async_creator_owns_the_mutex)
   cr_assert_eq (s.async_calls, 1);
   cr_assert_eq (s.async_mutex, mutex);
   cr_assert_eq (s.create_calls, 0);
-  cr_assert (mutex_is_locked (mutex), "held until the async creator releases it");
+  cr_assert (mutex_is_locked (mutex),
+             "held until the async creator releases it");
   cr_assert (dogpile_mutex_release (mutex, NULL));
 }
 
@@ -225,13 +227,13 @@ never_locked (gpointer d, gboolean *out, GError **error)
   return TRUE;
 }
 
-static const DogpileMutexFuncs timeout_funcs = { give_up_acquire,
-                                                 never_release, never_locked };
+static const DogpileMutexFuncs timeout_funcs
+    = { give_up_acquire, never_release, never_locked };
 
 Test (lock, blocking_acquire_that_gives_up_is_an_error)
 {
-  g_autoptr (DogpileMutex) mutex = dogpile_mutex_new (&timeout_funcs, NULL,
-                                                      NULL);
+  g_autoptr (DogpileMutex) mutex
+      = dogpile_mutex_new (&timeout_funcs, NULL, NULL);
   Script s = { .value = NULL, .new_value = "made" };
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) got = NULL;
@@ -254,8 +256,8 @@ wait_for_value (gpointer data)
 {
   Waiter *w = data;
 
-  w->result = enter (w->mutex, &sync_funcs, w->script,
-                     DOGPILE_EXPIRATION_NONE, NULL);
+  w->result = enter (w->mutex, &sync_funcs, w->script, DOGPILE_EXPIRATION_NONE,
+                     NULL);
   return NULL;
 }
 
@@ -307,8 +309,8 @@ take_batons (gpointer data)
   for (int i = 0; i < 20; i++)
     {
       int which = g_random_int_range (0, 3);
-      g_autoptr (DogpileMutex) m = dogpile_name_registry_get (b->registry,
-                                                              names[which]);
+      g_autoptr (DogpileMutex) m
+          = dogpile_name_registry_get (b->registry, names[which]);
       gboolean acquired = FALSE;
 
       dogpile_mutex_acquire (m, TRUE, &acquired, NULL);
@@ -325,8 +327,8 @@ take_batons (gpointer data)
  * baton is never held twice, so every caller got the same mutex. */
 Test (lock, name_registry_one_mutex_per_name)
 {
-  Batons b = { dogpile_name_registry_new (count_create, NULL, NULL), { 0 },
-               0 };
+  Batons b
+      = { dogpile_name_registry_new (count_create, NULL, NULL), { 0 }, 0 };
   GThread *threads[19];
 
   for (int i = 0; i < 19; i++)
@@ -341,8 +343,8 @@ Test (lock, name_registry_one_mutex_per_name)
 
 Test (lock, name_registry_frees_unused_entries)
 {
-  g_autoptr (DogpileNameRegistry) registry = dogpile_name_registry_new (
-      count_create, NULL, NULL);
+  g_autoptr (DogpileNameRegistry) registry
+      = dogpile_name_registry_new (count_create, NULL, NULL);
   g_autoptr (DogpileMutex) a = dogpile_name_registry_get (registry, "a");
   g_autoptr (DogpileMutex) a_again = dogpile_name_registry_get (registry, "a");
 
@@ -363,8 +365,8 @@ Test (lock, name_registry_frees_unused_entries)
 
 Test (lock, name_registry_mutexes_outlive_the_registry)
 {
-  DogpileNameRegistry *registry = dogpile_name_registry_new (count_create,
-                                                             NULL, NULL);
+  DogpileNameRegistry *registry
+      = dogpile_name_registry_new (count_create, NULL, NULL);
   g_autoptr (DogpileMutex) m = dogpile_name_registry_get (registry, "k");
 
   dogpile_name_registry_unref (registry);

@@ -139,16 +139,15 @@ custom_free (gpointer data)
   custom_freed = TRUE;
 }
 
-static const DogpileMutexFuncs custom_funcs = {
-  custom_acquire, custom_release, custom_locked
-};
+static const DogpileMutexFuncs custom_funcs
+    = { custom_acquire, custom_release, custom_locked };
 
 Test (mutex, custom_mutex_and_its_errors)
 {
-  DogpileMutex *m = dogpile_mutex_new (&custom_funcs, GINT_TO_POINTER (1),
-                                       custom_free);
-  g_autoptr (DogpileMutex) failing = dogpile_mutex_new (
-      &custom_funcs, GINT_TO_POINTER (2), NULL);
+  DogpileMutex *m
+      = dogpile_mutex_new (&custom_funcs, GINT_TO_POINTER (1), custom_free);
+  g_autoptr (DogpileMutex) failing
+      = dogpile_mutex_new (&custom_funcs, GINT_TO_POINTER (2), NULL);
   g_autoptr (GError) error = NULL;
   gboolean acquired = TRUE;
 

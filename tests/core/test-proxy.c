@@ -99,8 +99,8 @@ setup (void)
                                                    NULL));
   cr_assert (dogpile_registry_register_proxy_desc (registry, &set_counter_desc,
                                                    NULL));
-  cr_assert (dogpile_registry_register_proxy_desc (registry, &future_desc,
-                                                   NULL));
+  cr_assert (
+      dogpile_registry_register_proxy_desc (registry, &future_desc, NULL));
   use_test_clock (1000);
 }
 
@@ -165,8 +165,8 @@ static const DogpileProxyDesc tally_set_desc = {
 
 Test (proxy, counter_proxies)
 {
-  g_autoptr (DogpileRegion) region = configured_region ("dogpile.cache.memory",
-                                                        60, NULL);
+  g_autoptr (DogpileRegion) region
+      = configured_region ("dogpile.cache.memory", 60, NULL);
 
   cr_assert (dogpile_region_wrap_desc (region, &tally_set_desc, NULL, NULL));
   cr_assert (dogpile_region_wrap_desc (region, &tally_get_desc, NULL, NULL));
@@ -198,8 +198,8 @@ Test (proxy, counter_proxies)
 /* test_argument_proxies: a proxy built with arguments by name */
 Test (proxy, argument_proxies)
 {
-  g_autoptr (DogpileRegion) region = configured_region ("dogpile.cache.memory",
-                                                        60, NULL);
+  g_autoptr (DogpileRegion) region
+      = configured_region ("dogpile.cache.memory", 60, NULL);
   g_autoptr (GHashTable) arguments = arguments_of ("skip", "5", NULL);
   g_autoptr (GBytes) five = NULL;
   g_autoptr (GBytes) one = NULL;
@@ -253,10 +253,10 @@ static const DogpileProxyDesc instance_desc = {
 
 Test (proxy, instance_proxies)
 {
-  g_autoptr (DogpileRegion) a = configured_region ("dogpile.cache.memory", 60,
-                                                   NULL);
-  g_autoptr (DogpileRegion) b = configured_region ("dogpile.cache.memory", 60,
-                                                   NULL);
+  g_autoptr (DogpileRegion) a
+      = configured_region ("dogpile.cache.memory", 60, NULL);
+  g_autoptr (DogpileRegion) b
+      = configured_region ("dogpile.cache.memory", 60, NULL);
   g_autoptr (GBytes) a2 = NULL;
   g_autoptr (GBytes) b1 = NULL;
 
@@ -293,8 +293,8 @@ static const DogpileProxyDesc look_desc = {
 
 Test (proxy, cachedvalue_passed)
 {
-  g_autoptr (DogpileRegion) region = configured_region ("dogpile.cache.memory",
-                                                        60, NULL);
+  g_autoptr (DogpileRegion) region
+      = configured_region ("dogpile.cache.memory", 60, NULL);
 
   cr_assert (dogpile_region_wrap_desc (region, &look_desc, NULL, NULL));
   set (region, "k", "hello");
@@ -306,20 +306,20 @@ Test (proxy, cachedvalue_passed)
 /* test_actual_backend_proxied / _noproxy */
 Test (proxy, actual_backend)
 {
-  g_autoptr (DogpileRegion) plain = configured_region ("dogpile.cache.memory",
-                                                       60, NULL);
-  g_autoptr (DogpileRegion) wrapped = configured_region (
-      "dogpile.cache.memory", 60, NULL);
+  g_autoptr (DogpileRegion) plain
+      = configured_region ("dogpile.cache.memory", 60, NULL);
+  g_autoptr (DogpileRegion) wrapped
+      = configured_region ("dogpile.cache.memory", 60, NULL);
 
   cr_assert_eq (dogpile_region_get_backend (plain, NULL),
                 dogpile_region_get_actual_backend (plain, NULL));
-  cr_assert (dogpile_region_wrap_desc (wrapped, &passthrough_desc, NULL,
-                                       NULL));
-  cr_assert (dogpile_region_wrap_desc (wrapped, &passthrough_desc, NULL,
-                                       NULL));
-  cr_assert_str_eq (dogpile_backend_get_name (
-                        dogpile_region_get_backend (wrapped, NULL)),
-                    "test.passthrough");
+  cr_assert (
+      dogpile_region_wrap_desc (wrapped, &passthrough_desc, NULL, NULL));
+  cr_assert (
+      dogpile_region_wrap_desc (wrapped, &passthrough_desc, NULL, NULL));
+  cr_assert_str_eq (
+      dogpile_backend_get_name (dogpile_region_get_backend (wrapped, NULL)),
+      "test.passthrough");
   cr_assert_str_eq (dogpile_backend_get_name (
                         dogpile_region_get_actual_backend (wrapped, NULL)),
                     "dogpile.cache.memory");
@@ -333,8 +333,8 @@ Test (proxy, wrap_needs_a_configured_region_and_a_good_proxy)
   g_autoptr (GError) error = NULL;
   g_autoptr (GHashTable) bad = arguments_of ("skip", "five", NULL);
 
-  cr_assert_not (dogpile_region_wrap_desc (region, &passthrough_desc, NULL,
-                                           &error));
+  cr_assert_not (
+      dogpile_region_wrap_desc (region, &passthrough_desc, NULL, &error));
   assert_error (error, DOGPILE_ERROR_REGION_NOT_CONFIGURED);
   g_clear_error (&error);
   cr_assert (dogpile_region_configure (region, "dogpile.cache.memory", 60,
@@ -345,13 +345,13 @@ Test (proxy, wrap_needs_a_configured_region_and_a_good_proxy)
   cr_assert_not (dogpile_region_wrap (region, "test.nothing", NULL, &error));
   assert_error (error, DOGPILE_ERROR_PLUGIN_NOT_FOUND);
   g_clear_error (&error);
-  cr_assert_not (dogpile_region_wrap (region, "test.set_counter", bad,
-                                      &error));
+  cr_assert_not (
+      dogpile_region_wrap (region, "test.set_counter", bad, &error));
   assert_error (error, DOGPILE_ERROR_VALIDATION);
   cr_assert (strstr (error->message, "'skip'") != NULL);
-  cr_assert_str_eq (dogpile_backend_get_name (
-                        dogpile_region_get_backend (region, NULL)),
-                    "dogpile.cache.memory");
+  cr_assert_str_eq (
+      dogpile_backend_get_name (dogpile_region_get_backend (region, NULL)),
+      "dogpile.cache.memory");
 }
 
 /* get_mutex goes through proxies too: one that hands out the null lock
@@ -365,8 +365,8 @@ counting (const char *key, gpointer data, GError **error)
 
 Test (proxy, get_mutex_goes_through_proxies)
 {
-  g_autoptr (DogpileRegion) region = configured_region ("dogpile.cache.memory",
-                                                        60, NULL);
+  g_autoptr (DogpileRegion) region
+      = configured_region ("dogpile.cache.memory", 60, NULL);
   g_autoptr (DogpileMutex) mutex = NULL;
   gboolean acquired = FALSE, is_locked = TRUE;
 
@@ -383,8 +383,8 @@ Test (proxy, get_mutex_goes_through_proxies)
 
 Test (proxy, stats_counts_every_operation)
 {
-  g_autoptr (DogpileRegion) region = configured_region ("dogpile.cache.memory",
-                                                        60, NULL);
+  g_autoptr (DogpileRegion) region
+      = configured_region ("dogpile.cache.memory", 60, NULL);
   const char *keys[] = { "a", "b", "c" };
   g_autoptr (GBytes) v1 = bytes_of ("12345");
   g_autoptr (GBytes) v2 = bytes_of ("12");
@@ -398,12 +398,15 @@ Test (proxy, stats_counts_every_operation)
   cr_assert_not (dogpile_region_get_stats (region, &stats, &error));
   assert_error (error, DOGPILE_ERROR_VALIDATION);
   cr_assert (dogpile_region_wrap (region, DOGPILE_PROXY_STATS, NULL, NULL));
-  cr_assert (dogpile_region_set_multi (region, keys, values, 2, NULL)); /* 2 sets, 7 B */
-  cr_assert (dogpile_region_get_multi (region, keys, 3, got, NULL)); /* 2 hits, 1 miss, 7 B */
+  cr_assert (dogpile_region_set_multi (region, keys, values, 2,
+                                       NULL)); /* 2 sets, 7 B */
+  cr_assert (dogpile_region_get_multi (region, keys, 3, got,
+                                       NULL)); /* 2 hits, 1 miss, 7 B */
   for (int i = 0; i < 3; i++)
     g_clear_pointer (&got[i], g_bytes_unref);
-  cr_assert (dogpile_region_get_or_create (region, "d", counting, &calls,
-                                           &created, NULL)); /* miss, re-read miss, set */
+  cr_assert (
+      dogpile_region_get_or_create (region, "d", counting, &calls, &created,
+                                    NULL)); /* miss, re-read miss, set */
   cr_assert (dogpile_region_delete (region, "a", NULL));
   cr_assert (dogpile_region_delete_multi (region, keys, 3, NULL));
   cr_assert (dogpile_region_get_stats (region, &stats, NULL));
@@ -437,8 +440,8 @@ hammer (gpointer data)
 
 Test (proxy, stats_are_exact_under_threads)
 {
-  g_autoptr (DogpileRegion) region = configured_region ("dogpile.cache.memory",
-                                                        60, NULL);
+  g_autoptr (DogpileRegion) region
+      = configured_region ("dogpile.cache.memory", 60, NULL);
   Hammer h = { region };
   GThread *threads[4];
   DogpileStats stats;
@@ -456,21 +459,21 @@ Test (proxy, stats_are_exact_under_threads)
   cr_assert_eq (stats.bytes_out, 20000);
 }
 
-/* --- faults --------------------------------------------------------------- */
+/* --- faults ---------------------------------------------------------------
+ */
 
 static DogpileRegion *
 faulty_region (const char *name, const char *value, const char *name2,
                const char *value2)
 {
-  DogpileRegion *region = configured_region ("dogpile.cache.memory", 60,
-                                             NULL);
-  g_autoptr (GHashTable) arguments = arguments_of (name, value, name2, value2,
-                                                   NULL);
+  DogpileRegion *region = configured_region ("dogpile.cache.memory", 60, NULL);
+  g_autoptr (GHashTable) arguments
+      = arguments_of (name, value, name2, value2, NULL);
   g_autoptr (GError) error = NULL;
 
-  cr_assert (dogpile_region_wrap (region, DOGPILE_PROXY_FAULTS, arguments,
-                                  &error),
-             "%s", error ? error->message : "");
+  cr_assert (
+      dogpile_region_wrap (region, DOGPILE_PROXY_FAULTS, arguments, &error),
+      "%s", error ? error->message : "");
   return region;
 }
 
@@ -484,8 +487,8 @@ set_ok (DogpileRegion *region, GError **error)
 
 Test (proxy, faults_fail_nth)
 {
-  g_autoptr (DogpileRegion) region = faulty_region ("fail_nth", "3", NULL,
-                                                    NULL);
+  g_autoptr (DogpileRegion) region
+      = faulty_region ("fail_nth", "3", NULL, NULL);
   g_autoptr (GError) error = NULL;
 
   cr_assert (set_ok (region, NULL));
@@ -493,15 +496,15 @@ Test (proxy, faults_fail_nth)
   cr_assert_not (set_ok (region, &error));
   assert_error (error, DOGPILE_ERROR_BACKEND);
   cr_assert (strstr (error->message, "Injected fault: operation 3 (set)")
-             != NULL,
+                 != NULL,
              "%s", error->message);
   cr_assert (set_ok (region, NULL));
 }
 
 Test (proxy, faults_fail_every)
 {
-  g_autoptr (DogpileRegion) region = faulty_region ("fail_every", "2", NULL,
-                                                    NULL);
+  g_autoptr (DogpileRegion) region
+      = faulty_region ("fail_every", "2", NULL, NULL);
   int failed = 0;
 
   for (int i = 0; i < 10; i++)
@@ -511,8 +514,8 @@ Test (proxy, faults_fail_every)
 
 Test (proxy, faults_for_a_while)
 {
-  g_autoptr (DogpileRegion) region = faulty_region ("fail_from", "2",
-                                                    "fail_for", "100ms");
+  g_autoptr (DogpileRegion) region
+      = faulty_region ("fail_from", "2", "fail_for", "100ms");
 
   cr_assert (set_ok (region, NULL));
   cr_assert_not (set_ok (region, NULL));
@@ -523,8 +526,8 @@ Test (proxy, faults_for_a_while)
 
 Test (proxy, faults_reach_get_or_create_callers)
 {
-  g_autoptr (DogpileRegion) region = faulty_region ("fail_nth", "1", NULL,
-                                                    NULL);
+  g_autoptr (DogpileRegion) region
+      = faulty_region ("fail_nth", "1", NULL, NULL);
   g_autoptr (GError) error = NULL;
   GBytes *value = NULL;
   gint calls = 0;
@@ -540,18 +543,19 @@ Test (proxy, faults_reach_get_or_create_callers)
 
 Test (proxy, faults_bad_argument)
 {
-  g_autoptr (DogpileRegion) region = configured_region ("dogpile.cache.memory",
-                                                        60, NULL);
+  g_autoptr (DogpileRegion) region
+      = configured_region ("dogpile.cache.memory", 60, NULL);
   g_autoptr (GHashTable) arguments = arguments_of ("fail_nth", "soon", NULL);
   g_autoptr (GError) error = NULL;
 
-  cr_assert_not (dogpile_region_wrap (region, DOGPILE_PROXY_FAULTS, arguments,
-                                      &error));
+  cr_assert_not (
+      dogpile_region_wrap (region, DOGPILE_PROXY_FAULTS, arguments, &error));
   assert_error (error, DOGPILE_ERROR_VALIDATION);
   cr_assert (strstr (error->message, "'fail_nth'") != NULL);
 }
 
-/* --- logging -------------------------------------------------------------- */
+/* --- logging --------------------------------------------------------------
+ */
 
 static GPtrArray *log_lines;
 
@@ -596,8 +600,10 @@ Test (proxy, logging_one_line_per_operation)
   miss = get (region, "nothing");
   cr_assert (dogpile_region_delete (region, "k", NULL));
   cr_assert_eq (log_lines->len, 4);
-  cr_assert (logged ("DOGPILE_OPERATION=set;DOGPILE_KEY=k;DOGPILE_OUTCOME=stored"));
-  cr_assert (logged ("DOGPILE_OPERATION=get;DOGPILE_KEY=k;DOGPILE_OUTCOME=hit"));
+  cr_assert (
+      logged ("DOGPILE_OPERATION=set;DOGPILE_KEY=k;DOGPILE_OUTCOME=stored"));
+  cr_assert (
+      logged ("DOGPILE_OPERATION=get;DOGPILE_KEY=k;DOGPILE_OUTCOME=hit"));
   cr_assert (logged ("DOGPILE_KEY=nothing;DOGPILE_OUTCOME=miss"));
   cr_assert (logged ("DOGPILE_OPERATION=delete"));
   cr_assert (logged ("MESSAGE=get 'k': hit in "));

@@ -32,10 +32,10 @@ decode_ct (const char *header)
 static void
 check_number (const char *number)
 {
-  g_autofree char *canonical = g_strdup_printf ("{\"ct\": %s, \"v\": 2}",
-                                                number);
-  g_autofree char *reordered = g_strdup_printf ("{\"v\": 2, \"ct\": %s}",
-                                                number);
+  g_autofree char *canonical
+      = g_strdup_printf ("{\"ct\": %s, \"v\": 2}", number);
+  g_autofree char *reordered
+      = g_strdup_printf ("{\"v\": 2, \"ct\": %s}", number);
   double expected = g_ascii_strtod (number, NULL);
   double fast = decode_ct (canonical);
   double general = decode_ct (reordered);
@@ -164,12 +164,29 @@ Test (redis_record, fast_and_general_parsers_agree_with_strtod)
 Test (redis_record, edge_numbers)
 {
   const char *numbers[] = {
-    "0", "-0", "0.0", "1", "1795607767.758692", "1795607767.7545128",
-    "1795607901.6195362", "9007199254740993", "9007199254740992.5",
-    "18446744073709551615", "9999999999999999999", "0.1", "0.30000000000000004",
-    "123456789012345678.9", "1.0000000000000002", "2.220446049250313e-16",
-    "1e5", "1E+5", "100000000000000000000", "0.0000000000000000001",
-    "0.00000000000000000001", "4503599627370496.5", "4503599627370497.5",
+    "0",
+    "-0",
+    "0.0",
+    "1",
+    "1795607767.758692",
+    "1795607767.7545128",
+    "1795607901.6195362",
+    "9007199254740993",
+    "9007199254740992.5",
+    "18446744073709551615",
+    "9999999999999999999",
+    "0.1",
+    "0.30000000000000004",
+    "123456789012345678.9",
+    "1.0000000000000002",
+    "2.220446049250313e-16",
+    "1e5",
+    "1E+5",
+    "100000000000000000000",
+    "0.0000000000000000001",
+    "0.00000000000000000001",
+    "4503599627370496.5",
+    "4503599627370497.5",
     "1234567.0000000000000000001",
   };
 
@@ -180,8 +197,8 @@ Test (redis_record, edge_numbers)
 Test (redis_record, not_json_is_still_refused)
 {
   const char *headers[] = {
-    "{\"ct\": 01.5, \"v\": 2}", "{\"ct\": .5, \"v\": 2}",
-    "{\"ct\": 5., \"v\": 2}", "{\"ct\": +5, \"v\": 2}",
+    "{\"ct\": 01.5, \"v\": 2}",  "{\"ct\": .5, \"v\": 2}",
+    "{\"ct\": 5., \"v\": 2}",    "{\"ct\": +5, \"v\": 2}",
     "{\"ct\": 1.2.3, \"v\": 2}", "{\"ct\": , \"v\": 2}",
   };
 
@@ -193,9 +210,9 @@ Test (redis_record, not_json_is_still_refused)
       g_autoptr (GError) error = NULL;
       DogpileMetadata metadata;
 
-      cr_assert_not (dogpile_record_decode (record, &payload, &metadata,
-                                            &error),
-                     "%s", headers[i]);
+      cr_assert_not (
+          dogpile_record_decode (record, &payload, &metadata, &error), "%s",
+          headers[i]);
       assert_error (error, DOGPILE_ERROR_CANT_DESERIALIZE);
     }
 }

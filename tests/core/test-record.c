@@ -23,8 +23,8 @@ Test (record, exact_bytes_for_a_known_ct)
 {
   g_autoptr (GBytes) record = encode (1795607767.758692, "\x80\x04K*.");
 
-  cr_assert (bytes_equal (record,
-                          "{\"ct\": 1795607767.758692, \"v\": 2}|\x80\x04K*."));
+  cr_assert (bytes_equal (
+      record, "{\"ct\": 1795607767.758692, \"v\": 2}|\x80\x04K*."));
 }
 
 /* Python's repr(float) for each value (generated with CPython 3.11). */
@@ -70,8 +70,8 @@ Test (record, ct_is_printed_as_python_repr)
   for (gsize i = 0; i < G_N_ELEMENTS (repr_vectors); i++)
     {
       g_autoptr (GBytes) record = encode (repr_vectors[i].value, "");
-      g_autofree char *expected = g_strdup_printf (
-          "{\"ct\": %s, \"v\": 2}|", repr_vectors[i].repr);
+      g_autofree char *expected
+          = g_strdup_printf ("{\"ct\": %s, \"v\": 2}|", repr_vectors[i].repr);
 
       cr_assert (bytes_equal (record, expected), "%s", expected);
     }
@@ -88,8 +88,8 @@ decode_ok (const char *raw, gsize len, double ct, gint version,
   gsize got_len;
   const char *got;
 
-  cr_assert (dogpile_record_decode (record, &out, &metadata, &error),
-             "%s: %s", raw, error ? error->message : "");
+  cr_assert (dogpile_record_decode (record, &out, &metadata, &error), "%s: %s",
+             raw, error ? error->message : "");
   cr_assert_eq (metadata.cached_time, ct);
   cr_assert_eq (metadata.version, version);
   got = g_bytes_get_data (out, &got_len);
@@ -152,8 +152,10 @@ Test (record, malformed_records_of_spec_4_4)
   BAD ("garbage", "no '|'");
   BAD ("", "no '|'");
   /* pre-1.1 values: a pickled CachedValue, protocols 4 and 0 */
-  BAD ("\x80\x04\x95I\x00\x00\x00\x00\x00\x00\x00\x8c\x11" "dogpile.cache.api"
-       "\x94\x8c\x0b" "CachedValue\x94\x93\x94.",
+  BAD ("\x80\x04\x95I\x00\x00\x00\x00\x00\x00\x00\x8c\x11"
+       "dogpile.cache.api"
+       "\x94\x8c\x0b"
+       "CachedValue\x94\x93\x94.",
        "no '|'");
   BAD ("\x80\x04\x95\x10\x00\x00|\x00", "not UTF-8");
   BAD ("ccopy_reg\n_reconstructor\np0\n(cdogpile.cache.api\nCachedValue\n"
@@ -215,8 +217,7 @@ Test (record, payload_shares_the_record_memory)
   const char *base = g_bytes_get_data (record, &len);
 
   cr_assert (dogpile_record_decode (record, &out, &metadata, NULL));
-  cr_assert_eq ((const char *) g_bytes_get_data (out, NULL),
-                base + len - 10);
+  cr_assert_eq ((const char *) g_bytes_get_data (out, NULL), base + len - 10);
 }
 
 Test (record, cached_value_accessors)

@@ -40,8 +40,8 @@ mock_create (GHashTable *arguments, GError **error)
   g_mutex_init (&self->lock);
   self->items = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                        mock_item_free);
-  self->arguments = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                           g_free);
+  self->arguments
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   if (arguments != NULL)
     {
       g_hash_table_iter_init (&iter, arguments);
@@ -256,16 +256,15 @@ Test (region, dupe_config)
 
 Test (region, replace_backend_config)
 {
-  g_autoptr (DogpileRegion) region = configured_region ("dogpile.cache.null",
-                                                        60, NULL);
+  g_autoptr (DogpileRegion) region
+      = configured_region ("dogpile.cache.null", 60, NULL);
   g_autoptr (GError) error = NULL;
 
   set (region, "k", "v");
   assert_get (region, "k", NULL);
-  cr_assert (dogpile_region_configure (region, "dogpile.cache.memory", 30,
-                                       NULL,
-                                       DOGPILE_CONFIGURE_REPLACE_EXISTING,
-                                       &error));
+  cr_assert (
+      dogpile_region_configure (region, "dogpile.cache.memory", 30, NULL,
+                                DOGPILE_CONFIGURE_REPLACE_EXISTING, &error));
   cr_assert_eq (dogpile_region_get_expiration_time (region), 30);
   cr_assert_str_eq (dogpile_backend_get_name (
                         dogpile_region_get_actual_backend (region, NULL)),
@@ -276,8 +275,8 @@ Test (region, replace_backend_config)
 
 Test (region, failed_reconfigure_keeps_the_old_backend)
 {
-  g_autoptr (DogpileRegion) region = configured_region ("dogpile.cache.memory",
-                                                        60, NULL);
+  g_autoptr (DogpileRegion) region
+      = configured_region ("dogpile.cache.memory", 60, NULL);
   g_autoptr (GError) error = NULL;
 
   set (region, "k", "v");
@@ -293,8 +292,8 @@ Test (region, invalid_backend)
   g_autoptr (DogpileRegion) region = dogpile_region_new (NULL);
   g_autoptr (GError) error = NULL;
 
-  cr_assert_not (dogpile_region_configure (region, "unknown", 60, NULL, 0,
-                                           &error));
+  cr_assert_not (
+      dogpile_region_configure (region, "unknown", 60, NULL, 0, &error));
   assert_error (error, DOGPILE_ERROR_PLUGIN_NOT_FOUND);
   cr_assert_str_eq (error->message,
                     "Couldn't find cache plugin to load: unknown");
@@ -306,8 +305,8 @@ Test (region, reject_invalid_expiration_time)
   g_autoptr (DogpileRegion) region = dogpile_region_new (NULL);
   g_autoptr (GError) error = NULL;
 
-  cr_assert_not (dogpile_region_configure (region, "mock", NAN, NULL, 0,
-                                           &error));
+  cr_assert_not (
+      dogpile_region_configure (region, "mock", NAN, NULL, 0, &error));
   assert_error (error, DOGPILE_ERROR_VALIDATION);
   cr_assert_str_eq (error->message,
                     "expiration_time is not a number or timedelta.");
@@ -317,8 +316,8 @@ Test (region, reject_invalid_expiration_time)
 Test (region, arguments_reach_the_backend_unmodified)
 {
   g_autoptr (GHashTable) arguments = arguments_of ("url", "127.0.0.1", NULL);
-  g_autoptr (DogpileRegion) region = configured_region ("mock", 600,
-                                                        arguments);
+  g_autoptr (DogpileRegion) region
+      = configured_region ("mock", 600, arguments);
 
   cr_assert_eq (dogpile_region_get_expiration_time (region), 600);
   cr_assert_str_eq (g_hash_table_lookup (last_mock->arguments, "url"),
@@ -398,8 +397,8 @@ Test (region, zero_and_negative_expiration)
 
 Test (region, no_expiration_never_expires)
 {
-  g_autoptr (DogpileRegion) region = configured_region (
-      "mock", DOGPILE_EXPIRATION_NONE, NULL);
+  g_autoptr (DogpileRegion) region
+      = configured_region ("mock", DOGPILE_EXPIRATION_NONE, NULL);
 
   cr_assert_eq (dogpile_region_get_expiration_time (region),
                 DOGPILE_EXPIRATION_NONE);
@@ -441,15 +440,15 @@ Test (region, multiple_values)
   g_autoptr (GBytes) v5 = bytes_of ("value5");
   GBytes *set_values[] = { v1, v3, v5 };
   const char *delete_keys[] = { "key1", "key2", "key3", "key4", "key5" };
-  const char *get_keys[] = { "key1", "key2", "key3", "key4", "key5", "key6",
-                             "key1" };
-  const char *expected[] = { "value1", NULL, "value3", NULL, "value5", NULL,
-                             "value1" };
+  const char *get_keys[]
+      = { "key1", "key2", "key3", "key4", "key5", "key6", "key1" };
+  const char *expected[]
+      = { "value1", NULL, "value3", NULL, "value5", NULL, "value1" };
   GBytes *got[7];
 
   cr_assert (dogpile_region_delete_multi (region, delete_keys, 5, &error));
-  cr_assert (dogpile_region_set_multi (region, set_keys, set_values, 3,
-                                       &error));
+  cr_assert (
+      dogpile_region_set_multi (region, set_keys, set_values, 3, &error));
   cr_assert (dogpile_region_get_multi (region, get_keys, 7, got, &error));
   for (int i = 0; i < 7; i++)
     {
@@ -503,10 +502,9 @@ Test (region, get_multi_filters_expired_values)
   cr_assert_null (got[0]);
   cr_assert (bytes_equal (got[1], "n"));
   g_bytes_unref (got[1]);
-  cr_assert (dogpile_region_get_multi_full (region, keys, 2,
-                                            DOGPILE_EXPIRATION_DEFAULT,
-                                            DOGPILE_GET_IGNORE_EXPIRATION,
-                                            got, NULL));
+  cr_assert (dogpile_region_get_multi_full (
+      region, keys, 2, DOGPILE_EXPIRATION_DEFAULT,
+      DOGPILE_GET_IGNORE_EXPIRATION, got, NULL));
   cr_assert (bytes_equal (got[0], "o"));
   g_bytes_unref (got[0]);
   g_bytes_unref (got[1]);
@@ -533,8 +531,8 @@ Test (region, get_value_metadata)
   cr_assert (dogpile_region_get_value_metadata (
       region, "nothing", DOGPILE_EXPIRATION_DEFAULT, 0, &none, NULL));
   cr_assert_null (none);
-  cr_assert (dogpile_region_get_value_metadata (region, "k", 4, 0, &expired,
-                                                NULL));
+  cr_assert (
+      dogpile_region_get_value_metadata (region, "k", 4, 0, &expired, NULL));
   cr_assert_null (expired);
   cr_assert (dogpile_region_get_value_metadata (
       region, "k", 4, DOGPILE_GET_IGNORE_EXPIRATION, &ignored, NULL));
@@ -564,8 +562,8 @@ Test (region, key_mangler_impl)
 
 Test (region, backend_key_mangler_is_inherited_unless_the_region_has_one)
 {
-  g_autoptr (DogpileRegion) inherits = configured_region ("mock.mangling", 60,
-                                                          NULL);
+  g_autoptr (DogpileRegion) inherits
+      = configured_region ("mock.mangling", 60, NULL);
   g_autoptr (DogpileRegion) own = dogpile_region_new (NULL);
   const char *keys[] = { "m1", "m2" };
   g_autoptr (GBytes) v = bytes_of ("v");
@@ -582,8 +580,8 @@ Test (region, backend_key_mangler_is_inherited_unless_the_region_has_one)
   g_bytes_unref (got[1]);
 
   dogpile_region_set_key_mangler (own, hi_mangler, NULL, NULL);
-  cr_assert (dogpile_region_configure (own, "mock.mangling", 60, NULL, 0,
-                                       NULL));
+  cr_assert (
+      dogpile_region_configure (own, "mock.mangling", 60, NULL, 0, NULL));
   set (own, "k", "v");
   cr_assert (mock_has ("HI!k"));
 }
@@ -645,8 +643,8 @@ Test (region, serializer_hooks)
 
 Test (region, byte_backends_get_exact_records)
 {
-  g_autoptr (DogpileRegion) region = configured_region (
-      "dogpile.cache.memory_pickle", 60, NULL);
+  g_autoptr (DogpileRegion) region
+      = configured_region ("dogpile.cache.memory_pickle", 60, NULL);
   g_autoptr (GBytes) raw = NULL;
 
   test_clock_value = 1795607767.758692;
@@ -660,8 +658,8 @@ Test (region, byte_backends_get_exact_records)
 
 Test (region, bad_stored_bytes_are_cant_deserialize)
 {
-  g_autoptr (DogpileRegion) region = configured_region (
-      "dogpile.cache.memory_pickle", 60, NULL);
+  g_autoptr (DogpileRegion) region
+      = configured_region ("dogpile.cache.memory_pickle", 60, NULL);
   DogpileBackend *backend = dogpile_region_get_backend (region, NULL);
   g_autoptr (GBytes) garbage = bytes_of ("garbage");
   g_autoptr (GBytes) old = bytes_of ("{\"ct\": 1000, \"v\": 1}|old");
@@ -685,8 +683,8 @@ Test (region, bad_stored_bytes_are_cant_deserialize)
 
 Test (region, memory_backend_returns_the_stored_object)
 {
-  g_autoptr (DogpileRegion) region = configured_region ("dogpile.cache.memory",
-                                                        60, NULL);
+  g_autoptr (DogpileRegion) region
+      = configured_region ("dogpile.cache.memory", 60, NULL);
   g_autoptr (GBytes) value = bytes_of ("shared");
   g_autoptr (GBytes) got = NULL;
 

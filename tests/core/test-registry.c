@@ -64,8 +64,8 @@ Test (registry, default_scan_finds_the_build_tree_plugins)
 
   names = dogpile_registry_dup_names (dogpile_registry_get_default (),
                                       DOGPILE_REGISTRY_GROUP_BACKENDS);
-  cr_assert (g_strv_contains ((const char *const *) names,
-                              "dogpile.cache.null"));
+  cr_assert (
+      g_strv_contains ((const char *const *) names, "dogpile.cache.null"));
   cr_assert (g_strv_contains ((const char *const *) names,
                               "dogpile.cache.memory_pickle"));
 }
@@ -221,8 +221,8 @@ Test (registry, missing_colon_is_skipped_in_the_default_scan)
   g_setenv (DOGPILE_REGISTRY_PATH_ENV, TEST_REGISTRY_DIR "/missing-colon.ini",
             TRUE);
   registry = dogpile_registry_new ();
-  before = dogpile_registry_lookup (registry, "dogpile.cache",
-                                    "fixture.before");
+  before
+      = dogpile_registry_lookup (registry, "dogpile.cache", "fixture.before");
   after = dogpile_registry_lookup (registry, "dogpile.cache", "fixture.after");
   bad = dogpile_registry_lookup (registry, "dogpile.cache",
                                  "fixture.colonless");
@@ -273,8 +273,9 @@ Test (registry, first_definition_wins)
   g_autoptr (DogpilePluginInfo) only_b = NULL;
 
   g_setenv (DOGPILE_REGISTRY_PATH_ENV,
-            TEST_REGISTRY_DIR "/duplicates-a.ini" G_SEARCHPATH_SEPARATOR_S
-                TEST_REGISTRY_DIR "/duplicates-b.ini",
+            TEST_REGISTRY_DIR
+            "/duplicates-a.ini" G_SEARCHPATH_SEPARATOR_S TEST_REGISTRY_DIR
+            "/duplicates-b.ini",
             TRUE);
   registry = dogpile_registry_new ();
   dup = dogpile_registry_lookup (registry, "dogpile.cache", "fixture.dup");
@@ -346,8 +347,8 @@ static char *
 make_user_registry (const char *first_file, const char *second_file)
 {
   g_autofree char *home = g_dir_make_tmp ("dogpile-xdg-XXXXXX", NULL);
-  g_autofree char *dir = g_build_filename (home, "dogpile-1", "registry.d",
-                                           NULL);
+  g_autofree char *dir
+      = g_build_filename (home, "dogpile-1", "registry.d", NULL);
   g_autofree char *a = g_build_filename (dir, "10-first.ini", NULL);
   g_autofree char *b = g_build_filename (dir, "20-second.ini", NULL);
 
@@ -392,32 +393,26 @@ Test (registry, registered_names_win_and_replace)
   g_autoptr (DogpilePluginInfo) info = NULL;
 
   /* register_backend over a built-in name, as Python allows. */
-  cr_assert (dogpile_register_backend ("dogpile.cache.memory",
-                                       TEST_BUILD_PLUGIN_DIR
-                                       "/null/dogpile-null.so",
-                                       "dogpile_backend_null_get_desc",
-                                       &error));
+  cr_assert (dogpile_register_backend (
+      "dogpile.cache.memory", TEST_BUILD_PLUGIN_DIR "/null/dogpile-null.so",
+      "dogpile_backend_null_get_desc", &error));
   info = dogpile_registry_lookup (dogpile_registry_get_default (),
                                   "dogpile.cache", "dogpile.cache.memory");
   cr_assert_null (dogpile_plugin_info_get_registry_file (info));
   /* The descriptor still says dogpile.cache.null: a name mismatch. */
   {
-    g_autoptr (GError) mismatch = configure_error ("dogpile.cache.memory",
-                                                   NULL);
+    g_autoptr (GError) mismatch
+        = configure_error ("dogpile.cache.memory", NULL);
     assert_error (mismatch, DOGPILE_ERROR_PLUGIN_NAME_MISMATCH);
   }
 
   /* A later registration replaces it. */
-  cr_assert (dogpile_register_backend ("dogpile.cache.null",
-                                       TEST_BUILD_PLUGIN_DIR
-                                       "/memory/dogpile-memory.so",
-                                       "dogpile_backend_memory_get_desc",
-                                       &error));
-  cr_assert (dogpile_register_backend ("dogpile.cache.null",
-                                       TEST_BUILD_PLUGIN_DIR
-                                       "/null/dogpile-null.so",
-                                       "dogpile_backend_null_get_desc",
-                                       &error));
+  cr_assert (dogpile_register_backend (
+      "dogpile.cache.null", TEST_BUILD_PLUGIN_DIR "/memory/dogpile-memory.so",
+      "dogpile_backend_memory_get_desc", &error));
+  cr_assert (dogpile_register_backend (
+      "dogpile.cache.null", TEST_BUILD_PLUGIN_DIR "/null/dogpile-null.so",
+      "dogpile_backend_null_get_desc", &error));
   region = configured_region ("dogpile.cache.null", 60, NULL);
   cr_assert (dogpile_region_set (region, "k", value, &error));
   cr_assert (dogpile_region_get (region, "k", &got, &error));
@@ -454,8 +449,8 @@ Test (registry, listing_merges_tiers_by_precedence)
   g_autoptr (GPtrArray) infos = NULL;
   guint memory_rows = 0;
 
-  cr_assert (dogpile_register_backend ("dogpile.cache.memory", "/x.so", "s",
-                                       &error));
+  cr_assert (
+      dogpile_register_backend ("dogpile.cache.memory", "/x.so", "s", &error));
   infos = dogpile_registry_list (dogpile_registry_get_default (),
                                  DOGPILE_REGISTRY_GROUP_BACKENDS);
   for (guint i = 0; i < infos->len; i++)

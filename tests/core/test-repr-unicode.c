@@ -33,15 +33,14 @@ assert_repr (const char *text, const char *expected)
  * U+2029 are all escaped). */
 Test (repr_unicode, every_code_point_matches_python, .timeout = 120)
 {
-  const char *argv[] = {
-    PYTHON, "-c",
-    "import sys, unicodedata\n"
-    "out = sys.stdout\n"
-    "out.write(unicodedata.unidata_version + '\\n')\n"
-    "out.write('\\n'.join(repr(chr(c)) for c in range(0x110000)\n"
-    "                    if not 0xd800 <= c <= 0xdfff))\n",
-    NULL
-  };
+  const char *argv[]
+      = { PYTHON, "-c",
+          "import sys, unicodedata\n"
+          "out = sys.stdout\n"
+          "out.write(unicodedata.unidata_version + '\\n')\n"
+          "out.write('\\n'.join(repr(chr(c)) for c in range(0x110000)\n"
+          "                    if not 0xd800 <= c <= 0xdfff))\n",
+          NULL };
   const char *env[] = { "PYTHONIOENCODING=utf-8", "LC_ALL=C.UTF-8", NULL };
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
@@ -89,15 +88,15 @@ Test (repr_unicode, every_code_point_matches_python, .timeout = 120)
 Test (repr_unicode, spaces_separators_private_use_and_format_characters)
 {
   assert_repr (" ", "' '");
-  assert_repr ("\xc2\xa0", "'\\xa0'");           /* U+00A0 NO-BREAK SPACE */
-  assert_repr ("\xc2\xad", "'\\xad'");           /* U+00AD SOFT HYPHEN */
-  assert_repr ("\xe3\x80\x80", "'\\u3000'");     /* IDEOGRAPHIC SPACE */
-  assert_repr ("\xe2\x80\xa8", "'\\u2028'");     /* LINE SEPARATOR */
-  assert_repr ("\xe2\x80\xa9", "'\\u2029'");     /* PARAGRAPH SEPARATOR */
-  assert_repr ("\xee\x80\x80", "'\\ue000'");     /* private use */
-  assert_repr ("\xef\xbb\xbf", "'\\ufeff'");     /* BOM, Cf */
+  assert_repr ("\xc2\xa0", "'\\xa0'");       /* U+00A0 NO-BREAK SPACE */
+  assert_repr ("\xc2\xad", "'\\xad'");       /* U+00AD SOFT HYPHEN */
+  assert_repr ("\xe3\x80\x80", "'\\u3000'"); /* IDEOGRAPHIC SPACE */
+  assert_repr ("\xe2\x80\xa8", "'\\u2028'"); /* LINE SEPARATOR */
+  assert_repr ("\xe2\x80\xa9", "'\\u2029'"); /* PARAGRAPH SEPARATOR */
+  assert_repr ("\xee\x80\x80", "'\\ue000'"); /* private use */
+  assert_repr ("\xef\xbb\xbf", "'\\ufeff'"); /* BOM, Cf */
   assert_repr ("\xf4\x8f\xbf\xbf", "'\\U0010ffff'");
-  assert_repr ("\xcd\xb8", "'\\u0378'");         /* unassigned */
+  assert_repr ("\xcd\xb8", "'\\u0378'");                  /* unassigned */
   assert_repr ("\xf0\x9f\x98\x80", "'\xf0\x9f\x98\x80'"); /* emoji: kept */
   assert_repr ("caf\xc3\xa9", "'caf\xc3\xa9'");
 }
@@ -114,6 +113,8 @@ Test (repr_unicode, quotes_and_backslashes)
  * U+DC80..U+DCFF, escaped by repr(). */
 Test (repr_unicode, bytes_that_are_not_utf8)
 {
-  assert_repr ("a\xff" "b", "'a\\udcffb'");
+  assert_repr ("a\xff"
+               "b",
+               "'a\\udcffb'");
   assert_repr ("\xc3", "'\\udcc3'");
 }

@@ -48,7 +48,8 @@ typedef struct {
 } CodeRange;
 
 /* Sorted, disjoint, inclusive: categories Cc, Cf, Cs, Co, Cn, Zl, Zp, and
- * Zs but U+0020. */
+ * Zs but U+0020.  Laid out by the generator, not by clang-format. */
+/* clang-format off */
 static const CodeRange not_printable[] = {
 """ % (sys.version.split()[0], unicodedata.unidata_version))
 line = " "
@@ -58,7 +59,7 @@ for first, last in ranges:
         out.write(line + "\n")
         line = " "
     line += item
-out.write(line + "\n};\n")
+out.write(line + "\n};\n/* clang-format on */\n")
 out.write("""
 /* Python's str.isprintable() for one code point. */
 gboolean

@@ -1,7 +1,7 @@
 /* test-cxx.cpp: an application written in C++ against the public headers
- * (compiled with -std=c++17 -Wall -Wextra -Wpedantic -Werror): it loads the C++ plugin by
- * name, runs a region on it, get_or_create, a cached function keyed with
- * the argument macros, and the memory backend through a proxy.
+ * (compiled with -std=c++17 -Wall -Wextra -Wpedantic -Werror): it loads the
+ * C++ plugin by name, runs a region on it, get_or_create, a cached function
+ * keyed with the argument macros, and the memory backend through a proxy.
  *
  * Not a Criterion program: it checks and exits non-zero on the first
  * failure, naming it.
@@ -21,7 +21,7 @@
     {                                                                         \
       if (!(cond))                                                            \
         {                                                                     \
-          std::fprintf (stderr, "%s:%d: check failed: %s\n", __FILE__,       \
+          std::fprintf (stderr, "%s:%d: check failed: %s\n", __FILE__,        \
                         __LINE__, #cond);                                     \
           std::exit (1);                                                      \
         }                                                                     \

@@ -127,8 +127,8 @@ run (gpointer data)
           break;
         default:
           {
-            g_autoptr (DogpileMutex) m = dogpile_region_get_mutex (region,
-                                                                   key, NULL);
+            g_autoptr (DogpileMutex) m
+                = dogpile_region_get_mutex (region, key, NULL);
             gboolean acquired = FALSE;
 
             if (!dogpile_mutex_acquire (m, FALSE, &acquired, &error))
@@ -156,8 +156,8 @@ main (int argc, char **argv)
   for (int r = 0; r < 2; r++)
     {
       g_autoptr (GError) error = NULL;
-      g_autoptr (GHashTable) arguments = g_hash_table_new (g_str_hash,
-                                                           g_str_equal);
+      g_autoptr (GHashTable) arguments
+          = g_hash_table_new (g_str_hash, g_str_equal);
 
       g_hash_table_insert (arguments, "filename", file);
       s.regions[r] = dogpile_region_new (NULL);
@@ -170,10 +170,10 @@ main (int argc, char **argv)
           return 1;
         }
     }
-  s.deadline = g_get_monotonic_time ()
-               + (gint64) ((seconds != NULL ? g_ascii_strtod (seconds, NULL)
-                                            : 2.0)
-                           * G_USEC_PER_SEC);
+  s.deadline
+      = g_get_monotonic_time ()
+        + (gint64) ((seconds != NULL ? g_ascii_strtod (seconds, NULL) : 2.0)
+                    * G_USEC_PER_SEC);
   for (int i = 0; i < N_THREADS; i++)
     threads[i] = g_thread_new ("stress", run, &s);
   for (int i = 0; i < N_THREADS; i++)

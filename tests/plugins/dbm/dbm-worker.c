@@ -28,8 +28,8 @@ static DogpileRegion *
 open_region (const char *file, double expiration)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GHashTable) arguments = g_hash_table_new (g_str_hash,
-                                                       g_str_equal);
+  g_autoptr (GHashTable) arguments
+      = g_hash_table_new (g_str_hash, g_str_equal);
   DogpileRegion *region = dogpile_region_new ("worker");
 
   g_hash_table_insert (arguments, "filename", (gpointer) file);
@@ -83,8 +83,7 @@ write_read (const char *file, int id, guint n)
 
       if (!dogpile_region_set (region, key, value, &error))
         {
-          fprintf (stderr, "worker %d: set %s: %s\n", id, key,
-                   error->message);
+          fprintf (stderr, "worker %d: set %s: %s\n", id, key, error->message);
           return 1;
         }
       if (!dogpile_region_get (region, other, &got, &error))
@@ -236,8 +235,8 @@ static int
 hold (const char *file, const char *key, double seconds)
 {
   g_autoptr (DogpileRegion) region = open_region (file, 3600);
-  g_autoptr (DogpileMutex) mutex = dogpile_region_get_mutex (region, key,
-                                                             NULL);
+  g_autoptr (DogpileMutex) mutex
+      = dogpile_region_get_mutex (region, key, NULL);
   gboolean acquired = FALSE;
 
   if (!dogpile_mutex_acquire (mutex, TRUE, &acquired, NULL) || !acquired)

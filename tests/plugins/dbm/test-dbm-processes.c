@@ -82,10 +82,9 @@ start_worker (const char *first_arg, ...)
     g_ptr_array_add (argv, (gpointer) a);
   va_end (ap);
   g_ptr_array_add (argv, NULL);
-  cr_assert (g_spawn_async_with_pipes (NULL, (char **) argv->pdata, NULL,
-                                       G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
-                                       &w.pid, &w.in_fd, &w.out_fd, NULL,
-                                       &error),
+  cr_assert (g_spawn_async_with_pipes (
+                 NULL, (char **) argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+                 NULL, NULL, &w.pid, &w.in_fd, &w.out_fd, NULL, &error),
              "%s", error ? error->message : "");
   return w;
 }
@@ -130,8 +129,7 @@ assert_sound (const char *file)
   gdbm_count_t count = 0;
 
   cr_assert_not_null (dbf, "%s: %s", file, gdbm_strerror (gdbm_errno));
-  cr_assert_eq (gdbm_count (dbf, &count), 0, "%s",
-                gdbm_db_strerror (dbf));
+  cr_assert_eq (gdbm_count (dbf, &count), 0, "%s", gdbm_db_strerror (dbf));
   cr_assert_eq (gdbm_avail_verify (dbf), 0, "%s", gdbm_db_strerror (dbf));
   gdbm_close (dbf);
   return count;
@@ -140,8 +138,8 @@ assert_sound (const char *file)
 Test (dbm_processes, four_processes_write_and_read_the_same_keys)
 {
   g_autofree char *file = g_build_filename (tmp_dir, "four.dbm", NULL);
-  const char *n = g_getenv ("DBM_TEST_KEYS") ? g_getenv ("DBM_TEST_KEYS")
-                                              : "10000";
+  const char *n
+      = g_getenv ("DBM_TEST_KEYS") ? g_getenv ("DBM_TEST_KEYS") : "10000";
   guint n_keys = (guint) atoi (n);
   g_autoptr (DogpileRegion) region = region_on (file, 3600);
   Worker workers[4];
@@ -170,8 +168,8 @@ Test (dbm_processes, four_processes_write_and_read_the_same_keys)
       cr_assert_not_null (value, "%s was lost", key);
       text = g_strndup (g_bytes_get_data (value, NULL),
                         g_bytes_get_size (value));
-      cr_assert (sscanf (text, "p%d-%u-", &id, &got) == 2 && id >= 0
-                     && id < 4 && got == i,
+      cr_assert (sscanf (text, "p%d-%u-", &id, &got) == 2 && id >= 0 && id < 4
+                     && got == i,
                  "%s holds '%s'", key, text);
       found++;
     }
@@ -300,9 +298,9 @@ Test (dbm_processes, writer_killed_in_the_middle_leaves_a_readable_file)
         {
           if (values[i] != NULL)
             {
-              g_autofree char *text = g_strndup (
-                  g_bytes_get_data (values[i], NULL),
-                  g_bytes_get_size (values[i]));
+              g_autofree char *text
+                  = g_strndup (g_bytes_get_data (values[i], NULL),
+                               g_bytes_get_size (values[i]));
               int v, k;
 
               cr_assert (sscanf (text, "%d-%d-", &v, &k) == 2 && k == i,

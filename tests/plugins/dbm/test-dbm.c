@@ -90,8 +90,8 @@ path_in_tmp (const char *name)
 static DogpileBackend *
 try_backend (GError **error, const char *first_name, ...)
 {
-  g_autoptr (GHashTable) arguments = g_hash_table_new_full (
-      g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (GHashTable) arguments
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   va_list ap;
 
   va_start (ap, first_name);
@@ -168,8 +168,8 @@ file_contents (const char *path, gsize *out_len)
 Test (dbm, missing_filename_is_a_validation_error)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (DogpileBackend) backend = try_backend (&error, "rw_lockfile",
-                                                    "false", NULL);
+  g_autoptr (DogpileBackend) backend
+      = try_backend (&error, "rw_lockfile", "false", NULL);
 
   cr_assert_null (backend);
   assert_error (error, DOGPILE_ERROR_VALIDATION);
@@ -181,16 +181,16 @@ Test (dbm, bad_lockfile_argument_is_a_validation_error)
 {
   g_autofree char *file = path_in_tmp ("x.dbm");
   g_autoptr (GError) error = NULL;
-  g_autoptr (DogpileBackend) backend = try_backend (
-      &error, "filename", file, "rw_lockfile", "true", NULL);
+  g_autoptr (DogpileBackend) backend
+      = try_backend (&error, "filename", file, "rw_lockfile", "true", NULL);
 
   cr_assert_null (backend);
   assert_error (error, DOGPILE_ERROR_VALIDATION);
   cr_assert (strstr (error->message, "rw_lockfile") != NULL, "%s",
              error->message);
   g_clear_error (&error);
-  backend = try_backend (&error, "filename", file, "reuse_handle", "maybe",
-                         NULL);
+  backend
+      = try_backend (&error, "filename", file, "reuse_handle", "maybe", NULL);
   cr_assert_null (backend);
   assert_error (error, DOGPILE_ERROR_VALIDATION);
   cr_assert (strstr (error->message, "reuse_handle") != NULL);
@@ -232,9 +232,9 @@ Test (dbm, lock_files_may_be_named_or_disabled)
   g_autofree char *file = path_in_tmp ("named.dbm");
   g_autofree char *rw = path_in_tmp ("elsewhere.lock");
   g_autoptr (GError) error = NULL;
-  g_autoptr (DogpileBackend) backend = try_backend (
-      &error, "filename", file, "rw_lockfile", rw, "dogpile_lockfile",
-      "False", NULL);
+  g_autoptr (DogpileBackend) backend
+      = try_backend (&error, "filename", file, "rw_lockfile", rw,
+                     "dogpile_lockfile", "False", NULL);
   g_autofree char *default_rw = g_strconcat (file, ".rw.lock", NULL);
 
   assert_no_error (error);
@@ -252,8 +252,8 @@ static void
 assert_refused (const char *file, const char *needle)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (DogpileBackend) backend = try_backend (&error, "filename", file,
-                                                    NULL);
+  g_autoptr (DogpileBackend) backend
+      = try_backend (&error, "filename", file, NULL);
 
   cr_assert_null (backend);
   assert_error (error, DOGPILE_ERROR_BACKEND);
@@ -361,8 +361,8 @@ Test (dbm, unwritable_folder_is_an_error_naming_the_file)
              error->message);
   g_clear_error (&error);
   /* without the lock file it is creating the dbm file that fails */
-  backend = try_backend (&error, "filename", file, "rw_lockfile", "false",
-                         NULL);
+  backend
+      = try_backend (&error, "filename", file, "rw_lockfile", "false", NULL);
   cr_assert_null (backend);
   assert_error (error, DOGPILE_ERROR_BACKEND);
   cr_assert (strstr (error->message, file) != NULL, "%s", error->message);
@@ -482,7 +482,8 @@ Test (dbm, backends_on_one_file_share_the_threads_hold)
   fd = open (lock, O_RDONLY);
   cr_assert_neq (flock (fd, LOCK_EX | LOCK_NB), 0, "bar still holds it");
   cr_assert (dogpile_mutex_release (bar, NULL));
-  cr_assert_eq (flock (fd, LOCK_EX | LOCK_NB), 0, "released with the last key");
+  cr_assert_eq (flock (fd, LOCK_EX | LOCK_NB), 0,
+                "released with the last key");
   close (fd);
 }
 
@@ -506,10 +507,9 @@ nesting_multi_creator (const char *const *keys, gsize n, GBytes **out,
     return FALSE;
   for (gsize i = 0; i < n; i++)
     {
-      char *text = g_strdup_printf ("%s+%.*s", keys[i],
-                                    (int) g_bytes_get_size (inner),
-                                    (const char *) g_bytes_get_data (inner,
-                                                                     NULL));
+      char *text = g_strdup_printf (
+          "%s+%.*s", keys[i], (int) g_bytes_get_size (inner),
+          (const char *) g_bytes_get_data (inner, NULL));
 
       out[i] = g_bytes_new_take (text, strlen (text));
     }
@@ -544,8 +544,8 @@ Test (dbm, kept_handle_sees_every_write_of_another_handle)
   g_autofree char *file = path_in_tmp ("shared.dbm");
   g_autoptr (DogpileBackend) reader = backend_on (file);
   g_autoptr (GError) error = NULL;
-  g_autoptr (DogpileBackend) writer = try_backend (
-      &error, "filename", file, "reuse_handle", "false", NULL);
+  g_autoptr (DogpileBackend) writer
+      = try_backend (&error, "filename", file, "reuse_handle", "false", NULL);
   g_autoptr (DogpileBackend) kept_writer = backend_on (file);
 
   assert_no_error (error);
@@ -818,7 +818,8 @@ Test (dbm, dogpile_lock_is_shared_with_python)
   cr_assert_str_eq (out, "acquired\n");
 
   pid = python_holding ("hold-dogpile", file, "1.5");
-  cr_assert_not (mutex_acquire_ok (m, FALSE), "Python holds the one file lock");
+  cr_assert_not (mutex_acquire_ok (m, FALSE),
+                 "Python holds the one file lock");
   cr_assert (mutex_acquire_ok (m, TRUE), "and releases it");
   cr_assert (dogpile_mutex_release (m, NULL));
   reap (pid);
@@ -978,9 +979,8 @@ Test (dbm, damage_gdbm_reports_is_repaired)
   make_gdbm_file (file);
   dbf = gdbm_open (file, 0, GDBM_READER, 0, NULL);
   cr_assert_not_null (dbf);
-  cr_assert_eq (gdbm_setopt (dbf, GDBM_GETBLOCKSIZE, &block_size,
-                             sizeof block_size),
-                0);
+  cr_assert_eq (
+      gdbm_setopt (dbf, GDBM_GETBLOCKSIZE, &block_size, sizeof block_size), 0);
   gdbm_close (dbf);
   /* the only bucket follows the header and the directory; its entry
    * count is the int after av_count and six avail elements and the
@@ -1018,11 +1018,11 @@ Test (dbm, racy_rule)
 {
   struct timespec res = { 0, 4000000 };
   struct timespec now = { 1000, 500000000 };
-  struct timespec recent = { 1000, 495000000 };  /* 5 ms ago */
-  struct timespec older = { 1000, 480000000 };   /* 20 ms ago */
-  struct timespec seconds = { 999, 0 };          /* 1.5 s ago, no ns */
-  struct timespec old_seconds = { 998, 0 };      /* 2.5 s ago, no ns */
-  struct timespec coarse_res = { 0, 10000000 };  /* a 100 Hz tick */
+  struct timespec recent = { 1000, 495000000 }; /* 5 ms ago */
+  struct timespec older = { 1000, 480000000 };  /* 20 ms ago */
+  struct timespec seconds = { 999, 0 };         /* 1.5 s ago, no ns */
+  struct timespec old_seconds = { 998, 0 };     /* 2.5 s ago, no ns */
+  struct timespec coarse_res = { 0, 10000000 }; /* a 100 Hz tick */
 
   cr_assert_not (dbm_snapshot_is_trusted (&recent, &recent, &now, &res));
   cr_assert (dbm_snapshot_is_trusted (&older, &older, &now, &res));
@@ -1032,6 +1032,5 @@ Test (dbm, racy_rule)
                  "two ticks of a coarser clock");
   cr_assert_not (dbm_snapshot_is_trusted (&seconds, &seconds, &now, &res),
                  "whole-second timestamps need two seconds");
-  cr_assert (dbm_snapshot_is_trusted (&old_seconds, &old_seconds, &now,
-                                      &res));
+  cr_assert (dbm_snapshot_is_trusted (&old_seconds, &old_seconds, &now, &res));
 }

@@ -12,14 +12,14 @@ Test (memory, cache_dict_shares_one_store)
 {
   g_autoptr (GHashTable) shared = arguments_of ("cache_dict", "dict-a", NULL);
   g_autoptr (GHashTable) other = arguments_of ("cache_dict", "dict-b", NULL);
-  g_autoptr (DogpileRegion) a = configured_region ("dogpile.cache.memory", 60,
-                                                   shared);
-  g_autoptr (DogpileRegion) b = configured_region (
-      "dogpile.cache.memory_pickle", 60, shared);
-  g_autoptr (DogpileRegion) c = configured_region ("dogpile.cache.memory", 60,
-                                                   other);
-  g_autoptr (DogpileRegion) d = configured_region ("dogpile.cache.memory", 60,
-                                                   NULL);
+  g_autoptr (DogpileRegion) a
+      = configured_region ("dogpile.cache.memory", 60, shared);
+  g_autoptr (DogpileRegion) b
+      = configured_region ("dogpile.cache.memory_pickle", 60, shared);
+  g_autoptr (DogpileRegion) c
+      = configured_region ("dogpile.cache.memory", 60, other);
+  g_autoptr (DogpileRegion) d
+      = configured_region ("dogpile.cache.memory", 60, NULL);
   g_autoptr (GBytes) value = bytes_of ("v");
   g_autoptr (GBytes) from_b = NULL;
   g_autoptr (GBytes) from_c = NULL;
@@ -38,10 +38,10 @@ Test (memory, cache_dict_shares_one_store)
 Test (memory, store_survives_while_any_user_does)
 {
   g_autoptr (GHashTable) shared = arguments_of ("cache_dict", "dict-c", NULL);
-  DogpileRegion *first = configured_region ("dogpile.cache.memory", 60,
-                                            shared);
-  g_autoptr (DogpileRegion) second = configured_region ("dogpile.cache.memory",
-                                                        60, shared);
+  DogpileRegion *first
+      = configured_region ("dogpile.cache.memory", 60, shared);
+  g_autoptr (DogpileRegion) second
+      = configured_region ("dogpile.cache.memory", 60, shared);
   g_autoptr (GBytes) value = bytes_of ("v");
   g_autoptr (GBytes) got = NULL;
   g_autoptr (DogpileRegion) third = NULL;
@@ -61,17 +61,16 @@ Test (memory, store_survives_while_any_user_does)
 /* Random operations on 5000 keys, checked against a GHashTable. */
 Test (memory, matches_a_reference_table)
 {
-  g_autoptr (DogpileBackend) backend = dogpile_backend_new (
-      "dogpile.cache.memory_pickle", NULL, NULL);
-  g_autoptr (GHashTable) model = g_hash_table_new_full (g_str_hash,
-                                                        g_str_equal, g_free,
-                                                        g_free);
+  g_autoptr (DogpileBackend) backend
+      = dogpile_backend_new ("dogpile.cache.memory_pickle", NULL, NULL);
+  g_autoptr (GHashTable) model
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   GRand *rand = g_rand_new_with_seed (42);
 
   for (int step = 0; step < 200000; step++)
     {
-      g_autofree char *key = g_strdup_printf (
-          "k%u", g_rand_int_range (rand, 0, 5000));
+      g_autofree char *key
+          = g_strdup_printf ("k%u", g_rand_int_range (rand, 0, 5000));
       int op = g_rand_int_range (rand, 0, 3);
 
       if (op == 0)
@@ -124,8 +123,8 @@ churn (gpointer data)
 
   for (int i = 0; i < 200000; i++)
     {
-      g_autofree char *key = g_strdup_printf (
-          "%s-%u", w->prefix, g_rand_int_range (rand, 0, 64));
+      g_autofree char *key = g_strdup_printf ("%s-%u", w->prefix,
+                                              g_rand_int_range (rand, 0, 64));
       int op = g_rand_int_range (rand, 0, 10);
 
       if (op < 3)
@@ -141,8 +140,7 @@ churn (gpointer data)
         {
           g_autoptr (GError) error = NULL;
 
-          note_call (w, dogpile_region_delete (w->region, key, &error),
-                     error);
+          note_call (w, dogpile_region_delete (w->region, key, &error), error);
         }
       else
         {
@@ -165,8 +163,8 @@ churn (gpointer data)
 static void
 run_churn (const char *prefix)
 {
-  g_autoptr (DogpileRegion) region = configured_region ("dogpile.cache.memory",
-                                                        60, NULL);
+  g_autoptr (DogpileRegion) region
+      = configured_region ("dogpile.cache.memory", 60, NULL);
   Worker workers[4];
   GThread *threads[4];
 
@@ -185,10 +183,7 @@ run_churn (const char *prefix)
 
 /* Short keys live in the slot; long ones are separate allocations that a
  * reader may be comparing while a writer retires them. */
-Test (memory, concurrent_readers_and_writers_short_keys)
-{
-  run_churn ("k");
-}
+Test (memory, concurrent_readers_and_writers_short_keys) { run_churn ("k"); }
 
 Test (memory, concurrent_readers_and_writers_long_keys)
 {
@@ -240,9 +235,9 @@ Test (memory, undecodable_bytes_are_read_once)
   cr_assert_eq (g_atomic_int_get (&get_value_calls), 1);
   cr_assert_not (ok);
   cr_assert_null (got);
-  cr_assert (g_error_matches (error, DOGPILE_ERROR,
-                              DOGPILE_ERROR_CANT_DESERIALIZE),
-             "%s", error != NULL ? error->message : "no error");
+  cr_assert (
+      g_error_matches (error, DOGPILE_ERROR, DOGPILE_ERROR_CANT_DESERIALIZE),
+      "%s", error != NULL ? error->message : "no error");
   /* The same read without a GError to fill gives the same answer. */
   cr_assert_not (dogpile_region_get (region, "k", &got, NULL));
   cr_assert_eq (g_atomic_int_get (&get_value_calls), 2);

@@ -72,8 +72,8 @@ run (redisContext *c, const char *name, int argc, const char **argv,
             calls / elapsed, elapsed / calls * 1e6,
             elapsed / calls * 1e6 / 100);
   else
-    printf ("hiredis %-14s %10.0f ops/s %9.3f us/op\n", name,
-            calls / elapsed, elapsed / calls * 1e6);
+    printf ("hiredis %-14s %10.0f ops/s %9.3f us/op\n", name, calls / elapsed,
+            elapsed / calls * 1e6);
   return 0;
 }
 

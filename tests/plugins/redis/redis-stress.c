@@ -28,9 +28,9 @@
 #define LOCK_ROUNDS 15
 
 static gint failures;
-static gint chaos;        /* REDIS_STRESS_CHAOS: errors are expected */
-static gint tolerated;    /* backend errors while chaos ran */
-static gint succeeded;    /* rounds whose writes and reads all succeeded */
+static gint chaos;     /* REDIS_STRESS_CHAOS: errors are expected */
+static gint tolerated; /* backend errors while chaos ran */
+static gint succeeded; /* rounds whose writes and reads all succeeded */
 
 /* Under chaos the data threads run this long at least, so that refreshes
  * and rediscoveries (at most one per 100 ms) happen many times. */
@@ -74,8 +74,8 @@ static gpointer
 data_worker (gpointer data)
 {
   Worker *w = data;
-  gint64 until = g_get_monotonic_time ()
-                 + (gint64) (CHAOS_SECONDS * G_USEC_PER_SEC);
+  gint64 until
+      = g_get_monotonic_time () + (gint64) (CHAOS_SECONDS * G_USEC_PER_SEC);
 
   for (int i = 0;
        i < ROUNDS
@@ -97,18 +97,17 @@ data_worker (gpointer data)
           values[j] = g_bytes_new (k[j], strlen (k[j]));
         }
       if (i % 2 == 0)
-        CHECK_CALL (dogpile_backend_set_multi (w->backend, keys, values, 3,
-                                               &error),
-                    "set_multi");
+        CHECK_CALL (
+            dogpile_backend_set_multi (w->backend, keys, values, 3, &error),
+            "set_multi");
       else
         for (int j = 0; j < 3 && error == NULL; j++)
-          CHECK_CALL (dogpile_backend_set (w->backend, keys[j], values[j],
-                                           &error),
-                      "set");
+          CHECK_CALL (
+              dogpile_backend_set (w->backend, keys[j], values[j], &error),
+              "set");
       ok = error == NULL;
       g_clear_error (&error);
-      CHECK_CALL (dogpile_backend_get_multi (w->backend, keys, 3, got,
-                                             &error),
+      CHECK_CALL (dogpile_backend_get_multi (w->backend, keys, 3, got, &error),
                   "get_multi");
       ok = ok && error == NULL;
       if (ok)
@@ -120,8 +119,9 @@ data_worker (gpointer data)
            * be missing (deleted in an earlier round), never hold another
            * key's value. */
           CHECK ((ok && got[j] != NULL && g_bytes_equal (got[j], values[j]))
-                     || (!ok && (got[j] == NULL
-                                 || g_bytes_equal (got[j], values[j]))),
+                     || (!ok
+                         && (got[j] == NULL
+                             || g_bytes_equal (got[j], values[j]))),
                  "thread %d read a wrong value for %s", w->id, keys[j]);
           if (got[j] != NULL)
             g_bytes_unref (got[j]);
@@ -129,9 +129,9 @@ data_worker (gpointer data)
         }
       if (i % 10 == 0)
         {
-          CHECK_CALL (dogpile_backend_delete_multi (w->backend, keys, 3,
-                                                    &error),
-                      "delete_multi");
+          CHECK_CALL (
+              dogpile_backend_delete_multi (w->backend, keys, 3, &error),
+              "delete_multi");
           g_clear_error (&error);
         }
     }
@@ -162,8 +162,7 @@ lock_worker (gpointer data)
         g_atomic_int_inc (&run->overlaps);
       g_usleep (1000);
       g_atomic_int_add (&run->inside, -1);
-      CHECK (dogpile_mutex_release (m, &error), "release: %s",
-             error->message);
+      CHECK (dogpile_mutex_release (m, &error), "release: %s", error->message);
       g_clear_error (&error);
       dogpile_mutex_unref (m);
     }
@@ -174,8 +173,8 @@ lock_worker (gpointer data)
 static GHashTable *
 arguments (const char *pool_size)
 {
-  GHashTable *a = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                         g_free);
+  GHashTable *a
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   const char *spec = g_getenv ("DOGPILE_TEST_ARGUMENTS");
   g_auto (GStrv) pairs = NULL;
 
@@ -207,8 +206,8 @@ static GArray *
 server_ports (void)
 {
   GArray *ports = g_array_new (FALSE, FALSE, sizeof (int));
-  const char *names[] = { "REDIS_CLUSTER_PORTS", "REDIS_PORT",
-                          "REDIS_REPLICA_PORT" };
+  const char *names[]
+      = { "REDIS_CLUSTER_PORTS", "REDIS_PORT", "REDIS_REPLICA_PORT" };
 
   for (gsize n = 0; n < G_N_ELEMENTS (names); n++)
     {
@@ -283,7 +282,7 @@ main (void)
     }
   for (int t = 0; t < THREADS; t++)
     {
-      workers[t] = (Worker) { backend, t };
+      workers[t] = (Worker){ backend, t };
       threads[t] = g_thread_new ("data", data_worker, &workers[t]);
     }
   for (int t = 0; t < THREADS; t++)

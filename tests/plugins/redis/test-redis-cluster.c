@@ -49,8 +49,8 @@ static GHashTable *
 cluster_arguments (const char *first_name, ...)
 {
   g_autofree char *nodes = addresses_from_env ("REDIS_CLUSTER_PORTS");
-  GHashTable *table = arguments_of ("startup_nodes", nodes, "socket_timeout",
-                                    "1", NULL);
+  GHashTable *table
+      = arguments_of ("startup_nodes", nodes, "socket_timeout", "1", NULL);
   va_list ap;
 
   va_start (ap, first_name);
@@ -137,8 +137,8 @@ raw_get (int port, const char *key)
 {
   redisContext *c = raw_connect_to (port);
   redisReply *reply = raw_command (c, "GET %s", key);
-  char *value = reply->type == REDIS_REPLY_STRING ? g_strdup (reply->str)
-                                                  : NULL;
+  char *value
+      = reply->type == REDIS_REPLY_STRING ? g_strdup (reply->str) : NULL;
 
   freeReplyObject (reply);
   redisFree (c);
@@ -226,8 +226,8 @@ migration_finish (int slot, int from, int to)
       g_ptr_array_add (argv, g_strdup ("5000"));
       g_ptr_array_add (argv, g_strdup ("KEYS"));
       for (size_t i = 0; i < keys->elements; i++)
-        g_ptr_array_add (argv, g_strndup (keys->element[i]->str,
-                                          keys->element[i]->len));
+        g_ptr_array_add (
+            argv, g_strndup (keys->element[i]->str, keys->element[i]->len));
       freeReplyObject (keys);
       argvlen = g_new (size_t, argv->len);
       for (guint i = 0; i < argv->len; i++)
@@ -291,7 +291,7 @@ Test (redis_cluster, key_slots_as_the_cluster_computes_them)
 
       for (gsize j = 0; j < len; j++)
         key[j] = i % 2 == 0 ? alphabet[g_rand_int_range (
-                                  rand, 0, (gint32) sizeof alphabet - 1)]
+                     rand, 0, (gint32) sizeof alphabet - 1)]
                             : (char) g_rand_int_range (rand, 0, 256);
       expected = (guint) raw_integer (c, "CLUSTER KEYSLOT %b", key, len);
       cr_assert_eq (redis_cluster_key_slot (key, len), expected,
@@ -318,8 +318,7 @@ Test (redis_cluster, keys_spread_over_every_master_and_come_back_in_order)
     keys[i] = g_strdup_printf (i < N ? "spread:%d" : "absent:%d", i);
   for (int i = 0; i < N; i++)
     {
-      g_autofree char *text = g_strdup_printf ("value %d %*s", i, i % 50,
-                                               "");
+      g_autofree char *text = g_strdup_printf ("value %d %*s", i, i % 50, "");
 
       values[i] = bytes_of (text);
       if (i < N / 2)
@@ -375,9 +374,8 @@ Test (redis_cluster, keys_spread_over_every_master_and_come_back_in_order)
     }
 
   del = total_calls ("del");
-  cr_assert (dogpile_backend_delete_multi (backend,
-                                           (const char *const *) keys, READ,
-                                           &error));
+  cr_assert (dogpile_backend_delete_multi (backend, (const char *const *) keys,
+                                           READ, &error));
   assert_no_error (error);
   cr_assert_eq (total_calls ("del") - del, distinct_slots (keys, READ));
   for (int i = 0; i < n_nodes; i++)
@@ -410,8 +408,8 @@ Test (redis_cluster, hash_tags_keep_keys_in_one_command)
   mget = raw_command_calls (port, "mget");
   cr_assert (dogpile_backend_set_multi (backend, (const char *const *) keys,
                                         values, N, NULL));
-  cr_assert (dogpile_backend_get_multi (backend, (const char *const *) keys,
-                                        N, got, NULL));
+  cr_assert (dogpile_backend_get_multi (backend, (const char *const *) keys, N,
+                                        got, NULL));
   cr_assert_eq (raw_command_calls (port, "mset"), mset + 1);
   cr_assert_eq (raw_command_calls (port, "mget"), mget + 1);
   cr_assert_eq (dbsize (port), N);
@@ -427,8 +425,8 @@ Test (redis_cluster, hash_tags_keep_keys_in_one_command)
 Test (redis_cluster, expiring_set_multi_sends_one_block_per_slot)
 {
   enum { N = 40 };
-  g_autoptr (GHashTable) a = cluster_arguments ("redis_expiration_time",
-                                                "100", NULL);
+  g_autoptr (GHashTable) a
+      = cluster_arguments ("redis_expiration_time", "100", NULL);
   g_autoptr (DogpileBackend) backend = cluster_backend (a);
   g_autofree int *owners = slot_owners ();
   char *keys[N];
@@ -573,7 +571,8 @@ Test (redis_cluster, ask_during_a_migration_leaves_the_map_alone)
   freeReplyObject (raw_command (target, "SCRIPT FLUSH"));
   mutex = dogpile_backend_get_mutex (backend, "{ask}lock");
   cr_assert (dogpile_mutex_acquire (mutex, FALSE, &acquired, &error)
-             && acquired, "%s", error != NULL ? error->message : "");
+                 && acquired,
+             "%s", error != NULL ? error->message : "");
   cr_assert_eq (raw_integer (target, "CLUSTER COUNTKEYSINSLOT %d", slot), 2);
   cr_assert (dogpile_mutex_locked (mutex, &locked, &error) && locked);
   cr_assert (dogpile_mutex_release (mutex, &error), "%s",
@@ -672,8 +671,7 @@ assert_fails_within (DogpileBackend *backend, const char *key, int port,
 
 Test (redis_cluster, a_killed_node_fails_its_slots_fast_and_the_others_serve)
 {
-  g_autoptr (GHashTable) a = cluster_arguments ("socket_timeout", "0.5",
-                                                NULL);
+  g_autoptr (GHashTable) a = cluster_arguments ("socket_timeout", "0.5", NULL);
   g_autoptr (DogpileBackend) backend = cluster_backend (a);
   g_autofree int *owners = slot_owners ();
   int victim = node_ports[n_nodes - 1];
@@ -698,14 +696,12 @@ Test (redis_cluster, a_killed_node_fails_its_slots_fast_and_the_others_serve)
     }
 
   redis_server_restart (victim);
-  cr_assert (wait_for (cluster_ok_everywhere, NULL, 15),
-             "the node rejoined");
+  cr_assert (wait_for (cluster_ok_everywhere, NULL, 15), "the node rejoined");
   {
     /* Nothing was saved: a miss, with no reconfiguration. */
     g_autoptr (GBytes) got = NULL;
 
-    cr_assert (dogpile_backend_get (backend, keys[n_nodes - 1], &got,
-                                    &error),
+    cr_assert (dogpile_backend_get (backend, keys[n_nodes - 1], &got, &error),
                "%s", error != NULL ? error->message : "");
     cr_assert_null (got);
   }
@@ -717,8 +713,7 @@ Test (redis_cluster, a_killed_node_fails_its_slots_fast_and_the_others_serve)
 
 Test (redis_cluster, a_silent_node_fails_its_slots_within_socket_timeout)
 {
-  g_autoptr (GHashTable) a = cluster_arguments ("socket_timeout", "0.3",
-                                                NULL);
+  g_autoptr (GHashTable) a = cluster_arguments ("socket_timeout", "0.3", NULL);
   g_autoptr (DogpileBackend) backend = cluster_backend (a);
   g_autofree int *owners = slot_owners ();
   int victim = node_ports[n_nodes - 1];
@@ -752,7 +747,8 @@ Test (redis_cluster, a_silent_node_fails_its_slots_within_socket_timeout)
 
 /* --- the distributed lock ----------------------------------------------- */
 
-Test (redis_cluster, the_lock_goes_to_its_own_slot_and_loads_the_script_per_node)
+Test (redis_cluster,
+      the_lock_goes_to_its_own_slot_and_loads_the_script_per_node)
 {
   g_autoptr (GHashTable) a = cluster_arguments ("distributed_lock", "true",
                                                 "lock_timeout", "10", NULL);
@@ -768,18 +764,19 @@ Test (redis_cluster, the_lock_goes_to_its_own_slot_and_loads_the_script_per_node
     }
   for (int i = 0; i < n_nodes; i++)
     {
-      g_autofree char *lock_name = key_on_node (owners, "_locklocked",
-                                                node_ports[i]);
+      g_autofree char *lock_name
+          = key_on_node (owners, "_locklocked", node_ports[i]);
       const char *key = lock_name + strlen ("_lock");
-      g_autoptr (DogpileMutex) mutex = dogpile_backend_get_mutex (backend,
-                                                                  key);
+      g_autoptr (DogpileMutex) mutex
+          = dogpile_backend_get_mutex (backend, key);
       redisContext *owner = raw_connect_to (node_ports[i]);
       g_autoptr (GError) error = NULL;
       gboolean acquired = FALSE;
       redisReply *token, *exists;
 
       cr_assert (dogpile_mutex_acquire (mutex, TRUE, &acquired, &error)
-                 && acquired, "%s", error != NULL ? error->message : "");
+                     && acquired,
+                 "%s", error != NULL ? error->message : "");
       token = raw_command (owner, "GET %s", lock_name);
       cr_assert_eq (token->type, REDIS_REPLY_STRING,
                     "the lock key is on the master of its own slot");
@@ -788,8 +785,8 @@ Test (redis_cluster, the_lock_goes_to_its_own_slot_and_loads_the_script_per_node
       cr_assert (dogpile_mutex_release (mutex, &error), "%s",
                  error != NULL ? error->message : "");
       cr_assert_eq (raw_integer (owner, "EXISTS %s", lock_name), 0);
-      exists = raw_command (owner, "SCRIPT EXISTS %s",
-                            REDIS_LOCK_RELEASE_SHA1);
+      exists
+          = raw_command (owner, "SCRIPT EXISTS %s", REDIS_LOCK_RELEASE_SHA1);
       cr_assert_eq (exists->element[0]->integer, 1,
                     "the release script was loaded on %d", node_ports[i]);
       freeReplyObject (exists);
@@ -804,16 +801,16 @@ Test (redis_cluster, startup_nodes_are_tried_in_turn)
   int silent_port;
   int silent = loopback_socket (16, &silent_port);
   int refused = unused_loopback_port ();
-  g_autofree char *nodes = g_strdup_printf (
-      "127.0.0.1:%d,127.0.0.1:%d,127.0.0.1:%d", refused, silent_port,
-      node_ports[1]);
-  g_autofree char *dead = g_strdup_printf ("127.0.0.1:%d 127.0.0.1:%d",
-                                           refused, silent_port);
-  g_autoptr (GHashTable) a = cluster_arguments (
-      "startup_nodes", nodes, "socket_timeout", "0.3",
-      "socket_connect_timeout", "0.3", NULL);
-  g_autoptr (GHashTable) b = cluster_arguments (
-      "startup_nodes", dead, "socket_timeout", "0.3", NULL);
+  g_autofree char *nodes
+      = g_strdup_printf ("127.0.0.1:%d,127.0.0.1:%d,127.0.0.1:%d", refused,
+                         silent_port, node_ports[1]);
+  g_autofree char *dead
+      = g_strdup_printf ("127.0.0.1:%d 127.0.0.1:%d", refused, silent_port);
+  g_autoptr (GHashTable) a
+      = cluster_arguments ("startup_nodes", nodes, "socket_timeout", "0.3",
+                           "socket_connect_timeout", "0.3", NULL);
+  g_autoptr (GHashTable) b = cluster_arguments ("startup_nodes", dead,
+                                                "socket_timeout", "0.3", NULL);
   g_autoptr (DogpileBackend) backend = cluster_backend (a);
   g_autoptr (DogpileBackend) hopeless = cluster_backend (b);
   g_autoptr (GBytes) got = NULL;
@@ -889,15 +886,15 @@ worker (gpointer data)
 Test (redis_cluster, threads_share_a_pool_per_node)
 {
   enum { THREADS = 16 };
-  g_autoptr (GHashTable) a = cluster_arguments ("connection_pool_size", "2",
-                                                NULL);
+  g_autoptr (GHashTable) a
+      = cluster_arguments ("connection_pool_size", "2", NULL);
   g_autoptr (DogpileBackend) backend = cluster_backend (a);
   Worker workers[THREADS];
   GThread *threads[THREADS];
 
   for (int t = 0; t < THREADS; t++)
     {
-      workers[t] = (Worker) { backend, t, 0 };
+      workers[t] = (Worker){ backend, t, 0 };
       threads[t] = g_thread_new ("worker", worker, &workers[t]);
     }
   for (int t = 0; t < THREADS; t++)

@@ -11,21 +11,18 @@
 #include "redis-config.h"
 #include "test-util.h"
 
-static const RedisVariant redis_variant = {
-  "dogpile.cache.redis", "Redis", "redis_expiration_time", REDIS_MODE_SINGLE
-};
-static const RedisVariant valkey_variant = {
-  "dogpile.cache.valkey", "Valkey", "valkey_expiration_time",
-  REDIS_MODE_SINGLE
-};
-static const RedisVariant sentinel_variant = {
-  "dogpile.cache.redis_sentinel", "Redis", "redis_expiration_time",
-  REDIS_MODE_SENTINEL
-};
-static const RedisVariant cluster_variant = {
-  "dogpile.cache.redis_cluster", "Redis", "redis_expiration_time",
-  REDIS_MODE_CLUSTER
-};
+static const RedisVariant redis_variant
+    = { "dogpile.cache.redis", "Redis", "redis_expiration_time",
+        REDIS_MODE_SINGLE };
+static const RedisVariant valkey_variant
+    = { "dogpile.cache.valkey", "Valkey", "valkey_expiration_time",
+        REDIS_MODE_SINGLE };
+static const RedisVariant sentinel_variant
+    = { "dogpile.cache.redis_sentinel", "Redis", "redis_expiration_time",
+        REDIS_MODE_SENTINEL };
+static const RedisVariant cluster_variant
+    = { "dogpile.cache.redis_cluster", "Redis", "redis_expiration_time",
+        REDIS_MODE_CLUSTER };
 
 static RedisConfig *
 config_ok (const RedisVariant *variant, GHashTable *arguments)
@@ -66,8 +63,8 @@ Test (redis_config, defaults_are_python_s_with_timeouts)
   cr_assert_null (c->connect.password);
   cr_assert_float_eq (c->connect.socket_timeout, REDIS_DEFAULT_SOCKET_TIMEOUT,
                       1e-9);
-  cr_assert_float_eq (c->connect.connect_timeout,
-                      REDIS_DEFAULT_SOCKET_TIMEOUT, 1e-9);
+  cr_assert_float_eq (c->connect.connect_timeout, REDIS_DEFAULT_SOCKET_TIMEOUT,
+                      1e-9);
   cr_assert_not (c->connect.keepalive);
   cr_assert_eq (c->pool_size, REDIS_DEFAULT_POOL_SIZE);
   cr_assert_eq (c->connect.busy_poll_us, REDIS_DEFAULT_BUSY_POLL_US);
@@ -86,10 +83,9 @@ Test (redis_config, separate_arguments)
   g_autoptr (GHashTable) a = arguments_of (
       "host", "127.0.0.1", "port", "6380", "db", "4", "username", "u",
       "password", "p", "socket_timeout", "0.25", "socket_keepalive", "true",
-      "connection_pool_size", "3", "redis_expiration_time", "120",
-      "busy_poll", "0",
-      "distributed_lock", "True", "lock_timeout", "7", "lock_sleep", "0.05",
-      "lock_blocking_timeout", "2", "lock_prefix", "_lok.",
+      "connection_pool_size", "3", "redis_expiration_time", "120", "busy_poll",
+      "0", "distributed_lock", "True", "lock_timeout", "7", "lock_sleep",
+      "0.05", "lock_blocking_timeout", "2", "lock_prefix", "_lok.",
       "thread_local_lock", "false", "foo", "barf", NULL);
   g_autoptr (RedisConfig) c = config_ok (&redis_variant, a);
 
@@ -114,9 +110,8 @@ Test (redis_config, separate_arguments)
 
 Test (redis_config, connect_timeout_of_its_own)
 {
-  g_autoptr (GHashTable) a = arguments_of ("socket_timeout", "3",
-                                           "socket_connect_timeout", "250ms",
-                                           NULL);
+  g_autoptr (GHashTable) a = arguments_of (
+      "socket_timeout", "3", "socket_connect_timeout", "250ms", NULL);
   g_autoptr (RedisConfig) c = config_ok (&redis_variant, a);
 
   cr_assert_float_eq (c->connect.socket_timeout, 3, 1e-12);
@@ -126,10 +121,11 @@ Test (redis_config, connect_timeout_of_its_own)
 Test (redis_config, url_overrides_separate_arguments)
 {
   g_autoptr (GHashTable) a = arguments_of (
-      "url", "redis://alice:s%40cret@[::1]:6390/2?socket_timeout=1.5"
-             "&max_connections=7&socket_keepalive=yes&db=5&db=9&extra=1",
-      "host", "ignored", "port", "1", "db", "8", "username", "bob",
-      "password", "nope", "socket_timeout", "9", NULL);
+      "url",
+      "redis://alice:s%40cret@[::1]:6390/2?socket_timeout=1.5"
+      "&max_connections=7&socket_keepalive=yes&db=5&db=9&extra=1",
+      "host", "ignored", "port", "1", "db", "8", "username", "bob", "password",
+      "nope", "socket_timeout", "9", NULL);
   g_autoptr (RedisConfig) c = config_ok (&redis_variant, a);
 
   cr_assert_str_eq (c->endpoint.host, "::1");
@@ -137,8 +133,9 @@ Test (redis_config, url_overrides_separate_arguments)
   cr_assert_str_eq (c->endpoint.display, "[::1]:6390");
   cr_assert_str_eq (c->connect.username, "alice");
   cr_assert_str_eq (c->connect.password, "s@cret");
-  cr_assert_eq (c->connect.db, 5, "the query's db wins over the path, "
-                                  "and its first value over the next");
+  cr_assert_eq (c->connect.db, 5,
+                "the query's db wins over the path, "
+                "and its first value over the next");
   cr_assert_float_eq (c->connect.socket_timeout, 1.5, 1e-12);
   cr_assert_float_eq (c->connect.connect_timeout, 1.5, 1e-12);
   cr_assert (c->connect.keepalive);
@@ -147,8 +144,7 @@ Test (redis_config, url_overrides_separate_arguments)
 
 Test (redis_config, url_defaults)
 {
-  g_autoptr (GHashTable) a = arguments_of ("url", "redis://", "db", "3",
-                                           NULL);
+  g_autoptr (GHashTable) a = arguments_of ("url", "redis://", "db", "3", NULL);
   g_autoptr (RedisConfig) c = config_ok (&redis_variant, a);
 
   cr_assert_str_eq (c->endpoint.display, "localhost:6379");
@@ -199,8 +195,7 @@ Test (redis_config, bad_urls)
     { "localhost:6379", "must specify one of the following schemes" },
     { "redis://h:99999", "Invalid connection URL" },
     { "redis://h/?db=x", "Invalid value for `db` in connection URL." },
-    { "redis://h/?socket_timeout=soon",
-      "Invalid value for `socket_timeout`" },
+    { "redis://h/?socket_timeout=soon", "Invalid value for `socket_timeout`" },
     { "redis://h/?socket_timeout=-1", "socket_timeout" },
     { "unix://", "needs a socket path" },
   };
@@ -252,8 +247,8 @@ Test (redis_config, bad_values_name_the_argument)
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr (GHashTable) a = arguments_of (cases[i].name, cases[i].value,
-                                               NULL);
+      g_autoptr (GHashTable) a
+          = arguments_of (cases[i].name, cases[i].value, NULL);
 
       config_fails (&redis_variant, a, cases[i].name);
     }
@@ -261,13 +256,12 @@ Test (redis_config, bad_values_name_the_argument)
 
 Test (redis_config, expiration_argument_follows_the_name)
 {
-  g_autoptr (GHashTable) a = arguments_of ("redis_expiration_time", "60",
-                                           "valkey_expiration_time", "90",
-                                           NULL);
+  g_autoptr (GHashTable) a = arguments_of (
+      "redis_expiration_time", "60", "valkey_expiration_time", "90", NULL);
   g_autoptr (RedisConfig) redis = config_ok (&redis_variant, a);
   g_autoptr (RedisConfig) valkey = config_ok (&valkey_variant, a);
-  g_autoptr (GHashTable) whole = arguments_of ("redis_expiration_time", "2h",
-                                               NULL);
+  g_autoptr (GHashTable) whole
+      = arguments_of ("redis_expiration_time", "2h", NULL);
   g_autoptr (RedisConfig) hours = config_ok (&redis_variant, whole);
 
   cr_assert_eq (redis->expiration_time, 60);
@@ -277,11 +271,14 @@ Test (redis_config, expiration_argument_follows_the_name)
 
 Test (redis_config, lock_prefix_as_python_validates_it)
 {
-  const char *valid[] = { "_l", "_lok.", "a-b.c:d_e", "0123456789",
+  const char *valid[] = { "_l",
+                          "_lok.",
+                          "a-b.c:d_e",
+                          "0123456789",
                           "\xc3\xa9t\xc3\xa9", /* "été": \w is Unicode */
                           "ab\n" /* re's $ matches before a final \n */ };
-  const char *invalid[] = { "x", "01234567890", "a b", "a/b", "{tag}",
-                            "ab\n\n", "\xff\xfe", "\xc3\xa9" /* 1 char */ };
+  const char *invalid[] = { "x",      "01234567890", "a b",     "a/b", "{tag}",
+                            "ab\n\n", "\xff\xfe",    "\xc3\xa9" /* 1 char */ };
 
   for (gsize i = 0; i < G_N_ELEMENTS (valid); i++)
     cr_assert (redis_lock_prefix_is_valid (valid[i]), "'%s'", valid[i]);
@@ -298,8 +295,9 @@ Test (redis_config, lock_prefix_messages)
   g_autoptr (GError) error = NULL;
   RedisConfig *none;
 
-  config_fails (&redis_variant, a, "Invalid `lock_prefix` submitted: "
-                                   "`no way`.");
+  config_fails (&redis_variant, a,
+                "Invalid `lock_prefix` submitted: "
+                "`no way`.");
   none = redis_config_new (&valkey_variant, a, &error);
   cr_assert_null (none);
   cr_assert_str_eq (error->message, "Invalid `lock_prefix` submitted.");
@@ -335,11 +333,9 @@ Test (redis_config, sentinel_arguments)
 Test (redis_config, sentinel_needs_sentinels)
 {
   g_autoptr (GHashTable) bad = arguments_of ("sentinels", "h:port", NULL);
-  g_autoptr (GHashTable) own = arguments_of ("sentinels", "h",
-                                             "sentinel_username", "su",
-                                             "sentinel_password", "sp",
-                                             "distributed_lock", "false",
-                                             NULL);
+  g_autoptr (GHashTable) own = arguments_of (
+      "sentinels", "h", "sentinel_username", "su", "sentinel_password", "sp",
+      "distributed_lock", "false", NULL);
   g_autoptr (RedisConfig) c = NULL;
 
   config_fails (&sentinel_variant, NULL, "'sentinels' is required");
@@ -354,11 +350,11 @@ Test (redis_config, sentinel_needs_sentinels)
 
 Test (redis_config, cluster_arguments)
 {
-  g_autoptr (GHashTable) nodes = arguments_of (
-      "startup_nodes", "127.0.0.1:7000,127.0.0.1:7001", NULL);
+  g_autoptr (GHashTable) nodes
+      = arguments_of ("startup_nodes", "127.0.0.1:7000,127.0.0.1:7001", NULL);
   g_autoptr (GHashTable) url = arguments_of ("url", "redis://n1:7005", NULL);
-  g_autoptr (GHashTable) db = arguments_of ("startup_nodes", "n:1", "db",
-                                            "1", NULL);
+  g_autoptr (GHashTable) db
+      = arguments_of ("startup_nodes", "n:1", "db", "1", NULL);
   g_autoptr (RedisConfig) a = config_ok (&cluster_variant, nodes);
   g_autoptr (RedisConfig) b = config_ok (&cluster_variant, url);
 
@@ -407,15 +403,14 @@ create_error (const char *name, GHashTable *arguments)
 Test (redis_backend_create, configures_without_a_server)
 {
   /* No server on port 1: configure() does not connect (as redis-py). */
-  g_autoptr (GHashTable) a = arguments_of ("host", "127.0.0.1", "port", "1",
-                                           NULL);
+  g_autoptr (GHashTable) a
+      = arguments_of ("host", "127.0.0.1", "port", "1", NULL);
   const char *names[] = { "dogpile.cache.redis", "dogpile.cache.valkey" };
 
   for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
     {
       g_autoptr (GError) error = NULL;
-      g_autoptr (DogpileBackend) b = dogpile_backend_new (names[i], a,
-                                                          &error);
+      g_autoptr (DogpileBackend) b = dogpile_backend_new (names[i], a, &error);
       g_autoptr (GBytes) got = NULL;
 
       assert_no_error (error);
@@ -423,10 +418,9 @@ Test (redis_backend_create, configures_without_a_server)
       /* ... and the first call says what is wrong, with the address. */
       cr_assert_not (dogpile_backend_get (b, "k", &got, &error));
       assert_error (error, DOGPILE_ERROR_BACKEND);
-      cr_assert (strstr (error->message, "127.0.0.1:1") != NULL,
-                 "%s", error->message);
-      cr_assert (strstr (error->message, i == 0 ? "Redis" : "Valkey")
-                     != NULL,
+      cr_assert (strstr (error->message, "127.0.0.1:1") != NULL, "%s",
+                 error->message);
+      cr_assert (strstr (error->message, i == 0 ? "Redis" : "Valkey") != NULL,
                  "%s", error->message);
     }
 }
@@ -457,15 +451,14 @@ Test (redis_backend_create, sentinel_and_cluster_configure_without_a_server)
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr (GHashTable) a = arguments_of (cases[i].argument,
-                                               "127.0.0.1:1", NULL);
-      g_autoptr (GHashTable) bad = arguments_of (cases[i].argument,
-                                                 "127.0.0.1:1", "lock_prefix",
-                                                 "?", NULL);
+      g_autoptr (GHashTable) a
+          = arguments_of (cases[i].argument, "127.0.0.1:1", NULL);
+      g_autoptr (GHashTable) bad = arguments_of (
+          cases[i].argument, "127.0.0.1:1", "lock_prefix", "?", NULL);
       g_autoptr (GError) argument_error = create_error (cases[i].name, bad);
       g_autoptr (GError) error = NULL;
-      g_autoptr (DogpileBackend) b = dogpile_backend_new (cases[i].name, a,
-                                                          &error);
+      g_autoptr (DogpileBackend) b
+          = dogpile_backend_new (cases[i].name, a, &error);
       g_autoptr (GBytes) got = NULL;
 
       assert_no_error (error);
@@ -476,8 +469,8 @@ Test (redis_backend_create, sentinel_and_cluster_configure_without_a_server)
                  error->message);
       /* Arguments are still checked when configuring. */
       assert_error (argument_error, DOGPILE_ERROR_VALIDATION);
-      cr_assert (strstr (argument_error->message, "lock_prefix") != NULL,
-                 "%s", argument_error->message);
+      cr_assert (strstr (argument_error->message, "lock_prefix") != NULL, "%s",
+                 argument_error->message);
     }
 }
 

@@ -35,8 +35,8 @@ silent_accept_loop (gpointer data)
 
   for (;;)
     {
-      struct pollfd fds[2] = { { s->listen_fd, POLLIN, 0 },
-                               { s->stop_pipe[0], POLLIN, 0 } };
+      struct pollfd fds[2]
+          = { { s->listen_fd, POLLIN, 0 }, { s->stop_pipe[0], POLLIN, 0 } };
 
       if (poll (fds, 2, -1) < 0 && errno != EINTR)
         break;
@@ -83,8 +83,8 @@ static GHashTable *
 arguments_for_port (int port, const char *first_name, ...)
 {
   g_autofree char *port_text = g_strdup_printf ("%d", port);
-  GHashTable *table = arguments_of ("host", "127.0.0.1", "port", port_text,
-                                    NULL);
+  GHashTable *table
+      = arguments_of ("host", "127.0.0.1", "port", port_text, NULL);
   va_list ap;
 
   va_start (ap, first_name);
@@ -96,9 +96,8 @@ arguments_for_port (int port, const char *first_name, ...)
 /* Asserts that @error is a backend error that came within [low, high]
  * seconds of @started and mentions @fragment. */
 static void
-assert_bounded_failure (gboolean ok, GError *error, double started,
-                        double low, double high, const char *fragment,
-                        const char *what)
+assert_bounded_failure (gboolean ok, GError *error, double started, double low,
+                        double high, const char *fragment, const char *what)
 {
   double took = monotonic_seconds () - started;
 
@@ -106,8 +105,8 @@ assert_bounded_failure (gboolean ok, GError *error, double started,
   assert_error (error, DOGPILE_ERROR_BACKEND);
   cr_assert (took >= low && took <= high, "%s took %.3f s, not in [%g, %g]",
              what, took, low, high);
-  cr_assert (strstr (error->message, fragment) != NULL,
-             "%s: '%s' not in '%s'", what, fragment, error->message);
+  cr_assert (strstr (error->message, fragment) != NULL, "%s: '%s' not in '%s'",
+             what, fragment, error->message);
 }
 
 TestSuite (redis_faults);
@@ -139,9 +138,9 @@ Test (redis_faults, a_silent_server_fails_every_call_within_socket_timeout,
       double started;
 
 #define CHECK(call, what)                                                     \
-  started = monotonic_seconds ();                                            \
-  ok = call;                                                                 \
-  assert_bounded_failure (ok, error, started, low, high, timed_out, what);   \
+  started = monotonic_seconds ();                                             \
+  ok = call;                                                                  \
+  assert_bounded_failure (ok, error, started, low, high, timed_out, what);    \
   g_clear_error (&error)
 
       CHECK (dogpile_backend_get (b, "k", &got, &error), "get");
@@ -193,7 +192,7 @@ Test (redis_faults, waiting_for_a_busy_pool_is_bounded_too, .timeout = 60)
 
   for (int i = 0; i < 4; i++)
     {
-      calls[i] = (TimedCall) { b, 0, NULL };
+      calls[i] = (TimedCall){ b, 0, NULL };
       threads[i] = g_thread_new ("caller", timed_get, &calls[i]);
     }
   for (int i = 0; i < 4; i++)
@@ -232,7 +231,8 @@ Test (redis_faults, a_server_that_never_accepts_fails_within_connect_timeout)
   assert_bounded_failure (ok, error, started, 0.25, 0.3 + 0.7,
                           "socket_connect_timeout", "connect");
   cr_assert (strstr (error->message, "Cannot connect to Redis at 127.0.0.1:")
-             != NULL, "%s", error->message);
+                 != NULL,
+             "%s", error->message);
   g_clear_error (&error);
   close (filler);
   close (listen_fd);
@@ -243,8 +243,8 @@ Test (redis_faults, a_server_that_never_accepts_fails_within_connect_timeout)
 typedef struct {
   DogpileBackend *backend;
   int id;
-  gint *phase;       /* 0 before the kill, 1 down, 2 restarted, 3 stop */
-  gint ok[3];        /* successes per phase */
+  gint *phase; /* 0 before the kill, 1 down, 2 restarted, 3 stop */
+  gint ok[3];  /* successes per phase */
   gint errors;
   gint wrong_errors;
   double longest_failure;
@@ -273,8 +273,8 @@ hammer (gpointer data)
           continue;
         }
       w->errors++;
-      w->longest_failure = MAX (w->longest_failure,
-                                monotonic_seconds () - started);
+      w->longest_failure
+          = MAX (w->longest_failure, monotonic_seconds () - started);
       if (!g_error_matches (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND))
         w->wrong_errors++;
       g_free (w->last_error);
@@ -334,9 +334,8 @@ server_answers (void)
 Test (redis_faults, killed_then_restarted_with_no_reconfiguration,
       .timeout = 60)
 {
-  g_autoptr (GHashTable) a = redis_arguments ("socket_timeout", "1",
-                                              "connection_pool_size", "4",
-                                              NULL);
+  g_autoptr (GHashTable) a = redis_arguments (
+      "socket_timeout", "1", "connection_pool_size", "4", NULL);
   g_autoptr (DogpileBackend) b = redis_backend (a);
   gint phase = 0;
   Worker workers[6];
@@ -346,7 +345,7 @@ Test (redis_faults, killed_then_restarted_with_no_reconfiguration,
 
   for (int i = 0; i < 6; i++)
     {
-      workers[i] = (Worker) { .backend = b, .id = i, .phase = &phase };
+      workers[i] = (Worker){ .backend = b, .id = i, .phase = &phase };
       threads[i] = g_thread_new ("hammer", hammer, &workers[i]);
     }
   g_usleep (300000);
@@ -411,8 +410,8 @@ child_state (pid_t child)
 {
   static const char *const files[] = { "wchan", "syscall", "stack" };
   GString *out = g_string_new (NULL);
-  g_autofree char *status_path = g_strdup_printf ("/proc/%d/status",
-                                                  (int) child);
+  g_autofree char *status_path
+      = g_strdup_printf ("/proc/%d/status", (int) child);
   g_autofree char *status = NULL;
 
   if (g_file_get_contents (status_path, &status, NULL, NULL))
@@ -424,8 +423,8 @@ child_state (pid_t child)
     }
   for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
     {
-      g_autofree char *path = g_strdup_printf ("/proc/%d/%s", (int) child,
-                                               files[i]);
+      g_autofree char *path
+          = g_strdup_printf ("/proc/%d/%s", (int) child, files[i]);
       g_autofree char *text = NULL;
 
       if (g_file_get_contents (path, &text, NULL, NULL))
@@ -519,8 +518,8 @@ busy_loop (gpointer data)
 
 Test (redis_faults, forking_while_other_threads_use_the_pool, .timeout = 60)
 {
-  g_autoptr (GHashTable) a = redis_arguments ("connection_pool_size", "3",
-                                              NULL);
+  g_autoptr (GHashTable) a
+      = redis_arguments ("connection_pool_size", "3", NULL);
   g_autoptr (DogpileBackend) b = redis_backend (a);
   Busy busy = { b, 0, 0 };
   GThread *threads[3];
@@ -544,8 +543,8 @@ Test (redis_faults, forking_while_other_threads_use_the_pool, .timeout = 60)
 
 Test (redis_faults, a_child_cannot_release_its_parent_s_lock)
 {
-  g_autoptr (GHashTable) a = redis_arguments ("distributed_lock", "true",
-                                              NULL);
+  g_autoptr (GHashTable) a
+      = redis_arguments ("distributed_lock", "true", NULL);
   g_autoptr (DogpileBackend) b = redis_backend (a);
   g_autofree char *key = redis_unique_key ("parent-lock");
   g_autoptr (DogpileMutex) m = dogpile_backend_get_mutex (b, key);
@@ -560,11 +559,11 @@ Test (redis_faults, a_child_cannot_release_its_parent_s_lock)
       GError *error = NULL;
       gboolean released = dogpile_mutex_release (m, &error);
 
-      _exit (!released
-                     && g_error_matches (error, DOGPILE_ERROR,
-                                         DOGPILE_ERROR_LOCK)
-                 ? 0
-                 : 1);
+      _exit (
+          !released
+                  && g_error_matches (error, DOGPILE_ERROR, DOGPILE_ERROR_LOCK)
+              ? 0
+              : 1);
     }
   cr_assert_eq (wait_child (child, 10), 0);
   cr_assert (dogpile_mutex_release (m, NULL), "still the parent's");

@@ -35,9 +35,8 @@ python (const char *command, ...)
     g_ptr_array_add (argv, (gpointer) a);
   va_end (ap);
   g_ptr_array_add (argv, NULL);
-  cr_assert (g_spawn_sync (NULL, (char **) argv->pdata, NULL,
-                           G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status,
-                           &error),
+  cr_assert (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT,
+                           NULL, NULL, &out, &err, &status, &error),
              "%s", error != NULL ? error->message : "");
   cr_assert (g_spawn_check_wait_status (status, NULL),
              "redis-interop.py %s failed:\n%s", command, err);
@@ -86,9 +85,9 @@ bytes_of_hex (const char *hex)
 static DogpileRegion *
 c_region (void)
 {
-  g_autoptr (GHashTable) a = redis_arguments (
-      "distributed_lock", "true", "lock_timeout", "30", "lock_sleep", "0.02",
-      NULL);
+  g_autoptr (GHashTable) a
+      = redis_arguments ("distributed_lock", "true", "lock_timeout", "30",
+                         "lock_sleep", "0.02", NULL);
 
   return configured_region ("dogpile.cache.redis", 600, a);
 }
@@ -116,8 +115,8 @@ Test (redis_interop, python_writes_c_reads)
   cr_assert (dogpile_region_get (region, key, &got, NULL));
   cr_assert_not_null (got);
   cr_assert_eq (g_bytes_get_size (got), sizeof payload - 1);
-  cr_assert (memcmp (g_bytes_get_data (got, NULL), payload,
-                     sizeof payload - 1) == 0);
+  cr_assert (memcmp (g_bytes_get_data (got, NULL), payload, sizeof payload - 1)
+             == 0);
   /* Python's ct is fresh to C: get_or_create does not regenerate. */
   cr_assert (dogpile_region_get_or_create (region, key, unexpected_creator,
                                            &calls, &again, NULL));
@@ -151,8 +150,8 @@ Test (redis_interop, python_s_pickles_are_opaque_bytes_to_c)
 {
   g_autoptr (DogpileRegion) region = c_region ();
   g_autofree char *key = redis_unique_key ("pickle");
-  g_autofree char *pickled = python ("write-pickle", key, "h\xc3\xa9llo|",
-                                     NULL);
+  g_autofree char *pickled
+      = python ("write-pickle", key, "h\xc3\xa9llo|", NULL);
   g_autoptr (GBytes) expected = bytes_of_hex (pickled);
   g_autoptr (GBytes) got = NULL;
 

@@ -32,9 +32,8 @@ Test (redis_lock, record_on_the_wire)
 {
   g_autoptr (GHashTable) a = redis_arguments ("distributed_lock", "true",
                                               "lock_timeout", "7", NULL);
-  g_autoptr (GHashTable) forever = redis_arguments ("distributed_lock", "true",
-                                                    "lock_prefix", "_lok.",
-                                                    NULL);
+  g_autoptr (GHashTable) forever = redis_arguments (
+      "distributed_lock", "true", "lock_prefix", "_lok.", NULL);
   g_autoptr (DogpileBackend) b = redis_backend (a);
   g_autoptr (DogpileBackend) f = redis_backend (forever);
   g_autofree char *key = redis_unique_key ("wire key");
@@ -71,8 +70,8 @@ Test (redis_lock, record_on_the_wire)
 
 Test (redis_lock, independent_clients_exclude_each_other)
 {
-  g_autoptr (GHashTable) a = redis_arguments ("distributed_lock", "true",
-                                              NULL);
+  g_autoptr (GHashTable) a
+      = redis_arguments ("distributed_lock", "true", NULL);
   g_autoptr (DogpileBackend) one = redis_backend (a);
   g_autoptr (DogpileBackend) two = redis_backend (a);
   g_autofree char *key = redis_unique_key ("exclusion");
@@ -93,8 +92,8 @@ Test (redis_lock, independent_clients_exclude_each_other)
 
 Test (redis_lock, releasing_what_is_not_held_fails)
 {
-  g_autoptr (GHashTable) a = redis_arguments ("distributed_lock", "true",
-                                              NULL);
+  g_autoptr (GHashTable) a
+      = redis_arguments ("distributed_lock", "true", NULL);
   g_autoptr (DogpileBackend) b = redis_backend (a);
   g_autofree char *key = redis_unique_key ("unheld");
   g_autoptr (DogpileMutex) m = mutex_for (b, key);
@@ -111,9 +110,9 @@ Test (redis_lock, releasing_what_is_not_held_fails)
 
 Test (redis_lock, an_expired_lock_is_not_released_from_its_new_owner)
 {
-  g_autoptr (GHashTable) a = redis_arguments ("distributed_lock", "true",
-                                              "lock_timeout", "0.2",
-                                              "lock_sleep", "0.02", NULL);
+  g_autoptr (GHashTable) a
+      = redis_arguments ("distributed_lock", "true", "lock_timeout", "0.2",
+                         "lock_sleep", "0.02", NULL);
   g_autoptr (DogpileBackend) one = redis_backend (a);
   g_autoptr (DogpileBackend) two = redis_backend (a);
   g_autofree char *key = redis_unique_key ("expired");
@@ -136,9 +135,9 @@ Test (redis_lock, an_expired_lock_is_not_released_from_its_new_owner)
 
 Test (redis_lock, a_dead_owner_s_lock_expires)
 {
-  g_autoptr (GHashTable) a = redis_arguments ("distributed_lock", "true",
-                                              "lock_timeout", "0.3",
-                                              "lock_sleep", "0.02", NULL);
+  g_autoptr (GHashTable) a
+      = redis_arguments ("distributed_lock", "true", "lock_timeout", "0.3",
+                         "lock_sleep", "0.02", NULL);
   g_autoptr (DogpileBackend) waiter = redis_backend (a);
   g_autofree char *key = redis_unique_key ("dead");
   g_autoptr (DogpileMutex) m = mutex_for (waiter, key);
@@ -160,8 +159,8 @@ Test (redis_lock, a_dead_owner_s_lock_expires)
 
 Test (redis_lock, release_loads_the_script_on_noscript)
 {
-  g_autoptr (GHashTable) a = redis_arguments ("distributed_lock", "true",
-                                              NULL);
+  g_autoptr (GHashTable) a
+      = redis_arguments ("distributed_lock", "true", NULL);
   g_autoptr (DogpileBackend) b = redis_backend (a);
   g_autofree char *key = redis_unique_key ("noscript");
   g_autoptr (DogpileMutex) m = mutex_for (b, key);
@@ -231,12 +230,12 @@ never_called (const char *key, gpointer data, GError **error)
 
 Test (redis_lock, lock_blocking_timeout_gives_up_without_creating)
 {
-  g_autoptr (GHashTable) a = redis_arguments ("distributed_lock", "true",
-                                              "lock_blocking_timeout", "0.3",
-                                              "lock_sleep", "0.05", NULL);
+  g_autoptr (GHashTable) a
+      = redis_arguments ("distributed_lock", "true", "lock_blocking_timeout",
+                         "0.3", "lock_sleep", "0.05", NULL);
   g_autoptr (DogpileBackend) other = redis_backend (a);
-  g_autoptr (DogpileRegion) region = configured_region ("dogpile.cache.redis",
-                                                        60, a);
+  g_autoptr (DogpileRegion) region
+      = configured_region ("dogpile.cache.redis", 60, a);
   g_autofree char *key = redis_unique_key ("blocking");
   g_autoptr (DogpileMutex) held = mutex_for (other, key);
   g_autoptr (DogpileMutex) waiter = mutex_for (other, key);
@@ -275,9 +274,8 @@ Test (redis_lock, async_runner_releases_from_its_own_thread)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (DogpileAsyncPool) pool = dogpile_async_pool_new (2, &error);
-  g_autoptr (GHashTable) a = redis_arguments ("distributed_lock", "true",
-                                              "thread_local_lock", "false",
-                                              NULL);
+  g_autoptr (GHashTable) a = redis_arguments (
+      "distributed_lock", "true", "thread_local_lock", "false", NULL);
   g_autoptr (DogpileRegion) region = dogpile_region_new (NULL);
   g_autofree char *key = redis_unique_key ("async");
   g_autoptr (GBytes) first = NULL;
@@ -298,8 +296,8 @@ Test (redis_lock, async_runner_releases_from_its_own_thread)
   cr_assert (bytes_equal (first, "v1"), "made synchronously");
   g_usleep (300000);
   cr_assert (dogpile_region_get_or_create_full (
-      region, key, numbered, counter, g_free, DOGPILE_EXPIRATION_DEFAULT,
-      NULL, NULL, &stale, &error));
+      region, key, numbered, counter, g_free, DOGPILE_EXPIRATION_DEFAULT, NULL,
+      NULL, &stale, &error));
   cr_assert (bytes_equal (stale, "v1"), "the stale value at once");
   for (int i = 0; i < 200 && locked; i++)
     {
@@ -308,8 +306,8 @@ Test (redis_lock, async_runner_releases_from_its_own_thread)
     }
   cr_assert_not (locked, "released by the runner's thread within 1 s");
   cr_assert_eq (raw_integer (raw, "EXISTS _lock%s", key), 0);
-  cr_assert (dogpile_region_get_full (region, key, DOGPILE_EXPIRATION_NONE,
-                                      0, &fresh, NULL));
+  cr_assert (dogpile_region_get_full (region, key, DOGPILE_EXPIRATION_NONE, 0,
+                                      &fresh, NULL));
   cr_assert (bytes_equal (fresh, "v2"));
   cr_assert_eq (dogpile_async_pool_get_failures (pool), 0);
   redisFree (raw);

@@ -96,9 +96,9 @@ static const RedisRouterFuncs grouping_funcs = {
   .free = test_free,
 };
 
-static const RedisVariant variant = { "dogpile.cache.redis", "Redis",
-                                      "redis_expiration_time",
-                                      REDIS_MODE_SINGLE };
+static const RedisVariant variant
+    = { "dogpile.cache.redis", "Redis", "redis_expiration_time",
+        REDIS_MODE_SINGLE };
 
 typedef struct {
   TestRouter *router;
@@ -109,8 +109,8 @@ typedef struct {
 static Setup
 setup (const char *expiration)
 {
-  g_autoptr (GHashTable) a = redis_arguments ("redis_expiration_time",
-                                              expiration, NULL);
+  g_autoptr (GHashTable) a
+      = redis_arguments ("redis_expiration_time", expiration, NULL);
   g_autoptr (GError) error = NULL;
   RedisConfig *config = redis_config_new (&variant, a, &error);
   TestRouter *router = g_new0 (TestRouter, 1);
@@ -169,8 +169,8 @@ Test (redis_router, multi_key_operations_split_by_group_and_reassemble)
           values[i] = g_bytes_new (keys[i], strlen (keys[i]) - i % 3);
         }
       writes = calls_of (raw, write_command);
-      cr_assert (s.desc->set_multi (s.impl, (const char *const *) keys,
-                                    values, N, &error));
+      cr_assert (s.desc->set_multi (s.impl, (const char *const *) keys, values,
+                                    N, &error));
       assert_no_error (error);
       cr_assert_eq (calls_of (raw, write_command), writes + 5,
                     "one %s per group", write_command);
@@ -183,8 +183,8 @@ Test (redis_router, multi_key_operations_split_by_group_and_reassemble)
       /* Reads go to the replica: wait until it has the writes. */
       freeReplyObject (raw_command (raw, "WAIT 1 2000"));
       mget = calls_of (raw, "mget");
-      cr_assert (s.desc->get_multi (s.impl, (const char *const *) keys, N,
-                                    got, &error));
+      cr_assert (s.desc->get_multi (s.impl, (const char *const *) keys, N, got,
+                                    &error));
       assert_no_error (error);
       cr_assert_gt (g_atomic_int_get (&s.router->routed_to_replica), 0);
       cr_assert_eq (calls_of (raw, "mget"), mget,
@@ -196,8 +196,8 @@ Test (redis_router, multi_key_operations_split_by_group_and_reassemble)
           g_bytes_unref (got[i]);
         }
       del = calls_of (raw, "del");
-      cr_assert (s.desc->delete_multi (s.impl, (const char *const *) keys,
-                                       N, &error));
+      cr_assert (s.desc->delete_multi (s.impl, (const char *const *) keys, N,
+                                       &error));
       cr_assert_eq (calls_of (raw, "del"), del + 5, "one DEL per group");
       for (int i = 0; i < N; i++)
         {

@@ -87,8 +87,8 @@ raw_get (int port, const char *key)
 {
   redisContext *c = raw_connect_to (port);
   redisReply *reply = raw_command (c, "GET %s", key);
-  char *value = reply->type == REDIS_REPLY_STRING ? g_strdup (reply->str)
-                                                  : NULL;
+  char *value
+      = reply->type == REDIS_REPLY_STRING ? g_strdup (reply->str) : NULL;
 
   freeReplyObject (reply);
   redisFree (c);
@@ -128,8 +128,8 @@ static gboolean
 replica_ready (gpointer data)
 {
   int port = GPOINTER_TO_INT (data);
-  g_autofree char *link = raw_info_string (port, "replication",
-                                           "master_link_status");
+  g_autofree char *link
+      = raw_info_string (port, "replication", "master_link_status");
 
   if (link == NULL || strcmp (link, "up") != 0)
     return FALSE;
@@ -223,8 +223,8 @@ Test (redis_sentinel, the_master_is_found_and_serves_reads_by_default)
 
 Test (redis_sentinel, read_from_replicas_reads_from_the_replica)
 {
-  g_autoptr (GHashTable) a = sentinel_arguments ("read_from_replicas", "true",
-                                                 NULL);
+  g_autoptr (GHashTable) a
+      = sentinel_arguments ("read_from_replicas", "true", NULL);
   g_autoptr (DogpileBackend) backend = sentinel_backend (a);
   int master = sentinel_master_port (), replica = replica_port (master);
   const char *keys[1] = { "replicated" };
@@ -252,9 +252,8 @@ Test (redis_sentinel, read_from_replicas_reads_from_the_replica)
 
 Test (redis_sentinel, a_silent_replica_is_skipped_for_reads)
 {
-  g_autoptr (GHashTable) a = sentinel_arguments ("read_from_replicas", "true",
-                                                 "socket_timeout", "0.3",
-                                                 NULL);
+  g_autoptr (GHashTable) a = sentinel_arguments (
+      "read_from_replicas", "true", "socket_timeout", "0.3", NULL);
   g_autoptr (DogpileBackend) backend = sentinel_backend (a);
   int master = sentinel_master_port (), replica = replica_port (master);
   pid_t pid = redis_server_pid (replica);
@@ -293,16 +292,16 @@ Test (redis_sentinel, sentinels_are_asked_in_turn_and_each_failure_named)
   int silent_port;
   int silent = loopback_socket (16, &silent_port);
   int refused = unused_loopback_port ();
-  g_autofree char *list = g_strdup_printf (
-      "127.0.0.1:%d, 127.0.0.1:%d, 127.0.0.1:%d", refused, silent_port,
-      sentinel_ports[0]);
-  g_autofree char *dead = g_strdup_printf ("127.0.0.1:%d 127.0.0.1:%d",
-                                           refused, silent_port);
+  g_autofree char *list
+      = g_strdup_printf ("127.0.0.1:%d, 127.0.0.1:%d, 127.0.0.1:%d", refused,
+                         silent_port, sentinel_ports[0]);
+  g_autofree char *dead
+      = g_strdup_printf ("127.0.0.1:%d 127.0.0.1:%d", refused, silent_port);
   g_autofree char *real = addresses_from_env ("REDIS_SENTINEL_PORTS");
-  g_autoptr (GHashTable) a = sentinel_arguments (
-      "sentinels", list, "socket_timeout", "0.3", NULL);
-  g_autoptr (GHashTable) b = sentinel_arguments (
-      "sentinels", dead, "socket_timeout", "0.3", NULL);
+  g_autoptr (GHashTable) a
+      = sentinel_arguments ("sentinels", list, "socket_timeout", "0.3", NULL);
+  g_autoptr (GHashTable) b
+      = sentinel_arguments ("sentinels", dead, "socket_timeout", "0.3", NULL);
   g_autoptr (GHashTable) c = sentinel_arguments (
       "sentinels", real, "service_name", "no-such-service", NULL);
   g_autoptr (DogpileBackend) backend = sentinel_backend (a);
@@ -334,10 +333,10 @@ Test (redis_sentinel, sentinels_are_asked_in_turn_and_each_failure_named)
   g_clear_error (&error);
 
   cr_assert_not (dogpile_backend_get (unknown, "k", &got, &error));
-  cr_assert (strstr (error->message,
-                     "does not know the service 'no-such-service'")
-                 != NULL,
-             "%s", error->message);
+  cr_assert (
+      strstr (error->message, "does not know the service 'no-such-service'")
+          != NULL,
+      "%s", error->message);
   close (silent);
 }
 
@@ -366,14 +365,14 @@ open_sentinels (void)
   on_every_sentinel_raw ("ACL DELUSER dogpile-test");
 }
 
-Test (redis_sentinel, sentinel_credentials_are_their_own, .fini = open_sentinels)
+Test (redis_sentinel, sentinel_credentials_are_their_own,
+      .fini = open_sentinels)
 {
-  g_autoptr (GHashTable) right = sentinel_arguments (
-      "sentinel_username", "dogpile-test", "sentinel_password", "s3cret",
-      NULL);
+  g_autoptr (GHashTable) right
+      = sentinel_arguments ("sentinel_username", "dogpile-test",
+                            "sentinel_password", "s3cret", NULL);
   g_autoptr (GHashTable) wrong = sentinel_arguments (
-      "sentinel_username", "dogpile-test", "sentinel_password", "wrong",
-      NULL);
+      "sentinel_username", "dogpile-test", "sentinel_password", "wrong", NULL);
   g_autoptr (GHashTable) none = sentinel_arguments (NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) got = NULL;
@@ -390,18 +389,16 @@ Test (redis_sentinel, sentinel_credentials_are_their_own, .fini = open_sentinels
   {
     g_autoptr (DogpileBackend) backend = sentinel_backend (wrong);
 
-    cr_assert_not (dogpile_backend_get (backend, "credentials", &got,
-                                        &error));
+    cr_assert_not (dogpile_backend_get (backend, "credentials", &got, &error));
     assert_error (error, DOGPILE_ERROR_BACKEND);
-    cr_assert (strstr (error->message, "AUTH failed: WRONGPASS") != NULL,
-               "%s", error->message);
+    cr_assert (strstr (error->message, "AUTH failed: WRONGPASS") != NULL, "%s",
+               error->message);
     g_clear_error (&error);
   }
   {
     g_autoptr (DogpileBackend) backend = sentinel_backend (none);
 
-    cr_assert_not (dogpile_backend_get (backend, "credentials", &got,
-                                        &error));
+    cr_assert_not (dogpile_backend_get (backend, "credentials", &got, &error));
     cr_assert (strstr (error->message, "NOAUTH") != NULL, "%s",
                error->message);
   }
@@ -411,14 +408,13 @@ Test (redis_sentinel, the_lock_is_distributed_by_default)
 {
   g_autoptr (GHashTable) a = sentinel_arguments (NULL);
   g_autoptr (DogpileBackend) backend = sentinel_backend (a);
-  g_autoptr (DogpileMutex) mutex = dogpile_backend_get_mutex (backend,
-                                                              "guarded");
+  g_autoptr (DogpileMutex) mutex
+      = dogpile_backend_get_mutex (backend, "guarded");
   redisContext *raw = raw_connect_to (sentinel_master_port ());
   gboolean acquired = FALSE;
 
   cr_assert_not_null (mutex, "sentinel mode defaults distributed_lock=true");
-  cr_assert (dogpile_mutex_acquire (mutex, TRUE, &acquired, NULL)
-             && acquired);
+  cr_assert (dogpile_mutex_acquire (mutex, TRUE, &acquired, NULL) && acquired);
   cr_assert_eq (raw_integer (raw, "EXISTS _lockguarded"), 1);
   cr_assert (dogpile_mutex_release (mutex, NULL));
   cr_assert_eq (raw_integer (raw, "EXISTS _lockguarded"), 0);
@@ -431,7 +427,7 @@ typedef struct {
   DogpileBackend *backend;
   int id;
   gint *stop;
-  gint *phase;       /* 0 until the failover is over, then 1 */
+  gint *phase; /* 0 until the failover is over, then 1 */
   int ok[2];
   int errors[2];
   int errors_after_recovery; /* phase 1, after this thread's first success */
@@ -471,8 +467,8 @@ runner (gpointer data)
             r->errors_after_recovery++;
           r->slowest_error = MAX (r->slowest_error, took);
           g_free (r->last_error);
-          r->last_error = g_strdup (error != NULL ? error->message
-                                                  : "a wrong value");
+          r->last_error
+              = g_strdup (error != NULL ? error->message : "a wrong value");
         }
       g_clear_error (&error);
       g_usleep (1000);
@@ -539,8 +535,9 @@ Test (redis_sentinel, a_failover_during_a_run_is_followed)
   cr_assert (wait_for (replica_ready, GINT_TO_POINTER (promoted), 10));
   for (int t = 0; t < THREADS; t++)
     {
-      runners[t] = (Runner) { .backend = backend, .id = t, .stop = &stop,
-                              .phase = &phase };
+      runners[t] = (Runner){
+        .backend = backend, .id = t, .stop = &stop, .phase = &phase
+      };
       threads[t] = g_thread_new ("runner", runner, &runners[t]);
     }
   g_usleep (200000);
@@ -586,8 +583,8 @@ Test (redis_sentinel, a_failover_during_a_run_is_followed)
 Test (redis_sentinel, a_killed_master_fails_fast_until_its_replica_is_promoted)
 {
   enum { THREADS = 8 };
-  g_autoptr (GHashTable) a = sentinel_arguments ("socket_timeout", "0.5",
-                                                 NULL);
+  g_autoptr (GHashTable) a
+      = sentinel_arguments ("socket_timeout", "0.5", NULL);
   g_autoptr (DogpileBackend) backend = sentinel_backend (a);
   int old = sentinel_master_port (), promoted = replica_port (old);
   gint stop = 0, phase = 0;
@@ -602,8 +599,9 @@ Test (redis_sentinel, a_killed_master_fails_fast_until_its_replica_is_promoted)
   cr_assert (wait_for (replica_ready, GINT_TO_POINTER (promoted), 10));
   for (int t = 0; t < THREADS; t++)
     {
-      runners[t] = (Runner) { .backend = backend, .id = t, .stop = &stop,
-                              .phase = &phase };
+      runners[t] = (Runner){
+        .backend = backend, .id = t, .stop = &stop, .phase = &phase
+      };
       threads[t] = g_thread_new ("runner", runner, &runners[t]);
     }
   g_usleep (200000);
@@ -624,8 +622,8 @@ Test (redis_sentinel, a_killed_master_fails_fast_until_its_replica_is_promoted)
       cr_assert_lt (runners[t].slowest_error, 0.5 + 0.25,
                     "thread %d: a call failed only after %g s (%s)", t,
                     runners[t].slowest_error, runners[t].last_error);
-      cr_assert_eq (runners[t].errors_after_recovery, 0,
-                    "thread %d: %s", t, runners[t].last_error);
+      cr_assert_eq (runners[t].errors_after_recovery, 0, "thread %d: %s", t,
+                    runners[t].last_error);
       g_free (runners[t].last_error);
     }
   cr_log_info ("%d failed calls in %g s, %lld connections to the "
@@ -660,8 +658,8 @@ on_every_sentinel (const char *format, ...)
       va_start (ap, format);
       reply = redisvCommand (c, format, ap);
       va_end (ap);
-      cr_assert (reply != NULL && reply->type == REDIS_REPLY_STATUS,
-                 "%s: %s", format, reply != NULL ? reply->str : c->errstr);
+      cr_assert (reply != NULL && reply->type == REDIS_REPLY_STATUS, "%s: %s",
+                 format, reply != NULL ? reply->str : c->errstr);
       freeReplyObject (reply);
       redisFree (c);
     }
@@ -688,11 +686,9 @@ Test (redis_sentinel, a_demoted_master_answering_readonly_is_left)
   /* Roles swapped behind the sentinel's back, which is told to wait
    * before it reacts: nobody closes the plugin's connection to the old
    * master, whose writes now come back READONLY. */
-  on_every_sentinel ("SENTINEL SET %s down-after-milliseconds 60000",
-                     service);
+  on_every_sentinel ("SENTINEL SET %s down-after-milliseconds 60000", service);
   freeReplyObject (raw_command (raw_new, "REPLICAOF NO ONE"));
-  freeReplyObject (raw_command (raw_old, "REPLICAOF 127.0.0.1 %d",
-                                promoted));
+  freeReplyObject (raw_command (raw_old, "REPLICAOF 127.0.0.1 %d", promoted));
   g_usleep (150000);
 
   /* The sentinel still names the old master, and ROLE says it is not:
@@ -708,8 +704,7 @@ Test (redis_sentinel, a_demoted_master_answering_readonly_is_left)
   /* Once the sentinel names the new master, the next READONLY is followed
    * there. */
   on_every_sentinel ("SENTINEL REMOVE %s", service);
-  on_every_sentinel ("SENTINEL MONITOR %s 127.0.0.1 %d 1", service,
-                     promoted);
+  on_every_sentinel ("SENTINEL MONITOR %s 127.0.0.1 %d 1", service, promoted);
   on_every_sentinel ("SENTINEL SET %s down-after-milliseconds 500 "
                      "failover-timeout 2000",
                      service);

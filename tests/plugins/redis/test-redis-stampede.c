@@ -115,7 +115,7 @@ run_stampede (gboolean value_was_missing)
   g_hash_table_insert (a, g_strdup ("lock_sleep"), g_strdup ("0.02"));
   g_hash_table_insert (a, g_strdup ("connection_pool_size"), g_strdup ("8"));
   region = configured_region (backend_name (), 60, a);
-  s = (Stampede) { region, key, counter_key, 0, 0, 0, 0, value_was_missing };
+  s = (Stampede){ region, key, counter_key, 0, 0, 0, 0, value_was_missing };
 
   if (value_was_missing)
     {
@@ -134,9 +134,8 @@ run_stampede (gboolean value_was_missing)
 
       dogpile_metadata_init (&old, dogpile_clock_now () - 3600);
       record = dogpile_record_encode (payload, &old);
-      cr_assert (dogpile_backend_set (dogpile_region_get_backend (region,
-                                                                  NULL),
-                                      key, record, NULL));
+      cr_assert (dogpile_backend_set (
+          dogpile_region_get_backend (region, NULL), key, record, NULL));
     }
   s.start_at = g_get_monotonic_time () + 700000;
   for (int p = 0; p < PROCESSES; p++)

@@ -229,8 +229,10 @@ ports_from_env (const char *name, int *ports, int max)
   g_auto (GStrv) items = NULL;
   int n = 0;
 
-  cr_assert_not_null (value, "%s: run under tests/redis-servers.py with "
-                             "the matching --topology", name);
+  cr_assert_not_null (value,
+                      "%s: run under tests/redis-servers.py with "
+                      "the matching --topology",
+                      name);
   items = g_strsplit (value, ",", -1);
   for (char **item = items; *item != NULL && n < max; item++)
     ports[n++] = atoi (*item);
@@ -324,7 +326,6 @@ raw_cluster_key_slot (const char *key)
   return -1;
 }
 
-
 /* Behind sentinels: the port of the master the first sentinel names. */
 static inline int
 sentinel_master_port (void)
@@ -341,8 +342,7 @@ sentinel_master_port (void)
 
       if (c == NULL)
         continue;
-      reply = redisCommand (c, "SENTINEL get-master-addr-by-name %s",
-                            service);
+      reply = redisCommand (c, "SENTINEL get-master-addr-by-name %s", service);
       if (reply != NULL && reply->type == REDIS_REPLY_ARRAY
           && reply->elements == 2)
         port = atoi (reply->element[1]->str);
@@ -400,11 +400,11 @@ redis_server_restart (int port)
   cr_assert (g_shell_parse_argv (command, NULL, &argv, &error));
   /* It logs to its own file; holding the test's stdout or stderr (a pipe
    * to meson) would keep them open after the test ended. */
-  cr_assert (g_spawn_async (NULL, argv, NULL,
-                            G_SPAWN_STDOUT_TO_DEV_NULL
-                                | G_SPAWN_STDERR_TO_DEV_NULL,
-                            NULL, NULL, NULL, &error),
-             "%s", error != NULL ? error->message : "");
+  cr_assert (
+      g_spawn_async (NULL, argv, NULL,
+                     G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                     NULL, NULL, NULL, &error),
+      "%s", error != NULL ? error->message : "");
 }
 
 /* Polls @check (with @data) every 20 ms for up to @seconds. */

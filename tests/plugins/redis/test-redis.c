@@ -21,7 +21,8 @@ assert_bytes (GBytes *got, const void *data, gsize len)
   cr_assert_not_null (got);
   cr_assert_eq (g_bytes_get_size (got), len, "size %zu, expected %zu",
                 g_bytes_get_size (got), len);
-  cr_assert (len == 0 || memcmp (g_bytes_get_data (got, NULL), data, len) == 0);
+  cr_assert (len == 0
+             || memcmp (g_bytes_get_data (got, NULL), data, len) == 0);
 }
 
 /* Calls of one command so far (INFO commandstats). */
@@ -173,8 +174,8 @@ Test (redis, set_multi_without_expiration_is_one_mset)
 
 Test (redis, expiration_uses_setex_and_a_multi_block)
 {
-  g_autoptr (GHashTable) a = redis_arguments ("redis_expiration_time", "100",
-                                              NULL);
+  g_autoptr (GHashTable) a
+      = redis_arguments ("redis_expiration_time", "100", NULL);
   g_autoptr (DogpileBackend) b = redis_backend (a);
   redisContext *raw = raw_connect ();
   g_autofree char *single = redis_unique_key ("setex");
@@ -194,8 +195,8 @@ Test (redis, expiration_uses_setex_and_a_multi_block)
       keys[i] = redis_unique_key ("setex-multi");
       values[i] = value;
     }
-  cr_assert (dogpile_backend_set_multi (b, (const char *const *) keys,
-                                        values, 5, NULL));
+  cr_assert (dogpile_backend_set_multi (b, (const char *const *) keys, values,
+                                        5, NULL));
   cr_assert_eq (calls_of (raw, "setex"), setex + 6);
   cr_assert_eq (calls_of (raw, "multi"), multi + 1);
   cr_assert_eq (calls_of (raw, "exec"), exec + 1);
@@ -234,8 +235,8 @@ Test (redis, deletes_and_an_empty_delete_sends_nothing)
 Test (redis, regions_store_python_s_record)
 {
   g_autoptr (GHashTable) a = redis_arguments (NULL);
-  g_autoptr (DogpileRegion) region = configured_region ("dogpile.cache.redis",
-                                                        60, a);
+  g_autoptr (DogpileRegion) region
+      = configured_region ("dogpile.cache.redis", 60, a);
   redisContext *raw = raw_connect ();
   g_autofree char *key = redis_unique_key ("record");
   g_autoptr (GBytes) payload = binary_of ("pay|load\0!", 10);
@@ -249,8 +250,8 @@ Test (redis, regions_store_python_s_record)
   cr_assert (g_str_has_prefix (reply->str, "{\"ct\": "), "%s", reply->str);
   bar = memchr (reply->str, '|', reply->len);
   cr_assert_not_null (bar);
-  cr_assert (bar - reply->str > 9
-             && memcmp (bar - 9, ", \"v\": 2}", 9) == 0, "%s", reply->str);
+  cr_assert (bar - reply->str > 9 && memcmp (bar - 9, ", \"v\": 2}", 9) == 0,
+             "%s", reply->str);
   cr_assert_eq ((gsize) (reply->str + reply->len - bar - 1), 10);
   cr_assert (memcmp (bar + 1, "pay|load\0!", 10) == 0);
   freeReplyObject (reply);
@@ -305,10 +306,10 @@ Test (redis, auth_with_username_and_password)
 {
   redisContext *raw = raw_connect ();
   g_autofree char *user = redis_unique_key ("user");
-  g_autoptr (GHashTable) good = redis_arguments ("username", user, "password",
-                                                 "s3cret", NULL);
-  g_autoptr (GHashTable) bad = redis_arguments ("username", user, "password",
-                                                "wrong", NULL);
+  g_autoptr (GHashTable) good
+      = redis_arguments ("username", user, "password", "s3cret", NULL);
+  g_autoptr (GHashTable) bad
+      = redis_arguments ("username", user, "password", "wrong", NULL);
   g_autoptr (DogpileBackend) ok = NULL;
   g_autoptr (DogpileBackend) refused = NULL;
   g_autofree char *key = redis_unique_key ("auth");
@@ -398,7 +399,7 @@ run_threads (DogpileBackend *backend, int n_threads, int rounds,
   *out_failures = 0;
   for (int t = 0; t < n_threads; t++)
     {
-      runs[t] = (PoolRun) { backend, t, rounds, 0 };
+      runs[t] = (PoolRun){ backend, t, rounds, 0 };
       threads[t] = g_thread_new ("pool", pool_worker, &runs[t]);
     }
   for (int t = 0; t < n_threads; t++)
@@ -412,8 +413,8 @@ run_threads (DogpileBackend *backend, int n_threads, int rounds,
 
 Test (redis, many_threads_share_a_bounded_pool, .timeout = 60)
 {
-  g_autoptr (GHashTable) a = redis_arguments ("connection_pool_size", "4",
-                                              NULL);
+  g_autoptr (GHashTable) a
+      = redis_arguments ("connection_pool_size", "4", NULL);
   g_autoptr (DogpileBackend) b = redis_backend (a);
   redisContext *raw = raw_connect ();
   long long before = raw_info (raw, "stats", "total_connections_received");
@@ -422,8 +423,8 @@ Test (redis, many_threads_share_a_bounded_pool, .timeout = 60)
   run_threads (b, 32, 300, &failures);
   cr_assert_eq (failures, 0);
   {
-    long long made = raw_info (raw, "stats", "total_connections_received")
-                     - before;
+    long long made
+        = raw_info (raw, "stats", "total_connections_received") - before;
 
     cr_assert (made >= 1 && made <= 4, "%lld connections for a pool of 4",
                made);
@@ -433,8 +434,8 @@ Test (redis, many_threads_share_a_bounded_pool, .timeout = 60)
 
 Test (redis, a_pool_of_one_makes_callers_wait_their_turn, .timeout = 60)
 {
-  g_autoptr (GHashTable) a = redis_arguments ("connection_pool_size", "1",
-                                              NULL);
+  g_autoptr (GHashTable) a
+      = redis_arguments ("connection_pool_size", "1", NULL);
   g_autoptr (DogpileBackend) b = redis_backend (a);
   redisContext *raw = raw_connect ();
   long long before = raw_info (raw, "stats", "total_connections_received");
@@ -449,8 +450,8 @@ Test (redis, a_pool_of_one_makes_callers_wait_their_turn, .timeout = 60)
 
 Test (redis, keepalive_connections_work)
 {
-  g_autoptr (GHashTable) a = redis_arguments ("socket_keepalive", "true",
-                                              NULL);
+  g_autoptr (GHashTable) a
+      = redis_arguments ("socket_keepalive", "true", NULL);
   g_autoptr (DogpileBackend) b = redis_backend (a);
   g_autofree char *key = redis_unique_key ("keepalive");
   g_autoptr (GBytes) value = bytes_of ("v");
@@ -464,8 +465,8 @@ Test (redis, keepalive_connections_work)
 Test (redis, connection_refused_names_the_server)
 {
   g_autofree char *port = g_strdup_printf ("%d", unused_loopback_port ());
-  g_autoptr (GHashTable) a = arguments_of ("host", "127.0.0.1", "port", port,
-                                           NULL);
+  g_autoptr (GHashTable) a
+      = arguments_of ("host", "127.0.0.1", "port", port, NULL);
   g_autoptr (DogpileBackend) b = redis_backend (a);
   g_autoptr (GBytes) got = NULL;
   g_autoptr (GError) error = NULL;
@@ -475,7 +476,8 @@ Test (redis, connection_refused_names_the_server)
   cr_assert (monotonic_seconds () - started < 1.0);
   assert_error (error, DOGPILE_ERROR_BACKEND);
   cr_assert (strstr (error->message, "Cannot connect to Redis at 127.0.0.1:")
-             != NULL, "%s", error->message);
+                 != NULL,
+             "%s", error->message);
   cr_assert (strstr (error->message, "Connection refused") != NULL, "%s",
              error->message);
 }

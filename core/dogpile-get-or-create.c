@@ -591,26 +591,41 @@ dogpile_region_get_or_create_multi (DogpileRegion *self,
   backend_keys = dogpile__region_mangle_keys (self, config, sorted, n,
                                               &mangled_array, &owned);
   /* Items in backend-key order: the mutexes' names, so that every caller
-   * takes them in one order whatever the mangler does to the sort. */
-  refs = g_new (KeyRef, n);
-  for (gsize i = 0; i < n; i++)
-    refs[i] = (KeyRef){ backend_keys[i], i };
-  qsort (refs, n, sizeof *refs, compare_key_refs);
+   * takes them in one order whatever the mangler does to the sort.
+   * Unmangled keys are that order already, and unique. */
   items = g_new0 (MultiItem, n);
   item_of = g_new (gsize, n);
-  unique_backend_keys = g_new (const char *, n);
-  for (gsize i = 0; i < n; i++)
+  if (backend_keys == (const char *const *) sorted)
     {
-      if (n_items == 0
-          || strcmp (items[n_items - 1].backend_key, refs[i].backend_key) != 0)
+      for (gsize i = 0; i < n; i++)
         {
-          items[n_items].key = sorted[refs[i].index];
-          items[n_items].backend_key = refs[i].backend_key;
-          unique_backend_keys[n_items] = refs[i].backend_key;
-          n_items++;
+          items[i].key = items[i].backend_key = sorted[i];
+          item_of[i] = i;
         }
-      item_of[refs[i].index] = n_items - 1;
+      n_items = n;
     }
+  else
+    {
+      refs = g_new (KeyRef, n);
+      for (gsize i = 0; i < n; i++)
+        refs[i] = (KeyRef){ backend_keys[i], i };
+      qsort (refs, n, sizeof *refs, compare_key_refs);
+      for (gsize i = 0; i < n; i++)
+        {
+          if (n_items == 0
+              || strcmp (items[n_items - 1].backend_key, refs[i].backend_key)
+                     != 0)
+            {
+              items[n_items].key = sorted[refs[i].index];
+              items[n_items].backend_key = refs[i].backend_key;
+              n_items++;
+            }
+          item_of[refs[i].index] = n_items - 1;
+        }
+    }
+  unique_backend_keys = g_new (const char *, n_items);
+  for (gsize i = 0; i < n_items; i++)
+    unique_backend_keys[i] = items[i].backend_key;
 
   payloads = g_new0 (GBytes *, n_items);
   metadata = g_new0 (DogpileMetadata, n_items);
@@ -650,8 +665,10 @@ dogpile_region_get_or_create_multi (DogpileRegion *self,
         todo[n_todo++] = item;
     }
 
-  /* The creator sees its keys sorted, as documented. */
-  qsort (todo, n_todo, sizeof *todo, compare_multi_items);
+  /* The creator sees its keys sorted, as documented (they are, unless a
+   * mangler reordered them). */
+  if (refs != NULL)
+    qsort (todo, n_todo, sizeof *todo, compare_multi_items);
   if (ok && n_todo > 0)
     ok = multi_create (self, config, exp, todo, n_todo, creator, user_data,
                        should_cache, should_cache_data, error);

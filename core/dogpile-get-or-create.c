@@ -269,7 +269,7 @@ dogpile_region_get_or_create_full (
 
   *out_value = NULL;
   r.region = self;
-  r.config = get_config (self);
+  r.config = get_config_or_error (self, error);
   r.key = key;
   r.creator = creator;
   r.user_data = user_data;
@@ -277,10 +277,7 @@ dogpile_region_get_or_create_full (
   r.should_cache = should_cache;
   r.should_cache_data = should_cache_data;
   if (r.config == NULL)
-    {
-      dogpile__region_not_configured (error);
-      goto out;
-    }
+    goto out;
   r.exp = effective_expiration (r.config, expiration_time);
   r.backend_key = mangle_key (self, r.config, key, &owned);
 
@@ -716,12 +713,9 @@ dogpile_region_get_mutex (DogpileRegion *self, const char *key, GError **error)
   g_return_val_if_fail (self != NULL, NULL);
   g_return_val_if_fail (key != NULL, NULL);
 
-  config = get_config (self);
+  config = get_config_or_error (self, error);
   if (config == NULL)
-    {
-      dogpile__region_not_configured (error);
-      return NULL;
-    }
+    return NULL;
   return dogpile_name_registry_get (config->locks,
                                     mangle_key (self, config, key, &owned));
 }

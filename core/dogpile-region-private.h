@@ -64,6 +64,17 @@ get_config (DogpileRegion *self)
 
 gboolean dogpile__region_not_configured (GError **error);
 
+/* The configuration, or NULL with DOGPILE_ERROR_REGION_NOT_CONFIGURED. */
+static inline RegionConfig *
+get_config_or_error (DogpileRegion *self, GError **error)
+{
+  RegionConfig *config = get_config (self);
+
+  if (G_UNLIKELY (config == NULL))
+    dogpile__region_not_configured (error);
+  return config;
+}
+
 /* Every data call starts here. */
 #define REGION_CONFIG_OR_FAIL(self, config, error)                            \
   G_STMT_START                                                                \

@@ -421,12 +421,9 @@ dogpile_region_get_backend (DogpileRegion *self, GError **error)
 
   g_return_val_if_fail (self != NULL, NULL);
 
-  config = get_config (self);
+  config = get_config_or_error (self, error);
   if (config == NULL)
-    {
-      dogpile__region_not_configured (error);
-      return NULL;
-    }
+    return NULL;
   return config->backend;
 }
 
@@ -446,12 +443,9 @@ dogpile_region_get_actual_backend (DogpileRegion *self, GError **error)
 
   g_return_val_if_fail (self != NULL, NULL);
 
-  config = get_config (self);
+  config = get_config_or_error (self, error);
   if (config == NULL)
-    {
-      dogpile__region_not_configured (error);
-      return NULL;
-    }
+    return NULL;
   return config->actual;
 }
 

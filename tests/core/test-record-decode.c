@@ -1,4 +1,4 @@
-/* test-redis-record.c: the records the redis plugin stores are read back
+/* test-record-decode.c: the records byte-storing plugins keep are read back
  * exactly.  dogpile_record_decode reads the canonical header
  * {"ct": <number>, "v": 2} -- what Python and C write -- on a fast path
  * of its own; it must agree, bit for bit, with strtod and with the general

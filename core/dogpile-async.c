@@ -140,6 +140,7 @@ dogpile_async_task_run (DogpileAsyncTask *self, GError **error)
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  dogpile__mutex_adopt (self->mutex);
   value = self->creator (self->key, self->user_data, error);
   if (value == NULL)
     {

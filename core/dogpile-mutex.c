@@ -353,18 +353,58 @@ dogpile__mutex_new_local_named (const char *name)
   return dogpile_mutex_new (&local_funcs, m, local_free);
 }
 
+const DogpileMutexFuncs *
+dogpile__mutex_get_funcs (DogpileMutex *self)
+{
+  return self->funcs;
+}
+
+gpointer
+dogpile__mutex_get_user_data (DogpileMutex *self)
+{
+  return self->user_data;
+}
+
+/* The local mutex beneath a key's mutex, or NULL. */
+static LocalMutex *
+local_of (DogpileMutex *self)
+{
+  DogpileMutex *inner = dogpile__name_registry_inner (self);
+
+  if (inner != NULL)
+    self = inner;
+  return self->funcs == &local_funcs ? self->user_data : NULL;
+}
+
 /* The holder hands the mutex to another thread (an async task), which
  * will release it: the holder may wait for it like anyone else. */
 void
 dogpile__mutex_disown (DogpileMutex *self)
 {
-  LocalMutex *m;
+  LocalMutex *m = local_of (self);
 
-  if (self->funcs != &local_funcs)
+  if (m == NULL)
     return;
-  m = self->user_data;
   pthread_mutex_lock (&m->lock);
   m->owned = FALSE;
+  pthread_mutex_unlock (&m->lock);
+}
+
+/* The thread running a handed-over task holds the mutex now: a creator
+ * there asking for its own key is refused, not left waiting. */
+void
+dogpile__mutex_adopt (DogpileMutex *self)
+{
+  LocalMutex *m = local_of (self);
+
+  if (m == NULL)
+    return;
+  pthread_mutex_lock (&m->lock);
+  if (m->held)
+    {
+      m->owned = TRUE;
+      m->owner = pthread_self ();
+    }
   pthread_mutex_unlock (&m->lock);
 }
 

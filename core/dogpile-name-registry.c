@@ -86,6 +86,16 @@ static const DogpileMutexFuncs entry_funcs = {
   .locked = entry_locked,
 };
 
+/* The mutex a registry entry wraps, for the owner bookkeeping of the
+ * core's local mutexes; NULL for any other mutex. */
+DogpileMutex *
+dogpile__name_registry_inner (DogpileMutex *mutex)
+{
+  if (dogpile__mutex_get_funcs (mutex) != &entry_funcs)
+    return NULL;
+  return ((Entry *) dogpile__mutex_get_user_data (mutex))->inner;
+}
+
 /* Runs when the last user drops the wrapper. */
 static void
 entry_free (gpointer data)

@@ -72,6 +72,12 @@ gboolean dogpile__mutex_try_ref (DogpileMutex *self);
 /* The in-process mutex, naming @name (a key) in its messages. */
 DogpileMutex *dogpile__mutex_new_local_named (const char *name);
 void dogpile__mutex_disown (DogpileMutex *self);
+void dogpile__mutex_adopt (DogpileMutex *self);
+const DogpileMutexFuncs *dogpile__mutex_get_funcs (DogpileMutex *self);
+gpointer dogpile__mutex_get_user_data (DogpileMutex *self);
+
+/* dogpile-name-registry.c */
+DogpileMutex *dogpile__name_registry_inner (DogpileMutex *mutex);
 
 /* dogpile-lock.c: dogpile_lock_enter after the first read, which the
  * region has made already (it returns fresh values without a lock).

@@ -412,3 +412,77 @@ Test (races, other_threads_still_wait_for_the_holder, .timeout = 10)
   g_thread_join (creator);
   g_thread_join (waiter);
 }
+
+/* An async task's thread holds the key it regenerates: its creator asking
+ * for that key is refused, and the thread that handed the task over may
+ * wait for the key like anyone else. */
+typedef struct {
+  DogpileRegion *region;
+  GError *inner_error;
+  gboolean task_ok;
+  GThread *thread;
+} AsyncCase;
+
+static AsyncCase async_case;
+
+static GBytes *
+async_nested_creator (const char *key, gpointer data, GError **error)
+{
+  g_autoptr (GBytes) inner = NULL;
+
+  /* Missing, not stale: the inner call would wait for the mutex. */
+  if (!dogpile_region_delete (async_case.region, key, error))
+    return NULL;
+  if (!dogpile_region_get_or_create (async_case.region, key, single_creator,
+                                     NULL, &inner, &async_case.inner_error))
+    {
+      g_propagate_error (error, g_error_copy (async_case.inner_error));
+      return NULL;
+    }
+  return bytes_of ("async");
+}
+
+static gpointer
+run_task (gpointer task)
+{
+  g_autoptr (GError) error = NULL;
+
+  async_case.task_ok = dogpile_async_task_run (task, &error);
+  dogpile_async_task_unref (task);
+  return NULL;
+}
+
+static void
+thread_runner (DogpileAsyncTask *task, gpointer user_data)
+{
+  async_case.thread = g_thread_new ("task", run_task, task);
+}
+
+static void
+no_destroy (gpointer data)
+{
+}
+
+Test (races, async_creator_asking_for_its_own_key_is_refused, .timeout = 30)
+{
+  g_autoptr (DogpileRegion) region = dogpile_region_new ("async");
+  g_autoptr (GBytes) stale = bytes_of ("stale");
+  g_autoptr (GBytes) got = NULL;
+  g_autoptr (GError) error = NULL;
+
+  dogpile_region_set_async_creation_runner (region, thread_runner, NULL, NULL);
+  cr_assert (dogpile_region_configure (region, "dogpile.cache.memory", 600,
+                                       NULL, DOGPILE_CONFIGURE_NONE, &error));
+  async_case = (AsyncCase){ region, NULL, TRUE, NULL };
+  cr_assert (dogpile_region_set (region, "a", stale, &error));
+  dogpile_region_invalidate (region, FALSE);
+  cr_assert (dogpile_region_get_or_create_full (
+      region, "a", async_nested_creator, &async_case, no_destroy,
+      DOGPILE_EXPIRATION_DEFAULT, NULL, NULL, &got, &error));
+  cr_assert (bytes_equal (got, "stale"));
+  cr_assert_not_null (async_case.thread);
+  g_thread_join (async_case.thread);
+  cr_assert_not (async_case.task_ok);
+  assert_error (async_case.inner_error, DOGPILE_ERROR_LOCK);
+  g_clear_error (&async_case.inner_error);
+}

@@ -227,6 +227,16 @@ add_fork_hook (void)
                           local_fork_parent, local_fork_child, NULL);
 }
 
+/* Adding a hook waits for a fork under way, whose prepare waits for the
+ * name registries' shard locks: so the key mutexes' hook is added when a
+ * name registry is made, never from under a shard lock, where key
+ * mutexes are made. */
+void
+dogpile__mutex_fork_init (void)
+{
+  pthread_once (&fork_hook_once, add_fork_hook);
+}
+
 static gboolean
 local_acquire (gpointer user_data, gboolean wait, gboolean *out_acquired,
                GError **error)

@@ -139,6 +139,7 @@ dogpile_name_registry_new (DogpileNameRegistryCreateFunc create,
       pthread_mutex_init (&self->shards[i].lock, NULL);
       self->shards[i].entries = g_hash_table_new (g_str_hash, g_str_equal);
     }
+  dogpile__mutex_fork_init ();
   self->fork_hook = dogpile__fork_hook_add (DOGPILE__FORK_OUTER, fork_prepare,
                                             fork_release, fork_release, self);
   return self;

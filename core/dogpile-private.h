@@ -73,6 +73,7 @@ gboolean dogpile__mutex_try_ref (DogpileMutex *self);
 DogpileMutex *dogpile__mutex_new_local_named (const char *name);
 void dogpile__mutex_disown (DogpileMutex *self);
 void dogpile__mutex_adopt (DogpileMutex *self);
+void dogpile__mutex_fork_init (void);
 const DogpileMutexFuncs *dogpile__mutex_get_funcs (DogpileMutex *self);
 gpointer dogpile__mutex_get_user_data (DogpileMutex *self);
 

@@ -11,7 +11,10 @@
  * socket, a lock file descriptor, a count of the parent's threads).
  *
  * As with pthread_atfork, plugins' prepare hooks run newest first, parent
- * and child hooks oldest first; a hook must not add or remove hooks.  The
+ * and child hooks oldest first; a hook must not add or remove hooks.
+ * Adding or removing a hook waits for a fork under way: do it in create()
+ * and destroy(), not while holding a lock some prepare hook takes (nor in
+ * get_mutex(), which the core calls under a lock of its own).  The
  * core's own locks that are held while calling into a plugin are taken
  * before any plugin's prepare, the rest after.  Hooks run with
  * every other thread stopped in the child: only async-signal-safe calls

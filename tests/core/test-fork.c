@@ -169,7 +169,7 @@ child_work (DogpileRegion *region)
   return 0;
 }
 
-Test (fork, a_child_uses_regions_other_threads_were_using, .timeout = 120)
+Test (fork, a_child_uses_regions_other_threads_were_using)
 {
   g_autoptr (DogpileRegion) region
       = configured_region ("dogpile.cache.memory", 600, NULL);

@@ -90,7 +90,7 @@ overlap_worker (gpointer data)
 /* 16 threads on overlapping 3-key subsets of 8 keys: each key is made
  * exactly once (it was up to 6 times when a key taken without waiting was
  * not read again). */
-Test (races, overlapping_multi_calls_create_each_key_once, .timeout = 60)
+Test (races, overlapping_multi_calls_create_each_key_once)
 {
   for (int round = 0; round < 20; round++)
     {
@@ -168,7 +168,7 @@ gated_multi_call (gpointer region)
 /* The interleaving, deterministic: the multi-get misses, a single-key
  * get_or_create makes the key, then the multi call takes the free mutex
  * and must find the value instead of making it again. */
-Test (races, multi_rereads_a_key_made_since_its_multi_get, .timeout = 30)
+Test (races, multi_rereads_a_key_made_since_its_multi_get)
 {
   g_autoptr (DogpileRegion) region
       = configured_region ("dogpile.cache.memory", 600, NULL);
@@ -218,7 +218,7 @@ folded_creator (const char *const *keys, gsize n_keys, GBytes **out_values,
 
 /* "a" and "A" are one backend key under a case-folding mangler: one lock
  * (taking it twice deadlocked), one creation, both positions filled. */
-Test (races, multi_keys_folded_into_one_backend_key, .timeout = 10)
+Test (races, multi_keys_folded_into_one_backend_key)
 {
   g_autoptr (DogpileRegion) region = dogpile_region_new ("fold");
   g_autoptr (GError) error = NULL;
@@ -266,7 +266,7 @@ nested_creator (const char *key, gpointer data, GError **error)
   return bytes_of ("outer");
 }
 
-Test (races, creator_asking_for_its_own_key_gets_a_lock_error, .timeout = 10)
+Test (races, creator_asking_for_its_own_key_gets_a_lock_error)
 {
   g_autoptr (DogpileRegion) region
       = configured_region ("dogpile.cache.memory", 600, NULL);
@@ -304,8 +304,7 @@ nested_multi_creator (const char *const *keys, gsize n_keys,
   return TRUE;
 }
 
-Test (races, multi_creator_asking_for_its_own_key_gets_a_lock_error,
-      .timeout = 10)
+Test (races, multi_creator_asking_for_its_own_key_gets_a_lock_error)
 {
   g_autoptr (DogpileRegion) region
       = configured_region ("dogpile.cache.memory", 600, NULL);
@@ -325,7 +324,7 @@ Test (races, multi_creator_asking_for_its_own_key_gets_a_lock_error,
 
 /* The same key of another region (another name registry) is another lock:
  * a creator may read through it. */
-Test (races, creator_may_use_the_same_key_of_another_region, .timeout = 10)
+Test (races, creator_may_use_the_same_key_of_another_region)
 {
   g_autoptr (DogpileRegion) outer
       = configured_region ("dogpile.cache.memory", 600, NULL);
@@ -392,7 +391,7 @@ waiting_caller (gpointer region)
   return NULL;
 }
 
-Test (races, other_threads_still_wait_for_the_holder, .timeout = 10)
+Test (races, other_threads_still_wait_for_the_holder)
 {
   g_autoptr (DogpileRegion) region
       = configured_region ("dogpile.cache.memory", 600, NULL);
@@ -463,7 +462,7 @@ no_destroy (gpointer data)
 {
 }
 
-Test (races, async_creator_asking_for_its_own_key_is_refused, .timeout = 30)
+Test (races, async_creator_asking_for_its_own_key_is_refused)
 {
   g_autoptr (DogpileRegion) region = dogpile_region_new ("async");
   g_autoptr (GBytes) stale = bytes_of ("stale");

@@ -449,6 +449,27 @@ dogpile_backend_get_mutex (DogpileBackend *self, const char *key)
   return self->desc->get_mutex (self->impl, key);
 }
 
+gboolean
+dogpile__backend_get_direct (DogpileBackend *self,
+                             DogpileGetValueFunc *out_func,
+                             DogpileBackendImpl **out_impl)
+{
+  *out_func = NULL;
+  *out_impl = NULL;
+  if (self->desc == NULL || self->desc->get_value == NULL)
+    return FALSE;
+  *out_func = self->desc->get_value;
+  *out_impl = self->impl;
+  return TRUE;
+}
+
+gboolean
+dogpile__backend_failed (DogpileBackend *self, const char *operation,
+                         GError **error)
+{
+  return ensure_error (FALSE, error, self, operation);
+}
+
 DogpileProxyImpl *
 dogpile__backend_get_proxy_impl (DogpileBackend *self,
                                  const DogpileProxyDesc *desc)

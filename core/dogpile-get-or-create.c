@@ -83,8 +83,8 @@ read_for_lock (DogpileRegion *self, RegionConfig *config, const char *key,
   DogpileMetadata metadata = { 0 };
 
   *out_payload = NULL;
-  if (!dogpile__backend_get_value (config->backend, backend_key, out_payload,
-                                   &metadata, &local_error))
+  if (!region_get_value (config, backend_key, out_payload, &metadata,
+                         &local_error))
     {
       if (!g_error_matches (local_error, DOGPILE_ERROR,
                             DOGPILE_ERROR_CANT_DESERIALIZE))
@@ -591,18 +591,17 @@ dogpile_region_get_or_create_multi (DogpileRegion *self,
    * takes them in one order whatever the mangler does to the sort.
    * Unmangled keys are that order already, and unique. */
   items = g_new0 (MultiItem, n);
-  item_of = g_new (gsize, n);
   if (backend_keys == (const char *const *) sorted)
     {
+      /* item i is key i: no map, and the keys are the backend's */
       for (gsize i = 0; i < n; i++)
-        {
-          items[i].key = items[i].backend_key = sorted[i];
-          item_of[i] = i;
-        }
+        items[i].key = items[i].backend_key = sorted[i];
       n_items = n;
     }
   else
     {
+      item_of = g_new (gsize, n);
+      unique_backend_keys = g_new (const char *, n);
       refs = g_new (KeyRef, n);
       for (gsize i = 0; i < n; i++)
         refs[i] = (KeyRef){ backend_keys[i], i };
@@ -615,21 +614,20 @@ dogpile_region_get_or_create_multi (DogpileRegion *self,
             {
               items[n_items].key = sorted[refs[i].index];
               items[n_items].backend_key = refs[i].backend_key;
+              unique_backend_keys[n_items] = refs[i].backend_key;
               n_items++;
             }
           item_of[refs[i].index] = n_items - 1;
         }
     }
-  unique_backend_keys = g_new (const char *, n_items);
-  for (gsize i = 0; i < n_items; i++)
-    unique_backend_keys[i] = items[i].backend_key;
 
   payloads = g_new0 (GBytes *, n_items);
   metadata = g_new0 (DogpileMetadata, n_items);
   key_errors = g_new0 (GError *, n_items);
-  if (!dogpile_backend_get_value_multi (config->backend, unique_backend_keys,
-                                        n_items, payloads, metadata,
-                                        key_errors, error))
+  if (!dogpile_backend_get_value_multi (
+          config->backend,
+          unique_backend_keys != NULL ? unique_backend_keys : backend_keys,
+          n_items, payloads, metadata, key_errors, error))
     return FALSE;
 
   todo = g_new0 (MultiItem *, n_items);
@@ -684,8 +682,10 @@ dogpile_region_get_or_create_multi (DogpileRegion *self,
       }
 
   for (gsize i = 0; ok && i < n_keys; i++)
-    out_values[i]
-        = g_bytes_ref (items[item_of[find_key (sorted, n, keys[i])]].value);
+    out_values[i] = g_bytes_ref (
+        items[item_of != NULL ? item_of[find_key (sorted, n, keys[i])]
+                              : find_key (sorted, n, keys[i])]
+            .value);
   for (gsize i = 0; i < n_items; i++)
     g_clear_pointer (&items[i].value, g_bytes_unref);
   return ok;

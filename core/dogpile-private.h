@@ -125,6 +125,19 @@ gboolean dogpile__backend_get_value (DogpileBackend *self, const char *key,
                                      GBytes **out_payload,
                                      DogpileMetadata *out_metadata,
                                      GError **error);
+/* A plugin's own get_value, for the region's hit path: the function and
+ * the instance, FALSE for a proxy or a byte-level plugin.  The region
+ * calls the plugin straight, and on a failure lets the node report it
+ * (dogpile__backend_failed), so nothing is asked twice. */
+typedef gboolean (*DogpileGetValueFunc) (DogpileBackendImpl *self,
+                                         const char *key, GBytes **out_payload,
+                                         DogpileMetadata *out_metadata,
+                                         GError **error);
+gboolean dogpile__backend_get_direct (DogpileBackend *self,
+                                      DogpileGetValueFunc *out_func,
+                                      DogpileBackendImpl **out_impl);
+gboolean dogpile__backend_failed (DogpileBackend *self, const char *operation,
+                                  GError **error);
 /* The state of @self when it is a node of proxy @desc, else NULL. */
 DogpileProxyImpl *
 dogpile__backend_get_proxy_impl (DogpileBackend *self,

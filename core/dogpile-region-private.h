@@ -14,9 +14,13 @@
 G_BEGIN_DECLS
 
 typedef struct {
-  DogpileBackend *backend;    /* where operations go */
-  DogpileBackend *actual;     /* the plugin instance itself */
-  gboolean backend_mangles;   /* actual has a mangle_key of its own */
+  DogpileBackend *backend;  /* where operations go */
+  DogpileBackend *actual;   /* the plugin instance itself */
+  gboolean backend_mangles; /* actual has a mangle_key of its own */
+  /* The hit path: the plugin's get_value when nothing stands in front of
+   * a value-level plugin (dogpile__backend_get_direct), else NULL. */
+  DogpileGetValueFunc direct_get_value;
+  DogpileBackendImpl *direct_impl;
   double expiration_time;     /* DOGPILE_EXPIRATION_NONE: never by age */
   DogpileNameRegistry *locks; /* per-key mutexes for get_or_create */
 } RegionConfig;
@@ -143,6 +147,24 @@ gboolean dogpile__region_deserialize (DogpileRegion *self, GBytes **payload,
 GBytes *dogpile__region_serialize (DogpileRegion *self, GBytes *payload,
                                    GError **error);
 gboolean dogpile__region_key_error (GError **error, const char *key);
+
+/* What the region reads a value with: the plugin itself when it can. */
+static inline gboolean
+region_get_value (RegionConfig *config, const char *backend_key,
+                  GBytes **out_payload, DogpileMetadata *out_metadata,
+                  GError **error)
+{
+  if (G_LIKELY (config->direct_get_value != NULL))
+    {
+      *out_payload = NULL;
+      return G_LIKELY (config->direct_get_value (config->direct_impl,
+                                                 backend_key, out_payload,
+                                                 out_metadata, error))
+             || dogpile__backend_failed (config->backend, "get_value", error);
+    }
+  return dogpile__backend_get_value (config->backend, backend_key, out_payload,
+                                     out_metadata, error);
+}
 
 const char *const *
 dogpile__region_mangle_keys (DogpileRegion *self, RegionConfig *config,

@@ -110,6 +110,9 @@ dogpile__region_configure_chain (DogpileRegion *self, const char *backend,
   config->backend = head;
   config->actual = instance;
   config->backend_mangles = dogpile__backend_has_key_mangler (instance);
+  if (head == instance)
+    dogpile__backend_get_direct (instance, &config->direct_get_value,
+                                 &config->direct_impl);
   config->expiration_time = expiration_time;
   config->locks = dogpile_name_registry_new (create_key_mutex, self, NULL);
   publish (self, config);
@@ -509,8 +512,8 @@ region_fetch (DogpileRegion *self, const char *key, double expiration_time,
 
   REGION_CONFIG_OR_FAIL (self, config, error);
   backend_key = mangle_key (self, config, key, &owned);
-  if (!dogpile__backend_get_value (config->backend, backend_key, out_payload,
-                                   out_metadata, error))
+  if (!region_get_value (config, backend_key, out_payload, out_metadata,
+                         error))
     return dogpile__region_key_error (error, key);
   if (*out_payload == NULL)
     return TRUE;

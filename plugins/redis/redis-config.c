@@ -50,8 +50,6 @@ get_non_negative_duration (GHashTable *arguments, const char *name,
   return TRUE;
 }
 
-#define has_argument dogpile_arguments_has
-
 static gboolean
 parse_endpoint_list (GHashTable *arguments, const char *name,
                      guint16 default_port, RedisEndpoint **out, guint *out_n,
@@ -126,7 +124,7 @@ parse_connection (RedisConfig *config, GHashTable *arguments, GError **error)
     return FALSE;
   c->socket_timeout = socket_timeout;
 
-  if (has_argument (arguments, "url")
+  if (dogpile_arguments_has (arguments, "url")
       && config->variant->mode != REDIS_MODE_SENTINEL)
     {
       g_autofree char *stripped = g_strstrip (g_strdup (url));
@@ -143,7 +141,7 @@ parse_connection (RedisConfig *config, GHashTable *arguments, GError **error)
       if (parsed.has_connect_timeout)
         c->connect_timeout = parsed.connect_timeout;
       else if (parsed.has_socket_timeout
-               && !has_argument (arguments, "socket_connect_timeout"))
+               && !dogpile_arguments_has (arguments, "socket_connect_timeout"))
         c->connect_timeout = parsed.socket_timeout;
       if (parsed.has_keepalive)
         c->keepalive = parsed.keepalive;
@@ -290,7 +288,7 @@ parse_cluster (RedisConfig *config, GHashTable *arguments, GError **error)
                             error))
     return FALSE;
   /* Without startup_nodes the url names the one node to start from. */
-  if (config->n_startup_nodes == 0 && has_argument (arguments, "url"))
+  if (config->n_startup_nodes == 0 && dogpile_arguments_has (arguments, "url"))
     {
       redis_endpoint_copy (&config->startup_nodes[0], &config->endpoint);
       config->n_startup_nodes = 1;

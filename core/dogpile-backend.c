@@ -599,8 +599,8 @@ dogpile_backend_get_value_multi (DogpileBackend *self, const char *const *keys,
         {
           g_autoptr (GError) local_error = NULL;
 
-          if (dogpile_backend_get_value (self, keys[i], &out_payloads[i],
-                                         &out_metadata[i], &local_error))
+          if (dogpile__backend_get_value (self, keys[i], &out_payloads[i],
+                                          &out_metadata[i], &local_error))
             continue;
           if (!note_key_error (&local_error, out_errors, i, error))
             {

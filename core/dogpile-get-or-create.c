@@ -682,10 +682,12 @@ dogpile_region_get_or_create_multi (DogpileRegion *self,
       }
 
   for (gsize i = 0; ok && i < n_keys; i++)
-    out_values[i] = g_bytes_ref (
-        items[item_of != NULL ? item_of[find_key (sorted, n, keys[i])]
-                              : find_key (sorted, n, keys[i])]
-            .value);
+    {
+      gsize k = find_key (sorted, n, keys[i]);
+
+      out_values[i]
+          = g_bytes_ref (items[item_of != NULL ? item_of[k] : k].value);
+    }
   for (gsize i = 0; i < n_items; i++)
     g_clear_pointer (&items[i].value, g_bytes_unref);
   return ok;

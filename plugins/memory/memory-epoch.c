@@ -87,20 +87,10 @@ init_fences (void)
 #endif
 }
 
-/* In a fork() child only the forking thread exists: every other record
- * is free (a thread caught reading would hold the epoch back for ever),
- * and the advance lock, which another thread may have held, is new. */
-static void epoch_fork_prepare (gpointer unused);
-static void epoch_fork_parent (gpointer unused);
-static void epoch_fork_child (gpointer unused);
-
-static void
-memory_epoch_add_fork_hook (void)
-{
-  dogpile_fork_hook_add (epoch_fork_prepare, epoch_fork_parent,
-                         epoch_fork_child, NULL);
-}
-
+/* Across fork(): the advance lock is taken before it, so no advance is
+ * half done, and released after it.  In the child only the forking thread
+ * exists: every other record is free (a thread caught reading would hold
+ * the epoch back for ever). */
 static void
 epoch_fork_prepare (gpointer unused)
 {
@@ -123,6 +113,13 @@ epoch_fork_child (gpointer unused)
         atomic_store (&r->in_use, 0);
       }
   pthread_mutex_unlock (&advance_lock);
+}
+
+static void
+memory_epoch_add_fork_hook (void)
+{
+  dogpile_fork_hook_add (epoch_fork_prepare, epoch_fork_parent,
+                         epoch_fork_child, NULL);
 }
 
 void

@@ -19,12 +19,6 @@ note (gpointer name)
   g_string_append (trace, name);
 }
 
-static void
-note_child (gpointer name)
-{
-  g_string_append (trace, name);
-}
-
 /* Runs fork(); the child writes its trace to a pipe and exits. */
 static char *
 fork_and_trace (char **out_child_trace)
@@ -65,9 +59,9 @@ Test (fork, hooks_run_in_order_and_can_be_removed)
   g_autofree char *child2 = NULL;
 
   trace = g_string_new (NULL);
-  a = dogpile_fork_hook_add (note, note, note_child, "a");
-  b = dogpile_fork_hook_add (note, note, note_child, "b");
-  c = dogpile_fork_hook_add (note, NULL, note_child, "c");
+  a = dogpile_fork_hook_add (note, note, note, "a");
+  b = dogpile_fork_hook_add (note, note, note, "b");
+  c = dogpile_fork_hook_add (note, NULL, note, "c");
   parent = fork_and_trace (&child);
   /* prepare c b a, then the parent's a b (c has none) */
   cr_assert_str_eq (parent, "cbaab");

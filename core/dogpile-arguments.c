@@ -36,6 +36,8 @@ lookup_stripped (GHashTable *arguments, const char *name, char **out_owned)
   return TRUE;
 }
 
+#define DURATION_EXPECTED "a duration (seconds, or e.g. 1h30m)"
+
 static gboolean
 invalid (GError **error, const char *name, const char *expected,
          const char *value)
@@ -75,6 +77,27 @@ dogpile_arguments_get_string (GHashTable *arguments, const char *name,
   return TRUE;
 }
 
+/* `[-+]digits`, the given (stripped) @value of argument @name. */
+static gboolean
+parse_int (const char *name, const char *value, gint64 *out_value,
+           GError **error)
+{
+  const char *p = value + (value[0] == '+' || value[0] == '-');
+  char *end;
+  gint64 parsed;
+
+  if (!g_ascii_isdigit (*p))
+    return invalid (error, name, "an integer", value);
+  errno = 0;
+  parsed = g_ascii_strtoll (value, &end, 10);
+  if (*end != '\0')
+    return invalid (error, name, "an integer", value);
+  if (errno == ERANGE)
+    return invalid (error, name, "an integer in range", value);
+  *out_value = parsed;
+  return TRUE;
+}
+
 /**
  * dogpile_arguments_get_int:
  * @arguments: (nullable): the backend's argument map
@@ -93,9 +116,6 @@ dogpile_arguments_get_int (GHashTable *arguments, const char *name,
                            GError **error)
 {
   g_autofree char *value = NULL;
-  const char *p;
-  char *end;
-  gint64 parsed;
 
   g_return_val_if_fail (name != NULL, FALSE);
   g_return_val_if_fail (out_value != NULL, FALSE);
@@ -105,17 +125,7 @@ dogpile_arguments_get_int (GHashTable *arguments, const char *name,
       *out_value = default_value;
       return TRUE;
     }
-  p = value + (value[0] == '+' || value[0] == '-');
-  if (!g_ascii_isdigit (*p))
-    return invalid (error, name, "an integer", value);
-  errno = 0;
-  parsed = g_ascii_strtoll (value, &end, 10);
-  if (*end != '\0')
-    return invalid (error, name, "an integer", value);
-  if (errno == ERANGE)
-    return invalid (error, name, "an integer in range", value);
-  *out_value = parsed;
-  return TRUE;
+  return parse_int (name, value, out_value, error);
 }
 
 /* coerce_string_conf's float form, without Python's inf/nan spellings. */
@@ -368,7 +378,7 @@ dogpile_arguments_get_duration (GHashTable *arguments, const char *name,
       return TRUE;
     }
   if (!parse_duration (value, out_seconds))
-    return invalid (error, name, "a duration (seconds, or e.g. 1h30m)", value);
+    return invalid (error, name, DURATION_EXPECTED, value);
   return TRUE;
 }
 
@@ -493,16 +503,6 @@ dogpile_arguments_dup_string (GHashTable *arguments, const char *name,
   return TRUE;
 }
 
-/* The value as given, stripped, for a message about it. */
-static char *
-given (GHashTable *arguments, const char *name)
-{
-  char *value = NULL;
-
-  lookup_stripped (arguments, name, &value);
-  return value;
-}
-
 /**
  * dogpile_arguments_get_int_range:
  * @arguments: (nullable): the backend's argument map
@@ -531,13 +531,15 @@ dogpile_arguments_get_int_range (GHashTable *arguments, const char *name,
   g_return_val_if_fail (out_value != NULL, FALSE);
   g_return_val_if_fail (min <= max, FALSE);
 
-  if (!dogpile_arguments_get_int (arguments, name, default_value, &parsed,
-                                  error))
-    return FALSE;
-  if (dogpile_arguments_has (arguments, name)
-      && (parsed < min || parsed > max))
+  if (!lookup_stripped (arguments, name, &value))
     {
-      value = given (arguments, name);
+      *out_value = default_value;
+      return TRUE;
+    }
+  if (!parse_int (name, value, &parsed, error))
+    return FALSE;
+  if (parsed < min || parsed > max)
+    {
       g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
                    "Argument '%s' must be an integer from %" G_GINT64_FORMAT
                    " to %" G_GINT64_FORMAT ", not '%s'",
@@ -579,13 +581,15 @@ dogpile_arguments_get_duration_range (GHashTable *arguments, const char *name,
   g_return_val_if_fail (name != NULL, FALSE);
   g_return_val_if_fail (out_seconds != NULL, FALSE);
 
-  if (!dogpile_arguments_get_duration (arguments, name, default_value, &parsed,
-                                       error))
-    return FALSE;
-  if (dogpile_arguments_has (arguments, name)
-      && (!(above ? parsed > min : parsed >= min) || !(parsed <= max)))
+  if (!lookup_stripped (arguments, name, &value))
     {
-      value = given (arguments, name);
+      *out_seconds = default_value;
+      return TRUE;
+    }
+  if (!parse_duration (value, &parsed))
+    return invalid (error, name, DURATION_EXPECTED, value);
+  if (!(above ? parsed > min : parsed >= min) || !(parsed <= max))
+    {
       g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
                    "Argument '%s' must be a duration %s %g and at most %g "
                    "seconds, not '%s'",

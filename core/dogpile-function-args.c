@@ -31,6 +31,29 @@ append_double (GString *out, double value)
     }
 }
 
+/* Python's str.isprintable() for one code point: a binary search of the
+ * generated table. */
+static gboolean
+is_printable (gunichar c)
+{
+  gsize low = 0, high = dogpile__unicode_not_printable_count;
+
+  if (c >= 0x20 && c < 0x7f)
+    return TRUE;
+  while (low < high)
+    {
+      gsize mid = low + (high - low) / 2;
+
+      if (c < dogpile__unicode_not_printable[mid].first)
+        high = mid;
+      else if (c > dogpile__unicode_not_printable[mid].last)
+        low = mid + 1;
+      else
+        return FALSE;
+    }
+  return TRUE;
+}
+
 /* repr(str), as CPython 3.11's unicode_repr: single quotes unless the
  * text has ' and no ", backslash-escaped quote and backslash, \t \n \r,
  * and every other character str.isprintable() rejects as \xhh (below
@@ -72,7 +95,7 @@ append_string_repr (GString *out, const char *text, gsize len)
         g_string_append (out, "\\n");
       else if (c == '\r')
         g_string_append (out, "\\r");
-      else if (!dogpile__unichar_is_printable (c))
+      else if (!is_printable (c))
         g_string_append_printf (out,
                                 c <= 0xff     ? "\\x%02x"
                                 : c <= 0xffff ? "\\u%04x"

@@ -48,8 +48,13 @@ dogpile__value_is_expired (DogpileClockSample *now, double created_time,
 gsize dogpile__format_double_repr (double value,
                                    char out[DOGPILE_DOUBLE_REPR_MAX]);
 
-/* dogpile-unicode-printable.c (generated): Python's str.isprintable(). */
-gboolean dogpile__unichar_is_printable (gunichar c);
+/* dogpile-unicode-printable.c (generated): the code points Python's
+ * str.isprintable() rejects, sorted ranges. */
+typedef struct {
+  guint32 first, last;
+} DogpileCodeRange;
+extern const DogpileCodeRange dogpile__unicode_not_printable[];
+extern const gsize dogpile__unicode_not_printable_count;
 
 /* dogpile-function-args.c: str() (or repr()) of @arg, appended. */
 void dogpile__append_arg (GString *out, const DogpileArg *arg, gboolean repr);

@@ -6,14 +6,10 @@
  */
 #include "dogpile-private.h"
 
-typedef struct {
-  guint32 first, last;
-} CodeRange;
-
 /* Sorted, disjoint, inclusive: categories Cc, Cf, Cs, Co, Cn, Zl, Zp, and
  * Zs but U+0020.  Laid out by the generator, not by clang-format. */
 /* clang-format off */
-static const CodeRange not_printable[] = {
+const DogpileCodeRange dogpile__unicode_not_printable[] = {
   { 0x0, 0x1f }, { 0x7f, 0xa0 }, { 0xad, 0xad }, { 0x378, 0x379 },
   { 0x380, 0x383 }, { 0x38b, 0x38b }, { 0x38d, 0x38d }, { 0x3a2, 0x3a2 },
   { 0x530, 0x530 }, { 0x557, 0x558 }, { 0x58b, 0x58c }, { 0x590, 0x590 },
@@ -237,24 +233,5 @@ static const CodeRange not_printable[] = {
 };
 /* clang-format on */
 
-/* Python's str.isprintable() for one code point. */
-gboolean
-dogpile__unichar_is_printable (gunichar c)
-{
-  gsize low = 0, high = G_N_ELEMENTS (not_printable);
-
-  if (c >= 0x20 && c < 0x7f)
-    return TRUE;
-  while (low < high)
-    {
-      gsize mid = low + (high - low) / 2;
-
-      if (c < not_printable[mid].first)
-        high = mid;
-      else if (c > not_printable[mid].last)
-        low = mid + 1;
-      else
-        return FALSE;
-    }
-  return TRUE;
-}
+const gsize dogpile__unicode_not_printable_count
+    = G_N_ELEMENTS (dogpile__unicode_not_printable);

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """gen-unicode-printable.py: writes core/dogpile-unicode-printable.c, the
-code points Python's str.isprintable() rejects, as sorted ranges.
+code points Python's str.isprintable() rejects, as sorted ranges (the
+lookup is is_printable() in core/dogpile-function-args.c).
 
 Python's repr() of a str escapes exactly those (\\xhh, \\uhhhh, \\Uhhhhhhhh):
 general categories Cc, Cf, Cs, Co, Cn, Zl, Zp, and Zs other than U+0020.
@@ -43,14 +44,10 @@ out.write("""/* dogpile-unicode-printable.c: what Python's str.isprintable() rej
  */
 #include "dogpile-private.h"
 
-typedef struct {
-  guint32 first, last;
-} CodeRange;
-
 /* Sorted, disjoint, inclusive: categories Cc, Cf, Cs, Co, Cn, Zl, Zp, and
  * Zs but U+0020.  Laid out by the generator, not by clang-format. */
 /* clang-format off */
-static const CodeRange not_printable[] = {
+const DogpileCodeRange dogpile__unicode_not_printable[] = {
 """ % (sys.version.split()[0], unicodedata.unidata_version))
 line = " "
 for first, last in ranges:
@@ -61,25 +58,6 @@ for first, last in ranges:
     line += item
 out.write(line + "\n};\n/* clang-format on */\n")
 out.write("""
-/* Python's str.isprintable() for one code point. */
-gboolean
-dogpile__unichar_is_printable (gunichar c)
-{
-  gsize low = 0, high = G_N_ELEMENTS (not_printable);
-
-  if (c >= 0x20 && c < 0x7f)
-    return TRUE;
-  while (low < high)
-    {
-      gsize mid = low + (high - low) / 2;
-
-      if (c < not_printable[mid].first)
-        high = mid;
-      else if (c > not_printable[mid].last)
-        low = mid + 1;
-      else
-        return FALSE;
-    }
-  return TRUE;
-}
+const gsize dogpile__unicode_not_printable_count
+    = G_N_ELEMENTS (dogpile__unicode_not_printable);
 """)

@@ -176,7 +176,7 @@ typedef struct LocalMutex {
   gboolean owned; /* owner is the thread that holds it */
   pthread_t owner;
   char *name; /* the key, for messages; NULL when unnamed */
-  struct LocalMutex *prev, *next; /* every live one, for fork() */
+  GList link; /* on all_mutexes, for fork(); data is the mutex */
 } LocalMutex;
 
 /* Across fork(): every live local mutex is on one list.  prepare takes
@@ -185,30 +185,32 @@ typedef struct LocalMutex {
  * not there either) is free again, and its waiters -- threads of the
  * parent -- are forgotten. */
 static pthread_mutex_t all_lock = PTHREAD_MUTEX_INITIALIZER;
-static LocalMutex *all_mutexes;
+static GQueue all_mutexes = G_QUEUE_INIT;
 static pthread_once_t fork_hook_once = PTHREAD_ONCE_INIT;
 
 static void
 local_fork_prepare (gpointer unused)
 {
   pthread_mutex_lock (&all_lock);
-  for (LocalMutex *m = all_mutexes; m != NULL; m = m->next)
-    pthread_mutex_lock (&m->lock);
+  for (GList *l = all_mutexes.head; l != NULL; l = l->next)
+    pthread_mutex_lock (&((LocalMutex *) l->data)->lock);
 }
 
 static void
 local_fork_parent (gpointer unused)
 {
-  for (LocalMutex *m = all_mutexes; m != NULL; m = m->next)
-    pthread_mutex_unlock (&m->lock);
+  for (GList *l = all_mutexes.head; l != NULL; l = l->next)
+    pthread_mutex_unlock (&((LocalMutex *) l->data)->lock);
   pthread_mutex_unlock (&all_lock);
 }
 
 static void
 local_fork_child (gpointer unused)
 {
-  for (LocalMutex *m = all_mutexes; m != NULL; m = m->next)
+  for (GList *l = all_mutexes.head; l != NULL; l = l->next)
     {
+      LocalMutex *m = l->data;
+
       if (m->held && !(m->owned && pthread_equal (m->owner, pthread_self ())))
         {
           m->held = FALSE;
@@ -312,12 +314,7 @@ local_free (gpointer user_data)
   LocalMutex *m = user_data;
 
   pthread_mutex_lock (&all_lock);
-  if (m->prev != NULL)
-    m->prev->next = m->next;
-  else
-    all_mutexes = m->next;
-  if (m->next != NULL)
-    m->next->prev = m->prev;
+  g_queue_unlink (&all_mutexes, &m->link);
   pthread_mutex_unlock (&all_lock);
   pthread_mutex_destroy (&m->lock);
   pthread_cond_destroy (&m->released);
@@ -355,10 +352,8 @@ dogpile__mutex_new_local_named (const char *name)
   m->name = g_strdup (name);
   pthread_once (&fork_hook_once, add_fork_hook);
   pthread_mutex_lock (&all_lock);
-  m->next = all_mutexes;
-  if (all_mutexes != NULL)
-    all_mutexes->prev = m;
-  all_mutexes = m;
+  m->link.data = m;
+  g_queue_push_head_link (&all_mutexes, &m->link);
   pthread_mutex_unlock (&all_lock);
   return dogpile_mutex_new (&local_funcs, m, local_free);
 }

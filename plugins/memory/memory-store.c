@@ -76,7 +76,7 @@ struct MemoryStore {
   Shard shards[N_SHARDS];
   gint ref_count; /* guarded by named_lock for named stores */
   char *name;
-  MemoryStore *prev, *next; /* every live store, for fork() */
+  GList link; /* on all_stores, for fork(); data is the store */
 };
 
 /* cache_dict name -> MemoryStore, so regions naming the same dict share
@@ -90,24 +90,24 @@ static GHashTable *named_stores;
  * them.  Readers take no lock, and the epochs reset themselves
  * (memory-epoch.c). */
 static pthread_mutex_t stores_lock = PTHREAD_MUTEX_INITIALIZER;
-static MemoryStore *all_stores;
+static GQueue all_stores = G_QUEUE_INIT;
 
 static void
 stores_fork_prepare (gpointer unused)
 {
   pthread_mutex_lock (&named_lock);
   pthread_mutex_lock (&stores_lock);
-  for (MemoryStore *s = all_stores; s != NULL; s = s->next)
+  for (GList *l = all_stores.head; l != NULL; l = l->next)
     for (int i = 0; i < N_SHARDS; i++)
-      pthread_mutex_lock (&s->shards[i].write_lock);
+      pthread_mutex_lock (&((MemoryStore *) l->data)->shards[i].write_lock);
 }
 
 static void
 stores_fork_release (gpointer unused)
 {
-  for (MemoryStore *s = all_stores; s != NULL; s = s->next)
+  for (GList *l = all_stores.head; l != NULL; l = l->next)
     for (int i = 0; i < N_SHARDS; i++)
-      pthread_mutex_unlock (&s->shards[i].write_lock);
+      pthread_mutex_unlock (&((MemoryStore *) l->data)->shards[i].write_lock);
   pthread_mutex_unlock (&stores_lock);
   pthread_mutex_unlock (&named_lock);
 }
@@ -237,10 +237,8 @@ store_new (const char *name)
   store->ref_count = 1;
   store->name = g_strdup (name);
   pthread_mutex_lock (&stores_lock);
-  store->next = all_stores;
-  if (all_stores != NULL)
-    all_stores->prev = store;
-  all_stores = store;
+  store->link.data = store;
+  g_queue_push_head_link (&all_stores, &store->link);
   pthread_mutex_unlock (&stores_lock);
   return store;
 }
@@ -250,12 +248,7 @@ static void
 store_free (MemoryStore *store)
 {
   pthread_mutex_lock (&stores_lock);
-  if (store->prev != NULL)
-    store->prev->next = store->next;
-  else
-    all_stores = store->next;
-  if (store->next != NULL)
-    store->next->prev = store->prev;
+  g_queue_unlink (&all_stores, &store->link);
   pthread_mutex_unlock (&stores_lock);
   for (int i = 0; i < N_SHARDS; i++)
     {

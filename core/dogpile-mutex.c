@@ -332,7 +332,10 @@ static const DogpileMutexFuncs local_funcs = {
  * dogpile_mutex_new_local:
  *
  * The mutex a region uses per key when its backend supplies none: excludes
- * threads of this process only, not reentrant.
+ * threads of this process only, not reentrant.  The thread that holds it
+ * and waits for it again gets %DOGPILE_ERROR_LOCK instead of waiting for
+ * ever (trying without waiting is "not acquired"); in a child of fork()
+ * it is free unless the forking thread held it (docs/fork.md).
  *
  * Returns: (transfer full): a new unlocked mutex.
  */

@@ -97,7 +97,10 @@ mangle_key (DogpileRegion *self, RegionConfig *config, const char *key,
   if (self->mangler != NULL)
     return *owned = self->mangler (key, self->mangler_data);
   if (G_UNLIKELY (config->backend_mangles))
-    return *owned = dogpile__backend_mangle_key (config->actual, key);
+    {
+      *owned = dogpile__backend_mangle_key (config->actual, key);
+      return *owned != NULL ? *owned : key;
+    }
   return key;
 }
 

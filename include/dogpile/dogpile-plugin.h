@@ -119,7 +119,8 @@ struct DogpileBackendDesc {
   DogpileMutex *(*get_mutex) (DogpileBackendImpl *self, const char *key);
 
   /* Optional: a key mangler the region uses when it has none of its own.
-   * Returns a new string (transfer full). */
+   * Returns a new string (transfer full), or NULL to leave @key as it is
+   * (a mangler for only some keys). */
   char *(*mangle_key) (DogpileBackendImpl *self, const char *key);
 
   /* Optional value level, for backends that keep payloads in process

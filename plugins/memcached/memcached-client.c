@@ -1,0 +1,267 @@
+/* memcached-client.c: the configured master handle, its pool, keys and
+ * error messages.
+ *
+ * The master is a libmemcached handle with the servers, behaviors,
+ * timeouts and key distribution of the arguments; it never talks to a
+ * server itself: every call runs on a clone from the pool.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "memcached-client.h"
+
+#include "memcached-behaviors.h"
+#include "memcached-servers.h"
+
+static gboolean
+fail_setup (memcached_st *memc, memcached_return_t rc, const char *what,
+            GError **error)
+{
+  g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
+               "Cannot set up libmemcached (%s): %s", what,
+               memcached_strerror (memc, rc));
+  return FALSE;
+}
+
+static gboolean
+set_behavior (memcached_st *memc, memcached_behavior_t behavior, gint64 value,
+              GError **error)
+{
+  memcached_return_t rc;
+
+  if (value < 0)
+    return TRUE;
+  rc = memcached_behavior_set (memc, behavior, (uint64_t) value);
+  if (!memcached_success (rc))
+    return fail_setup (memc, rc, libmemcached_string_behavior (behavior),
+                       error);
+  return TRUE;
+}
+
+static gboolean
+configure_master (McClient *self, GError **error)
+{
+  const McConfig *config = self->config;
+  memcached_st *memc = self->master;
+  memcached_return_t rc;
+
+  for (guint i = 0; i < config->servers->len; i++)
+    {
+      const McServer *server = g_ptr_array_index (config->servers, i);
+
+      rc = server->path != NULL
+               ? memcached_server_add_unix_socket (memc, server->path)
+               : memcached_server_add (memc, server->host, server->port);
+      if (!memcached_success (rc))
+        {
+          g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
+                       "url: cannot use the server %s: %s", server->display,
+                       memcached_strerror (memc, rc));
+          return FALSE;
+        }
+    }
+  if (!set_behavior (memc, MEMCACHED_BEHAVIOR_BINARY_PROTOCOL, config->binary,
+                     error)
+      || !set_behavior (memc, MEMCACHED_BEHAVIOR_CONNECT_TIMEOUT,
+                        config->connect_timeout_ms, error)
+      || !set_behavior (memc, MEMCACHED_BEHAVIOR_POLL_TIMEOUT,
+                        config->poll_timeout_ms, error)
+      || !set_behavior (memc, MEMCACHED_BEHAVIOR_RETRY_TIMEOUT,
+                        config->retry_timeout_s, error)
+      || !set_behavior (memc, MEMCACHED_BEHAVIOR_SERVER_FAILURE_LIMIT,
+                        config->failure_limit, error)
+      || !set_behavior (memc, MEMCACHED_BEHAVIOR_DEAD_TIMEOUT,
+                        config->dead_timeout_s, error)
+      || !mc_behaviors_apply (memc, config->behaviors, error)
+      || !mc_distribution_install (self->distribution, memc, error))
+    return FALSE;
+#ifdef LIBMEMCACHED_WITH_SASL_SUPPORT
+  if (config->username != NULL)
+    {
+      rc = memcached_set_sasl_auth_data (memc, config->username,
+                                         config->password);
+      if (!memcached_success (rc))
+        return fail_setup (memc, rc, "SASL", error);
+    }
+#endif
+  return TRUE;
+}
+
+McClient *
+mc_client_new (McClientKind kind, const char *backend_name,
+               GHashTable *arguments, GError **error)
+{
+  g_autoptr (McClient) self = g_new0 (McClient, 1);
+
+  self->refcount = 1;
+  self->config = mc_config_new (kind, backend_name, arguments, error);
+  if (self->config == NULL)
+    return NULL;
+  self->distribution = mc_distribution_new (kind, self->config->servers);
+  self->master = memcached_create (NULL);
+  if (self->master == NULL)
+    {
+      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND,
+                   "Cannot create a libmemcached handle: out of memory");
+      return NULL;
+    }
+  if (!configure_master (self, error))
+    return NULL;
+  self->pool = mc_pool_new (self->master, self->config->pool_size,
+                            self->config->pool_timeout);
+  return g_steal_pointer (&self);
+}
+
+McClient *
+mc_client_ref (McClient *self)
+{
+  g_atomic_int_inc (&self->refcount);
+  return self;
+}
+
+void
+mc_client_unref (McClient *self)
+{
+  if (self == NULL || !g_atomic_int_dec_and_test (&self->refcount))
+    return;
+  mc_pool_free (self->pool);
+  if (self->master != NULL)
+    {
+#ifdef LIBMEMCACHED_WITH_SASL_SUPPORT
+      if (self->config != NULL && self->config->username != NULL)
+        memcached_destroy_sasl_auth_data (self->master);
+#endif
+      memcached_free (self->master);
+    }
+  mc_distribution_free (self->distribution);
+  mc_config_free (self->config);
+  g_free (self);
+}
+
+/* At most 80 bytes of @key, escaped. */
+static char *
+printable_key (const char *key, gsize len)
+{
+  g_autofree char *head = g_strndup (key, MIN (len, 80));
+  g_autofree char *escaped = g_strescape (head, NULL);
+
+  return len > 80 ? g_strconcat (escaped, "...", NULL)
+                  : g_steal_pointer (&escaped);
+}
+
+static char *
+server_display (McClient *self, memcached_st *memc, const char *key,
+                gsize key_len, int server_index)
+{
+  const memcached_instance_st *instance;
+  memcached_return_t rc = MEMCACHED_SUCCESS;
+
+  if (server_index < 0 && self->config->servers->len == 1)
+    server_index = 0;
+  if (server_index < 0 && self->config->kind != MC_CLIENT_BMEMCACHED
+      && key != NULL)
+    {
+      instance = memcached_server_by_key (memc, key, key_len, &rc);
+      if (instance != NULL && memcached_success (rc))
+        {
+          const char *name = memcached_server_name (instance);
+          in_port_t port = memcached_server_port (instance);
+
+          for (guint i = 0; i < self->config->servers->len; i++)
+            {
+              const McServer *s = g_ptr_array_index (self->config->servers, i);
+
+              if ((s->path != NULL && strcmp (s->path, name) == 0)
+                  || (s->host != NULL && strcmp (s->host, name) == 0
+                      && s->port == port))
+                return g_strdup (s->display);
+            }
+          return g_strdup_printf ("%s:%u", name, (guint) port);
+        }
+    }
+  if (server_index >= 0 && (guint) server_index < self->config->servers->len)
+    return g_strdup (((const McServer *) g_ptr_array_index (
+                          self->config->servers, (guint) server_index))
+                         ->display);
+  instance = memcached_server_get_last_disconnect (memc);
+  if (instance != NULL)
+    return g_strdup_printf ("%s:%u", memcached_server_name (instance),
+                            (guint) memcached_server_port (instance));
+  return g_strdup ("(unknown)");
+}
+
+gboolean
+mc_client_fail (McClient *self, memcached_st *memc, memcached_return_t rc,
+                const char *operation, const char *key, gsize key_len,
+                int server_index, GError **error)
+{
+  g_autofree char *server
+      = server_display (self, memc, key, key_len, server_index);
+  g_autofree char *shown = key != NULL ? printable_key (key, key_len) : NULL;
+  int saved_errno = memcached_last_error_errno (memc);
+  const char *reason = memcached_strerror (memc, rc);
+
+  if (saved_errno != 0 && rc != MEMCACHED_NOTSTORED)
+    g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND,
+                 "memcached server %s: %s%s%s%s failed: %s (%s)", server,
+                 operation, shown != NULL ? " '" : "", shown ? shown : "",
+                 shown != NULL ? "'" : "", reason, g_strerror (saved_errno));
+  else
+    g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND,
+                 "memcached server %s: %s%s%s%s failed: %s", server, operation,
+                 shown != NULL ? " '" : "", shown ? shown : "",
+                 shown != NULL ? "'" : "", reason);
+  return FALSE;
+}
+
+gboolean
+mc_key_is_valid (const char *key, gsize len)
+{
+  if (len == 0 || len > 250)
+    return FALSE;
+  for (gsize i = 0; i < len; i++)
+    if ((guchar) key[i] <= 0x20 || (guchar) key[i] == 0x7f)
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+mc_key_check (const char *key, gsize len, GError **error)
+{
+  g_autofree char *shown = NULL;
+  const char *why = NULL;
+
+  if (G_LIKELY (mc_key_is_valid (key, len)))
+    return TRUE;
+  shown = printable_key (key, len);
+  if (len == 0)
+    why = "it is empty";
+  else if (len > 250)
+    why = "it is longer than 250 bytes";
+  else
+    why = "it has a space or a control character";
+  g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
+               "memcached cannot store the key '%s' (%zu bytes): %s; "
+               "memcached keys are 1 to 250 bytes with no spaces or control "
+               "characters.  Use a key mangler: the argument "
+               "key_mangler=sha1 hashes every key (what dogpile.cache's "
+               "docs advise for memcached), key_mangler=sha1_if_needed only "
+               "the keys memcached would refuse",
+               shown, len, why);
+  return FALSE;
+}
+
+char *
+mc_client_mangle_key (McClient *self, const char *key)
+{
+  switch (self->config->mangling)
+    {
+    case MC_MANGLE_SHA1:
+      return g_compute_checksum_for_string (G_CHECKSUM_SHA1, key, -1);
+    case MC_MANGLE_SHA1_IF_NEEDED:
+      return mc_key_is_valid (key, strlen (key))
+                 ? NULL
+                 : g_compute_checksum_for_string (G_CHECKSUM_SHA1, key, -1);
+    case MC_MANGLE_NONE:
+    default: return NULL;
+    }
+}

@@ -1,0 +1,47 @@
+/* memcached-client.h: one backend's servers, handles and messages.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#include "memcached-config.h"
+#include "memcached-pool.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  gint refcount;
+  McConfig *config;
+  McDistribution *distribution;
+  memcached_st *master; /* configured, never used for I/O: cloned */
+  McPool *pool;
+} McClient;
+
+McClient *mc_client_new (McClientKind kind, const char *backend_name,
+                         GHashTable *arguments, GError **error);
+McClient *mc_client_ref (McClient *self);
+void mc_client_unref (McClient *self);
+
+/* Sets @error for a call that failed with @rc: DOGPILE_ERROR_BACKEND
+ * naming the server (the one @key, or @server_index when >= 0, goes to),
+ * the operation and libmemcached's reason.  Returns FALSE. */
+gboolean mc_client_fail (McClient *self, memcached_st *memc,
+                         memcached_return_t rc, const char *operation,
+                         const char *key, gsize key_len, int server_index,
+                         GError **error);
+
+/* Whether memcached would take @key: 1 to 250 bytes, none of them a
+ * space, a control character or DEL (the text protocol's rule, which
+ * every Python client applies in both protocols). */
+gboolean mc_key_is_valid (const char *key, gsize len);
+
+/* FALSE with a DOGPILE_ERROR_VALIDATION naming @key and the mangler to
+ * use, unless mc_key_is_valid. */
+gboolean mc_key_check (const char *key, gsize len, GError **error);
+
+/* The key mangler of the key_mangler argument; NULL: the key as it is. */
+char *mc_client_mangle_key (McClient *self, const char *key);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (McClient, mc_client_unref)
+
+G_END_DECLS

@@ -1,0 +1,251 @@
+/* memcached-pool.c: handles for threads, and what a fork does to them.
+ *
+ * A libmemcached handle is not thread-safe, so each call takes one from
+ * the pool (a stack: the most recently used handle has its connections
+ * warm) and gives it back.  The pool is bounded: at most `pool_size`
+ * handles exist, each with one connection per server it has talked to;
+ * a thread that finds none idle waits up to `pool_timeout` seconds.  The
+ * mutex is held for a few instructions, never across I/O or a clone.
+ *
+ * Fork (the core's hooks, dogpile-fork.h): prepare takes the mutex so no
+ * handle changes hands half-way; parent releases it; child gives the pool
+ * a fresh condition variable (its waiters were the parent's threads) and
+ * abandons every handle made before the fork.  Abandoned, not freed:
+ * memcached_free() sends "quit" on each connection, and those sockets are
+ * the parent's too, so the child would close its parent's connections.
+ * libmemcached offers no way to close a handle's sockets silently, so
+ * the abandoned handles are kept (reachable, never touched) for the life
+ * of the child; a handle the child's one thread held through fork() is
+ * abandoned when it comes back.  The cost is the parent's idle handles'
+ * memory and descriptors in each child (pool_size at most; the sockets
+ * are close-on-exec, so a child that executes a program pays nothing).
+ *
+ * pthread primitives rather than GMutex/GCond: ThreadSanitizer sees them,
+ * and the condition variable waits on CLOCK_MONOTONIC.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "memcached-pool.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <time.h>
+
+struct McPool {
+  pthread_mutex_t lock;
+  pthread_cond_t available;
+  memcached_st *master;
+  GPtrArray *idle; /* McHandle *, most recently released last */
+  guint made;      /* handles of this generation, idle or in use */
+  guint size;
+  double timeout;
+  DogpileForkHook *fork_hook;
+};
+
+/* Handles made before a fork, in the child: see the top of this file. */
+static pthread_mutex_t abandoned_lock = PTHREAD_MUTEX_INITIALIZER;
+static GPtrArray *abandoned;
+
+static void
+abandon (McHandle *handle)
+{
+  pthread_mutex_lock (&abandoned_lock);
+  if (abandoned == NULL)
+    abandoned = g_ptr_array_new ();
+  g_ptr_array_add (abandoned, handle);
+  pthread_mutex_unlock (&abandoned_lock);
+}
+
+static void
+handle_free (McHandle *handle)
+{
+  memcached_free (handle->memc);
+  if (handle->buffered != NULL)
+    memcached_free (handle->buffered);
+  g_free (handle);
+}
+
+static void
+init_cond (pthread_cond_t *cond)
+{
+  pthread_condattr_t attr;
+
+  pthread_condattr_init (&attr);
+  pthread_condattr_setclock (&attr, CLOCK_MONOTONIC);
+  pthread_cond_init (cond, &attr);
+  pthread_condattr_destroy (&attr);
+}
+
+static void
+before_fork (gpointer data)
+{
+  McPool *self = data;
+
+  pthread_mutex_lock (&self->lock);
+}
+
+static void
+after_fork_in_parent (gpointer data)
+{
+  McPool *self = data;
+
+  pthread_mutex_unlock (&self->lock);
+}
+
+static void
+after_fork_in_child (gpointer data)
+{
+  McPool *self = data;
+
+  init_cond (&self->available);
+  /* The abandoned list's lock may be the parent's, held by another
+   * thread: the child has one thread, so it is made anew. */
+  pthread_mutex_init (&abandoned_lock, NULL);
+  for (guint i = 0; i < self->idle->len; i++)
+    abandon (g_ptr_array_index (self->idle, i));
+  g_ptr_array_set_size (self->idle, 0);
+  self->made = 0;
+  pthread_mutex_unlock (&self->lock);
+}
+
+McPool *
+mc_pool_new (memcached_st *master, guint size, double timeout)
+{
+  McPool *self = g_new0 (McPool, 1);
+
+  pthread_mutex_init (&self->lock, NULL);
+  init_cond (&self->available);
+  self->master = master;
+  self->idle = g_ptr_array_new ();
+  self->size = size;
+  self->timeout = timeout;
+  self->fork_hook = dogpile_fork_hook_add (before_fork, after_fork_in_parent,
+                                           after_fork_in_child, self);
+  return self;
+}
+
+void
+mc_pool_free (McPool *self)
+{
+  if (self == NULL)
+    return;
+  dogpile_fork_hook_remove (self->fork_hook);
+  for (guint i = 0; i < self->idle->len; i++)
+    handle_free (g_ptr_array_index (self->idle, i));
+  g_ptr_array_unref (self->idle);
+  pthread_mutex_destroy (&self->lock);
+  pthread_cond_destroy (&self->available);
+  g_free (self);
+}
+
+static McHandle *
+handle_new (McPool *self, GError **error)
+{
+  McHandle *handle = g_new0 (McHandle, 1);
+
+  handle->memc = memcached_clone (NULL, self->master);
+  handle->generation = dogpile_fork_get_generation ();
+  if (handle->memc == NULL)
+    {
+      g_free (handle);
+      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND,
+                   "Cannot make a memcached handle: out of memory");
+      return NULL;
+    }
+  return handle;
+}
+
+McHandle *
+mc_pool_acquire (McPool *self, GError **error)
+{
+  struct timespec deadline;
+  McHandle *handle;
+
+  pthread_mutex_lock (&self->lock);
+  if (self->idle->len > 0)
+    {
+      handle = g_ptr_array_steal_index_fast (self->idle, self->idle->len - 1);
+      pthread_mutex_unlock (&self->lock);
+      return handle;
+    }
+  clock_gettime (CLOCK_MONOTONIC, &deadline);
+  deadline.tv_sec += (time_t) self->timeout;
+  deadline.tv_nsec
+      += (long) ((self->timeout - (double) (time_t) self->timeout) * 1e9);
+  if (deadline.tv_nsec >= 1000000000L)
+    deadline.tv_sec++, deadline.tv_nsec -= 1000000000L;
+  while (self->idle->len == 0 && self->made >= self->size)
+    if (pthread_cond_timedwait (&self->available, &self->lock, &deadline)
+        == ETIMEDOUT)
+      break;
+  if (self->idle->len > 0)
+    {
+      handle = g_ptr_array_steal_index_fast (self->idle, self->idle->len - 1);
+      pthread_mutex_unlock (&self->lock);
+      return handle;
+    }
+  if (self->made >= self->size)
+    {
+      pthread_mutex_unlock (&self->lock);
+      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND,
+                   "No memcached connection was free within pool_timeout "
+                   "(%g s): all %u are in use; raise pool_size",
+                   self->timeout, self->size);
+      return NULL;
+    }
+  self->made++;
+  pthread_mutex_unlock (&self->lock);
+
+  /* Cloning copies the server list and behaviors: outside the lock. */
+  handle = handle_new (self, error);
+  if (handle == NULL)
+    {
+      pthread_mutex_lock (&self->lock);
+      self->made--;
+      pthread_cond_signal (&self->available);
+      pthread_mutex_unlock (&self->lock);
+    }
+  return handle;
+}
+
+void
+mc_pool_release (McPool *self, McHandle *handle)
+{
+  if (handle->generation != dogpile_fork_get_generation ())
+    {
+      abandon (handle);
+      return;
+    }
+  pthread_mutex_lock (&self->lock);
+  g_ptr_array_add (self->idle, handle);
+  pthread_cond_signal (&self->available);
+  pthread_mutex_unlock (&self->lock);
+}
+
+memcached_st *
+mc_handle_get_buffered (McPool *self, McHandle *handle, GError **error)
+{
+  memcached_return_t rc;
+
+  if (handle->buffered != NULL)
+    return handle->buffered;
+  handle->buffered = memcached_clone (NULL, self->master);
+  if (handle->buffered == NULL)
+    {
+      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND,
+                   "Cannot make a memcached handle: out of memory");
+      return NULL;
+    }
+  rc = memcached_behavior_set (handle->buffered,
+                               MEMCACHED_BEHAVIOR_BUFFER_REQUESTS, 1);
+  if (!memcached_success (rc))
+    {
+      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND,
+                   "Cannot buffer memcached requests: %s",
+                   memcached_strerror (handle->buffered, rc));
+      memcached_free (handle->buffered);
+      handle->buffered = NULL;
+      return NULL;
+    }
+  return handle->buffered;
+}

@@ -508,6 +508,20 @@ Test (generic, exploding_value_fn)
   cr_assert_str_eq (error->message, "boom");
 }
 
+/* dogpile.cache's has_lock_timeout() skip: a distributed lock that may
+ * expire while its creator still runs (memcached counts exptime in whole
+ * seconds of its own clock, so lock_timeout=1 can end at once) does not
+ * keep creators apart. */
+static gboolean
+lock_may_expire (void)
+{
+  g_autoptr (GHashTable) arguments = arguments_new ();
+  const char *timeout = g_hash_table_lookup (arguments, "lock_timeout");
+
+  return timeout != NULL && g_ascii_strtod (timeout, NULL) > 0
+         && g_ascii_strtod (timeout, NULL) <= 1;
+}
+
 /* item 18: 10 threads x 5 calls, creator 0.25 s, expiry 0.25 s */
 typedef struct {
   DogpileRegion *region;
@@ -544,7 +558,7 @@ Test (generic, threaded_dogpile, .timeout = 60)
   cr_assert (c.calls > 2, "%d creations", c.calls);
   if (IS_NULL)
     cr_assert_eq (c.calls, 50, "the null lock serialises nothing");
-  else
+  else if (!lock_may_expire ())
     cr_assert_eq (c.overlaps, 0, "creators overlapped %d times", c.overlaps);
 }
 
@@ -615,7 +629,7 @@ Test (generic, threaded_get_multi, .timeout = 60)
   for (int i = 0; i < 5; i++)
     g_thread_join (threads[i]);
   cr_assert (log.creations > 10, "%d creations", log.creations);
-  if (!IS_NULL)
+  if (!IS_NULL && !lock_may_expire ())
     cr_assert_eq (log.overlaps, 0, "one key created twice at once");
 }
 

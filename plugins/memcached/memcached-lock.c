@@ -8,8 +8,9 @@
  * reaches minutes per sleep after a few tries, so a waiter would sleep on
  * long after the lock is gone); release deletes the item, whoever holds
  * it (as Python's does: after lock_timeout it may be another's); locked()
- * is "the item exists".  bmemcached replicates: the lock item is added on
- * every server, held when any add succeeded, deleted everywhere.
+ * is "the item exists".  bmemcached replicates: the first server that
+ * answers the add decides, a winner adds the item on the others too, and
+ * release deletes it everywhere.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -67,6 +68,10 @@ try_add (McLock *self, memcached_st *memc, gboolean *out_added, GError **error)
       return mc_client_fail (self->client, memc, rc, "add", self->name,
                              self->name_len, -1, error);
     }
+  /* The first server that answers decides; a winner then replicates the
+   * item to the servers after it (bmemcached's Client adds on every
+   * server and holds when any took it, so two holders could each win on
+   * a different server). */
   for (guint i = 0; i < config->servers->len; i++)
     {
       char group[MC_GROUP_KEY_MAX];
@@ -75,10 +80,12 @@ try_add (McLock *self, memcached_st *memc, gboolean *out_added, GError **error)
       rc = memcached_add_by_key (memc, group, group_len, self->name,
                                  self->name_len, "1", 1, exptime,
                                  int_flags (config));
+      if (answered > 0)
+        continue;
       if (memcached_success (rc))
         answered++, *out_added = TRUE;
       else if (rc == MEMCACHED_NOTSTORED || rc == MEMCACHED_DATA_EXISTS)
-        answered++;
+        return TRUE;
       else if (failed_server < 0)
         failed_server = (int) i, first_error = rc;
     }

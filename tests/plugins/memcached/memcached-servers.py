@@ -197,9 +197,9 @@ def main():
             "MEMCACHED_PORTS": ",".join(str(s.port) for s in tcp),
             "MEMCACHED_SOCKET": sock,
             "DOGPILE_MEMCACHED_TMPDIR": workdir,
-            "DOGPILE_TEST_ARGUMENTS": args.arguments.format(
-                url=urls.split(",")[0] if tcp else sock, urls=urls,
-                socket=sock),
+            "DOGPILE_TEST_ARGUMENTS": args.arguments
+                .replace("{url}", urls.split(",")[0] if tcp else sock)
+                .replace("{urls}", urls).replace("{socket}", sock),
         })
         for s in tcp:
             env["DOGPILE_MEMCACHED_COMMAND_%d" % s.port] = s.restart_command()

@@ -236,6 +236,18 @@ Test (records, stock_pickle_is_a_miss)
       "%s", error ? error->message : "no error");
 }
 
+/* One line from the helper's stdout, without its newline. */
+static char *
+read_line (int fd)
+{
+  GString *line = g_string_new (NULL);
+  char c;
+
+  while (read (fd, &c, 1) == 1 && c != '\n')
+    g_string_append_c (line, c);
+  return g_string_free (line, FALSE);
+}
+
 static void
 check_locks (const char *short_name)
 {
@@ -249,8 +261,9 @@ check_locks (const char *short_name)
   gboolean acquired = TRUE, locked = FALSE;
   GPid pid;
   int in_fd, out_fd;
-  char line[32] = { 0 };
   g_autofree char *seen = NULL;
+  g_autofree char *held = NULL;
+  g_autofree char *released = NULL;
 
   need_python ();
   g_free (python ("flush", url, NULL));
@@ -258,13 +271,15 @@ check_locks (const char *short_name)
   cr_assert (g_spawn_async_with_pipes (NULL, (char **) argv, NULL,
                                        G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
                                        &pid, &in_fd, &out_fd, NULL, &error));
-  cr_assert (read (out_fd, line, 5) == 5 && memcmp (line, "HELD\n", 5) == 0);
+  held = read_line (out_fd);
+  cr_assert_str_eq (held, "HELD", "the Python side printed '%s'", held);
   cr_assert (dogpile_mutex_locked (mutex, &locked, &error));
   cr_assert (locked, "C does not see Python's lock");
   cr_assert (dogpile_mutex_acquire (mutex, FALSE, &acquired, &error));
   cr_assert_not (acquired, "C took the lock Python holds");
   cr_assert (write (in_fd, "\n", 1) == 1);
-  cr_assert (read (out_fd, line, 9) == 9);
+  released = read_line (out_fd);
+  cr_assert_str_eq (released, "RELEASED");
   close (in_fd);
   close (out_fd);
   g_spawn_close_pid (pid);

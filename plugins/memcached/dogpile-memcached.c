@@ -70,12 +70,6 @@ n_servers (DogpileBackendImpl *self)
   return self->client->config->servers->len;
 }
 
-static inline time_t
-exptime (DogpileBackendImpl *self)
-{
-  return (time_t) self->client->config->expire_time;
-}
-
 static gboolean
 check_keys (const char *const *keys, gsize n_keys, gsize *lengths,
             GError **error)
@@ -98,11 +92,11 @@ mc_backend_get (DogpileBackendImpl *self, const char *key, GBytes **out_value,
   McClient *client = self->client;
   gsize key_len = strlen (key);
   McHandle *handle;
-  memcached_return_t rc = MEMCACHED_NOTFOUND;
-  guint n = replicates (self) ? n_servers (self) : 1;
-  guint answered = 0;
-  int failed_server = -1;
-  memcached_return_t failure = MEMCACHED_SUCCESS;
+  memcached_return_t rc;
+  char *data;
+  size_t len;
+  uint32_t flags;
+  int failed_server;
   gboolean ok = TRUE;
 
   *out_value = NULL;
@@ -111,34 +105,16 @@ mc_backend_get (DogpileBackendImpl *self, const char *key, GBytes **out_value,
   handle = mc_pool_acquire (client->pool, error);
   if (handle == NULL)
     return FALSE;
-  for (guint i = 0; i < n; i++)
+  rc = mc_client_read (client, handle->memc, key, key_len, &data, &len, &flags,
+                       &failed_server);
+  if (memcached_success (rc))
     {
-      char group[MC_GROUP_KEY_MAX];
-      size_t len = 0;
-      uint32_t flags = 0;
-      char *data;
-
-      if (replicates (self))
-        data = memcached_get_by_key (handle->memc, group,
-                                     mc_distribution_group_key (i, group), key,
-                                     key_len, &len, &flags, &rc);
-      else
-        data = memcached_get (handle->memc, key, key_len, &len, &flags, &rc);
-      if (memcached_success (rc))
-        {
-          *out_value = mc_item_decode (data, len, flags, key, error);
-          ok = *out_value != NULL;
-          break;
-        }
-      free (data);
-      if (rc == MEMCACHED_NOTFOUND)
-        answered++;
-      else if (failed_server < 0)
-        failed_server = (int) i, failure = rc;
+      *out_value = mc_item_decode (data, len, flags, key, error);
+      ok = *out_value != NULL;
     }
-  if (ok && *out_value == NULL && answered == 0)
-    ok = mc_client_fail (client, handle->memc, failure, "get", key, key_len,
-                         replicates (self) ? failed_server : -1, error);
+  else if (rc != MEMCACHED_NOTFOUND)
+    ok = mc_client_fail (client, handle->memc, rc, "get", key, key_len,
+                         failed_server, error);
   mc_pool_release (client->pool, handle);
   return ok;
 }
@@ -314,60 +290,6 @@ mc_backend_get_multi (DogpileBackendImpl *self, const char *const *keys,
 
 /* --- set and delete ---------------------------------------------------- */
 
-typedef enum { WRITE_SET, WRITE_DELETE } WriteKind;
-
-static memcached_return_t
-write_one (DogpileBackendImpl *self, memcached_st *memc, WriteKind kind,
-           int server, const char *key, gsize key_len, const McItem *item)
-{
-  char group[MC_GROUP_KEY_MAX];
-  gsize group_len
-      = server >= 0 ? mc_distribution_group_key ((guint) server, group) : 0;
-  memcached_return_t rc;
-
-  if (kind == WRITE_SET)
-    rc = server >= 0 ? memcached_set_by_key (memc, group, group_len, key,
-                                             key_len, item->data, item->len,
-                                             exptime (self), item->flags)
-                     : memcached_set (memc, key, key_len, item->data,
-                                      item->len, exptime (self), item->flags);
-  else
-    {
-      rc = server >= 0 ? memcached_delete_by_key (memc, group, group_len, key,
-                                                  key_len, 0)
-                       : memcached_delete (memc, key, key_len, 0);
-      if (rc == MEMCACHED_NOTFOUND)
-        rc = MEMCACHED_SUCCESS;
-    }
-  return rc == MEMCACHED_BUFFERED ? MEMCACHED_SUCCESS : rc;
-}
-
-/* One key on its server, or on every server when replicating (success
- * when any took it).  @failed_server: where the first failure was. */
-static memcached_return_t
-write_key (DogpileBackendImpl *self, memcached_st *memc, WriteKind kind,
-           const char *key, gsize key_len, const McItem *item,
-           int *failed_server)
-{
-  memcached_return_t first = MEMCACHED_SUCCESS;
-  guint taken = 0;
-
-  *failed_server = -1;
-  if (!replicates (self))
-    return write_one (self, memc, kind, -1, key, key_len, item);
-  for (guint s = 0; s < n_servers (self); s++)
-    {
-      memcached_return_t rc
-          = write_one (self, memc, kind, (int) s, key, key_len, item);
-
-      if (memcached_success (rc))
-        taken++;
-      else if (*failed_server < 0)
-        *failed_server = (int) s, first = rc;
-    }
-  return taken > 0 ? MEMCACHED_SUCCESS : first;
-}
-
 static gboolean
 mc_backend_set (DogpileBackendImpl *self, const char *key, GBytes *value,
                 GError **error)
@@ -386,8 +308,8 @@ mc_backend_set (DogpileBackendImpl *self, const char *key, GBytes *value,
   if (handle == NULL)
     return FALSE;
   mc_item_encode (client->config, value, &item);
-  rc = write_key (self, handle->memc, WRITE_SET, key, key_len, &item,
-                  &failed_server);
+  rc = mc_client_write (client, handle->memc, MC_WRITE_SET, key, key_len,
+                        &item, &failed_server);
   if (!memcached_success (rc))
     ok = mc_client_fail (client, handle->memc, rc, "set", key, key_len,
                          failed_server, error);
@@ -411,8 +333,8 @@ mc_backend_delete (DogpileBackendImpl *self, const char *key, GError **error)
   handle = mc_pool_acquire (client->pool, error);
   if (handle == NULL)
     return FALSE;
-  rc = write_key (self, handle->memc, WRITE_DELETE, key, key_len, NULL,
-                  &failed_server);
+  rc = mc_client_write (client, handle->memc, MC_WRITE_DELETE, key, key_len,
+                        NULL, &failed_server);
   if (!memcached_success (rc))
     ok = mc_client_fail (client, handle->memc, rc, "delete", key, key_len,
                          failed_server, error);
@@ -487,11 +409,12 @@ barrier (DogpileBackendImpl *self, memcached_st *memc, const char *const *keys,
 }
 
 static gboolean
-write_multi (DogpileBackendImpl *self, WriteKind kind, const char *const *keys,
-             GBytes *const *values, gsize n_keys, GError **error)
+write_multi (DogpileBackendImpl *self, McWriteKind kind,
+             const char *const *keys, GBytes *const *values, gsize n_keys,
+             GError **error)
 {
   McClient *client = self->client;
-  const char *operation = kind == WRITE_SET ? "set_multi" : "delete_multi";
+  const char *operation = kind == MC_WRITE_SET ? "set_multi" : "delete_multi";
   g_autofree gsize *lengths = NULL;
   McHandle *handle;
   memcached_st *memc;
@@ -520,10 +443,10 @@ write_multi (DogpileBackendImpl *self, WriteKind kind, const char *const *keys,
       memcached_return_t key_rc;
       int key_server;
 
-      if (kind == WRITE_SET)
+      if (kind == MC_WRITE_SET)
         mc_item_encode (client->config, values[i], &item);
-      key_rc = write_key (self, memc, kind, keys[i], lengths[i], &item,
-                          &key_server);
+      key_rc = mc_client_write (client, memc, kind, keys[i], lengths[i], &item,
+                                &key_server);
       mc_item_clear (&item);
       if (!memcached_success (key_rc) && memcached_success (rc))
         rc = key_rc, failed_server = key_server, failed_key = i;
@@ -548,14 +471,14 @@ static gboolean
 mc_backend_set_multi (DogpileBackendImpl *self, const char *const *keys,
                       GBytes *const *values, gsize n_keys, GError **error)
 {
-  return write_multi (self, WRITE_SET, keys, values, n_keys, error);
+  return write_multi (self, MC_WRITE_SET, keys, values, n_keys, error);
 }
 
 static gboolean
 mc_backend_delete_multi (DogpileBackendImpl *self, const char *const *keys,
                          gsize n_keys, GError **error)
 {
-  return write_multi (self, WRITE_DELETE, keys, NULL, n_keys, error);
+  return write_multi (self, MC_WRITE_DELETE, keys, NULL, n_keys, error);
 }
 
 /* --- lock and keys ----------------------------------------------------- */

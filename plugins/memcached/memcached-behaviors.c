@@ -112,13 +112,27 @@ mc_behavior_moves_keys (memcached_behavior_t behavior)
     }
 }
 
+/* @behavior's place in pylibmc's table; past its end when pylibmc has no
+ * name for it. */
+static guint
+pylibmc_index (memcached_behavior_t behavior)
+{
+  guint i = 0;
+
+  while (i < G_N_ELEMENTS (pylibmc_names)
+         && pylibmc_names[i].behavior != behavior)
+    i++;
+  return i;
+}
+
 const char *
 mc_behavior_name (memcached_behavior_t behavior)
 {
-  for (gsize i = 0; i < G_N_ELEMENTS (pylibmc_names); i++)
-    if (pylibmc_names[i].behavior == behavior)
-      return pylibmc_names[i].name;
-  return libmemcached_string_behavior (behavior);
+  guint i = pylibmc_index (behavior);
+
+  return i < G_N_ELEMENTS (pylibmc_names)
+             ? pylibmc_names[i].name
+             : libmemcached_string_behavior (behavior);
 }
 
 static ValueKind
@@ -158,13 +172,7 @@ lookup (const char *name, memcached_behavior_t *out_behavior, guint *out_rank)
           && g_ascii_strcasecmp (full + 19, bare) == 0)
         {
           *out_behavior = (memcached_behavior_t) b;
-          *out_rank = G_N_ELEMENTS (pylibmc_names);
-          for (gsize i = 0; i < G_N_ELEMENTS (pylibmc_names); i++)
-            if (pylibmc_names[i].behavior == *out_behavior)
-              {
-                *out_rank = (guint) i;
-                break;
-              }
+          *out_rank = pylibmc_index (*out_behavior);
           return TRUE;
         }
     }

@@ -9,7 +9,10 @@
  */
 #include "memcached-client.h"
 
+#include <stdlib.h>
+
 #include "memcached-behaviors.h"
+#include "memcached-distribution.h"
 #include "memcached-servers.h"
 
 static gboolean
@@ -264,4 +267,102 @@ mc_client_mangle_key (McClient *self, const char *key)
     case MC_MANGLE_NONE:
     default: return NULL;
     }
+}
+
+static inline gboolean
+replicates (McClient *self)
+{
+  return self->config->kind == MC_CLIENT_BMEMCACHED;
+}
+
+memcached_return_t
+mc_client_read (McClient *self, memcached_st *memc, const char *key,
+                gsize key_len, char **out_data, size_t *out_len,
+                uint32_t *out_flags, int *out_failed_server)
+{
+  guint n = replicates (self) ? self->config->servers->len : 1;
+  memcached_return_t rc = MEMCACHED_NOTFOUND, failure = MEMCACHED_SUCCESS;
+  guint answered = 0;
+
+  *out_data = NULL;
+  *out_failed_server = -1;
+  for (guint i = 0; i < n; i++)
+    {
+      char group[MC_GROUP_KEY_MAX];
+      char *data;
+
+      *out_len = 0;
+      *out_flags = 0;
+      if (replicates (self))
+        data = memcached_get_by_key (memc, group,
+                                     mc_distribution_group_key (i, group), key,
+                                     key_len, out_len, out_flags, &rc);
+      else
+        data = memcached_get (memc, key, key_len, out_len, out_flags, &rc);
+      if (memcached_success (rc))
+        {
+          *out_data = data;
+          return MEMCACHED_SUCCESS;
+        }
+      free (data);
+      if (rc == MEMCACHED_NOTFOUND)
+        answered++;
+      else if (failure == MEMCACHED_SUCCESS)
+        {
+          failure = rc;
+          *out_failed_server = replicates (self) ? (int) i : -1;
+        }
+    }
+  return answered > 0 ? MEMCACHED_NOTFOUND : failure;
+}
+
+static memcached_return_t
+write_one (McClient *self, memcached_st *memc, McWriteKind kind, int server,
+           const char *key, gsize key_len, const McItem *item)
+{
+  char group[MC_GROUP_KEY_MAX];
+  gsize group_len
+      = server >= 0 ? mc_distribution_group_key ((guint) server, group) : 0;
+  time_t exptime = (time_t) self->config->expire_time;
+  memcached_return_t rc;
+
+  if (kind == MC_WRITE_SET)
+    rc = server >= 0 ? memcached_set_by_key (memc, group, group_len, key,
+                                             key_len, item->data, item->len,
+                                             exptime, item->flags)
+                     : memcached_set (memc, key, key_len, item->data,
+                                      item->len, exptime, item->flags);
+  else
+    {
+      rc = server >= 0 ? memcached_delete_by_key (memc, group, group_len, key,
+                                                  key_len, 0)
+                       : memcached_delete (memc, key, key_len, 0);
+      if (rc == MEMCACHED_NOTFOUND)
+        rc = MEMCACHED_SUCCESS;
+    }
+  return rc == MEMCACHED_BUFFERED ? MEMCACHED_SUCCESS : rc;
+}
+
+memcached_return_t
+mc_client_write (McClient *self, memcached_st *memc, McWriteKind kind,
+                 const char *key, gsize key_len, const McItem *item,
+                 int *out_failed_server)
+{
+  memcached_return_t first = MEMCACHED_SUCCESS;
+  guint taken = 0;
+
+  *out_failed_server = -1;
+  if (!replicates (self))
+    return write_one (self, memc, kind, -1, key, key_len, item);
+  for (guint s = 0; s < self->config->servers->len; s++)
+    {
+      memcached_return_t rc
+          = write_one (self, memc, kind, (int) s, key, key_len, item);
+
+      if (memcached_success (rc))
+        taken++;
+      else if (*out_failed_server < 0)
+        *out_failed_server = (int) s, first = rc;
+    }
+  return taken > 0 ? MEMCACHED_SUCCESS : first;
 }

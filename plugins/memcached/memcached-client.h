@@ -5,6 +5,7 @@
 #pragma once
 
 #include "memcached-config.h"
+#include "memcached-item.h"
 #include "memcached-pool.h"
 
 G_BEGIN_DECLS
@@ -29,6 +30,29 @@ gboolean mc_client_fail (McClient *self, memcached_st *memc,
                          memcached_return_t rc, const char *operation,
                          const char *key, gsize key_len, int server_index,
                          GError **error);
+
+/* @key's item, from the server it goes to or, when the client
+ * replicates (bmemcached), from the first server that has it.
+ * MEMCACHED_SUCCESS with *out_data (malloc()ed; NULL for an empty value),
+ * MEMCACHED_NOTFOUND for a miss (a replica that failed while another
+ * answered is a miss), else the first failure and *out_failed_server
+ * (-1: the key's own server). */
+memcached_return_t mc_client_read (McClient *self, memcached_st *memc,
+                                   const char *key, gsize key_len,
+                                   char **out_data, size_t *out_len,
+                                   uint32_t *out_flags,
+                                   int *out_failed_server);
+
+typedef enum { MC_WRITE_SET, MC_WRITE_DELETE } McWriteKind;
+
+/* Sets @item (or deletes) @key on its server, or on every server when
+ * replicating (success when any took it).  A delete of nothing and a
+ * buffered write are successes.  Else the first failure and
+ * *out_failed_server, as above. */
+memcached_return_t mc_client_write (McClient *self, memcached_st *memc,
+                                    McWriteKind kind, const char *key,
+                                    gsize key_len, const McItem *item,
+                                    int *out_failed_server);
 
 /* Whether memcached would take @key: 1 to 250 bytes, none of them a
  * space, a control character or DEL (the text protocol's rule, which

@@ -25,7 +25,7 @@
  *   retry_delay, retry_for, do_not_retry_for
  *                           Python objects or pymemcache-only modes:
  *                           accepted and ignored (docs say why)
- * and three of C's own: key_mangler, pool_size, pool_timeout, plus
+ * and four of C's own: key_mangler, pool_size, pool_timeout and
  * lock_sleep_max.
  *
  * SPDX-License-Identifier: MIT

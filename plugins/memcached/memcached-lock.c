@@ -126,42 +126,18 @@ static gboolean
 lock_release (gpointer data, GError **error)
 {
   McLock *self = data;
-  const McConfig *config = self->client->config;
   McHandle *handle = mc_pool_acquire (self->client->pool, error);
-  memcached_return_t rc = MEMCACHED_SUCCESS;
+  memcached_return_t rc;
+  int failed_server;
   gboolean ok = TRUE;
 
   if (handle == NULL)
     return FALSE;
-  if (config->kind != MC_CLIENT_BMEMCACHED)
-    {
-      rc = memcached_delete (handle->memc, self->name, self->name_len, 0);
-      if (!memcached_success (rc) && rc != MEMCACHED_NOTFOUND)
-        ok = mc_client_fail (self->client, handle->memc, rc, "delete",
-                             self->name, self->name_len, -1, error);
-    }
-  else
-    {
-      guint answered = 0;
-      int failed_server = -1;
-      memcached_return_t first_error = MEMCACHED_SUCCESS;
-
-      for (guint i = 0; i < config->servers->len; i++)
-        {
-          char group[MC_GROUP_KEY_MAX];
-          gsize group_len = mc_distribution_group_key (i, group);
-
-          rc = memcached_delete_by_key (handle->memc, group, group_len,
-                                        self->name, self->name_len, 0);
-          if (memcached_success (rc) || rc == MEMCACHED_NOTFOUND)
-            answered++;
-          else if (failed_server < 0)
-            failed_server = (int) i, first_error = rc;
-        }
-      if (answered == 0)
-        ok = mc_client_fail (self->client, handle->memc, first_error, "delete",
-                             self->name, self->name_len, failed_server, error);
-    }
+  rc = mc_client_write (self->client, handle->memc, MC_WRITE_DELETE,
+                        self->name, self->name_len, NULL, &failed_server);
+  if (!memcached_success (rc))
+    ok = mc_client_fail (self->client, handle->memc, rc, "delete", self->name,
+                         self->name_len, failed_server, error);
   mc_pool_release (self->client->pool, handle);
   return ok;
 }
@@ -170,47 +146,27 @@ static gboolean
 lock_locked (gpointer data, gboolean *out_locked, GError **error)
 {
   McLock *self = data;
-  const McConfig *config = self->client->config;
   McHandle *handle = mc_pool_acquire (self->client->pool, error);
-  guint n = config->kind == MC_CLIENT_BMEMCACHED ? config->servers->len : 1;
-  memcached_return_t rc = MEMCACHED_SUCCESS;
-  guint answered = 0;
-  int failed_server = -1;
+  memcached_return_t rc;
+  char *value;
+  size_t len;
+  uint32_t flags;
+  int failed_server;
+  gboolean ok = TRUE;
 
   *out_locked = FALSE;
   if (handle == NULL)
     return FALSE;
-  for (guint i = 0; i < n && !*out_locked; i++)
-    {
-      char group[MC_GROUP_KEY_MAX];
-      gsize group_len = mc_distribution_group_key (i, group);
-      size_t len = 0;
-      uint32_t flags = 0;
-      char *value = config->kind == MC_CLIENT_BMEMCACHED
-                        ? memcached_get_by_key (handle->memc, group, group_len,
-                                                self->name, self->name_len,
-                                                &len, &flags, &rc)
-                        : memcached_get (handle->memc, self->name,
-                                         self->name_len, &len, &flags, &rc);
-
-      free (value);
-      if (memcached_success (rc))
-        answered++, *out_locked = TRUE;
-      else if (rc == MEMCACHED_NOTFOUND)
-        answered++;
-      else if (failed_server < 0)
-        failed_server = (int) i;
-    }
-  if (answered == 0)
-    {
-      mc_client_fail (
-          self->client, handle->memc, rc, "get", self->name, self->name_len,
-          config->kind == MC_CLIENT_BMEMCACHED ? failed_server : -1, error);
-      mc_pool_release (self->client->pool, handle);
-      return FALSE;
-    }
+  rc = mc_client_read (self->client, handle->memc, self->name, self->name_len,
+                       &value, &len, &flags, &failed_server);
+  free (value);
+  if (memcached_success (rc))
+    *out_locked = TRUE;
+  else if (rc != MEMCACHED_NOTFOUND)
+    ok = mc_client_fail (self->client, handle->memc, rc, "get", self->name,
+                         self->name_len, failed_server, error);
   mc_pool_release (self->client->pool, handle);
-  return TRUE;
+  return ok;
 }
 
 static void

@@ -164,3 +164,51 @@ configured_region (const char *backend, double expiration,
 #endif
   return region;
 }
+
+/* Debian's Python runs the Python half of the interop tests. */
+#define TEST_PYTHON "/usr/bin/python3"
+
+/* Runs TEST_PYTHON @helper @command and the NULL-terminated arguments in
+ * @ap; fails the test unless it succeeds.  Returns its stdout without the
+ * final newline. */
+static inline char *
+python_helper_run (const char *helper, const char *command, va_list ap)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr (GError) error = NULL;
+  int status = 0;
+
+  g_ptr_array_add (argv, (gpointer) TEST_PYTHON);
+  g_ptr_array_add (argv, (gpointer) helper);
+  g_ptr_array_add (argv, (gpointer) command);
+  for (const char *a = va_arg (ap, const char *); a != NULL;
+       a = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (gpointer) a);
+  g_ptr_array_add (argv, NULL);
+  cr_assert (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT,
+                           NULL, NULL, &out, &err, &status, &error),
+             "%s", error != NULL ? error->message : "");
+  cr_assert (g_spawn_check_wait_status (status, NULL), "%s %s failed:\n%s",
+             helper, command, err);
+  return g_strchomp (g_steal_pointer (&out));
+}
+
+/* Whether `@helper check` succeeds (what it needs is installed); if not,
+ * skips the test, or fails it under CI=true, where tools/dev/install-deps
+ * installs everything.  @missing says what is lacking. */
+static inline void
+python_helper_need (const char *helper, const char *missing)
+{
+  const char *argv[] = { TEST_PYTHON, helper, "check", NULL };
+  int status = -1;
+
+  if (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL,
+                    NULL, NULL, NULL, NULL, &status, NULL)
+      && g_spawn_check_wait_status (status, NULL))
+    return;
+  cr_assert (g_strcmp0 (g_getenv ("CI"), "true") != 0, "%s lacks %s",
+             TEST_PYTHON, missing);
+  cr_skip_test ("%s lacks %s", TEST_PYTHON, missing);
+}

@@ -18,52 +18,25 @@
 
 #include "test-util.h"
 
-#define PYTHON "/usr/bin/python3"
 #define HELPER TEST_SOURCE_DIR "/memcached-python.py"
 #define N_KEYS 1000
 
 static char *
 python (const char *command, ...)
 {
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  g_autoptr (GError) error = NULL;
-  int status = 0;
   va_list ap;
+  char *out;
 
-  g_ptr_array_add (argv, (gpointer) PYTHON);
-  g_ptr_array_add (argv, (gpointer) HELPER);
-  g_ptr_array_add (argv, (gpointer) command);
   va_start (ap, command);
-  for (const char *a = va_arg (ap, const char *); a != NULL;
-       a = va_arg (ap, const char *))
-    g_ptr_array_add (argv, (gpointer) a);
+  out = python_helper_run (HELPER, command, ap);
   va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  cr_assert (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT,
-                           NULL, NULL, &out, &err, &status, &error),
-             "%s", error != NULL ? error->message : "");
-  cr_assert (g_spawn_check_wait_status (status, NULL),
-             "memcached-python.py %s failed:\n%s", command, err);
-  return g_strchomp (g_steal_pointer (&out));
+  return out;
 }
 
-/* Debian's Python with dogpile.cache and the four clients, or a skip (a
- * failure under CI=true, where tools/dev/install-deps installs them). */
 static void
 need_python (void)
 {
-  const char *argv[] = { PYTHON, HELPER, "check", NULL };
-  int status = -1;
-
-  if (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL,
-                    NULL, NULL, NULL, NULL, &status, NULL)
-      && g_spawn_check_wait_status (status, NULL))
-    return;
-  cr_assert (g_strcmp0 (g_getenv ("CI"), "true") != 0,
-             PYTHON " lacks python3-dogpile.cache or a memcached client");
-  cr_skip_test (PYTHON " lacks python3-dogpile.cache or a memcached client");
+  python_helper_need (HELPER, "python3-dogpile.cache or a memcached client");
 }
 
 /* "127.0.0.1:p1,127.0.0.1:p2,..." for the harness's servers. */
@@ -256,7 +229,7 @@ check_locks (const char *short_name)
   DogpileBackend *backend = dogpile_region_get_backend (region, NULL);
   g_autoptr (DogpileMutex) mutex = dogpile_backend_get_mutex (backend, "lk");
   const char *argv[]
-      = { PYTHON, HELPER, "lock-hold", short_name, url, "lk", NULL };
+      = { TEST_PYTHON, HELPER, "lock-hold", short_name, url, "lk", NULL };
   g_autoptr (GError) error = NULL;
   gboolean acquired = TRUE, locked = FALSE;
   GPid pid;

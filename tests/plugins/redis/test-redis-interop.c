@@ -12,52 +12,25 @@
 #include "redis-lock.h"
 #include "test-redis-util.h"
 
-#define PYTHON "/usr/bin/python3"
 #define HELPER TEST_SOURCE_DIR "/redis-interop.py"
 
 /* Runs the helper; returns its stdout without the final newline. */
 static char *
 python (const char *command, ...)
 {
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  g_autoptr (GError) error = NULL;
-  int status = 0;
   va_list ap;
+  char *out;
 
-  g_ptr_array_add (argv, (gpointer) PYTHON);
-  g_ptr_array_add (argv, (gpointer) HELPER);
-  g_ptr_array_add (argv, (gpointer) command);
   va_start (ap, command);
-  for (const char *a = va_arg (ap, const char *); a != NULL;
-       a = va_arg (ap, const char *))
-    g_ptr_array_add (argv, (gpointer) a);
+  out = python_helper_run (HELPER, command, ap);
   va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  cr_assert (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT,
-                           NULL, NULL, &out, &err, &status, &error),
-             "%s", error != NULL ? error->message : "");
-  cr_assert (g_spawn_check_wait_status (status, NULL),
-             "redis-interop.py %s failed:\n%s", command, err);
-  return g_strchomp (g_steal_pointer (&out));
+  return out;
 }
 
-/* Debian's Python with dogpile.cache and redis-py, or a skip (a failure
- * under CI=true, where they are installed by tools/dev/install-deps). */
 static void
 need_python (void)
 {
-  const char *argv[] = { PYTHON, HELPER, "check", NULL };
-  int status = -1;
-
-  if (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL,
-                    NULL, NULL, NULL, NULL, &status, NULL)
-      && g_spawn_check_wait_status (status, NULL))
-    return;
-  cr_assert (g_strcmp0 (g_getenv ("CI"), "true") != 0,
-             PYTHON " lacks python3-dogpile.cache or python3-redis");
-  cr_skip_test (PYTHON " lacks python3-dogpile.cache or python3-redis");
+  python_helper_need (HELPER, "python3-dogpile.cache or python3-redis");
 }
 
 static char *
@@ -215,7 +188,7 @@ Test (redis_interop, a_python_lock_excludes_c)
   g_autoptr (DogpileRegion) region = c_region ();
   g_autofree char *key = redis_unique_key ("py-lock");
   g_autoptr (DogpileMutex) m = dogpile_region_get_mutex (region, key, NULL);
-  const char *argv[] = { PYTHON, HELPER, "lock-hold", key, NULL };
+  const char *argv[] = { TEST_PYTHON, HELPER, "lock-hold", key, NULL };
   g_autoptr (GError) error = NULL;
   g_autofree char *held = NULL;
   g_autofree char *released = NULL;
@@ -261,7 +234,8 @@ Test (redis_interop, python_waits_for_the_c_creator)
   g_autoptr (DogpileMutex) m = dogpile_region_get_mutex (region, key, NULL);
   g_autoptr (GBytes) value = bytes_of ("made by C");
   g_autofree char *hex = hex_of ("made by C", 9);
-  const char *argv[] = { PYTHON, HELPER, "get-or-create", key, "00", NULL };
+  const char *argv[]
+      = { TEST_PYTHON, HELPER, "get-or-create", key, "00", NULL };
   redisContext *raw = raw_connect ();
   g_autoptr (GError) error = NULL;
   g_autofree char *result = NULL;

@@ -85,14 +85,13 @@ inflate_item (const char *data, gsize len, const char *key, GError **error)
         }
       inflateEnd (&stream);
       g_free (out);
-      g_set_error (
-          error, DOGPILE_ERROR, DOGPILE_ERROR_CANT_DESERIALIZE,
-          rc == Z_OK || rc == Z_BUF_ERROR
-              ? (stream.avail_in == 0
-                     ? "Item '%s' has flag 8 (zlib) but its data ends early"
-                     : "Item '%s' inflates to more than 256 MiB: refused")
-              : "Item '%s' has flag 8 (zlib) but is not zlib data",
-          key);
+      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_CANT_DESERIALIZE,
+                   rc != Z_OK && rc != Z_BUF_ERROR
+                       ? "Item '%s' has flag 8 (zlib) but is not zlib data"
+                   : capacity >= MC_MAX_INFLATED_SIZE && stream.avail_out == 0
+                       ? "Item '%s' inflates to more than 256 MiB: refused"
+                       : "Item '%s' has flag 8 (zlib) but its data ends early",
+                   key);
       return NULL;
     }
   inflateEnd (&stream);

@@ -11,73 +11,9 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include <errno.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/wait.h>
 
 #include "test-redis-util.h"
-
-/* --- a listener that accepts and never answers ------------------------ */
-
-typedef struct {
-  int listen_fd;
-  int port;
-  int stop_pipe[2];
-  GThread *thread;
-  GPtrArray *accepted; /* fds, kept open and never read */
-} SilentServer;
-
-static gpointer
-silent_accept_loop (gpointer data)
-{
-  SilentServer *s = data;
-
-  for (;;)
-    {
-      struct pollfd fds[2]
-          = { { s->listen_fd, POLLIN, 0 }, { s->stop_pipe[0], POLLIN, 0 } };
-
-      if (poll (fds, 2, -1) < 0 && errno != EINTR)
-        break;
-      if (fds[1].revents != 0)
-        break;
-      if (fds[0].revents & POLLIN)
-        {
-          int fd = accept (s->listen_fd, NULL, NULL);
-
-          if (fd >= 0)
-            g_ptr_array_add (s->accepted, GINT_TO_POINTER (fd));
-        }
-    }
-  return NULL;
-}
-
-static SilentServer *
-silent_server_start (void)
-{
-  SilentServer *s = g_new0 (SilentServer, 1);
-
-  s->listen_fd = loopback_socket (64, &s->port);
-  cr_assert (pipe (s->stop_pipe) == 0);
-  s->accepted = g_ptr_array_new ();
-  s->thread = g_thread_new ("silent", silent_accept_loop, s);
-  return s;
-}
-
-static void
-silent_server_stop (SilentServer *s)
-{
-  cr_assert (write (s->stop_pipe[1], "x", 1) == 1);
-  g_thread_join (s->thread);
-  for (guint i = 0; i < s->accepted->len; i++)
-    close (GPOINTER_TO_INT (s->accepted->pdata[i]));
-  g_ptr_array_free (s->accepted, TRUE);
-  close (s->listen_fd);
-  close (s->stop_pipe[0]);
-  close (s->stop_pipe[1]);
-  g_free (s);
-}
 
 static GHashTable *
 arguments_for_port (int port, const char *first_name, ...)
@@ -91,22 +27,6 @@ arguments_for_port (int port, const char *first_name, ...)
   arguments_add_valist (table, first_name, ap);
   va_end (ap);
   return table;
-}
-
-/* Asserts that @error is a backend error that came within [low, high]
- * seconds of @started and mentions @fragment. */
-static void
-assert_bounded_failure (gboolean ok, GError *error, double started, double low,
-                        double high, const char *fragment, const char *what)
-{
-  double took = monotonic_seconds () - started;
-
-  cr_assert_not (ok, "%s succeeded against a silent server", what);
-  assert_error (error, DOGPILE_ERROR_BACKEND);
-  cr_assert (took >= low && took <= high, "%s took %.3f s, not in [%g, %g]",
-             what, took, low, high);
-  cr_assert (strstr (error->message, fragment) != NULL, "%s: '%s' not in '%s'",
-             what, fragment, error->message);
 }
 
 TestSuite (redis_faults);
@@ -392,70 +312,6 @@ Test (redis_faults, killed_then_restarted_with_no_reconfiguration,
 
 /* --- fork --------------------------------------------------------------- */
 
-static gboolean
-backend_round_trip (DogpileBackend *b, const char *key)
-{
-  g_autoptr (GBytes) value = bytes_of (key);
-  g_autoptr (GBytes) got = NULL;
-
-  return dogpile_backend_set (b, key, value, NULL)
-         && dogpile_backend_get (b, key, &got, NULL) && bytes_equal (got, key);
-}
-
-/* Where a hung child is stuck, for the failure message: its state, the
- * system call it is in and the kernel's stack (readable as root, as in
- * CI). */
-static char *
-child_state (pid_t child)
-{
-  static const char *const files[] = { "wchan", "syscall", "stack" };
-  GString *out = g_string_new (NULL);
-  g_autofree char *status_path
-      = g_strdup_printf ("/proc/%d/status", (int) child);
-  g_autofree char *status = NULL;
-
-  if (g_file_get_contents (status_path, &status, NULL, NULL))
-    {
-      const char *state = strstr (status, "State:");
-
-      if (state != NULL)
-        g_string_append_len (out, state, strcspn (state, "\n"));
-    }
-  for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
-    {
-      g_autofree char *path
-          = g_strdup_printf ("/proc/%d/%s", (int) child, files[i]);
-      g_autofree char *text = NULL;
-
-      if (g_file_get_contents (path, &text, NULL, NULL))
-        g_string_append_printf (out, "\n%s: %s", files[i], g_strstrip (text));
-    }
-  return g_string_free (out, FALSE);
-}
-
-/* Waits for @child at most @seconds; kills it if it hangs. */
-static int
-wait_child (pid_t child, double seconds)
-{
-  double deadline = monotonic_seconds () + seconds;
-  int status = 0;
-
-  while (waitpid (child, &status, WNOHANG) == 0)
-    {
-      if (monotonic_seconds () > deadline)
-        {
-          g_autofree char *where = child_state (child);
-
-          kill (child, SIGKILL);
-          waitpid (child, &status, 0);
-          cr_assert_fail ("child %d hung (a lock held across fork?)\n%s",
-                          (int) child, where);
-        }
-      g_usleep (2000);
-    }
-  return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
-}
-
 Test (redis_faults, a_child_never_uses_its_parent_s_connections)
 {
   g_autoptr (GHashTable) a = redis_arguments (NULL);
@@ -498,47 +354,13 @@ Test (redis_faults, a_child_never_uses_its_parent_s_connections)
   redisFree (raw);
 }
 
-typedef struct {
-  DogpileBackend *backend;
-  gint stop;
-  gint failures;
-} Busy;
-
-static gpointer
-busy_loop (gpointer data)
-{
-  Busy *busy = data;
-  g_autofree char *key = g_strdup_printf ("busy:%d", (int) getpid ());
-
-  while (!g_atomic_int_get (&busy->stop))
-    if (!backend_round_trip (busy->backend, key))
-      g_atomic_int_inc (&busy->failures);
-  return NULL;
-}
-
 Test (redis_faults, forking_while_other_threads_use_the_pool, .timeout = 60)
 {
   g_autoptr (GHashTable) a
       = redis_arguments ("connection_pool_size", "3", NULL);
   g_autoptr (DogpileBackend) b = redis_backend (a);
-  Busy busy = { b, 0, 0 };
-  GThread *threads[3];
 
-  for (int i = 0; i < 3; i++)
-    threads[i] = g_thread_new ("busy", busy_loop, &busy);
-  for (int round = 0; round < 30; round++)
-    {
-      pid_t child = fork ();
-
-      cr_assert (child >= 0);
-      if (child == 0)
-        _exit (backend_round_trip (b, "fork:round") ? 0 : 1);
-      cr_assert_eq (wait_child (child, 10), 0, "round %d", round);
-    }
-  g_atomic_int_set (&busy.stop, 1);
-  for (int i = 0; i < 3; i++)
-    g_thread_join (threads[i]);
-  cr_assert_eq (busy.failures, 0);
+  fork_while_busy (b, 3, 30);
 }
 
 Test (redis_faults, a_child_cannot_release_its_parent_s_lock)

@@ -16,6 +16,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "test-faults.h"
 #include "test-util.h"
 
 static inline const char *
@@ -180,42 +181,6 @@ raw_info (redisContext *c, const char *section, const char *field)
   value = strtoll (at + strlen (needle), NULL, 10);
   freeReplyObject (reply);
   return value;
-}
-
-static inline double
-monotonic_seconds (void)
-{
-  return (double) g_get_monotonic_time () / G_USEC_PER_SEC;
-}
-
-/* A loopback TCP socket bound to a port of the kernel's choice; *out_port
- * is that port.  Listening with @backlog when it is >= 0. */
-static inline int
-loopback_socket (int backlog, int *out_port)
-{
-  struct sockaddr_in addr = { .sin_family = AF_INET };
-  socklen_t len = sizeof addr;
-  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-  cr_assert (fd >= 0);
-  addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  cr_assert (bind (fd, (struct sockaddr *) &addr, sizeof addr) == 0);
-  cr_assert (getsockname (fd, (struct sockaddr *) &addr, &len) == 0);
-  if (backlog >= 0)
-    cr_assert (listen (fd, backlog) == 0);
-  *out_port = ntohs (addr.sin_port);
-  return fd;
-}
-
-/* A port that was free a moment ago and has no listener. */
-static inline int
-unused_loopback_port (void)
-{
-  int port;
-  int fd = loopback_socket (-1, &port);
-
-  close (fd);
-  return port;
 }
 
 /* --- cluster and sentinel topologies ------------------------------------ */

@@ -173,6 +173,35 @@ fetch_results (memcached_st *memc, GHashTable *slots, const char *const *keys,
   return ok;
 }
 
+/* After an mget: the first key whose server took no request, or -1.
+ * libmemcached skips a server it cannot connect to (or that is marked
+ * down for retry_timeout) and still reports success when another server
+ * took its keys, which would make that server's keys look like misses. */
+static gssize
+first_unsent_key (memcached_st *memc, const char *const *keys,
+                  const size_t *lengths, gsize n_keys)
+{
+  guint32 servers = memcached_server_count (memc);
+  gboolean all_busy = TRUE;
+
+  for (guint32 s = 0; s < servers && all_busy; s++)
+    all_busy = memcached_server_response_count (
+                   memcached_server_instance_by_position (memc, s))
+               > 0;
+  if (all_busy)
+    return -1;
+  for (gsize i = 0; i < n_keys; i++)
+    {
+      memcached_return_t rc = MEMCACHED_SUCCESS;
+      const memcached_instance_st *instance
+          = memcached_server_by_key (memc, keys[i], lengths[i], &rc);
+
+      if (instance != NULL && memcached_server_response_count (instance) == 0)
+        return (gssize) i;
+    }
+  return -1;
+}
+
 static void
 free_slot_list (gpointer list)
 {
@@ -217,6 +246,7 @@ mc_backend_get_multi (DogpileBackendImpl *self, const char *const *keys,
   gsize n_pending = n_keys;
   guint answered = 0;
   int failed_server = -1;
+  gssize unsent = -1;
   memcached_return_t failure = MEMCACHED_SUCCESS;
   gboolean ok = TRUE;
 
@@ -242,6 +272,9 @@ mc_backend_get_multi (DogpileBackendImpl *self, const char *const *keys,
                                         pending, pending_lengths, n_pending)
                : memcached_mget (handle->memc, pending, pending_lengths,
                                  n_pending);
+      if (!replicates (self) && memcached_success (rc))
+        unsent = first_unsent_key (handle->memc, pending, pending_lengths,
+                                   n_pending);
       /* Whatever mget said, what some servers did send must be read. */
       ok = fetch_results (handle->memc, slots, keys, out_values, &fetch_rc,
                           error);
@@ -278,8 +311,19 @@ mc_backend_get_multi (DogpileBackendImpl *self, const char *const *keys,
     }
   /* Distributed: any failed server fails the call (its keys cannot be
    * told from misses).  Replicated: only when no server answered. */
-  if (ok && failure != MEMCACHED_SUCCESS
-      && (!replicates (self) || answered == 0))
+  if (ok && unsent >= 0)
+    {
+      const memcached_instance_st *instance = memcached_server_by_key (
+          handle->memc, pending[unsent], pending_lengths[unsent], &failure);
+      memcached_return_t why = memcached_server_error_return (instance);
+
+      ok = mc_client_fail (
+          client, handle->memc,
+          memcached_success (why) ? MEMCACHED_CONNECTION_FAILURE : why,
+          "get_multi", pending[unsent], pending_lengths[unsent], -1, error);
+    }
+  else if (ok && failure != MEMCACHED_SUCCESS
+           && (!replicates (self) || answered == 0))
     ok = mc_client_fail (client, handle->memc, failure, "get_multi", NULL, 0,
                          failed_server, error);
   mc_pool_release (client->pool, handle);

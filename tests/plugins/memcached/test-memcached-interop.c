@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "test-util.h"
+#include "test-memcached-util.h"
 
 #define HELPER TEST_SOURCE_DIR "/memcached-python.py"
 #define N_KEYS 1000
@@ -37,18 +37,6 @@ static void
 need_python (void)
 {
   python_helper_need (HELPER, "python3-dogpile.cache or a memcached client");
-}
-
-/* "127.0.0.1:p1,127.0.0.1:p2,..." for the harness's servers. */
-static char *
-urls (void)
-{
-  g_auto (GStrv) ports = g_strsplit (g_getenv ("MEMCACHED_PORTS"), ",", -1);
-  GString *s = g_string_new (NULL);
-
-  for (char **p = ports; *p != NULL; p++)
-    g_string_append_printf (s, "%s127.0.0.1:%s", s->len ? "," : "", *p);
-  return g_string_free (s, FALSE);
 }
 
 static DogpileBackend *

@@ -16,7 +16,7 @@ set -euo pipefail
 build=$(cd "${1:?usage: redis-bench.sh BUILD_DIR [ROUNDS]}" && pwd)
 rounds=${2:-3}
 here=$(cd "$(dirname "$0")" && pwd)
-peer=${DOGPILE_PEER_PYTHON:-$here/../../shared/bench/peer_python.py}
+peer=${DOGPILE_PEER_PYTHON:-$here/../../../../shared/bench/peer_python.py}
 port=${REDIS_PORT:?run under tests/plugins/redis/redis-servers.py}
 export DOGPILE_REGISTRY_PATH=$build/plugins/dogpile-build-registry.ini
 

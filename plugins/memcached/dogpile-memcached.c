@@ -119,6 +119,21 @@ mc_backend_get (DogpileBackendImpl *self, const char *key, GBytes **out_value,
   return ok;
 }
 
+/* The failure an mget and its fetches met, or MEMCACHED_SUCCESS.
+ * memcached_fetch_result turns a connection reset while reading into
+ * NOTFOUND when nothing was read, so its own return cannot tell a dropped
+ * server from a miss; the handle's last error (cleared when the mget
+ * started) can. */
+static memcached_return_t
+fetch_failure (memcached_st *memc)
+{
+  memcached_return_t last = memcached_last_error (memc);
+
+  return memcached_success (last) || last == MEMCACHED_NOTFOUND
+             ? MEMCACHED_SUCCESS
+             : last;
+}
+
 /* Reads the results of an mget into the slots of the keys they answer.
  * *out_rc is the first failure. */
 static gboolean
@@ -168,7 +183,7 @@ fetch_results (memcached_st *memc, GHashTable *slots, const char *const *keys,
   memcached_result_free (&result);
   *out_rc = rc == MEMCACHED_END || rc == MEMCACHED_NOTFOUND
                     || memcached_success (rc)
-                ? MEMCACHED_SUCCESS
+                ? fetch_failure (memc)
                 : rc;
   return ok;
 }
@@ -266,18 +281,30 @@ mc_backend_get_multi (DogpileBackendImpl *self, const char *const *keys,
       char group[MC_GROUP_KEY_MAX];
       memcached_return_t rc, fetch_rc;
 
-      rc = replicates (self)
-               ? memcached_mget_by_key (handle->memc, group,
-                                        mc_distribution_group_key (s, group),
-                                        pending, pending_lengths, n_pending)
-               : memcached_mget (handle->memc, pending, pending_lengths,
-                                 n_pending);
-      if (!replicates (self) && memcached_success (rc))
-        unsent = first_unsent_key (handle->memc, pending, pending_lengths,
-                                   n_pending);
-      /* Whatever mget said, what some servers did send must be read. */
-      ok = fetch_results (handle->memc, slots, keys, out_values, &fetch_rc,
-                          error);
+      /* A connection found dropped (a restarted server) is made again
+       * and the keys still missing asked again, once. */
+      for (guint attempt = 0; attempt < 2; attempt++)
+        {
+          gboolean dropped;
+
+          rc = replicates (self) ? memcached_mget_by_key (
+                   handle->memc, group, mc_distribution_group_key (s, group),
+                   pending, pending_lengths, n_pending)
+                                 : memcached_mget (handle->memc, pending,
+                                                   pending_lengths, n_pending);
+          dropped = mc_client_dropped (handle->memc, rc);
+          unsent = !replicates (self) && memcached_success (rc)
+                       ? first_unsent_key (handle->memc, pending,
+                                           pending_lengths, n_pending)
+                       : -1;
+          /* Whatever mget said, what some servers did send must be
+           * read. */
+          ok = fetch_results (handle->memc, slots, keys, out_values, &fetch_rc,
+                              error);
+          if (!ok || attempt > 0
+              || !(dropped || mc_client_dropped (handle->memc, fetch_rc)))
+            break;
+        }
       if (!memcached_success (rc) && rc != MEMCACHED_NOTFOUND)
         {
           if (failed_server < 0)
@@ -447,6 +474,8 @@ barrier (DogpileBackendImpl *self, memcached_st *memc, const char *const *keys,
     if (memcached_success (rc) && fetch_rc != MEMCACHED_END
         && fetch_rc != MEMCACHED_NOTFOUND && !memcached_success (fetch_rc))
       rc = fetch_rc;
+    else if (memcached_success (rc) || rc == MEMCACHED_NOTFOUND)
+      rc = fetch_failure (memc);
   }
   memcached_result_free (&result);
   return rc == MEMCACHED_NOTFOUND ? MEMCACHED_SUCCESS : rc;
@@ -481,27 +510,36 @@ write_multi (DogpileBackendImpl *self, McWriteKind kind,
       mc_pool_release (client->pool, handle);
       return FALSE;
     }
-  for (gsize i = 0; i < n_keys; i++)
+  /* A connection found dropped (a restarted server) loses what was
+   * buffered for it: the whole call is made again, once. */
+  for (guint attempt = 0; attempt < 2; attempt++)
     {
-      McItem item = { 0 };
-      memcached_return_t key_rc;
-      int key_server;
+      gboolean dropped = FALSE;
+      memcached_return_t barrier_rc;
 
-      if (kind == MC_WRITE_SET)
-        mc_item_encode (client->config, values[i], &item);
-      key_rc = mc_client_write (client, memc, kind, keys[i], lengths[i], &item,
-                                &key_server);
-      mc_item_clear (&item);
-      if (!memcached_success (key_rc) && memcached_success (rc))
-        rc = key_rc, failed_server = key_server, failed_key = i;
+      rc = MEMCACHED_SUCCESS;
+      for (gsize i = 0; i < n_keys; i++)
+        {
+          McItem item = { 0 };
+          memcached_return_t key_rc;
+          int key_server;
+
+          if (kind == MC_WRITE_SET)
+            mc_item_encode (client->config, values[i], &item);
+          key_rc = mc_client_write (client, memc, kind, keys[i], lengths[i],
+                                    &item, &key_server);
+          mc_item_clear (&item);
+          dropped = dropped || mc_client_dropped (memc, key_rc);
+          if (!memcached_success (key_rc) && memcached_success (rc))
+            rc = key_rc, failed_server = key_server, failed_key = i;
+        }
+      barrier_rc = barrier (self, memc, keys, lengths, n_keys);
+      dropped = dropped || mc_client_dropped (memc, barrier_rc);
+      if (memcached_success (rc) && !memcached_success (barrier_rc))
+        rc = barrier_rc, failed_server = -1, failed_key = n_keys;
+      if (!dropped)
+        break;
     }
-  {
-    memcached_return_t barrier_rc
-        = barrier (self, memc, keys, lengths, n_keys);
-
-    if (memcached_success (rc) && !memcached_success (barrier_rc))
-      rc = barrier_rc, failed_server = -1, failed_key = n_keys;
-  }
   if (!memcached_success (rc))
     ok = mc_client_fail (client, memc, rc, operation,
                          failed_key < n_keys ? keys[failed_key] : NULL,

@@ -9,6 +9,7 @@
  */
 #include "memcached-client.h"
 
+#include <errno.h>
 #include <stdlib.h>
 
 #include "memcached-behaviors.h"
@@ -269,6 +270,22 @@ mc_client_mangle_key (McClient *self, const char *key)
     }
 }
 
+gboolean
+mc_client_dropped (memcached_st *memc, memcached_return_t rc)
+{
+  int saved_errno;
+
+  if (memcached_success (rc) || rc == MEMCACHED_NOTFOUND
+      || rc == MEMCACHED_NOTSTORED || rc == MEMCACHED_DATA_EXISTS
+      || rc == MEMCACHED_TIMEOUT)
+    return FALSE;
+  saved_errno = memcached_last_error_errno (memc);
+  /* EOF on a read is a CONNECTION_FAILURE with no errno; a refused or
+   * timed-out connect always has one, and is not retried. */
+  return saved_errno == EPIPE || saved_errno == ECONNRESET
+         || (rc == MEMCACHED_CONNECTION_FAILURE && saved_errno == 0);
+}
+
 static inline gboolean
 replicates (McClient *self)
 {
@@ -293,12 +310,19 @@ mc_client_read (McClient *self, memcached_st *memc, const char *key,
 
       *out_len = 0;
       *out_flags = 0;
-      if (replicates (self))
-        data = memcached_get_by_key (memc, group,
-                                     mc_distribution_group_key (i, group), key,
-                                     key_len, out_len, out_flags, &rc);
-      else
-        data = memcached_get (memc, key, key_len, out_len, out_flags, &rc);
+      for (guint attempt = 0; attempt < 2; attempt++)
+        {
+          if (replicates (self))
+            data = memcached_get_by_key (
+                memc, group, mc_distribution_group_key (i, group), key,
+                key_len, out_len, out_flags, &rc);
+          else
+            data = memcached_get (memc, key, key_len, out_len, out_flags, &rc);
+          if (!mc_client_dropped (memc, rc))
+            break;
+          free (data);
+          data = NULL;
+        }
       if (memcached_success (rc))
         {
           *out_data = data;
@@ -324,8 +348,10 @@ write_one (McClient *self, memcached_st *memc, McWriteKind kind, int server,
   gsize group_len
       = server >= 0 ? mc_distribution_group_key ((guint) server, group) : 0;
   time_t exptime = (time_t) self->config->expire_time;
+  gboolean retried = FALSE;
   memcached_return_t rc;
 
+again:
   if (kind == MC_WRITE_SET)
     rc = server >= 0 ? memcached_set_by_key (memc, group, group_len, key,
                                              key_len, item->data, item->len,
@@ -339,6 +365,14 @@ write_one (McClient *self, memcached_st *memc, McWriteKind kind, int server,
                        : memcached_delete (memc, key, key_len, 0);
       if (rc == MEMCACHED_NOTFOUND)
         rc = MEMCACHED_SUCCESS;
+    }
+  /* Not on a buffering handle: what it had buffered went with the
+   * connection, and only the whole multi call can be made again. */
+  if (!retried && mc_client_dropped (memc, rc)
+      && !memcached_behavior_get (memc, MEMCACHED_BEHAVIOR_BUFFER_REQUESTS))
+    {
+      retried = TRUE;
+      goto again;
     }
   return rc == MEMCACHED_BUFFERED ? MEMCACHED_SUCCESS : rc;
 }

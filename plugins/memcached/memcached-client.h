@@ -54,6 +54,14 @@ memcached_return_t mc_client_write (McClient *self, memcached_st *memc,
                                     gsize key_len, const McItem *item,
                                     int *out_failed_server);
 
+/* Whether @rc is a connection the server had closed (EPIPE, ECONNRESET,
+ * or EOF where a reply was expected): a server restarted since the
+ * handle's previous call.  libmemcached has closed the socket and, for
+ * TCP, not marked the server down, so the call is made again, once, on a
+ * new connection (what pylibmc leaves to its caller).  A refused or
+ * timed-out connection and a timeout are not retried. */
+gboolean mc_client_dropped (memcached_st *memc, memcached_return_t rc);
+
 /* Whether memcached would take @key: 1 to 250 bytes, none of them a
  * space, a control character or DEL (the text protocol's rule, which
  * every Python client applies in both protocols). */

@@ -61,6 +61,9 @@ try_add (McLock *self, memcached_st *memc, gboolean *out_added, GError **error)
     {
       rc = memcached_add (memc, self->name, self->name_len, "1", 1, exptime,
                           int_flags (config));
+      if (mc_client_dropped (memc, rc))
+        rc = memcached_add (memc, self->name, self->name_len, "1", 1, exptime,
+                            int_flags (config));
       if (memcached_success (rc))
         return *out_added = TRUE, TRUE;
       if (rc == MEMCACHED_NOTSTORED || rc == MEMCACHED_DATA_EXISTS)
@@ -80,6 +83,10 @@ try_add (McLock *self, memcached_st *memc, gboolean *out_added, GError **error)
       rc = memcached_add_by_key (memc, group, group_len, self->name,
                                  self->name_len, "1", 1, exptime,
                                  int_flags (config));
+      if (mc_client_dropped (memc, rc))
+        rc = memcached_add_by_key (memc, group, group_len, self->name,
+                                   self->name_len, "1", 1, exptime,
+                                   int_flags (config));
       if (answered > 0)
         continue;
       if (memcached_success (rc))

@@ -262,6 +262,94 @@ Test (dead_server, bmemcached_goes_on_with_a_replica_dead)
   restart_server (ports[0]);
 }
 
+/* A server restarted between two calls: the handle's connection is dead
+ * and the next call finds out on it.  That call is made again on a new
+ * connection: no call fails, for every operation. */
+static void
+check_first_call_after_restart_works (const char *name)
+{
+  int ports[MC_MAX_SERVERS];
+  g_autofree char *url = NULL;
+  g_autoptr (DogpileBackend) b = NULL;
+  g_autoptr (DogpileMutex) m = NULL;
+  g_autoptr (GBytes) value = bytes_of ("v");
+  const char *keys[] = { "restart:a", "restart:b" };
+  GBytes *values[] = { value, value };
+
+  memcached_ports (ports);
+  url = g_strdup_printf ("127.0.0.1:%d", ports[0]);
+  b = memcached_backend (name, "url", url, "pool_size", "1",
+                         "distributed_lock", "true", "lock_timeout", "10",
+                         NULL);
+  m = dogpile_backend_get_mutex (b, "restart:lock");
+  for (int op = 0; op < 7; op++)
+    {
+      GBytes *got[2] = { NULL, NULL };
+      g_autoptr (GBytes) one = NULL;
+      g_autoptr (GError) error = NULL;
+      gboolean ok = FALSE, flag = FALSE;
+      const char *what = NULL;
+
+      cr_assert (backend_round_trip (b, "restart:warm"), "op %d", op);
+      kill_server (ports[0]);
+      restart_server (ports[0]);
+      switch (op)
+        {
+        case 0:
+          what = "get";
+          ok = dogpile_backend_get (b, "restart:a", &one, &error);
+          break;
+        case 1:
+          what = "set";
+          ok = dogpile_backend_set (b, "restart:a", value, &error);
+          break;
+        case 2:
+          what = "delete";
+          ok = dogpile_backend_delete (b, "restart:a", &error);
+          break;
+        case 3:
+          what = "get_multi";
+          ok = dogpile_backend_get_multi (b, keys, 2, got, &error);
+          break;
+        case 4:
+          what = "set_multi";
+          ok = dogpile_backend_set_multi (b, keys, values, 2, &error);
+          if (ok)
+            ok = dogpile_backend_get_multi (b, keys, 2, got, NULL)
+                 && got[0] != NULL && got[1] != NULL;
+          break;
+        case 5:
+          what = "acquire";
+          ok = dogpile_mutex_acquire (m, FALSE, &flag, &error) && flag
+               && dogpile_mutex_release (m, &error);
+          break;
+        default:
+          what = "locked";
+          ok = dogpile_mutex_locked (m, &flag, &error) && !flag;
+          break;
+        }
+      cr_assert (ok, "%s %s after a restart: %s", name, what,
+                 error != NULL ? error->message : "wrong result");
+      g_clear_pointer (&got[0], g_bytes_unref);
+      g_clear_pointer (&got[1], g_bytes_unref);
+    }
+}
+
+Test (dead_server, pylibmc_first_call_after_a_restart_works)
+{
+  check_first_call_after_restart_works ("pylibmc");
+}
+
+Test (dead_server, bmemcached_first_call_after_a_restart_works)
+{
+  check_first_call_after_restart_works ("bmemcached");
+}
+
+Test (dead_server, memcached_text_first_call_after_a_restart_works)
+{
+  check_first_call_after_restart_works ("memcached");
+}
+
 /* --- threads sharing the pool through the outage ---------------------- */
 
 typedef struct {

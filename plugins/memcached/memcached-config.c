@@ -137,6 +137,15 @@ read_credentials (McConfig *self, GHashTable *arguments, GError **error)
     }
 #endif
   /* SASL exists only in the binary protocol. */
+  if (self->username != NULL && !self->binary
+      && dogpile_arguments_has (arguments, "binary"))
+    {
+      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
+                   "username and password need the binary protocol, and "
+                   "binary is false: remove binary=false (SASL turns the "
+                   "binary protocol on) or the credentials");
+      return FALSE;
+    }
   if (self->username != NULL)
     self->binary = TRUE;
   return TRUE;

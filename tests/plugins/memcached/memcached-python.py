@@ -23,8 +23,13 @@ checked against the real thing.  One command per run:
                                waits for a line on stdin, releases, prints
                                RELEASED
   locked BACKEND URLS KEY      1 if the lock of KEY is held, else 0
+
+Under memcached-servers.py --sasl a region authenticates with
+MEMCACHED_SASL_USER and MEMCACHED_SASL_PASSWORD (bmemcached only: the one
+dogpile.cache memcached backend that takes credentials).
 """
 import json
+import os
 import socket
 import sys
 
@@ -41,6 +46,13 @@ def region(backend, urls, behaviors=None, raw=False, **extra):
                  "lock_timeout": 30}
     if behaviors:
         arguments["behaviors"] = behaviors
+    if os.environ.get("MEMCACHED_SASL_USER"):
+        # memcached-servers.py --sasl; of dogpile.cache's memcached
+        # backends only bmemcached takes credentials
+        if backend != "bmemcached":
+            raise SystemExit("only bmemcached authenticates")
+        arguments["username"] = os.environ["MEMCACHED_SASL_USER"]
+        arguments["password"] = os.environ["MEMCACHED_SASL_PASSWORD"]
     arguments.update(extra)
     kw = {}
     if raw:

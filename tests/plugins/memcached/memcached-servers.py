@@ -25,6 +25,11 @@ Environment given to PROGRAM:
                                    server), {urls} (all, comma-separated)
                                    and {socket} filled in
 
+--sasl USER:PASSWORD starts every server with SASL (-S, binary protocol
+only) and that one user, in a sasldb of its own (saslpasswd2, from
+sasl2-bin, with the PLAIN mechanism of libsasl2-modules); PROGRAM gets
+MEMCACHED_SASL_USER and MEMCACHED_SASL_PASSWORD.
+
 --per-test runs each Criterion test of PROGRAM alone (from `PROGRAM
 --list`) after a flush_all of every server: the generic suite uses fixed
 keys ("key1") that would otherwise leak from one test into the next.  A
@@ -81,6 +86,36 @@ def ask(address, line, timeout=1.0):
         return reply.decode(errors="replace").strip()
 
 
+def ask_binary_version(address, timeout=1.0):
+    """Whether a binary-protocol `version` gets an answer (a SASL server
+    answers it before any authentication, and nothing in text)."""
+    family = socket.AF_UNIX if isinstance(address, str) else socket.AF_INET
+    request = bytes([0x80, 0x0b]) + bytes(22)
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        s.connect(address)
+        s.sendall(request)
+        header = s.recv(24)
+        return len(header) >= 1 and header[0] == 0x81
+
+
+def sasl_setup(workdir, credentials):
+    """A sasldb with the one user of USER:PASSWORD and the config that
+    points memcached at it; returns the SASL_CONF_PATH folder."""
+    user, _, password = credentials.partition(":")
+    if not user or not password:
+        raise HarnessError("--sasl takes USER:PASSWORD")
+    tool = shutil.which("saslpasswd2")
+    if tool is None:
+        raise HarnessError("saslpasswd2 (sasl2-bin) is not installed")
+    db = os.path.join(workdir, "sasldb")
+    subprocess.run([tool, "-a", "memcached", "-c", "-p", "-f", db, user],
+                   input=password.encode(), check=True)
+    with open(os.path.join(workdir, "memcached.conf"), "w") as f:
+        f.write("mech_list: plain\nsasldb_path: %s\n" % db)
+    return workdir
+
+
 def memcached_argv(workdir, name, listen):
     pidfile = os.path.join(workdir, "memcached-%s.pid" % name)
     argv = [shutil.which("memcached") or "memcached", "-m", "64",
@@ -91,6 +126,8 @@ def memcached_argv(workdir, name, listen):
 
 
 class Server:
+    sasl_conf = None  # SASL_CONF_PATH when --sasl is given
+
     def __init__(self, workdir, port=None, path=None):
         self.port, self.path = port, path
         name = str(port) if port else "socket"
@@ -101,10 +138,17 @@ class Server:
         self.process = None
 
     def restart_command(self):
-        return " ".join(shlex.quote(a) for a in self.argv + ["-d"])
+        prefix = []
+        if Server.sasl_conf:
+            prefix = ["env", "SASL_CONF_PATH=" + Server.sasl_conf]
+        return " ".join(shlex.quote(a) for a in prefix + self.argv + ["-d"])
 
     def start(self):
-        self.process = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL)
+        env = dict(os.environ)
+        if Server.sasl_conf:
+            env["SASL_CONF_PATH"] = Server.sasl_conf
+        self.process = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
+                                        env=env)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -118,6 +162,8 @@ class Server:
 
     def answers(self):
         try:
+            if Server.sasl_conf:
+                return ask_binary_version(self.address, 0.5)
             return ask(self.address, "version", 0.5).startswith("VERSION")
         except OSError:
             return False
@@ -176,6 +222,7 @@ def main():
     parser.add_argument("--socket", action="store_true")
     parser.add_argument("--per-test", action="store_true")
     parser.add_argument("--arguments", default="")
+    parser.add_argument("--sasl", metavar="USER:PASSWORD")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
@@ -183,15 +230,23 @@ def main():
         parser.error("no PROGRAM given")
 
     workdir = tempfile.mkdtemp(prefix="dogpile-memcached-")
+    if args.sasl and args.per_test:
+        parser.error("--per-test flushes in text, which --sasl refuses")
     servers = [Server(workdir, port=free_port()) for _ in range(args.servers)]
     if args.socket:
         servers.append(Server(workdir, path=os.path.join(workdir, "mc.sock")))
     env = dict(os.environ)
     try:
         try:
+            if args.sasl:
+                Server.sasl_conf = sasl_setup(workdir, args.sasl)
+                env["MEMCACHED_SASL_USER"], _, env["MEMCACHED_SASL_PASSWORD"] \
+                    = args.sasl.partition(":")
             for s in servers:
+                if Server.sasl_conf:
+                    s.argv.append("-S")
                 s.start()
-        except (OSError, HarnessError) as e:
+        except (OSError, HarnessError, subprocess.CalledProcessError) as e:
             print("memcached-servers.py: %s" % e, file=sys.stderr)
             if os.environ.get("CI") == "true":
                 return 1

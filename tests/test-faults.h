@@ -159,6 +159,21 @@ child_state (pid_t child)
       if (g_file_get_contents (path, &text, NULL, NULL))
         g_string_append_printf (out, "\n%s: %s", files[i], g_strstrip (text));
     }
+  /* And where in user space, when gdb is there to say. */
+  if (g_file_test ("/usr/bin/gdb", G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_autofree char *pid = g_strdup_printf ("%d", (int) child);
+      const char *argv[]
+          = { "timeout", "30",  "/usr/bin/gdb",        "-batch", "-p",
+              pid,       "-ex", "thread apply all bt", NULL };
+      g_autofree char *trace = NULL;
+
+      if (g_spawn_sync (NULL, (char **) argv, NULL,
+                        G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                        NULL, &trace, NULL, NULL, NULL)
+          && trace != NULL)
+        g_string_append_printf (out, "\ngdb:\n%s", trace);
+    }
   return g_string_free (out, FALSE);
 }
 

@@ -27,6 +27,8 @@
  */
 #include "redis-connection.h"
 
+#include <unistd.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -466,6 +468,16 @@ redis_connection_open (const RedisEndpoint *endpoint,
       return NULL;
     }
   return self;
+}
+
+void
+redis_connection_abandon (RedisConnection *self)
+{
+  if (self->context != NULL && self->context->fd >= 0)
+    {
+      close (self->context->fd);
+      self->context->fd = -1;
+    }
 }
 
 void

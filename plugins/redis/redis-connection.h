@@ -53,6 +53,11 @@ RedisConnection *redis_connection_open (const RedisEndpoint *endpoint,
  * child does with its parent's connections. */
 void redis_connection_free (RedisConnection *self);
 
+/* In a forked child, for a connection a thread of the parent was using at
+ * the fork: closes the child's copy of its socket and leaves its memory
+ * alone (it may be halfway through a change).  Leaks it, on purpose. */
+void redis_connection_abandon (RedisConnection *self);
+
 gboolean redis_connection_append (RedisConnection *self, int argc,
                                   const char **argv, const size_t *argvlen,
                                   GError **error);

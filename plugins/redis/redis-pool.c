@@ -127,6 +127,48 @@ redis_pool_new (const RedisEndpoint *endpoint,
   return self;
 }
 
+static gboolean
+is_idle (RedisPool *self, RedisConnection *connection)
+{
+  for (guint i = 0; i < self->n_idle; i++)
+    if (self->idle[i] == connection)
+      return TRUE;
+  return FALSE;
+}
+
+/* In a child process, the connections are the parent's.  Their sockets
+ * are closed here, in the child only (close(2) on a descriptor the parent
+ * also holds sends nothing).  An idle one is freed; one that a thread of
+ * the parent was using at the fork is abandoned, never freed: that thread
+ * does not exist here, and it may have been halfway through changing the
+ * connection's buffers (freeing them then is a double free).  Called with
+ * the lock held. */
+static void
+close_parent_connections (RedisPool *self)
+{
+  for (guint i = 0; i < self->size; i++)
+    {
+      if (self->all[i] != NULL && self->all[i] != RESERVED)
+        {
+          if (is_idle (self, self->all[i]))
+            redis_connection_free (self->all[i]);
+          else
+            redis_connection_abandon (self->all[i]);
+        }
+      self->all[i] = NULL;
+    }
+}
+
+/* First use in a child process: see close_parent_connections. */
+static void
+forget_parent_connections (RedisPool *self, guint generation)
+{
+  close_parent_connections (self);
+  self->n_open = 0;
+  self->n_idle = 0;
+  self->generation = generation;
+}
+
 void
 redis_pool_free (RedisPool *self)
 {
@@ -141,8 +183,11 @@ redis_pool_free (RedisPool *self)
     self->next->prev = self->prev;
   pthread_mutex_unlock (&pools_lock);
 
-  /* In a child of a fork the connections may still be the parent's; they
-   * are closed locally all the same. */
+  /* In a child of a fork the connections may still be the parent's: then
+   * those that were busy at the fork are abandoned, not freed.  Else
+   * every connection is idle (a pool is freed when nobody uses it). */
+  if (self->generation != dogpile_fork_get_generation ())
+    close_parent_connections (self);
   for (guint i = 0; i < self->size; i++)
     if (self->all[i] != NULL && self->all[i] != RESERVED)
       redis_connection_free (self->all[i]);
@@ -152,25 +197,6 @@ redis_pool_free (RedisPool *self)
   pthread_mutex_destroy (&self->lock);
   pthread_cond_destroy (&self->available);
   g_free (self);
-}
-
-/* First use in a child process: the connections are the parent's.  Their
- * sockets are closed here, in the child only (close(2) on a descriptor the
- * parent also holds sends nothing), and their memory freed; the threads
- * that were using some of them do not exist in this process.  Called with
- * the lock held. */
-static void
-forget_parent_connections (RedisPool *self, guint generation)
-{
-  for (guint i = 0; i < self->size; i++)
-    {
-      if (self->all[i] != NULL && self->all[i] != RESERVED)
-        redis_connection_free (self->all[i]);
-      self->all[i] = NULL;
-    }
-  self->n_open = 0;
-  self->n_idle = 0;
-  self->generation = generation;
 }
 
 static gboolean

@@ -195,6 +195,19 @@ python_helper_run (const char *helper, const char *command, va_list ap)
   return g_strchomp (g_steal_pointer (&out));
 }
 
+/* python_helper_run with the arguments in the call, NULL-terminated. */
+static inline char *
+python_helper (const char *helper, const char *command, ...)
+{
+  va_list ap;
+  char *out;
+
+  va_start (ap, command);
+  out = python_helper_run (helper, command, ap);
+  va_end (ap);
+  return out;
+}
+
 /* Whether `@helper check` succeeds (what it needs is installed); if not,
  * skips the test, or fails it under CI=true, where tools/dev/install-deps
  * installs everything.  @missing says what is lacking. */

@@ -21,17 +21,7 @@
 #define HELPER TEST_SOURCE_DIR "/memcached-python.py"
 #define N_KEYS 1000
 
-static char *
-python (const char *command, ...)
-{
-  va_list ap;
-  char *out;
-
-  va_start (ap, command);
-  out = python_helper_run (HELPER, command, ap);
-  va_end (ap);
-  return out;
-}
+#define python(...) python_helper (HELPER, __VA_ARGS__)
 
 static void
 need_python (void)

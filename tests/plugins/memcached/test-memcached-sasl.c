@@ -140,17 +140,7 @@ Test (sasl, binary_false_with_credentials_is_refused)
   cr_assert (strstr (error->message, "binary") != NULL, "%s", error->message);
 }
 
-static char *
-python (const char *command, ...)
-{
-  va_list ap;
-  char *out;
-
-  va_start (ap, command);
-  out = python_helper_run (HELPER, command, ap);
-  va_end (ap);
-  return out;
-}
+#define python(...) python_helper (HELPER, __VA_ARGS__)
 
 Test (sasl, python_bmemcached_reads_and_writes_the_same_entries)
 {

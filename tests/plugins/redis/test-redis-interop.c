@@ -15,17 +15,7 @@
 #define HELPER TEST_SOURCE_DIR "/redis-interop.py"
 
 /* Runs the helper; returns its stdout without the final newline. */
-static char *
-python (const char *command, ...)
-{
-  va_list ap;
-  char *out;
-
-  va_start (ap, command);
-  out = python_helper_run (HELPER, command, ap);
-  va_end (ap);
-  return out;
-}
+#define python(...) python_helper (HELPER, __VA_ARGS__)
 
 static void
 need_python (void)

@@ -21,14 +21,20 @@ export DOGPILE_REGISTRY_PATH=$build/plugins/dogpile-build-registry.ini
 
 # As in redis-bench.sh: the server on the first CPU, every client on the
 # last, so that all of them measure the same (cross-CPU) round trip.
-# DOGPILE_BENCH_PIN=0 disables.
+# DOGPILE_BENCH_PIN=same puts the server on the clients' CPU instead: no
+# cross-CPU wake-up, so the figures show the CPU each side spends more
+# than the VM's wake-up latency.  DOGPILE_BENCH_PIN=0 disables pinning.
 pin=()
 pidfile_var=DOGPILE_MEMCACHED_PIDFILE_$port
-if [ "${DOGPILE_BENCH_PIN:-1}" = 1 ] && command -v taskset >/dev/null \
+mode=${DOGPILE_BENCH_PIN:-1}
+if [ "$mode" != 0 ] && command -v taskset >/dev/null \
    && [ "$(nproc)" -ge 2 ] && [ -n "${!pidfile_var:-}" ]; then
-  taskset -a -p -c 0 "$(cat "${!pidfile_var}")" >/dev/null
-  pin=(taskset -c "$(($(nproc) - 1))")
-  echo "server pinned to CPU 0, clients to CPU $(($(nproc) - 1))"
+  client_cpu=$(($(nproc) - 1))
+  server_cpu=0
+  [ "$mode" = same ] && server_cpu=$client_cpu
+  taskset -a -p -c "$server_cpu" "$(cat "${!pidfile_var}")" >/dev/null
+  pin=(taskset -c "$client_cpu")
+  echo "server pinned to CPU $server_cpu, clients to CPU $client_cpu"
 fi
 
 for round in $(seq "$rounds"); do

@@ -191,14 +191,14 @@ check_all_keys_come_back (Keys *k, DogpileBackend *b)
 }
 
 static void
-check_dead_server (const char *name)
+check_dead_server (const char *name, const char *behaviors)
 {
   Keys k = { 0 };
   g_autoptr (DogpileBackend) b = NULL;
   const int dead = 1;
 
   keys_init (&k);
-  b = backend_with_timeouts (name, k.url, NULL);
+  b = backend_with_timeouts (name, k.url, behaviors);
   keys_place (&k, b, name);
   kill_server (k.ports[dead]);
   check_only_dead_keys_fail (&k, b, dead);
@@ -212,17 +212,24 @@ TestSuite (dead_server);
 
 Test (dead_server, pylibmc_fails_only_its_keys_then_recovers)
 {
-  check_dead_server ("pylibmc");
+  check_dead_server ("pylibmc", NULL);
+}
+
+Test (dead_server, pylibmc_ketama_fails_only_its_keys_then_recovers)
+{
+  /* Without remove_failed the continuum keeps the dead server: its keys
+   * fail, none moves. */
+  check_dead_server ("pylibmc", "{\"ketama\": True, \"retry_timeout\": 1}");
 }
 
 Test (dead_server, memcached_fails_only_its_keys_then_recovers)
 {
-  check_dead_server ("memcached");
+  check_dead_server ("memcached", NULL);
 }
 
 Test (dead_server, pymemcache_fails_only_its_keys_then_recovers)
 {
-  check_dead_server ("pymemcache");
+  check_dead_server ("pymemcache", NULL);
 }
 
 /* bmemcached writes to every server and reads from the first that

@@ -37,6 +37,7 @@ struct McPool {
   memcached_st *master;
   GPtrArray *idle; /* McHandle *, most recently released last */
   guint made;      /* handles of this generation, idle or in use */
+  guint waiting;   /* threads waiting for a handle */
   guint size;
   double timeout;
   DogpileForkHook *fork_hook;
@@ -105,6 +106,7 @@ after_fork_in_child (gpointer data)
     abandon (g_ptr_array_index (self->idle, i));
   g_ptr_array_set_size (self->idle, 0);
   self->made = 0;
+  self->waiting = 0; /* the waiters were the parent's threads */
   pthread_mutex_unlock (&self->lock);
 }
 
@@ -174,10 +176,12 @@ mc_pool_acquire (McPool *self, GError **error)
       += (long) ((self->timeout - (double) (time_t) self->timeout) * 1e9);
   if (deadline.tv_nsec >= 1000000000L)
     deadline.tv_sec++, deadline.tv_nsec -= 1000000000L;
+  self->waiting++;
   while (self->idle->len == 0 && self->made >= self->size)
     if (pthread_cond_timedwait (&self->available, &self->lock, &deadline)
         == ETIMEDOUT)
       break;
+  self->waiting--;
   if (self->idle->len > 0)
     {
       handle = g_ptr_array_steal_index_fast (self->idle, self->idle->len - 1);
@@ -202,7 +206,8 @@ mc_pool_acquire (McPool *self, GError **error)
     {
       pthread_mutex_lock (&self->lock);
       self->made--;
-      pthread_cond_signal (&self->available);
+      if (self->waiting > 0)
+        pthread_cond_signal (&self->available);
       pthread_mutex_unlock (&self->lock);
     }
   return handle;
@@ -218,7 +223,9 @@ mc_pool_release (McPool *self, McHandle *handle)
     }
   pthread_mutex_lock (&self->lock);
   g_ptr_array_add (self->idle, handle);
-  pthread_cond_signal (&self->available);
+  /* The hit path: no system call unless somebody waits. */
+  if (self->waiting > 0)
+    pthread_cond_signal (&self->available);
   pthread_mutex_unlock (&self->lock);
 }
 

@@ -19,6 +19,48 @@
 
 #define REPR_MAX DOGPILE_DOUBLE_REPR_MAX
 
+/* The fewest significant digits that read back as @value when @value is
+ * N / 10^d for an integer |N| < 2^53 and d <= 6 (a time with microsecond
+ * resolution, a price, a small integer), else 0.  N and 10^d are exact
+ * and the division is correctly rounded, so N / 10^d read back is
+ * @value; with the smallest such d no decimal with fewer digits reads
+ * back as @value (it would be such an N / 10^d with a smaller d).  One
+ * multiplication and division per d instead of the search's printf and
+ * strtod pairs, which cost a microsecond per record. */
+static int
+decimal_fraction_digits (double value)
+{
+  static const double powers[] = { 1, 10, 100, 1e3, 1e4, 1e5, 1e6 };
+  const double limit = 9007199254740992.0; /* 2^53 */
+
+  for (gsize d = 0; d < G_N_ELEMENTS (powers); d++)
+    {
+      /* value * 10^d is N within 2 (its rounding error below 2^53), so
+       * N is one of five candidates. */
+      double near = nearbyint (value * powers[d]);
+
+      if (!(fabs (near) < limit))
+        return 0;
+      for (int offset = 0; offset < 5; offset++)
+        {
+          static const double offsets[] = { 0, -1, 1, -2, 2 };
+          double scaled = near + offsets[offset];
+          gint64 n;
+          int digits = 0;
+
+          if (scaled / powers[d] != value || !(fabs (scaled) < limit))
+            continue;
+          n = (gint64) fabs (scaled);
+          while (n % 10 == 0 && n != 0) /* only for d = 0: 100.0 */
+            n /= 10;
+          for (; n != 0; n /= 10)
+            digits++;
+          return MAX (digits, 1);
+        }
+    }
+  return 0;
+}
+
 /* Python's float repr: the shortest digits that round-trip, in fixed
  * notation when the decimal exponent is in (-4, 16], else 1.5e-05 style.
  * Non-finite values as json.dumps writes them; Python's str() says inf,
@@ -58,6 +100,8 @@ dogpile__format_double_repr (double value, char out[REPR_MAX])
             break;
         }
     }
+  else if ((precision = decimal_fraction_digits (value)) > 0)
+    snprintf (tmp, sizeof tmp, "%.*e", precision - 1, value);
   else
     {
       int low = 1, high = 17;

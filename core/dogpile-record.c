@@ -61,6 +61,36 @@ decimal_fraction_digits (double value)
   return 0;
 }
 
+/* Adds one unit in the last digit of the magnitude of @e, printed by
+ * "%.*e": [-]d[.ddd]e(+|-)xx; 9.99e+02 becomes 1.00e+03. */
+static void
+increment_last_digit (char *e)
+{
+  char *mark = strchr (e, 'e');
+  char *p = mark - 1;
+  int exponent;
+
+  for (; p >= e; p--)
+    {
+      if (*p == '.')
+        continue;
+      if (*p == '-')
+        break;
+      if (*p != '9')
+        {
+          (*p)++;
+          return;
+        }
+      *p = '0';
+    }
+  /* Carried out of the first digit: 1.00...e(x+1) */
+  for (p = e; *p == '-'; p++)
+    ;
+  *p = '1';
+  exponent = atoi (mark + 1) + 1;
+  g_snprintf (mark, REPR_MAX - (gsize) (mark - e), "e%+03d", exponent);
+}
+
 /* Python's float repr: the shortest digits that round-trip, in fixed
  * notation when the decimal exponent is in (-4, 16], else 1.5e-05 style.
  * Non-finite values as json.dumps writes them; Python's str() says inf,
@@ -84,52 +114,52 @@ dogpile__format_double_repr (double value, char out[REPR_MAX])
     return (gsize) g_snprintf (out, REPR_MAX,
                                signbit (value) ? "-0.0" : "0.0");
 
-  /* The fewest significant digits that read back as @value.  More digits
-   * never read back worse -- the nearest p+1 digit decimal is at least as
-   * close as the p digit one -- as long as the values that round to
-   * @value lie symmetrically around it; so the fewest can be searched for
-   * instead of tried in turn: 16 first (a time needs 16 or 17, most
-   * doubles do), then the range below.  At a power of two that interval
-   * is lopsided, and every precision is tried in turn. */
+  /* The fewest significant digits that read back as @value.  At a power
+   * of two the values that round to @value lie lopsided around it (the
+   * gap above is twice the gap below), and the nearest decimal of p
+   * digits may fall out on the narrow side while the next one up, on the
+   * wide side, reads back: Python (David Gay's shortest mode) then writes
+   * that one (2^-24 is 5.960464477539063e-08, not ...0625e-08).  So each
+   * precision is tried in turn with both. */
   if (fabs (frexp (value, &exponent)) == 0.5)
     {
       for (precision = 1; precision <= 17; precision++)
         {
+          char up[REPR_MAX];
+
           snprintf (tmp, sizeof tmp, "%.*e", precision - 1, value);
           if (strtod (tmp, NULL) == value)
             break;
+          memcpy (up, tmp, sizeof up);
+          increment_last_digit (up);
+          if (strtod (up, NULL) == value)
+            {
+              memcpy (tmp, up, sizeof tmp);
+              break;
+            }
         }
     }
   else if ((precision = decimal_fraction_digits (value)) > 0)
     snprintf (tmp, sizeof tmp, "%.*e", precision - 1, value);
   else
     {
-      int low = 1, high = 17;
+      /* 16 digits first: a time needs 16 or 17, most doubles do.  When 15
+       * read back, no search is needed below them: if k < 15 digits read
+       * back, @value lies within half an ulp (2^-53 of it) of that k digit
+       * decimal, far inside half a step of the 15 digit grid, so @value
+       * rounded to 15 digits is that decimal padded with zeros, which the
+       * formatting below strips. */
+      char fifteen[REPR_MAX];
 
       snprintf (tmp, sizeof tmp, "%.*e", 16 - 1, value);
       if (strtod (tmp, NULL) != value)
-        low = 17;
+        snprintf (tmp, sizeof tmp, "%.*e", 17 - 1, value);
       else
         {
-          high = 16;
-          snprintf (tmp, sizeof tmp, "%.*e", 15 - 1, value);
-          if (strtod (tmp, NULL) != value)
-            low = 16;
-          else
-            high = 15;
+          snprintf (fifteen, sizeof fifteen, "%.*e", 15 - 1, value);
+          if (strtod (fifteen, NULL) == value)
+            memcpy (tmp, fifteen, sizeof tmp);
         }
-      while (low < high)
-        {
-          int mid = (low + high) / 2;
-
-          snprintf (tmp, sizeof tmp, "%.*e", mid - 1, value);
-          if (strtod (tmp, NULL) == value)
-            high = mid;
-          else
-            low = mid + 1;
-        }
-      precision = low;
-      snprintf (tmp, sizeof tmp, "%.*e", precision - 1, value);
     }
 
   /* tmp is [-]d[.ddd]e(+|-)xx */

@@ -94,17 +94,40 @@ significant_digits (const char *text, gsize len)
   return first < 0 ? 1 : last - first + 1;
 }
 
-/* The fewest digits that read back, found the slow way. */
+/* The decimal one unit above or below (@side) the p digit decimal
+ * printed in @e ("%.*e"), in the last digit of its mantissa, by long
+ * double arithmetic on the digits: exact for 17 digits and less. */
+static void
+neighbour (const char *e, int precision, int side, char *out, gsize size)
+{
+  const char *mark = strchr (e, 'e');
+  int exponent = atoi (mark + 1);
+  long double mantissa = strtold (e, NULL) / powl (10, exponent);
+
+  mantissa += side * powl (10, -(precision - 1));
+  g_snprintf (out, size, "%.*Lfe%+d", precision - 1, mantissa, exponent);
+}
+
+/* The fewest digits that read back, found the slow way: at each
+ * precision the nearest decimal and its two neighbours (at a power of two
+ * the nearest may miss on the narrow side where the next one up reads
+ * back, and Python writes that one). */
 static int
 fewest_digits (double value)
 {
-  char tmp[64];
+  char tmp[64], other[64];
 
   for (int precision = 1; precision < 17; precision++)
     {
       g_snprintf (tmp, sizeof tmp, "%.*e", precision - 1, value);
       if (g_ascii_strtod (tmp, NULL) == value)
         return precision;
+      for (int side = -1; side <= 1; side += 2)
+        {
+          neighbour (tmp, precision, side, other, sizeof other);
+          if (g_ascii_strtod (other, NULL) == value)
+            return precision;
+        }
     }
   return 17;
 }

@@ -91,6 +91,90 @@ increment_last_digit (char *e)
   g_snprintf (mark, REPR_MAX - (gsize) (mark - e), "e%+03d", exponent);
 }
 
+__extension__ typedef unsigned __int128 Uint128;
+
+/* The shortest digits that read back as @value (positive, not a power of
+ * two) in exact integer arithmetic, for 2^25 <= @value < 2^53 (times,
+ * counters, money): there @value = m 2^e with -27 <= e <= 0, so @value
+ * = D 10^e for the integer D = m 5^-e < 2^116, and the values that read
+ * back as @value are those within half an ulp, 5^-e / 2 in units of
+ * 10^e (exactly half: only when m is even, as strtod rounds to even).
+ * The search then takes no printf and no strtod: D rounded to 16
+ * digits, then 15 (when 15 read back they are the shortest, trailing
+ * zeros stripped: see dogpile__format_double_repr), else 17.  FALSE
+ * outside that range. */
+static gboolean
+exact_shortest_digits (double value, char digits[20], gsize *n_digits,
+                       int *decpt)
+{
+  int binary_exponent;
+  double fraction = frexp (value, &binary_exponent);
+  int e = binary_exponent - 53;
+  guint64 m;
+  Uint128 d, half_ulp_x2, tens[37];
+  int nd = 0, precision = 0;
+  Uint128 chosen = 0;
+  guint64 top;
+
+  if (e < -27 || e > 0)
+    return FALSE;
+  m = (guint64) ldexp (fraction, 53);
+  half_ulp_x2 = 1; /* 5^-e: twice half an ulp, in units of 10^e */
+  for (int i = 0; i < -e; i++)
+    half_ulp_x2 *= 5;
+  d = (Uint128) m * half_ulp_x2;
+  tens[0] = 1;
+  for (int i = 1; i < 37; i++)
+    tens[i] = tens[i - 1] * 10;
+  while (nd < 36 && tens[nd] <= d)
+    nd++; /* D has nd digits */
+  if (nd <= 17)
+    return FALSE; /* not reached in this range; keep the general path */
+
+  for (int attempt = 0; attempt < 3; attempt++)
+    {
+      int p = attempt == 0 ? 16 : attempt == 1 ? 15 : 17;
+      Uint128 q = tens[nd - p], r = d % q, base = d - r, c, distance_x2;
+      gboolean reads_back;
+
+      if (attempt == 1 && precision == 0)
+        continue; /* 16 did not read back: 15 cannot */
+      if (2 * r > q || (2 * r == q && ((base / q) & 1) != 0))
+        c = base + q;
+      else
+        c = base;
+      distance_x2 = 2 * (c > d ? c - d : d - c);
+      reads_back = distance_x2 < half_ulp_x2
+                   || (distance_x2 == half_ulp_x2 && (m & 1) == 0);
+      if (attempt == 2 || reads_back)
+        {
+          precision = p;
+          chosen = c / q;
+          if (attempt == 2 || attempt == 1)
+            break;
+        }
+      else if (attempt == 1)
+        break; /* 15 does not read back: the 16 digits stay */
+    }
+  /* chosen has precision digits, or precision + 1 after a carry
+   * (999.. rounded up to 1000..). */
+  *decpt = nd + e;
+  top = (guint64) chosen;
+  {
+    char reversed[20];
+    gsize n = 0;
+
+    for (; top != 0; top /= 10)
+      reversed[n++] = (char) ('0' + top % 10);
+    if ((int) n > precision)
+      (*decpt)++;
+    for (gsize i = 0; i < n; i++)
+      digits[i] = reversed[n - 1 - i];
+    *n_digits = n;
+  }
+  return TRUE;
+}
+
 /* Python's float repr: the shortest digits that round-trip, in fixed
  * notation when the decimal exponent is in (-4, 16], else 1.5e-05 style.
  * Non-finite values as json.dumps writes them; Python's str() says inf,
@@ -114,66 +198,70 @@ dogpile__format_double_repr (double value, char out[REPR_MAX])
     return (gsize) g_snprintf (out, REPR_MAX,
                                signbit (value) ? "-0.0" : "0.0");
 
-  /* The fewest significant digits that read back as @value.  At a power
-   * of two the values that round to @value lie lopsided around it (the
-   * gap above is twice the gap below), and the nearest decimal of p
-   * digits may fall out on the narrow side while the next one up, on the
-   * wide side, reads back: Python (David Gay's shortest mode) then writes
-   * that one (2^-24 is 5.960464477539063e-08, not ...0625e-08).  So each
-   * precision is tried in turn with both. */
-  if (fabs (frexp (value, &exponent)) == 0.5)
+  negative = signbit (value);
+  if (fabs (frexp (value, &exponent)) == 0.5
+      || !exact_shortest_digits (fabs (value), digits, &n_digits, &decpt))
     {
-      for (precision = 1; precision <= 17; precision++)
+      /* The fewest significant digits that read back as @value.  At a power
+       * of two the values that round to @value lie lopsided around it (the
+       * gap above is twice the gap below), and the nearest decimal of p
+       * digits may fall out on the narrow side while the next one up, on the
+       * wide side, reads back: Python (David Gay's shortest mode) then writes
+       * that one (2^-24 is 5.960464477539063e-08, not ...0625e-08).  So each
+       * precision is tried in turn with both. */
+      if (fabs (frexp (value, &exponent)) == 0.5)
         {
-          char up[REPR_MAX];
-
-          snprintf (tmp, sizeof tmp, "%.*e", precision - 1, value);
-          if (strtod (tmp, NULL) == value)
-            break;
-          memcpy (up, tmp, sizeof up);
-          increment_last_digit (up);
-          if (strtod (up, NULL) == value)
+          for (precision = 1; precision <= 17; precision++)
             {
-              memcpy (tmp, up, sizeof tmp);
-              break;
+              char up[REPR_MAX];
+
+              snprintf (tmp, sizeof tmp, "%.*e", precision - 1, value);
+              if (strtod (tmp, NULL) == value)
+                break;
+              memcpy (up, tmp, sizeof up);
+              increment_last_digit (up);
+              if (strtod (up, NULL) == value)
+                {
+                  memcpy (tmp, up, sizeof tmp);
+                  break;
+                }
             }
         }
-    }
-  else if ((precision = decimal_fraction_digits (value)) > 0)
-    snprintf (tmp, sizeof tmp, "%.*e", precision - 1, value);
-  else
-    {
-      /* 16 digits first: a time needs 16 or 17, most doubles do.  When 15
-       * read back, no search is needed below them: if k < 15 digits read
-       * back, @value lies within half an ulp (2^-53 of it) of that k digit
-       * decimal, far inside half a step of the 15 digit grid, so @value
-       * rounded to 15 digits is that decimal padded with zeros, which the
-       * formatting below strips. */
-      char fifteen[REPR_MAX];
-
-      snprintf (tmp, sizeof tmp, "%.*e", 16 - 1, value);
-      if (strtod (tmp, NULL) != value)
-        snprintf (tmp, sizeof tmp, "%.*e", 17 - 1, value);
+      else if ((precision = decimal_fraction_digits (value)) > 0)
+        snprintf (tmp, sizeof tmp, "%.*e", precision - 1, value);
       else
         {
-          snprintf (fifteen, sizeof fifteen, "%.*e", 15 - 1, value);
-          if (strtod (fifteen, NULL) == value)
-            memcpy (tmp, fifteen, sizeof tmp);
-        }
-    }
+          /* 16 digits first: a time needs 16 or 17, most doubles do.  When 15
+           * read back, no search is needed below them: if k < 15 digits read
+           * back, @value lies within half an ulp (2^-53 of it) of that k digit
+           * decimal, far inside half a step of the 15 digit grid, so @value
+           * rounded to 15 digits is that decimal padded with zeros, which the
+           * formatting below strips. */
+          char fifteen[REPR_MAX];
 
-  /* tmp is [-]d[.ddd]e(+|-)xx */
-  p = tmp;
-  negative = (*p == '-');
-  if (negative)
-    p++;
-  for (; *p != 'e'; p++)
-    if (*p != '.')
-      digits[n_digits++] = *p;
-  exponent = atoi (p + 1);
+          snprintf (tmp, sizeof tmp, "%.*e", 16 - 1, value);
+          if (strtod (tmp, NULL) != value)
+            snprintf (tmp, sizeof tmp, "%.*e", 17 - 1, value);
+          else
+            {
+              snprintf (fifteen, sizeof fifteen, "%.*e", 15 - 1, value);
+              if (strtod (fifteen, NULL) == value)
+                memcpy (tmp, fifteen, sizeof tmp);
+            }
+        }
+
+      /* tmp is [-]d[.ddd]e(+|-)xx */
+      p = tmp;
+      if (*p == '-')
+        p++;
+      for (; *p != 'e'; p++)
+        if (*p != '.')
+          digits[n_digits++] = *p;
+      decpt = atoi (p + 1) + 1;
+    }
   while (n_digits > 1 && digits[n_digits - 1] == '0')
     n_digits--;
-  decpt = exponent + 1;
+  exponent = decpt - 1;
 
   if (negative)
     out[len++] = '-';

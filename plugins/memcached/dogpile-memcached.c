@@ -340,9 +340,12 @@ mc_backend_get_multi (DogpileBackendImpl *self, const char *const *keys,
    * told from misses).  Replicated: only when no server answered. */
   if (ok && unsent >= 0)
     {
+      memcached_return_t found = MEMCACHED_SUCCESS;
       const memcached_instance_st *instance = memcached_server_by_key (
-          handle->memc, pending[unsent], pending_lengths[unsent], &failure);
-      memcached_return_t why = memcached_server_error_return (instance);
+          handle->memc, pending[unsent], pending_lengths[unsent], &found);
+      memcached_return_t why = instance != NULL
+                                   ? memcached_server_error_return (instance)
+                                   : MEMCACHED_SUCCESS;
 
       ok = mc_client_fail (
           client, handle->memc,

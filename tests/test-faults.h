@@ -75,7 +75,8 @@ typedef struct {
   int port;
   int stop_pipe[2];
   GThread *thread;
-  GPtrArray *accepted; /* fds, kept open and never read */
+  GPtrArray *accepted;  /* fds, kept open and never read */
+  const char *greeting; /* written on each connection once, or NULL */
 } SilentServer;
 
 static gpointer
@@ -96,23 +97,40 @@ silent_accept_loop (gpointer data)
         {
           int fd = accept (s->listen_fd, NULL, NULL);
 
-          if (fd >= 0)
-            g_ptr_array_add (s->accepted, GINT_TO_POINTER (fd));
+          if (fd < 0)
+            continue;
+          if (s->greeting != NULL
+              && write (fd, s->greeting, strlen (s->greeting)) < 0)
+            {
+              close (fd);
+              continue;
+            }
+          g_ptr_array_add (s->accepted, GINT_TO_POINTER (fd));
         }
     }
   return NULL;
 }
 
+/* A server that writes @greeting (NULL: nothing) on each connection it
+ * accepts, then never answers. */
 static inline SilentServer *
-silent_server_start (void)
+lying_server_start (const char *greeting)
 {
   SilentServer *s = g_new0 (SilentServer, 1);
+
+  s->greeting = greeting;
 
   s->listen_fd = loopback_socket (64, &s->port);
   cr_assert (pipe (s->stop_pipe) == 0);
   s->accepted = g_ptr_array_new ();
   s->thread = g_thread_new ("silent", silent_accept_loop, s);
   return s;
+}
+
+static inline SilentServer *
+silent_server_start (void)
+{
+  return lying_server_start (NULL);
 }
 
 static inline void

@@ -10,15 +10,45 @@
 /* Every nil (a missing key in an MGET) is this one object. */
 static redisReply shared_nil = { .type = REDIS_REPLY_NIL };
 
-static void
+/* An array whose element slots grow as its elements arrive: the count
+ * in its header is the peer's word, and "*2147483647" would otherwise
+ * make 16 GB of slots out of 13 bytes.  Slots then cost at most twice the
+ * bytes received (an element takes 3 or more, a slot 8). */
+typedef struct {
+  redisReply reply; /* first: the array is used as a redisReply */
+  size_t capacity;  /* slots allocated in reply.element */
+} GrowingArray;
+
+#define FIRST_SLOTS 64
+
+/* Puts @reply in its parent's slot, growing the slots first when needed.
+ * FALSE when they cannot grow (out of memory). */
+static gboolean
 attach (const redisReadTask *task, redisReply *reply)
 {
-  if (task->parent != NULL)
-    {
-      redisReply *parent = task->parent->obj;
+  GrowingArray *parent;
+  size_t idx;
 
-      parent->element[task->idx] = reply;
+  if (task->parent == NULL)
+    return TRUE;
+  parent = task->parent->obj;
+  idx = (size_t) task->idx;
+  if (idx >= parent->capacity)
+    {
+      size_t capacity = MAX (parent->capacity * 2, idx + 1);
+      redisReply **grown;
+
+      capacity = MIN (capacity, parent->reply.elements);
+      grown = realloc (parent->reply.element, capacity * sizeof *grown);
+      if (grown == NULL)
+        return FALSE;
+      memset (grown + parent->capacity, 0,
+              (capacity - parent->capacity) * sizeof *grown);
+      parent->reply.element = grown;
+      parent->capacity = capacity;
     }
+  parent->reply.element[idx] = reply;
+  return TRUE;
 }
 
 /* hiredis treats NULL from these as out of memory: the context gets
@@ -36,30 +66,40 @@ create_string (const redisReadTask *task, char *str, size_t len)
   r->len = len;
   memcpy (r->str, str, len);
   r->str[len] = '\0';
-  attach (task, r);
+  if (!attach (task, r))
+    {
+      free (r);
+      return NULL;
+    }
   return r;
 }
 
 static void *
 create_array (const redisReadTask *task, int elements)
 {
-  redisReply *r = calloc (1, sizeof *r);
+  GrowingArray *a = calloc (1, sizeof *a);
 
-  if (r == NULL)
+  if (a == NULL)
     return NULL;
-  r->type = REDIS_REPLY_ARRAY;
-  if (elements > 0)
+  a->reply.type = REDIS_REPLY_ARRAY;
+  a->reply.elements = elements > 0 ? (size_t) elements : 0;
+  a->capacity = MIN (a->reply.elements, FIRST_SLOTS);
+  if (a->capacity > 0)
     {
-      r->element = calloc ((size_t) elements, sizeof (redisReply *));
-      if (r->element == NULL)
+      a->reply.element = calloc (a->capacity, sizeof (redisReply *));
+      if (a->reply.element == NULL)
         {
-          free (r);
+          free (a);
           return NULL;
         }
     }
-  r->elements = elements > 0 ? (size_t) elements : 0;
-  attach (task, r);
-  return r;
+  if (!attach (task, &a->reply))
+    {
+      free (a->reply.element);
+      free (a);
+      return NULL;
+    }
+  return &a->reply;
 }
 
 static void *
@@ -71,15 +111,18 @@ create_integer (const redisReadTask *task, long long value)
     return NULL;
   r->type = REDIS_REPLY_INTEGER;
   r->integer = value;
-  attach (task, r);
+  if (!attach (task, r))
+    {
+      free (r);
+      return NULL;
+    }
   return r;
 }
 
 static void *
 create_nil (const redisReadTask *task)
 {
-  attach (task, &shared_nil);
-  return &shared_nil;
+  return attach (task, &shared_nil) ? &shared_nil : NULL;
 }
 
 void
@@ -91,7 +134,12 @@ redis_reply_free (void *reply)
     return;
   if (r->type == REDIS_REPLY_ARRAY && r->element != NULL)
     {
-      for (size_t i = 0; i < r->elements; i++)
+      /* An array freed before its last element came (the connection
+       * failed) has slots only for those that did; unfilled ones are
+       * NULL. */
+      size_t filled = MIN (r->elements, ((GrowingArray *) r)->capacity);
+
+      for (size_t i = 0; i < filled; i++)
         redis_reply_free (r->element[i]);
       free (r->element);
     }

@@ -5,7 +5,10 @@
  * ordinary redisReply structs, but a string reply carries its bytes in the
  * same allocation (hiredis' own make two), and a nil is one shared object.
  * A get_multi of 100 keys thus makes 100 allocations fewer, and every
- * reply must be freed with redis_reply_free, never freeReplyObject.
+ * reply must be freed with redis_reply_free, never freeReplyObject.  An
+ * array's element slots grow as its elements arrive instead of all being
+ * allocated from the count in its header: memory follows the bytes the
+ * server sent, never a number it claimed.
  *
  * SPDX-License-Identifier: MIT
  */

@@ -11,6 +11,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#include <malloc.h>
 #include <signal.h>
 
 #include "test-redis-util.h"
@@ -81,6 +82,65 @@ Test (redis_faults, a_silent_server_fails_every_call_within_socket_timeout,
       cr_assert_null (got_multi[0]);
     }
   silent_server_stop (s);
+}
+
+/* A reply header is the server's word: "*2147483647" must not make the
+ * client allocate 16 GB of element slots before any element comes. */
+Test (redis_faults, a_huge_array_header_allocates_nothing_up_front)
+{
+  SilentServer *s = lying_server_start ("*2147483647\r\n:1\r\n");
+  g_autoptr (GHashTable) a
+      = arguments_for_port (s->port, "socket_timeout", "0.3", NULL);
+  g_autoptr (DogpileBackend) b = redis_backend (a);
+  g_autoptr (GBytes) got = NULL;
+  GError *error = NULL;
+  struct mallinfo2 before = mallinfo2 (), after;
+  double started = monotonic_seconds ();
+  gboolean ok = dogpile_backend_get (b, "k", &got, &error);
+
+  after = mallinfo2 ();
+  assert_bounded_failure (ok, error, started, 0, 0.3 + 0.7, "", "get");
+  g_clear_error (&error);
+  /* (Zero under ASan, which keeps its own books: checked in the plain
+   * build.) */
+  cr_assert (after.hblkhd + after.arena
+                 < before.hblkhd + before.arena + 64 * 1024 * 1024,
+             "the client allocated %zu MB for the reply",
+             (after.hblkhd + after.arena - before.hblkhd - before.arena)
+                 >> 20);
+  silent_server_stop (s);
+}
+
+/* Arrays longer than the first slots still come whole: an MGET of 1000
+ * keys from the real server. */
+Test (redis_faults, a_long_array_reply_grows_its_slots)
+{
+  g_autoptr (GHashTable) a = redis_arguments (NULL);
+  g_autoptr (DogpileBackend) b = redis_backend (a);
+  g_autoptr (GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) values
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  GBytes *got[1000] = { NULL };
+  g_autoptr (GError) error = NULL;
+
+  for (int i = 0; i < 1000; i++)
+    {
+      char *key = g_strdup_printf ("grow:%d:%d", (int) getpid (), i);
+
+      g_ptr_array_add (keys, key);
+      g_ptr_array_add (values, bytes_of (key));
+    }
+  cr_assert (dogpile_backend_set_multi (b, (const char **) keys->pdata,
+                                        (GBytes **) values->pdata, 1000,
+                                        &error));
+  cr_assert (dogpile_backend_get_multi (b, (const char **) keys->pdata, 1000,
+                                        got, &error),
+             "%s", error ? error->message : "");
+  for (int i = 0; i < 1000; i++)
+    {
+      cr_assert (bytes_equal (got[i], keys->pdata[i]), "key %d", i);
+      g_bytes_unref (got[i]);
+    }
 }
 
 typedef struct {

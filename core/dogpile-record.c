@@ -19,48 +19,6 @@
 
 #define REPR_MAX DOGPILE_DOUBLE_REPR_MAX
 
-/* The fewest significant digits that read back as @value when @value is
- * N / 10^d for an integer |N| < 2^53 and d <= 6 (a time with microsecond
- * resolution, a price, a small integer), else 0.  N and 10^d are exact
- * and the division is correctly rounded, so N / 10^d read back is
- * @value; with the smallest such d no decimal with fewer digits reads
- * back as @value (it would be such an N / 10^d with a smaller d).  One
- * multiplication and division per d instead of the search's printf and
- * strtod pairs, which cost a microsecond per record. */
-static int
-decimal_fraction_digits (double value)
-{
-  static const double powers[] = { 1, 10, 100, 1e3, 1e4, 1e5, 1e6 };
-  const double limit = 9007199254740992.0; /* 2^53 */
-
-  for (gsize d = 0; d < G_N_ELEMENTS (powers); d++)
-    {
-      /* value * 10^d is N within 2 (its rounding error below 2^53), so
-       * N is one of five candidates. */
-      double near = nearbyint (value * powers[d]);
-
-      if (!(fabs (near) < limit))
-        return 0;
-      for (int offset = 0; offset < 5; offset++)
-        {
-          static const double offsets[] = { 0, -1, 1, -2, 2 };
-          double scaled = near + offsets[offset];
-          gint64 n;
-          int digits = 0;
-
-          if (scaled / powers[d] != value || !(fabs (scaled) < limit))
-            continue;
-          n = (gint64) fabs (scaled);
-          while (n % 10 == 0 && n != 0) /* only for d = 0: 100.0 */
-            n /= 10;
-          for (; n != 0; n /= 10)
-            digits++;
-          return MAX (digits, 1);
-        }
-    }
-  return 0;
-}
-
 /* Adds one unit in the last digit of the magnitude of @e, printed by
  * "%.*e": [-]d[.ddd]e(+|-)xx; 9.99e+02 becomes 1.00e+03. */
 static void
@@ -93,16 +51,30 @@ increment_last_digit (char *e)
 
 __extension__ typedef unsigned __int128 Uint128;
 
+/* D rounded to @p significant digits (it has @nd), half to even as
+ * printf rounds; whether that reads back as the double m 2^e whose
+ * exact value is D, that is, lies within half an ulp: 5^-e / 2 in units
+ * of 10^e (exactly half only when m is even, as strtod rounds to
+ * even). */
+static gboolean
+round_reads_back (Uint128 d, int nd, int p, const Uint128 *tens, Uint128 ulp,
+                  guint64 m, Uint128 *out_rounded)
+{
+  Uint128 q = tens[nd - p], r = d % q, base = d - r, c, distance_x2;
+
+  c = 2 * r > q || (2 * r == q && ((base / q) & 1) != 0) ? base + q : base;
+  distance_x2 = 2 * (c > d ? c - d : d - c);
+  *out_rounded = c / q;
+  return distance_x2 < ulp || (distance_x2 == ulp && (m & 1) == 0);
+}
+
 /* The shortest digits that read back as @value (positive, not a power of
- * two) in exact integer arithmetic, for 2^25 <= @value < 2^53 (times,
- * counters, money): there @value = m 2^e with -27 <= e <= 0, so @value
- * = D 10^e for the integer D = m 5^-e < 2^116, and the values that read
- * back as @value are those within half an ulp, 5^-e / 2 in units of
- * 10^e (exactly half: only when m is even, as strtod rounds to even).
- * The search then takes no printf and no strtod: D rounded to 16
+ * two) in exact integer arithmetic, for 2^25 <= @value < 2^51 (every
+ * time): there @value = m 2^e with -27 <= e <= -2, so @value = D 10^e
+ * for the integer D = m 5^-e, of 18 to 35 digits.  Rounded to 16
  * digits, then 15 (when 15 read back they are the shortest, trailing
- * zeros stripped: see dogpile__format_double_repr), else 17.  FALSE
- * outside that range. */
+ * zeros stripped: see dogpile__format_double_repr), else 17: no printf
+ * and no strtod.  FALSE outside that range. */
 static gboolean
 exact_shortest_digits (double value, char digits[20], gsize *n_digits,
                        int *decpt)
@@ -110,68 +82,44 @@ exact_shortest_digits (double value, char digits[20], gsize *n_digits,
   int binary_exponent;
   double fraction = frexp (value, &binary_exponent);
   int e = binary_exponent - 53;
-  guint64 m;
-  Uint128 d, half_ulp_x2, tens[37];
-  int nd = 0, precision = 0;
-  Uint128 chosen = 0;
-  guint64 top;
+  guint64 m, top;
+  Uint128 d, ulp = 1, tens[37], chosen, fifteen;
+  int nd = 0, precision = 16;
+  char reversed[20];
+  gsize n = 0;
 
-  if (e < -27 || e > 0)
+  if (e < -27 || e > -2)
     return FALSE;
   m = (guint64) ldexp (fraction, 53);
-  half_ulp_x2 = 1; /* 5^-e: twice half an ulp, in units of 10^e */
   for (int i = 0; i < -e; i++)
-    half_ulp_x2 *= 5;
-  d = (Uint128) m * half_ulp_x2;
+    ulp *= 5; /* 5^-e: an ulp in units of 10^e */
+  d = (Uint128) m * ulp;
   tens[0] = 1;
   for (int i = 1; i < 37; i++)
     tens[i] = tens[i - 1] * 10;
   while (nd < 36 && tens[nd] <= d)
-    nd++; /* D has nd digits */
-  if (nd <= 17)
-    return FALSE; /* not reached in this range; keep the general path */
+    nd++; /* D has nd digits, more than 17 in this range */
 
-  for (int attempt = 0; attempt < 3; attempt++)
+  if (!round_reads_back (d, nd, 16, tens, ulp, m, &chosen))
     {
-      int p = attempt == 0 ? 16 : attempt == 1 ? 15 : 17;
-      Uint128 q = tens[nd - p], r = d % q, base = d - r, c, distance_x2;
-      gboolean reads_back;
-
-      if (attempt == 1 && precision == 0)
-        continue; /* 16 did not read back: 15 cannot */
-      if (2 * r > q || (2 * r == q && ((base / q) & 1) != 0))
-        c = base + q;
-      else
-        c = base;
-      distance_x2 = 2 * (c > d ? c - d : d - c);
-      reads_back = distance_x2 < half_ulp_x2
-                   || (distance_x2 == half_ulp_x2 && (m & 1) == 0);
-      if (attempt == 2 || reads_back)
-        {
-          precision = p;
-          chosen = c / q;
-          if (attempt == 2 || attempt == 1)
-            break;
-        }
-      else if (attempt == 1)
-        break; /* 15 does not read back: the 16 digits stay */
+      round_reads_back (d, nd, 17, tens, ulp, m, &chosen);
+      precision = 17;
     }
-  /* chosen has precision digits, or precision + 1 after a carry
-   * (999.. rounded up to 1000..). */
+  else if (round_reads_back (d, nd, 15, tens, ulp, m, &fifteen))
+    {
+      chosen = fifteen;
+      precision = 15;
+    }
+  /* chosen has precision digits, or one more after a carry (999..
+   * rounded up to 1000..). */
   *decpt = nd + e;
-  top = (guint64) chosen;
-  {
-    char reversed[20];
-    gsize n = 0;
-
-    for (; top != 0; top /= 10)
-      reversed[n++] = (char) ('0' + top % 10);
-    if ((int) n > precision)
-      (*decpt)++;
-    for (gsize i = 0; i < n; i++)
-      digits[i] = reversed[n - 1 - i];
-    *n_digits = n;
-  }
+  for (top = (guint64) chosen; top != 0; top /= 10)
+    reversed[n++] = (char) ('0' + top % 10);
+  if ((int) n > precision)
+    (*decpt)++;
+  for (gsize i = 0; i < n; i++)
+    digits[i] = reversed[n - 1 - i];
+  *n_digits = n;
   return TRUE;
 }
 
@@ -227,8 +175,6 @@ dogpile__format_double_repr (double value, char out[REPR_MAX])
                 }
             }
         }
-      else if ((precision = decimal_fraction_digits (value)) > 0)
-        snprintf (tmp, sizeof tmp, "%.*e", precision - 1, value);
       else
         {
           /* 16 digits first: a time needs 16 or 17, most doubles do.  When 15

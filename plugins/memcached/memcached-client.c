@@ -348,31 +348,32 @@ write_one (McClient *self, memcached_st *memc, McWriteKind kind, int server,
   gsize group_len
       = server >= 0 ? mc_distribution_group_key ((guint) server, group) : 0;
   time_t exptime = (time_t) self->config->expire_time;
-  gboolean retried = FALSE;
-  memcached_return_t rc;
-
-again:
-  if (kind == MC_WRITE_SET)
-    rc = server >= 0 ? memcached_set_by_key (memc, group, group_len, key,
-                                             key_len, item->data, item->len,
-                                             exptime, item->flags)
-                     : memcached_set (memc, key, key_len, item->data,
-                                      item->len, exptime, item->flags);
-  else
-    {
-      rc = server >= 0 ? memcached_delete_by_key (memc, group, group_len, key,
-                                                  key_len, 0)
-                       : memcached_delete (memc, key, key_len, 0);
-      if (rc == MEMCACHED_NOTFOUND)
-        rc = MEMCACHED_SUCCESS;
-    }
   /* Not on a buffering handle: what it had buffered went with the
    * connection, and only the whole multi call can be made again. */
-  if (!retried && mc_client_dropped (memc, rc)
-      && !memcached_behavior_get (memc, MEMCACHED_BEHAVIOR_BUFFER_REQUESTS))
+  guint attempts
+      = memcached_behavior_get (memc, MEMCACHED_BEHAVIOR_BUFFER_REQUESTS) ? 1
+                                                                          : 2;
+  memcached_return_t rc = MEMCACHED_SUCCESS;
+
+  for (guint attempt = 0; attempt < attempts; attempt++)
     {
-      retried = TRUE;
-      goto again;
+      if (kind == MC_WRITE_SET)
+        rc = server >= 0
+                 ? memcached_set_by_key (memc, group, group_len, key, key_len,
+                                         item->data, item->len, exptime,
+                                         item->flags)
+                 : memcached_set (memc, key, key_len, item->data, item->len,
+                                  exptime, item->flags);
+      else
+        {
+          rc = server >= 0 ? memcached_delete_by_key (memc, group, group_len,
+                                                      key, key_len, 0)
+                           : memcached_delete (memc, key, key_len, 0);
+          if (rc == MEMCACHED_NOTFOUND)
+            rc = MEMCACHED_SUCCESS;
+        }
+      if (!mc_client_dropped (memc, rc))
+        break;
     }
   return rc == MEMCACHED_BUFFERED ? MEMCACHED_SUCCESS : rc;
 }

@@ -46,12 +46,37 @@ int_flags (const McConfig *config)
                                            : MC_FLAG_INT_PYTHON;
 }
 
+/* `add _lock<key> 1` on the key's server, or on server @server (>= 0)
+ * when replicating; made again, once, on a connection a restarted server
+ * had closed (mc_client_dropped). */
+static memcached_return_t
+add_item (McLock *self, memcached_st *memc, int server)
+{
+  const McConfig *config = self->client->config;
+  time_t exptime = (time_t) config->lock_timeout;
+  char group[MC_GROUP_KEY_MAX];
+  gsize group_len
+      = server >= 0 ? mc_distribution_group_key ((guint) server, group) : 0;
+  memcached_return_t rc = MEMCACHED_SUCCESS;
+
+  for (guint attempt = 0; attempt < 2; attempt++)
+    {
+      rc = server >= 0 ? memcached_add_by_key (memc, group, group_len,
+                                               self->name, self->name_len, "1",
+                                               1, exptime, int_flags (config))
+                       : memcached_add (memc, self->name, self->name_len, "1",
+                                        1, exptime, int_flags (config));
+      if (!mc_client_dropped (memc, rc))
+        break;
+    }
+  return rc;
+}
+
 /* One `add`: *out_added; FALSE with @error when no server answered. */
 static gboolean
 try_add (McLock *self, memcached_st *memc, gboolean *out_added, GError **error)
 {
   const McConfig *config = self->client->config;
-  time_t exptime = (time_t) config->lock_timeout;
   memcached_return_t rc, first_error = MEMCACHED_SUCCESS;
   int failed_server = -1;
   guint answered = 0;
@@ -59,11 +84,7 @@ try_add (McLock *self, memcached_st *memc, gboolean *out_added, GError **error)
   *out_added = FALSE;
   if (config->kind != MC_CLIENT_BMEMCACHED)
     {
-      rc = memcached_add (memc, self->name, self->name_len, "1", 1, exptime,
-                          int_flags (config));
-      if (mc_client_dropped (memc, rc))
-        rc = memcached_add (memc, self->name, self->name_len, "1", 1, exptime,
-                            int_flags (config));
+      rc = add_item (self, memc, -1);
       if (memcached_success (rc))
         return *out_added = TRUE, TRUE;
       if (rc == MEMCACHED_NOTSTORED || rc == MEMCACHED_DATA_EXISTS)
@@ -77,16 +98,7 @@ try_add (McLock *self, memcached_st *memc, gboolean *out_added, GError **error)
    * a different server). */
   for (guint i = 0; i < config->servers->len; i++)
     {
-      char group[MC_GROUP_KEY_MAX];
-      gsize group_len = mc_distribution_group_key (i, group);
-
-      rc = memcached_add_by_key (memc, group, group_len, self->name,
-                                 self->name_len, "1", 1, exptime,
-                                 int_flags (config));
-      if (mc_client_dropped (memc, rc))
-        rc = memcached_add_by_key (memc, group, group_len, self->name,
-                                   self->name_len, "1", 1, exptime,
-                                   int_flags (config));
+      rc = add_item (self, memc, (int) i);
       if (answered > 0)
         continue;
       if (memcached_success (rc))

@@ -147,6 +147,47 @@ silent_server_stop (SilentServer *s)
   g_free (s);
 }
 
+/* --- servers the harnesses started ------------------------------------- */
+
+/* The process id in the pid file named by the environment variable
+ * @variable (the harnesses' DOGPILE_*PIDFILE*). */
+static inline pid_t
+harness_pid (const char *variable)
+{
+  const char *path = g_getenv (variable);
+  g_autofree char *text = NULL;
+
+  cr_assert_not_null (path, "%s: run under the test's server harness",
+                      variable);
+  cr_assert (g_file_get_contents (path, &text, NULL, NULL), "%s", path);
+  return (pid_t) atoi (text);
+}
+
+/* Starts a server again with the shell-quoted command in the environment
+ * variable @variable, as its harness first did (the harness stops it at
+ * the end, through its pid file).  With @wait, until that command exits
+ * (one that daemonizes).  Its output goes to /dev/null: holding the
+ * test's stdout or stderr (a pipe to meson) would keep them open after
+ * the test ended. */
+static inline void
+harness_restart (const char *variable, gboolean wait)
+{
+  const char *command = g_getenv (variable);
+  GSpawnFlags flags = G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL;
+  g_auto (GStrv) argv = NULL;
+  g_autoptr (GError) error = NULL;
+  gboolean ok;
+
+  cr_assert_not_null (command, "%s: run under the test's server harness",
+                      variable);
+  cr_assert (g_shell_parse_argv (command, NULL, &argv, &error));
+  ok = wait
+           ? g_spawn_sync (NULL, argv, NULL, flags, NULL, NULL, NULL, NULL,
+                           NULL, &error)
+           : g_spawn_async (NULL, argv, NULL, flags, NULL, NULL, NULL, &error);
+  cr_assert (ok, "%s", error != NULL ? error->message : "");
+}
+
 /* --- children ------------------------------------------------------------ */
 
 /* Where a hung child is stuck, for the failure message: its state, the

@@ -142,12 +142,8 @@ server_pid (int port)
 {
   g_autofree char *name
       = g_strdup_printf ("DOGPILE_MEMCACHED_PIDFILE_%d", port);
-  const char *path = g_getenv (name);
-  g_autofree char *text = NULL;
 
-  cr_assert_not_null (path, "%s: run under memcached-servers.py", name);
-  cr_assert (g_file_get_contents (path, &text, NULL, NULL), "%s", path);
-  return (pid_t) atoi (text);
+  return harness_pid (name);
 }
 
 /* SIGKILLs the server on @port; returns when it no longer answers. */
@@ -167,17 +163,9 @@ restart_server (int port)
 {
   g_autofree char *name
       = g_strdup_printf ("DOGPILE_MEMCACHED_COMMAND_%d", port);
-  const char *command = g_getenv (name);
-  g_auto (GStrv) argv = NULL;
-  g_autoptr (GError) error = NULL;
-  int status = 0;
 
-  cr_assert_not_null (command, "%s: run under memcached-servers.py", name);
-  cr_assert (g_shell_parse_argv (command, NULL, &argv, &error));
-  /* It daemonizes (-d): the spawned process returns at once. */
-  cr_assert (g_spawn_sync (NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL,
-                           NULL, &status, &error),
-             "%s", error != NULL ? error->message : "");
+  /* It daemonizes (-d): the command returns at once. */
+  harness_restart (name, TRUE);
   for (int i = 0; i < 500 && !server_answers (port); i++)
     g_usleep (10000);
   cr_assert (server_answers (port), "memcached on %d did not come back", port);

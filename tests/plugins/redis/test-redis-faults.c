@@ -264,32 +264,6 @@ hammer (gpointer data)
   return NULL;
 }
 
-static pid_t
-read_pidfile (void)
-{
-  const char *path = g_getenv ("DOGPILE_REDIS_SERVER_PIDFILE");
-  g_autofree char *text = NULL;
-
-  cr_assert_not_null (path);
-  cr_assert (g_file_get_contents (path, &text, NULL, NULL), "%s", path);
-  return (pid_t) atoi (text);
-}
-
-static void
-restart_server (void)
-{
-  const char *command = g_getenv ("DOGPILE_REDIS_SERVER_COMMAND");
-  g_auto (GStrv) argv = NULL;
-  g_autoptr (GError) error = NULL;
-
-  cr_assert_not_null (command);
-  cr_assert (g_shell_parse_argv (command, NULL, &argv, &error));
-  /* The harness stops it at the end, through its pid file. */
-  cr_assert (g_spawn_async (NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                            NULL, &error),
-             "%s", error != NULL ? error->message : "");
-}
-
 static gboolean
 server_answers (void)
 {
@@ -320,7 +294,7 @@ Test (redis_faults, killed_then_restarted_with_no_reconfiguration,
   gint phase = 0;
   Worker workers[6];
   GThread *threads[6];
-  pid_t server = read_pidfile ();
+  pid_t server = harness_pid ("DOGPILE_REDIS_SERVER_PIDFILE");
   int total_errors = 0, restarted_ok = 0;
 
   for (int i = 0; i < 6; i++)
@@ -334,7 +308,7 @@ Test (redis_faults, killed_then_restarted_with_no_reconfiguration,
   for (int i = 0; i < 100 && server_answers (); i++)
     g_usleep (10000);
   g_usleep (500000); /* down for a while: calls fail */
-  restart_server ();
+  harness_restart ("DOGPILE_REDIS_SERVER_COMMAND", FALSE);
   for (int i = 0; i < 500 && !server_answers (); i++)
     g_usleep (10000);
   cr_assert (server_answers (), "the server came back");

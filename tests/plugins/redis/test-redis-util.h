@@ -343,33 +343,17 @@ static inline pid_t
 redis_server_pid (int port)
 {
   g_autofree char *name = g_strdup_printf ("DOGPILE_REDIS_PIDFILE_%d", port);
-  const char *path = g_getenv (name);
-  g_autofree char *text = NULL;
 
-  cr_assert_not_null (path, "%s", name);
-  cr_assert (g_file_get_contents (path, &text, NULL, NULL), "%s", path);
-  return (pid_t) atoi (text);
+  return harness_pid (name);
 }
 
-/* Starts the server of @port again, as the harness first did (it is
- * stopped at the end through its pid file). */
+/* Starts the server of @port again, as the harness first did. */
 static inline void
 redis_server_restart (int port)
 {
   g_autofree char *name = g_strdup_printf ("DOGPILE_REDIS_COMMAND_%d", port);
-  const char *command = g_getenv (name);
-  g_auto (GStrv) argv = NULL;
-  g_autoptr (GError) error = NULL;
 
-  cr_assert_not_null (command, "%s", name);
-  cr_assert (g_shell_parse_argv (command, NULL, &argv, &error));
-  /* It logs to its own file; holding the test's stdout or stderr (a pipe
-   * to meson) would keep them open after the test ended. */
-  cr_assert (
-      g_spawn_async (NULL, argv, NULL,
-                     G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-                     NULL, NULL, NULL, &error),
-      "%s", error != NULL ? error->message : "");
+  harness_restart (name, FALSE);
 }
 
 /* Polls @check (with @data) every 20 ms for up to @seconds. */

@@ -1,0 +1,155 @@
+/* dogpile-python-tree.h: Python values between a codec and GVariant.
+ *
+ * A decoder (pickle, JSON) builds a PyTree: nodes in one array, container
+ * members as edges, so a container filled after other objects (pickle's
+ * APPEND to a memoized list) costs no allocation, and one object may sit
+ * in several containers (the memo) without being copied.  The tree is
+ * then written as one serialized GVariant in a single buffer: GLib's
+ * builder costs about 2 us a member, ten times Python's pickle.loads.
+ *
+ * An encoder reads a GVariant's serialized data straight (PyView), for
+ * the same reason: g_variant_get_child_value allocates per member.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#include "dogpile-private.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  PY_NODE_NONE,
+  PY_NODE_BOOL,
+  PY_NODE_INT,    /* fits in gint64: @i */
+  PY_NODE_BIGINT, /* @s: little-endian two's complement, @n bytes */
+  PY_NODE_FLOAT,
+  PY_NODE_STR,   /* @s: UTF-8; with PY_NODE_SURROGATES, surrogatepass */
+  PY_NODE_BYTES, /* @s */
+  PY_NODE_BYTEARRAY,
+  PY_NODE_LIST,
+  PY_NODE_TUPLE,
+  PY_NODE_DICT, /* members alternate key, value */
+  PY_NODE_SET,
+  PY_NODE_FROZENSET,
+  /* Pickle only: what a REDUCE or NEWOBJ may apply (never in a result). */
+  PY_NODE_GLOBAL,
+  /* dogpile.cache.api.CachedValue: members payload, metadata. */
+  PY_NODE_CACHED_VALUE,
+  PY_NODE_INVALID,
+} PyNodeKind;
+
+/* A str holding a lone surrogate (Python writes it with surrogatepass):
+ * not UTF-8, so it is tagged in GVariant. */
+#define PY_NODE_SURROGATES 0x1
+/* A dict with a key that is not a str (the writer's finding). */
+#define PY_NODE_TAGGED_DICT 0x2
+
+typedef struct {
+  guint8 kind;
+  guint8 flags;
+  guint8 state; /* writer: 0 new, 1 sizing (a cycle if seen), 2 sized */
+  guint8 align; /* writer: GVariant alignment - 1 */
+  guint32 n;    /* members, or bytes of @s */
+  union {
+    gboolean b;
+    gint64 i;
+    double d;
+    const guint8 *s;
+    struct {
+      guint32 first, last; /* edges; 0 = none (edge 0 is unused) */
+    } c;
+  };
+  gsize size;  /* writer: serialized size */
+  gsize fixed; /* writer: fixed size, 0 for a variable-size type */
+} PyNode;
+
+typedef struct {
+  guint32 node;
+  guint32 next;
+} PyEdge;
+
+typedef struct {
+  PyNode *nodes;
+  gsize n_nodes, nodes_alloc;
+  PyEdge *edges;
+  gsize n_edges, edges_alloc;
+  GSList *chunks; /* bytes the tree owns (unescaped text, big ints) */
+  PyNode node_buf[32];
+  PyEdge edge_buf[64];
+} PyTree;
+
+void py_tree_init (PyTree *tree);
+void py_tree_clear (PyTree *tree);
+/* Returns the new node's index; its members are zeroed. */
+guint32 py_tree_add (PyTree *tree, PyNodeKind kind);
+void py_tree_append (PyTree *tree, guint32 container, guint32 member);
+/* @len bytes owned by the tree, valid until py_tree_clear. */
+guint8 *py_tree_alloc (PyTree *tree, gsize len);
+
+static inline PyNode *
+py_tree_node (PyTree *tree, guint32 index)
+{
+  return &tree->nodes[index];
+}
+
+/* The deepest GVariant nesting a tree may make: GLib's own limit for
+ * data it has not made itself (G_VARIANT_MAX_RECURSION_DEPTH). */
+#define PY_TREE_MAX_DEPTH 128
+
+/* Writes the tree at @root as a GVariant (not floating).  A cycle, more
+ * nesting than PY_TREE_MAX_DEPTH or a result over @max_size bytes (shared
+ * members are copied, so a small pickle can describe a huge value) fail
+ * with DOGPILE_ERROR_CANT_DESERIALIZE; @what names the input ("pickle"). */
+GVariant *py_tree_to_variant (PyTree *tree, guint32 root, gsize max_size,
+                              const char *what, GError **error);
+
+/* A serialized GVariant value: its bytes and its type string (not
+ * NUL-terminated at @type_len). */
+typedef struct {
+  const guint8 *data;
+  gsize size;
+  const char *type;
+  gsize type_len;
+} PyView;
+
+/* @value in normal form (made so when it is not), and a view of it. */
+GVariant *py_view_init (PyView *view, GVariant *value);
+
+/* What a view holds, as Python sees it (PY_NODE_INVALID with @error if
+ * nothing).  A variant or a maybe with a value is replaced in @view by
+ * what it holds; for a tagged value (a {sv} entry: big int, bytearray,
+ * set, ...) @out_content views the tagged data. */
+PyNodeKind py_view_kind (PyView *view, PyView *out_content, GError **error);
+
+/* Members of an array, a tuple or a dict entry, in order. */
+typedef struct {
+  PyView parent;
+  const char *member_type; /* next member's type (tuple) */
+  gsize offset;            /* where the next member may start */
+  gsize index, n;
+  guint offset_size;
+  gsize table;       /* array: the framing offsets' start */
+  gsize tuple_ended; /* tuple: framing offsets read from the end */
+  gsize elem_type_len, elem_fixed;
+  guint elem_align;
+  gboolean is_array;
+} PyViewIter;
+
+/* FALSE (with an error) when @view is damaged. */
+gboolean py_view_iter_init (PyViewIter *iter, const PyView *view,
+                            GError **error);
+/* FALSE at the end, or with @error set on damage. */
+gboolean py_view_iter_next (PyViewIter *iter, PyView *out_member,
+                            GError **error);
+/* The value inside a variant or a non-empty maybe. */
+gboolean py_view_unwrap (const PyView *view, PyView *out_inner,
+                         GError **error);
+
+/* A big int (or any int) given as decimal text: little-endian two's
+ * complement bytes, minimal (Python's LONG1 form).  FALSE if not an int. */
+GByteArray *py_int_from_decimal (const char *text, gsize len);
+/* The decimal text of little-endian two's complement @bytes. */
+char *py_int_to_decimal (const guint8 *bytes, gsize n);
+
+G_END_DECLS

@@ -1,0 +1,31 @@
+/* dogpile-pickle.h: Python's pickle, for plain data.
+ *
+ * Reads what CPython's pickle writes for plain data in protocols 0 to 5,
+ * and writes protocol 4, byte for byte what Python 3.8 to 3.13 write by
+ * default (pickle.DEFAULT_PROTOCOL).  Values are GVariants as
+ * <dogpile/dogpile-python-value.h> maps them.  Loading runs no code:
+ * the only globals it accepts are the few that protocols 0 to 3 need to
+ * spell plain data (bytes, bytearray, set, frozenset) and dogpile.cache's
+ * CachedValue; anything else is %DOGPILE_ERROR_CANT_DESERIALIZE naming
+ * the opcode or the global.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#if !defined(DOGPILE_INSIDE) && !defined(DOGPILE_COMPILATION)
+#error                                                                        \
+    "Only <dogpile/dogpile.h> or <dogpile/dogpile-plugin.h> can be included directly."
+#endif
+
+#include "dogpile-macros.h"
+#include "dogpile-value.h"
+
+G_BEGIN_DECLS
+
+DOGPILE_API GVariant *dogpile_pickle_loads (GBytes *pickle, GError **error);
+DOGPILE_API GVariant *dogpile_pickle_loads_data (const guint8 *data,
+                                                 gsize len, GError **error);
+DOGPILE_API GBytes *dogpile_pickle_dumps (GVariant *value, GError **error);
+
+G_END_DECLS

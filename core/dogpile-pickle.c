@@ -88,39 +88,25 @@ opcode_name (guint8 op)
 {
   switch (op)
     {
-    case 'P':
-      return "PERSID";
-    case 'Q':
-      return "BINPERSID";
-    case 'i':
-      return "INST";
-    case 'o':
-      return "OBJ";
-    case 'b':
-      return "BUILD";
-    case 0x82:
-      return "EXT1";
-    case 0x83:
-      return "EXT2";
-    case 0x84:
-      return "EXT4";
-    case 0x92:
-      return "NEWOBJ_EX";
-    case 0x97:
-      return "NEXT_BUFFER";
-    case 0x98:
-      return "READONLY_BUFFER";
-    case 'R':
-      return "REDUCE";
-    case 0x81:
-      return "NEWOBJ";
-    default:
-      return NULL;
+    case 'P': return "PERSID";
+    case 'Q': return "BINPERSID";
+    case 'i': return "INST";
+    case 'o': return "OBJ";
+    case 'b': return "BUILD";
+    case 0x82: return "EXT1";
+    case 0x83: return "EXT2";
+    case 0x84: return "EXT4";
+    case 0x92: return "NEWOBJ_EX";
+    case 0x97: return "NEXT_BUFFER";
+    case 0x98: return "READONLY_BUFFER";
+    case 'R': return "REDUCE";
+    case 0x81: return "NEWOBJ";
+    default: return NULL;
     }
 }
 
 static void G_GNUC_PRINTF (2, 3)
-set_failure (Loader *l, const char *format, ...)
+    set_failure (Loader *l, const char *format, ...)
 {
   va_list args;
   g_autofree char *what = NULL;
@@ -258,7 +244,8 @@ node (Loader *l, guint32 index)
   return py_tree_node (&l->tree, index);
 }
 
-/* ---- text and strings ---------------------------------------------------- */
+/* ---- text and strings ----------------------------------------------------
+ */
 
 static guint8 *
 put_utf8 (guint8 *out, guint32 c)
@@ -292,8 +279,18 @@ static int
 check_utf8 (const guint8 *s, gsize n)
 {
   int result = 1;
+  gsize i = 0;
 
-  for (gsize i = 0; i < n;)
+  /* ASCII, the usual case, eight bytes at a time */
+  for (; i + 8 <= n; i += 8)
+    {
+      guint64 w;
+
+      memcpy (&w, s + i, 8);
+      if ((w & G_GUINT64_CONSTANT (0x8080808080808080)) != 0)
+        break;
+    }
+  while (i < n)
     {
       guint8 c = s[i];
       guint32 cp;
@@ -320,7 +317,8 @@ check_utf8 (const guint8 *s, gsize n)
             return 0;
           cp = (cp << 6) | (s[i + k] & 0x3f);
         }
-      if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+      if ((len == 3 && cp < 0x800)
+          || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
         return 0;
       if (cp >= 0xd800 && cp <= 0xdfff)
         result = 2;
@@ -383,7 +381,8 @@ load_string (Loader *l)
 
   if (!read_line (l, "STRING", &line, &len))
     return FALSE;
-  if (len < 2 || (line[0] != '\'' && line[0] != '"') || line[len - 1] != line[0])
+  if (len < 2 || (line[0] != '\'' && line[0] != '"')
+      || line[len - 1] != line[0])
     return fail (l, "STRING's argument is not quoted");
   s = line + 1;
   len -= 2;
@@ -402,29 +401,14 @@ load_string (Loader *l)
       c = s[i];
       switch (c)
         {
-        case '\n':
-          break;
-        case 'a':
-          out[n++] = '\a';
-          break;
-        case 'b':
-          out[n++] = '\b';
-          break;
-        case 'f':
-          out[n++] = '\f';
-          break;
-        case 'n':
-          out[n++] = '\n';
-          break;
-        case 'r':
-          out[n++] = '\r';
-          break;
-        case 't':
-          out[n++] = '\t';
-          break;
-        case 'v':
-          out[n++] = '\v';
-          break;
+        case '\n': break;
+        case 'a': out[n++] = '\a'; break;
+        case 'b': out[n++] = '\b'; break;
+        case 'f': out[n++] = '\f'; break;
+        case 'n': out[n++] = '\n'; break;
+        case 'r': out[n++] = '\r'; break;
+        case 't': out[n++] = '\t'; break;
+        case 'v': out[n++] = '\v'; break;
         case 'x':
           if (i + 2 >= len)
             return fail (l, "STRING has a truncated \\x escape");
@@ -439,8 +423,8 @@ load_string (Loader *l)
             {
               guint v = c - '0';
 
-              for (int k = 0; k < 2 && i + 1 < len && s[i + 1] >= '0'
-                              && s[i + 1] <= '7';
+              for (int k = 0;
+                   k < 2 && i + 1 < len && s[i + 1] >= '0' && s[i + 1] <= '7';
                    k++)
                 v = v * 8 + (guint) (s[++i] - '0');
               out[n++] = (guint8) v;
@@ -502,7 +486,8 @@ load_unicode (Loader *l)
   return push_str (l, out, (gsize) (o - out), "UNICODE");
 }
 
-/* ---- numbers -------------------------------------------------------------- */
+/* ---- numbers --------------------------------------------------------------
+ */
 
 static gboolean
 push_int (Loader *l, gint64 v)
@@ -535,7 +520,8 @@ push_long_bytes (Loader *l, const guint8 *b, gsize n)
       return push_int (l, (gint64) v);
     }
   if (n > 1786) /* 4300 decimal digits: Python's own str() limit */
-    return fail (l, "an int of %" G_GSIZE_FORMAT " bytes is beyond "
+    return fail (l,
+                 "an int of %" G_GSIZE_FORMAT " bytes is beyond "
                  "4300 digits, Python's limit for converting ints",
                  n);
   text = py_int_to_decimal (b, n);
@@ -584,7 +570,8 @@ load_float_text (Loader *l)
   return TRUE;
 }
 
-/* ---- containers ----------------------------------------------------------- */
+/* ---- containers -----------------------------------------------------------
+ */
 
 static gboolean
 make_from_mark (Loader *l, PyNodeKind kind, const char *op)
@@ -610,8 +597,10 @@ make_tuple_n (Loader *l, gsize n)
   guint32 index;
 
   if (l->n_stack < fence (l) + n)
-    return fail (l, "TUPLE%" G_GSIZE_FORMAT " finds %" G_GSIZE_FORMAT
-                 " items on the stack", n, l->n_stack - fence (l));
+    return fail (l,
+                 "TUPLE%" G_GSIZE_FORMAT " finds %" G_GSIZE_FORMAT
+                 " items on the stack",
+                 n, l->n_stack - fence (l));
   index = py_tree_add (&l->tree, PY_NODE_TUPLE);
   for (gsize i = l->n_stack - n; i < l->n_stack; i++)
     py_tree_append (&l->tree, index, l->stack[i]);
@@ -663,7 +652,8 @@ add_items (Loader *l, gsize n, PyNodeKind kind, const char *op)
   return TRUE;
 }
 
-/* ---- memo ----------------------------------------------------------------- */
+/* ---- memo -----------------------------------------------------------------
+ */
 
 static gboolean
 memo_put (Loader *l, guint64 index)
@@ -674,8 +664,7 @@ memo_put (Loader *l, guint64 index)
     return FALSE;
   /* real writers number from 0 up, at most one entry per input byte */
   if (index > (guint64) (l->end - l->start))
-    return fail (l, "memo index %" G_GUINT64_FORMAT " is out of range",
-                 index);
+    return fail (l, "memo index %" G_GUINT64_FORMAT " is out of range", index);
   if (index >= l->memo_alloc)
     {
       gsize n = MAX (l->memo_alloc * 2, (gsize) index + 1);
@@ -723,7 +712,8 @@ line_index (Loader *l, const char *op, guint64 *out)
   return TRUE;
 }
 
-/* ---- globals -------------------------------------------------------------- */
+/* ---- globals --------------------------------------------------------------
+ */
 
 static gboolean
 push_global (Loader *l, const guint8 *module, gsize module_len,
@@ -856,8 +846,7 @@ load_reduce (Loader *l)
       if (n == 0)
         return push_bytes (l, PY_NODE_BYTES, (const guint8 *) "", 0);
       if (n == 1 && node (l, a0)->kind == PY_NODE_BYTES)
-        return push_bytes (l, PY_NODE_BYTES, node (l, a0)->s,
-                           node (l, a0)->n);
+        return push_bytes (l, PY_NODE_BYTES, node (l, a0)->s, node (l, a0)->n);
       break;
     case GLOBAL_BYTEARRAY:
       if (n == 0)
@@ -870,8 +859,8 @@ load_reduce (Loader *l)
     case GLOBAL_FROZENSET:
       if (n == 0 || (n == 1 && node (l, a0)->kind == PY_NODE_LIST))
         {
-          guint32 set = push_new (
-              l, id == GLOBAL_SET ? PY_NODE_SET : PY_NODE_FROZENSET);
+          guint32 set = push_new (l, id == GLOBAL_SET ? PY_NODE_SET
+                                                      : PY_NODE_FROZENSET);
 
           if (n == 1)
             for (guint32 e = node (l, a0)->c.first; e != 0;
@@ -885,11 +874,10 @@ load_reduce (Loader *l)
           && is_global (l, member (l, args, 1), GLOBAL_TUPLE))
         return push_cached_value (l, member (l, args, 2));
       break;
-    default:
-      break;
+    default: break;
     }
   return fail (l, "REDUCE of that global with these arguments is not "
-               "plain data");
+                  "plain data");
 }
 
 static gboolean
@@ -904,7 +892,8 @@ load_newobj (Loader *l)
   return push_cached_value (l, args);
 }
 
-/* ---- the machine ---------------------------------------------------------- */
+/* ---- the machine ----------------------------------------------------------
+ */
 
 static gboolean
 run (Loader *l, guint32 *out_root)
@@ -964,13 +953,9 @@ run (Loader *l, guint32 *out_root)
             return FALSE;
           push (l, a);
           break;
-        case 'N':
-          push_new (l, PY_NODE_NONE);
-          break;
+        case 'N': push_new (l, PY_NODE_NONE); break;
         case 0x88:
-        case 0x89:
-          node (l, push_new (l, PY_NODE_BOOL))->b = op == 0x88;
-          break;
+        case 0x89: node (l, push_new (l, PY_NODE_BOOL))->b = op == 0x88; break;
         case 'I':
           {
             const guint8 *line;
@@ -1059,8 +1044,11 @@ run (Loader *l, guint32 *out_root)
                                : op == 0x8c ? "SHORT_BINUNICODE"
                                             : "BINUNICODE8";
 
-            if (!read_length (l, op == 'X' ? 4 : op == 0x8c ? 1 : 8, FALSE, what,
-                              &n)
+            if (!read_length (l,
+                              op == 'X'    ? 4
+                              : op == 0x8c ? 1
+                                           : 8,
+                              FALSE, what, &n)
                 || !push_str (l, l->p, n, what))
               return FALSE;
             l->p += n;
@@ -1076,8 +1064,11 @@ run (Loader *l, guint32 *out_root)
                                : op == 0x8e ? "BINBYTES8"
                                             : "BYTEARRAY8";
 
-            if (!read_length (l, op == 'B' ? 4 : op == 'C' ? 1 : 8, FALSE, what,
-                              &n)
+            if (!read_length (l,
+                              op == 'B'   ? 4
+                              : op == 'C' ? 1
+                                          : 8,
+                              FALSE, what, &n)
                 || !push_bytes (l,
                                 op == 0x96 ? PY_NODE_BYTEARRAY : PY_NODE_BYTES,
                                 l->p, n))
@@ -1085,9 +1076,7 @@ run (Loader *l, guint32 *out_root)
             l->p += n;
             break;
           }
-        case ')':
-          push_new (l, PY_NODE_TUPLE);
-          break;
+        case ')': push_new (l, PY_NODE_TUPLE); break;
         case 't':
           if (!make_from_mark (l, PY_NODE_TUPLE, "TUPLE"))
             return FALSE;
@@ -1098,9 +1087,7 @@ run (Loader *l, guint32 *out_root)
           if (!make_tuple_n (l, (gsize) (op - 0x84)))
             return FALSE;
           break;
-        case ']':
-          push_new (l, PY_NODE_LIST);
-          break;
+        case ']': push_new (l, PY_NODE_LIST); break;
         case 'l':
           if (!make_from_mark (l, PY_NODE_LIST, "LIST"))
             return FALSE;
@@ -1113,9 +1100,7 @@ run (Loader *l, guint32 *out_root)
           if (!add_from_mark (l, PY_NODE_LIST, "APPENDS"))
             return FALSE;
           break;
-        case '}':
-          push_new (l, PY_NODE_DICT);
-          break;
+        case '}': push_new (l, PY_NODE_DICT); break;
         case 'd':
           if (!make_from_mark (l, PY_NODE_DICT, "DICT"))
             return FALSE;
@@ -1128,9 +1113,7 @@ run (Loader *l, guint32 *out_root)
           if (!add_from_mark (l, PY_NODE_DICT, "SETITEMS"))
             return FALSE;
           break;
-        case 0x8f:
-          push_new (l, PY_NODE_SET);
-          break;
+        case 0x8f: push_new (l, PY_NODE_SET); break;
         case 0x90:
           if (!add_from_mark (l, PY_NODE_SET, "ADDITEMS"))
             return FALSE;
@@ -1276,11 +1259,11 @@ dogpile_pickle_loads_data (const guint8 *data, gsize len, GError **error)
       if (!is_plain (py_tree_node (&l.tree, root)))
         (void) fail (&l, "the pickle holds a global, not a value");
       else
-        value = py_tree_to_variant (&l.tree, root,
-                                    MAX ((gsize) LOAD_MIN_LIMIT,
-                                         len <= G_MAXSIZE / 16 ? len * 16
-                                                               : G_MAXSIZE),
-                                    "pickle", error);
+        value = py_tree_to_variant (
+            &l.tree, root,
+            MAX ((gsize) LOAD_MIN_LIMIT,
+                 len <= G_MAXSIZE / 16 ? len * 16 : G_MAXSIZE),
+            "pickle", error);
     }
   loader_clear (&l);
   return value;
@@ -1307,7 +1290,8 @@ dogpile_pickle_loads (GBytes *pickle, GError **error)
                                     len, error);
 }
 
-/* ---- dumping -------------------------------------------------------------- */
+/* ---- dumping --------------------------------------------------------------
+ */
 
 #define NO_FRAME G_MAXSIZE
 
@@ -1435,19 +1419,25 @@ put_data (Dumper *d, const guint8 *header, gsize header_len,
 }
 
 static void
-save_sized (Dumper *d, guint8 op1, guint8 op4, guint8 op8,
-            const guint8 *data, gsize len)
+save_sized (Dumper *d, guint8 op1, guint8 op4, guint8 op8, const guint8 *data,
+            gsize len)
 {
   guint8 header[9];
   gsize header_len;
 
   if (len <= 0xff)
     {
-      header[0] = op1;
-      header[1] = (guint8) len;
-      header_len = 2;
+      /* the usual short str or bytes: one write with its MEMOIZE */
+      guint8 *at = put (d, len + 3);
+
+      at[0] = op1;
+      at[1] = (guint8) len;
+      memcpy (at + 2, data, len);
+      at[2 + len] = 0x94;
+      d->memo++;
+      return;
     }
-  else if (len <= 0xffffffff)
+  if (len <= 0xffffffff)
     {
       header[0] = op4;
       put_le (header + 1, len, 4);
@@ -1524,7 +1514,7 @@ save_int (Dumper *d, gint64 v)
 }
 
 static void G_GNUC_PRINTF (2, 3)
-set_dump_failure (Dumper *d, const char *format, ...)
+    set_dump_failure (Dumper *d, const char *format, ...)
 {
   va_list args;
   g_autofree char *what = NULL;
@@ -1539,6 +1529,7 @@ set_dump_failure (Dumper *d, const char *format, ...)
 #define dump_failed(d, ...) (set_dump_failure ((d), __VA_ARGS__), FALSE)
 
 static gboolean save (Dumper *d, PyView *view, guint depth);
+static gboolean save_general (Dumper *d, PyView *view, guint depth);
 
 static gboolean
 save_members (Dumper *d, const PyView *container, guint depth)
@@ -1574,9 +1565,8 @@ member_count (Dumper *d, const PyView *container, gsize *out)
 /* batch_list_exact, and batch_set/batch_dict_exact's do-while (which, at
  * a multiple of 1000 items, ends with an empty batch). */
 static gboolean
-save_batched (Dumper *d, const PyView *container, guint8 single,
-              guint8 many, gboolean trailing_empty, gboolean pairs,
-              guint depth)
+save_batched (Dumper *d, const PyView *container, guint8 single, guint8 many,
+              gboolean trailing_empty, gboolean pairs, guint depth)
 {
   PyViewIter iter;
   PyView m;
@@ -1645,25 +1635,13 @@ save_int_view (Dumper *d, const PyView *v)
     return dump_failed (d, "an int of no bytes");
   switch (v->type[0])
     {
-    case 'y':
-      save_int (d, p[0]);
-      return TRUE;
-    case 'n':
-      save_int (d, (gint16) read_le (p, 2));
-      return TRUE;
-    case 'q':
-      save_int (d, (gint64) read_le (p, 2));
-      return TRUE;
+    case 'y': save_int (d, p[0]); return TRUE;
+    case 'n': save_int (d, (gint16) read_le (p, 2)); return TRUE;
+    case 'q': save_int (d, (gint64) read_le (p, 2)); return TRUE;
     case 'i':
-    case 'h':
-      save_int (d, (gint32) (guint32) read_le (p, 4));
-      return TRUE;
-    case 'u':
-      save_int (d, (gint64) read_le (p, 4));
-      return TRUE;
-    case 'x':
-      save_int (d, (gint64) read_le (p, 8));
-      return TRUE;
+    case 'h': save_int (d, (gint32) (guint32) read_le (p, 4)); return TRUE;
+    case 'u': save_int (d, (gint64) read_le (p, 4)); return TRUE;
+    case 'x': save_int (d, (gint64) read_le (p, 8)); return TRUE;
     default: /* 't' */
       {
         guint64 u = read_le (p, 8);
@@ -1689,9 +1667,11 @@ save_big_int (Dumper *d, const PyView *content)
 
   if (content->type[0] != 's' || content->size == 0)
     return dump_failed (d, "a tagged int holds decimal text, type s");
-  bytes = py_int_from_decimal ((const char *) content->data, content->size - 1);
+  bytes
+      = py_int_from_decimal ((const char *) content->data, content->size - 1);
   if (bytes == NULL)
-    return dump_failed (d, "a tagged int's text '%.*s' is not a decimal int "
+    return dump_failed (d,
+                        "a tagged int's text '%.*s' is not a decimal int "
                         "of at most 4300 digits",
                         (int) MIN (content->size - 1, 40), content->data);
   if (bytes->len <= 8)
@@ -1738,21 +1718,169 @@ save_bytearray_global (Dumper *d)
   memoize (d);
 }
 
+/* A dict of str keys, a{sv}, read straight from its framing: most cached
+ * values are one, and the general iterator costs five times as much.
+ * The data is in normal form (py_view_init), so the checks only keep a
+ * damaged offset from reading outside the container. */
+static gboolean
+save_str_dict (Dumper *d, const PyView *view, guint depth)
+{
+  const guint8 *data = view->data;
+  gsize size = view->size, table, n, i = 0, this_batch;
+  guint width = offset_size_for (size);
+
+  put_byte (d, '}');
+  memoize (d);
+  if (size == 0)
+    return TRUE;
+  table = read_offset (data + size - width, width);
+  if (table > size || (size - table) % width != 0)
+    return dump_failed (d, "a dict's offsets are damaged");
+  n = (size - table) / width;
+  do
+    {
+      this_batch = 0;
+      if (n > 1)
+        put_byte (d, '(');
+      for (; this_batch < BATCHSIZE && i < n; this_batch++, i++)
+        {
+          gsize start
+              = i == 0 ? 0
+                       : align_up (
+                           read_offset (data + table + (i - 1) * width, width),
+                           7);
+          gsize end = read_offset (data + table + i * width, width);
+          const guint8 *entry = data + start;
+          gsize esize, key_end;
+          guint ewidth;
+          PyView value;
+
+          if (start > end || end > table || end - start < 2)
+            return dump_failed (d, "a dict entry is outside its dict");
+          esize = end - start;
+          ewidth = offset_size_for (esize);
+          key_end = read_offset (entry + esize - ewidth, ewidth);
+          if (key_end == 0 || key_end > esize - ewidth
+              || entry[key_end - 1] != 0
+              || align_up (key_end, 7) > esize - ewidth)
+            return dump_failed (d, "a dict entry's key is damaged");
+          save_sized (d, 0x8c, 'X', 0x8d, entry, key_end - 1);
+          value.data = entry + align_up (key_end, 7);
+          value.size = esize - ewidth - align_up (key_end, 7);
+          value.type = "v";
+          value.type_len = 1;
+          if (!save (d, &value, depth + 1))
+            return FALSE;
+        }
+      put_byte (d, n > 1 ? 'u' : 's');
+    }
+  while (n > 1 && this_batch == BATCHSIZE);
+  return TRUE;
+}
+
+/* A variant holding a basic type, without the general unwrap: its type
+ * is the text after the last zero byte. */
+static gboolean
+unwrap_basic (PyView *view)
+{
+  gsize z = view->size;
+  const char *type;
+
+  while (z > 0 && view->data[z - 1] != 0)
+    z--;
+  type = (const char *) view->data + z;
+  /* of two characters, only None (mv) and bytes (ay) */
+  if (z == 0 || view->size - z > 2
+      || (view->size - z == 2 && memcmp (type, "mv", 2) != 0
+          && memcmp (type, "ay", 2) != 0))
+    return FALSE;
+  view->type = type;
+  view->type_len = view->size - z;
+  view->size = z - 1;
+  return TRUE;
+}
+
+static void
+save_float (Dumper *d, const guint8 *le)
+{
+  guint8 *at = put (d, 9);
+  guint64 bits = read_le (le, 8);
+
+  at[0] = 'G';
+  for (int i = 0; i < 8; i++)
+    at[1 + i] = (guint8) (bits >> (56 - 8 * i));
+}
+
+/* The common shapes first: a str, an int64, a float, a bool, None,
+ * bytes, a dict of str keys; save_general takes every other. */
 static gboolean
 save (Dumper *d, PyView *view, guint depth)
+{
+  if (depth > 4 * PY_TREE_MAX_DEPTH)
+    return dump_failed (d, "the value nests too deep");
+  if (view->type[0] == 'v' && !unwrap_basic (view))
+    return save_general (d, view, depth);
+  switch (view->type[0])
+    {
+    case 'b':
+      if (view->size != 1)
+        break;
+      put_byte (d, view->data[0] ? 0x88 : 0x89);
+      opcode_boundary (d);
+      return TRUE;
+    case 'd':
+      if (view->size != 8)
+        break;
+      save_float (d, view->data);
+      opcode_boundary (d);
+      return TRUE;
+    case 'm':
+      if (view->size != 0 || view->type_len != 2)
+        break;
+      put_byte (d, 'N');
+      opcode_boundary (d);
+      return TRUE;
+    case 's':
+      save_sized (d, 0x8c, 'X', 0x8d, view->data, view->size - 1);
+      opcode_boundary (d);
+      return TRUE;
+    case 'x':
+      if (view->size != 8)
+        break;
+      save_int (d, (gint64) read_le (view->data, 8));
+      opcode_boundary (d);
+      return TRUE;
+    case 'a':
+      if (view->type_len == 2 && view->type[1] == 'y')
+        {
+          save_sized (d, 'C', 'B', 0x8e, view->data, view->size);
+          opcode_boundary (d);
+          return TRUE;
+        }
+      if (view->type_len == 5 && memcmp (view->type, "a{sv}", 5) == 0)
+        {
+          if (!save_str_dict (d, view, depth))
+            return FALSE;
+          opcode_boundary (d);
+          return TRUE;
+        }
+      break;
+    default: break;
+    }
+  return save_general (d, view, depth);
+}
+
+static gboolean
+save_general (Dumper *d, PyView *view, guint depth)
 {
   PyView content;
   PyNodeKind kind;
   gsize n;
 
-  if (depth > 4 * PY_TREE_MAX_DEPTH)
-    return dump_failed (d, "the value nests too deep");
   kind = py_view_kind (view, &content, d->error);
   switch (kind)
     {
-    case PY_NODE_NONE:
-      put_byte (d, 'N');
-      break;
+    case PY_NODE_NONE: put_byte (d, 'N'); break;
     case PY_NODE_BOOL:
       put_byte (d, view->size > 0 && view->data[0] ? 0x88 : 0x89);
       break;
@@ -1764,23 +1892,14 @@ save (Dumper *d, PyView *view, guint depth)
       if (!save_big_int (d, &content))
         return FALSE;
       break;
-    case PY_NODE_FLOAT:
-      {
-        guint8 *at = put (d, 9);
-        guint64 bits = read_le (view->data, 8);
-
-        at[0] = 'G';
-        for (int i = 0; i < 8; i++)
-          at[1 + i] = (guint8) (bits >> (56 - 8 * i));
-        break;
-      }
+    case PY_NODE_FLOAT: save_float (d, view->data); break;
     case PY_NODE_STR:
       if (view->type[0] == '{')
         {
           if (content.type[0] != 'a' || content.type[1] != 'y'
               || check_utf8 (content.data, content.size) == 0)
             return dump_failed (d, "a tagged str holds UTF-8 bytes (ay) "
-                                "with surrogates");
+                                   "with surrogates");
           save_sized (d, 0x8c, 'X', 0x8d, content.data, content.size);
         }
       else

@@ -40,8 +40,9 @@ py_tree_clear (PyTree *tree)
   tree->chunks = NULL;
 }
 
-static gpointer
-grow (gpointer array, gpointer inline_buf, gsize *alloc, gsize elem_size)
+gpointer
+py_tree_grow (gpointer array, gpointer inline_buf, gsize *alloc,
+              gsize elem_size)
 {
   gsize n = *alloc * 2;
   gpointer bigger = g_malloc_n (n, elem_size);
@@ -53,41 +54,6 @@ grow (gpointer array, gpointer inline_buf, gsize *alloc, gsize elem_size)
   return bigger;
 }
 
-guint32
-py_tree_add (PyTree *tree, PyNodeKind kind)
-{
-  PyNode *node;
-
-  if (tree->n_nodes == tree->nodes_alloc)
-    tree->nodes = grow (tree->nodes, tree->node_buf, &tree->nodes_alloc,
-                        sizeof (PyNode));
-  node = &tree->nodes[tree->n_nodes];
-  memset (node, 0, sizeof *node);
-  node->kind = kind;
-  return (guint32) tree->n_nodes++;
-}
-
-void
-py_tree_append (PyTree *tree, guint32 container, guint32 member)
-{
-  PyNode *c;
-  guint32 e;
-
-  if (tree->n_edges == tree->edges_alloc)
-    tree->edges = grow (tree->edges, tree->edge_buf, &tree->edges_alloc,
-                        sizeof (PyEdge));
-  e = (guint32) tree->n_edges++;
-  tree->edges[e].node = member;
-  tree->edges[e].next = 0;
-  c = &tree->nodes[container];
-  if (c->c.last != 0)
-    tree->edges[c->c.last].next = e;
-  else
-    c->c.first = e;
-  c->c.last = e;
-  c->n++;
-}
-
 guint8 *
 py_tree_alloc (PyTree *tree, gsize len)
 {
@@ -97,56 +63,8 @@ py_tree_alloc (PyTree *tree, gsize len)
   return chunk;
 }
 
-/* ---- GVariant framing ---------------------------------------------------- */
-
-static inline gsize
-align_up (gsize offset, guint align_mask)
-{
-  return (offset + align_mask) & ~(gsize) align_mask;
-}
-
-static inline guint
-offset_size_for (gsize container_size)
-{
-  if (container_size > G_MAXUINT32)
-    return 8;
-  if (container_size > G_MAXUINT16)
-    return 4;
-  if (container_size > G_MAXUINT8)
-    return 2;
-  return container_size > 0 ? 1 : 0;
-}
-
-static inline gsize
-total_size (gsize body, gsize n_offsets)
-{
-  if (body + n_offsets <= G_MAXUINT8)
-    return body + n_offsets;
-  if (body + 2 * n_offsets <= G_MAXUINT16)
-    return body + 2 * n_offsets;
-  if (body + 4 * n_offsets <= G_MAXUINT32)
-    return body + 4 * n_offsets;
-  return body + 8 * n_offsets;
-}
-
-static inline void
-write_offset (guint8 *out, gsize value, guint width)
-{
-  for (guint i = 0; i < width; i++)
-    out[i] = (guint8) (value >> (8 * i));
-}
-
-static inline gsize
-read_offset (const guint8 *in, guint width)
-{
-  gsize value = 0;
-
-  for (guint i = 0; i < width; i++)
-    value |= (gsize) in[i] << (8 * i);
-  return value;
-}
-
-/* ---- tree -> GVariant ---------------------------------------------------- */
+/* ---- tree -> GVariant ----------------------------------------------------
+ */
 
 typedef struct {
   PyTree *tree;
@@ -160,20 +78,13 @@ tag_of (const PyNode *node)
 {
   switch (node->kind)
     {
-    case PY_NODE_BIGINT:
-      return "int";
-    case PY_NODE_STR:
-      return "str"; /* only with surrogates */
-    case PY_NODE_BYTEARRAY:
-      return "bytearray";
-    case PY_NODE_SET:
-      return "set";
-    case PY_NODE_FROZENSET:
-      return "frozenset";
-    case PY_NODE_DICT:
-      return "dict"; /* only with a key that is not a str */
-    default:
-      return NULL;
+    case PY_NODE_BIGINT: return "int";
+    case PY_NODE_STR: return "str"; /* only with surrogates */
+    case PY_NODE_BYTEARRAY: return "bytearray";
+    case PY_NODE_SET: return "set";
+    case PY_NODE_FROZENSET: return "frozenset";
+    case PY_NODE_DICT: return "dict"; /* only with a key that is not a str */
+    default: return NULL;
     }
 }
 
@@ -186,14 +97,10 @@ is_tagged (const PyNode *node)
     case PY_NODE_BIGINT:
     case PY_NODE_BYTEARRAY:
     case PY_NODE_SET:
-    case PY_NODE_FROZENSET:
-      return TRUE;
-    case PY_NODE_STR:
-      return (node->flags & PY_NODE_SURROGATES) != 0;
-    case PY_NODE_DICT:
-      return (node->flags & PY_NODE_TAGGED_DICT) != 0;
-    default:
-      return FALSE;
+    case PY_NODE_FROZENSET: return TRUE;
+    case PY_NODE_STR: return (node->flags & PY_NODE_SURROGATES) != 0;
+    case PY_NODE_DICT: return (node->flags & PY_NODE_TAGGED_DICT) != 0;
+    default: return FALSE;
     }
 }
 
@@ -206,10 +113,8 @@ type_len (Writer *w, const PyNode *node)
     {
     case PY_NODE_NONE:
     case PY_NODE_BYTES:
-    case PY_NODE_LIST:
-      return 2; /* mv ay av */
-    case PY_NODE_DICT:
-      return 5; /* a{sv} */
+    case PY_NODE_LIST: return 2; /* mv ay av */
+    case PY_NODE_DICT: return 5; /* a{sv} */
     case PY_NODE_TUPLE:
       {
         gsize len = 2;
@@ -218,8 +123,7 @@ type_len (Writer *w, const PyNode *node)
           len += type_len (w, &w->tree->nodes[w->tree->edges[e].node]);
         return len;
       }
-    default:
-      return 1; /* b x d s */
+    default: return 1; /* b x d s */
     }
 }
 
@@ -233,38 +137,21 @@ write_type (Writer *w, const PyNode *node, char *out)
   else
     switch (node->kind)
       {
-      case PY_NODE_NONE:
-        t = "mv";
-        break;
-      case PY_NODE_BOOL:
-        t = "b";
-        break;
-      case PY_NODE_INT:
-        t = "x";
-        break;
-      case PY_NODE_FLOAT:
-        t = "d";
-        break;
-      case PY_NODE_STR:
-        t = "s";
-        break;
-      case PY_NODE_BYTES:
-        t = "ay";
-        break;
-      case PY_NODE_LIST:
-        t = "av";
-        break;
-      case PY_NODE_DICT:
-        t = "a{sv}";
-        break;
+      case PY_NODE_NONE: t = "mv"; break;
+      case PY_NODE_BOOL: t = "b"; break;
+      case PY_NODE_INT: t = "x"; break;
+      case PY_NODE_FLOAT: t = "d"; break;
+      case PY_NODE_STR: t = "s"; break;
+      case PY_NODE_BYTES: t = "ay"; break;
+      case PY_NODE_LIST: t = "av"; break;
+      case PY_NODE_DICT: t = "a{sv}"; break;
       case PY_NODE_TUPLE:
         *out++ = '(';
         for (guint32 e = node->c.first; e != 0; e = w->tree->edges[e].next)
           out = write_type (w, &w->tree->nodes[w->tree->edges[e].node], out);
         *out++ = ')';
         return out;
-      default:
-        g_assert_not_reached ();
+      default: g_assert_not_reached ();
       }
   for (; *t != '\0'; t++)
     *out++ = *t;
@@ -293,8 +180,7 @@ variant_size (Writer *w, const PyNode *node)
 
 /* Body size of an av of the members from edge @first. */
 static gboolean
-size_variant_array (Writer *w, guint32 first, gsize n, guint depth,
-                    gsize *out)
+size_variant_array (Writer *w, guint32 first, gsize n, guint depth, gsize *out)
 {
   gsize body = 0;
 
@@ -330,9 +216,7 @@ size_content (Writer *w, PyNode *node, guint depth, gsize *out)
     case PY_NODE_STR:
       *out = node->n + (node->kind == PY_NODE_BIGINT ? 1 : 0);
       return TRUE;
-    case PY_NODE_BYTEARRAY:
-      *out = node->n;
-      return TRUE;
+    case PY_NODE_BYTEARRAY: *out = node->n; return TRUE;
     case PY_NODE_SET:
     case PY_NODE_FROZENSET:
       return size_variant_array (w, node->c.first, node->n, depth + 2, out);
@@ -340,7 +224,8 @@ size_content (Writer *w, PyNode *node, guint depth, gsize *out)
       {
         gsize body = 0;
 
-        for (guint32 e = node->c.first; e != 0; e = t->edges[t->edges[e].next].next)
+        for (guint32 e = node->c.first; e != 0;
+             e = t->edges[t->edges[e].next].next)
           {
             guint32 k = t->edges[e].node, v = t->edges[t->edges[e].next].node;
 
@@ -355,8 +240,7 @@ size_content (Writer *w, PyNode *node, guint depth, gsize *out)
         *out = total_size (body, node->n / 2);
         return !too_big (w, *out);
       }
-    default:
-      g_assert_not_reached ();
+    default: g_assert_not_reached ();
     }
 }
 
@@ -365,15 +249,11 @@ content_type (const PyNode *node)
 {
   switch (node->kind)
     {
-    case PY_NODE_BIGINT:
-      return "s";
-    case PY_NODE_DICT:
-      return "a(vv)";
+    case PY_NODE_BIGINT: return "s";
+    case PY_NODE_DICT: return "a(vv)";
     case PY_NODE_SET:
-    case PY_NODE_FROZENSET:
-      return "av";
-    default:
-      return "ay";
+    case PY_NODE_FROZENSET: return "av";
+    default: return "ay";
     }
 }
 
@@ -405,9 +285,7 @@ size_node (Writer *w, guint32 index, guint depth)
 
   switch (node->kind)
     {
-    case PY_NODE_NONE:
-      node->align = 7;
-      break;
+    case PY_NODE_NONE: node->align = 7; break;
     case PY_NODE_BOOL:
       node->align = 0;
       node->fixed = node->size = 1;
@@ -417,9 +295,7 @@ size_node (Writer *w, guint32 index, guint depth)
       node->align = 7;
       node->fixed = node->size = 8;
       break;
-    case PY_NODE_BYTES:
-      node->size = node->n;
-      break;
+    case PY_NODE_BYTES: node->size = node->n; break;
     case PY_NODE_STR:
       if (!(node->flags & PY_NODE_SURROGATES))
         {
@@ -439,10 +315,10 @@ size_node (Writer *w, guint32 index, guint depth)
           return FALSE;
         node->align = 7;
         /* {sv}: the tag, then a variant of content + 0 + its type */
-        node->size = total_size (align_up (strlen (tag_of (node)) + 1, 7)
-                                     + content + 1
-                                     + strlen (content_type (node)),
-                                 1);
+        node->size
+            = total_size (align_up (strlen (tag_of (node)) + 1, 7) + content
+                              + 1 + strlen (content_type (node)),
+                          1);
         if (too_big (w, node->size))
           return FALSE;
         break;
@@ -563,8 +439,8 @@ write_variant_array (Writer *w, guint32 first, gsize n, gsize size,
 
 /* A {sv} or (vv) entry: @key text, or @key_node in a variant. */
 static guint8 *
-write_entry (Writer *w, const char *key, gsize key_len,
-             const PyNode *key_node, const PyNode *value, guint8 *out)
+write_entry (Writer *w, const char *key, gsize key_len, const PyNode *key_node,
+             const PyNode *value, guint8 *out)
 {
   guint8 *start = out;
   gsize size;
@@ -577,11 +453,10 @@ write_entry (Writer *w, const char *key, gsize key_len,
       out += key_len;
       *out++ = 0;
     }
-  size = total_size (align_up ((gsize) (out - start), 7)
-                         + variant_size (w, value),
-                     1);
-  write_offset (start + size - offset_size_for (size),
-                (gsize) (out - start), offset_size_for (size));
+  size = total_size (
+      align_up ((gsize) (out - start), 7) + variant_size (w, value), 1);
+  write_offset (start + size - offset_size_for (size), (gsize) (out - start),
+                offset_size_for (size));
   out = pad (start, out, 7);
   write_variant (w, value, out);
   return start + size;
@@ -622,7 +497,8 @@ write_tagged (Writer *w, const PyNode *node, guint8 *out)
         /* sized already: recompute the av's size from its members */
         body = 0;
         for (guint32 e = node->c.first; e != 0; e = t->edges[e].next)
-          body = align_up (body, 7) + variant_size (w, &t->nodes[t->edges[e].node]);
+          body = align_up (body, 7)
+                 + variant_size (w, &t->nodes[t->edges[e].node]);
         out = write_variant_array (w, node->c.first, node->n,
                                    total_size (body, node->n), out);
         break;
@@ -636,10 +512,10 @@ write_tagged (Writer *w, const PyNode *node, guint8 *out)
 
         for (guint32 e = node->c.first; e != 0;
              e = t->edges[t->edges[e].next].next)
-          body = align_up (body, 7)
-                 + entry_size (w,
-                               variant_size (w, &t->nodes[t->edges[e].node]),
-                               &t->nodes[t->edges[t->edges[e].next].node]);
+          body
+              = align_up (body, 7)
+                + entry_size (w, variant_size (w, &t->nodes[t->edges[e].node]),
+                              &t->nodes[t->edges[t->edges[e].next].node]);
         size = total_size (body, node->n / 2);
         aw = offset_size_for (size);
         table = array + size - (node->n / 2) * aw;
@@ -656,8 +532,7 @@ write_tagged (Writer *w, const PyNode *node, guint8 *out)
         out = array + size;
         break;
       }
-    default:
-      g_assert_not_reached ();
+    default: g_assert_not_reached ();
     }
   *out++ = 0;
   memcpy (out, ctype, strlen (ctype));
@@ -674,11 +549,8 @@ write_node (Writer *w, const PyNode *node, guint8 *out)
 
   switch (node->kind)
     {
-    case PY_NODE_NONE:
-      return out;
-    case PY_NODE_BOOL:
-      *out = node->b ? 1 : 0;
-      return out + 1;
+    case PY_NODE_NONE: return out;
+    case PY_NODE_BOOL: *out = node->b ? 1 : 0; return out + 1;
     case PY_NODE_INT:
       {
         gint64 le = GINT64_TO_LE (node->i);
@@ -699,9 +571,7 @@ write_node (Writer *w, const PyNode *node, guint8 *out)
       memcpy (out, node->s, node->n);
       out[node->n] = 0;
       return out + node->n + 1;
-    case PY_NODE_BYTES:
-      memcpy (out, node->s, node->n);
-      return out + node->n;
+    case PY_NODE_BYTES: memcpy (out, node->s, node->n); return out + node->n;
     case PY_NODE_LIST:
       return write_variant_array (w, node->c.first, node->n, node->size, out);
     case PY_NODE_DICT:
@@ -751,8 +621,7 @@ write_node (Writer *w, const PyNode *node, guint8 *out)
           pad (start, out, node->align);
         return start + node->size;
       }
-    default:
-      g_assert_not_reached ();
+    default: g_assert_not_reached ();
     }
 }
 
@@ -788,7 +657,8 @@ py_tree_to_variant (PyTree *tree, guint32 root, gsize max_size,
   return value;
 }
 
-/* ---- serialized GVariant -> views ---------------------------------------- */
+/* ---- serialized GVariant -> views ----------------------------------------
+ */
 
 static gboolean
 damaged (GError **error, const char *what)
@@ -809,31 +679,19 @@ type_info (const char *t, gsize avail, gsize *out_len, guint *out_align,
   switch (t[0])
     {
     case 'b':
-    case 'y':
-      *out_len = 1, *out_align = 0, *out_fixed = 1;
-      return TRUE;
+    case 'y': *out_len = 1, *out_align = 0, *out_fixed = 1; return TRUE;
     case 'n':
-    case 'q':
-      *out_len = 1, *out_align = 1, *out_fixed = 2;
-      return TRUE;
+    case 'q': *out_len = 1, *out_align = 1, *out_fixed = 2; return TRUE;
     case 'i':
     case 'u':
-    case 'h':
-      *out_len = 1, *out_align = 3, *out_fixed = 4;
-      return TRUE;
+    case 'h': *out_len = 1, *out_align = 3, *out_fixed = 4; return TRUE;
     case 'x':
     case 't':
-    case 'd':
-      *out_len = 1, *out_align = 7, *out_fixed = 8;
-      return TRUE;
+    case 'd': *out_len = 1, *out_align = 7, *out_fixed = 8; return TRUE;
     case 's':
     case 'o':
-    case 'g':
-      *out_len = 1, *out_align = 0, *out_fixed = 0;
-      return TRUE;
-    case 'v':
-      *out_len = 1, *out_align = 7, *out_fixed = 0;
-      return TRUE;
+    case 'g': *out_len = 1, *out_align = 0, *out_fixed = 0; return TRUE;
+    case 'v': *out_len = 1, *out_align = 7, *out_fixed = 0; return TRUE;
     case 'm':
     case 'a':
       {
@@ -875,15 +733,16 @@ type_info (const char *t, gsize avail, gsize *out_len, guint *out_align,
           *out_fixed = fixed ? align_up (offset, align) : 0;
         return TRUE;
       }
-    default:
-      return FALSE;
+    default: return FALSE;
     }
 }
 
 GVariant *
 py_view_init (PyView *view, GVariant *value)
 {
-  GVariant *normal = g_variant_ref_sink (value);
+  /* a plain ref takes no lock; ref_sink does */
+  GVariant *normal = g_variant_is_floating (value) ? g_variant_ref_sink (value)
+                                                   : g_variant_ref (value);
 
   if (!g_variant_is_normal_form (normal))
     {
@@ -946,9 +805,8 @@ py_view_iter_init (PyViewIter *iter, const PyView *view, GError **error)
   if (view->type[0] == 'a')
     {
       iter->is_array = TRUE;
-      if (!type_info (view->type + 1, view->type_len - 1,
-                      &iter->elem_type_len, &iter->elem_align,
-                      &iter->elem_fixed))
+      if (!type_info (view->type + 1, view->type_len - 1, &iter->elem_type_len,
+                      &iter->elem_align, &iter->elem_fixed))
         return damaged (error, "a bad array type");
       iter->member_type = view->type + 1;
       if (iter->elem_fixed != 0)
@@ -1061,8 +919,7 @@ py_view_kind (PyView *view, PyView *out_content, GError **error)
 
   switch (view->type[0])
     {
-    case 'b':
-      return PY_NODE_BOOL;
+    case 'b': return PY_NODE_BOOL;
     case 'y':
     case 'n':
     case 'q':
@@ -1070,22 +927,17 @@ py_view_kind (PyView *view, PyView *out_content, GError **error)
     case 'u':
     case 'x':
     case 't':
-    case 'h':
-      return PY_NODE_INT;
-    case 'd':
-      return PY_NODE_FLOAT;
+    case 'h': return PY_NODE_INT;
+    case 'd': return PY_NODE_FLOAT;
     case 's':
     case 'o':
-    case 'g':
-      return PY_NODE_STR;
-    case 'm':
-      return PY_NODE_NONE;
+    case 'g': return PY_NODE_STR;
+    case 'm': return PY_NODE_NONE;
     case 'a':
       if (view->type[1] == 'y')
         return PY_NODE_BYTES;
       return view->type[1] == '{' ? PY_NODE_DICT : PY_NODE_LIST;
-    case '(':
-      return PY_NODE_TUPLE;
+    case '(': return PY_NODE_TUPLE;
     case '{':
       {
         PyViewIter iter;
@@ -1094,12 +946,9 @@ py_view_kind (PyView *view, PyView *out_content, GError **error)
           const char *tag;
           PyNodeKind kind;
         } tags[] = {
-          { "int", PY_NODE_BIGINT },
-          { "str", PY_NODE_STR },
-          { "bytearray", PY_NODE_BYTEARRAY },
-          { "set", PY_NODE_SET },
-          { "frozenset", PY_NODE_FROZENSET },
-          { "dict", PY_NODE_DICT },
+          { "int", PY_NODE_BIGINT },          { "str", PY_NODE_STR },
+          { "bytearray", PY_NODE_BYTEARRAY }, { "set", PY_NODE_SET },
+          { "frozenset", PY_NODE_FROZENSET }, { "dict", PY_NODE_DICT },
         };
 
         if (view->type_len != 4 || memcmp (view->type, "{sv}", 4) != 0)
@@ -1119,8 +968,7 @@ py_view_kind (PyView *view, PyView *out_content, GError **error)
                      (int) MIN (key.size, 41) - 1, key.data);
         return PY_NODE_INVALID;
       }
-    default:
-      break;
+    default: break;
     }
   g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
                "GVariant type '%.*s' is not a Python value",
@@ -1128,7 +976,8 @@ py_view_kind (PyView *view, PyView *out_content, GError **error)
   return PY_NODE_INVALID;
 }
 
-/* ---- big ints ------------------------------------------------------------ */
+/* ---- big ints ------------------------------------------------------------
+ */
 
 /* Python refuses str() of an int over 4300 digits (CVE-2020-10735), and
  * so do we, both ways: the conversion is quadratic. */
@@ -1178,8 +1027,8 @@ py_int_from_decimal (const char *text, gsize len)
   out = g_byte_array_sized_new ((guint) nbytes);
   g_byte_array_set_size (out, (guint) nbytes);
   for (gsize i = 0; i < nbytes; i++)
-    out->data[i] = i / 4 < n_limbs ? (guint8) (limbs[i / 4] >> (8 * (i % 4)))
-                                   : 0;
+    out->data[i]
+        = i / 4 < n_limbs ? (guint8) (limbs[i / 4] >> (8 * (i % 4))) : 0;
   g_free (limbs);
   if (negative)
     {

@@ -18,6 +18,55 @@
 
 G_BEGIN_DECLS
 
+/* GVariant framing: offsets as wide as their container needs. */
+
+static inline gsize
+align_up (gsize offset, guint align_mask)
+{
+  return (offset + align_mask) & ~(gsize) align_mask;
+}
+
+static inline guint
+offset_size_for (gsize container_size)
+{
+  if (container_size > G_MAXUINT32)
+    return 8;
+  if (container_size > G_MAXUINT16)
+    return 4;
+  if (container_size > G_MAXUINT8)
+    return 2;
+  return container_size > 0 ? 1 : 0;
+}
+
+static inline gsize
+total_size (gsize body, gsize n_offsets)
+{
+  if (body + n_offsets <= G_MAXUINT8)
+    return body + n_offsets;
+  if (body + 2 * n_offsets <= G_MAXUINT16)
+    return body + 2 * n_offsets;
+  if (body + 4 * n_offsets <= G_MAXUINT32)
+    return body + 4 * n_offsets;
+  return body + 8 * n_offsets;
+}
+
+static inline void
+write_offset (guint8 *out, gsize value, guint width)
+{
+  for (guint i = 0; i < width; i++)
+    out[i] = (guint8) (value >> (8 * i));
+}
+
+static inline gsize
+read_offset (const guint8 *in, guint width)
+{
+  gsize value = 0;
+
+  for (guint i = 0; i < width; i++)
+    value |= (gsize) in[i] << (8 * i);
+  return value;
+}
+
 typedef enum {
   PY_NODE_NONE,
   PY_NODE_BOOL,
@@ -81,9 +130,48 @@ typedef struct {
 
 void py_tree_init (PyTree *tree);
 void py_tree_clear (PyTree *tree);
+/* Doubles an array that starts in @inline_buf. */
+gpointer py_tree_grow (gpointer array, gpointer inline_buf, gsize *alloc,
+                       gsize elem_size);
+
+/* Inline: a decoder calls these once an object, and a call costs as much
+ * as the work. */
+
 /* Returns the new node's index; its members are zeroed. */
-guint32 py_tree_add (PyTree *tree, PyNodeKind kind);
-void py_tree_append (PyTree *tree, guint32 container, guint32 member);
+static inline guint32
+py_tree_add (PyTree *tree, PyNodeKind kind)
+{
+  PyNode *node;
+
+  if (tree->n_nodes == tree->nodes_alloc)
+    tree->nodes = py_tree_grow (tree->nodes, tree->node_buf,
+                                &tree->nodes_alloc, sizeof (PyNode));
+  node = &tree->nodes[tree->n_nodes];
+  memset (node, 0, sizeof *node);
+  node->kind = kind;
+  return (guint32) tree->n_nodes++;
+}
+
+static inline void
+py_tree_append (PyTree *tree, guint32 container, guint32 member)
+{
+  PyNode *c;
+  guint32 e;
+
+  if (tree->n_edges == tree->edges_alloc)
+    tree->edges = py_tree_grow (tree->edges, tree->edge_buf,
+                                &tree->edges_alloc, sizeof (PyEdge));
+  e = (guint32) tree->n_edges++;
+  tree->edges[e].node = member;
+  tree->edges[e].next = 0;
+  c = &tree->nodes[container];
+  if (c->c.last != 0)
+    tree->edges[c->c.last].next = e;
+  else
+    c->c.first = e;
+  c->c.last = e;
+  c->n++;
+}
 /* @len bytes owned by the tree, valid until py_tree_clear. */
 guint8 *py_tree_alloc (PyTree *tree, gsize len);
 

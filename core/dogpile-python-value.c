@@ -69,12 +69,8 @@ dogpile_py_value_classify (GVariant *value, DogpilePyType *out_type,
 
   switch (t[0])
     {
-    case 'm':
-      *out_type = DOGPILE_PY_NONE;
-      break;
-    case 'b':
-      *out_type = DOGPILE_PY_BOOL;
-      break;
+    case 'm': *out_type = DOGPILE_PY_NONE; break;
+    case 'b': *out_type = DOGPILE_PY_BOOL; break;
     case 'y':
     case 'n':
     case 'q':
@@ -82,25 +78,17 @@ dogpile_py_value_classify (GVariant *value, DogpilePyType *out_type,
     case 'u':
     case 'x':
     case 't':
-    case 'h':
-      *out_type = DOGPILE_PY_INT;
-      break;
-    case 'd':
-      *out_type = DOGPILE_PY_FLOAT;
-      break;
+    case 'h': *out_type = DOGPILE_PY_INT; break;
+    case 'd': *out_type = DOGPILE_PY_FLOAT; break;
     case 's':
     case 'o':
-    case 'g':
-      *out_type = DOGPILE_PY_STR;
-      break;
+    case 'g': *out_type = DOGPILE_PY_STR; break;
     case 'a':
       *out_type = t[1] == 'y'   ? DOGPILE_PY_BYTES
                   : t[1] == '{' ? DOGPILE_PY_DICT
                                 : DOGPILE_PY_LIST;
       break;
-    case '(':
-      *out_type = DOGPILE_PY_TUPLE;
-      break;
+    case '(': *out_type = DOGPILE_PY_TUPLE; break;
     case '{':
       if (strcmp (t, "{sv}") == 0)
         {
@@ -245,8 +233,8 @@ dogpile_py_int_to_string (GVariant *value, GError **error)
     case G_VARIANT_CLASS_STRING:
       {
         const char *text = g_variant_get_string (content, NULL);
-        g_autoptr (GByteArray) bytes = py_int_from_decimal (text,
-                                                            strlen (text));
+        g_autoptr (GByteArray) bytes
+            = py_int_from_decimal (text, strlen (text));
 
         if (bytes == NULL)
           {

@@ -24,8 +24,8 @@
 G_BEGIN_DECLS
 
 DOGPILE_API GVariant *dogpile_pickle_loads (GBytes *pickle, GError **error);
-DOGPILE_API GVariant *dogpile_pickle_loads_data (const guint8 *data,
-                                                 gsize len, GError **error);
+DOGPILE_API GVariant *dogpile_pickle_loads_data (const guint8 *data, gsize len,
+                                                 GError **error);
 DOGPILE_API GBytes *dogpile_pickle_dumps (GVariant *value, GError **error);
 
 G_END_DECLS

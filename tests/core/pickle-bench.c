@@ -69,8 +69,7 @@ main (int argc, char **argv)
   else if (argc > 3)
     printf ("loads %.0f\n", run_for (seconds, FALSE, pickle, NULL));
   else
-    printf ("loads %.0f dumps %.0f\n",
-            run_for (seconds, FALSE, pickle, NULL),
+    printf ("loads %.0f dumps %.0f\n", run_for (seconds, FALSE, pickle, NULL),
             run_for (seconds, TRUE, NULL, value));
   return 0;
 }

@@ -100,8 +100,8 @@ assert_glib_form (GVariant *value, const char *what)
   theirs = g_variant_get_data_as_bytes (rebuilt);
   assert_same_bytes (ours, theirs, what);
 
-  untrusted = g_variant_ref_sink (g_variant_new_from_bytes (
-      g_variant_get_type (value), ours, FALSE));
+  untrusted = g_variant_ref_sink (
+      g_variant_new_from_bytes (g_variant_get_type (value), ours, FALSE));
   cr_assert (g_variant_is_normal_form (untrusted), "%s: not normal", what);
 }
 
@@ -119,7 +119,8 @@ Test (pickle, python_writes_every_protocol_c_reads_and_rewrites_it)
           g_autoptr (GError) error = NULL;
           g_autoptr (GVariant) value = NULL;
           g_autoptr (GBytes) again = NULL;
-          g_autofree char *what = g_strdup_printf ("%s, protocol %d", v->name, p);
+          g_autofree char *what
+              = g_strdup_printf ("%s, protocol %d", v->name, p);
 
           value = dogpile_pickle_loads (v->by_protocol[p], &error);
           cr_assert_not_null (value, "%s: %s", what, error->message);
@@ -255,8 +256,9 @@ Test (pickle, values_map_onto_gvariant_as_documented)
     { "set", "{'set', <[<int64 1>, <int64 2>, <int64 3>]>}" },
     { "frozenset", "{'frozenset', <[<int64 5>]>}" },
     { "intkeys", "{'dict', <[(<int64 1>, <'one'>), (<int64 2>, <'zwei'>)]>}" },
-    { "nested", "{'inner': <[<{'k': <[<int64 1>, <[<int64 2>, <(int64 3,)>]>]>}>]>, "
-                "'e': <@a{sv} {}>}" },
+    { "nested",
+      "{'inner': <[<{'k': <[<int64 1>, <[<int64 2>, <(int64 3,)>]>]>}>]>, "
+      "'e': <@a{sv} {}>}" },
   };
   g_autoptr (GPtrArray) vectors = load_vectors ();
 
@@ -275,8 +277,8 @@ Test (pickle, values_map_onto_gvariant_as_documented)
 
               cr_assert_not_null (value, "%s: %s", v->name, error->message);
               text = g_variant_print (value, TRUE);
-              cr_assert_str_eq (text, cases[c].text,
-                                "%s, protocol %d: %s", v->name, p, text);
+              cr_assert_str_eq (text, cases[c].text, "%s, protocol %d: %s",
+                                v->name, p, text);
             }
       }
 }
@@ -285,8 +287,8 @@ static void
 assert_refused (const char *data, gsize len, const char *message_part)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) value = dogpile_pickle_loads_data (
-      (const guint8 *) data, len, &error);
+  g_autoptr (GVariant) value
+      = dogpile_pickle_loads_data ((const guint8 *) data, len, &error);
 
   cr_assert_null (value, "accepted: %s", message_part);
   cr_assert_not_null (error);
@@ -304,12 +306,13 @@ Test (pickle, malformed_pickles_fail_with_a_message)
   REFUSED ("\x80\x04K", "BININT1 needs 1 bytes");
   REFUSED ("\x80\x04\x8d\xff\xff\xff\xff\xff\xff\xff\x7f",
            "BINUNICODE8 claims 9223372036854775807 bytes");
-  REFUSED ("\x80\x04\x95\x00\x00\x00\x00\x00\x01\x00\x00N.",
-           "FRAME claims");
+  REFUSED ("\x80\x04\x95\x00\x00\x00\x00\x00\x01\x00\x00N.", "FRAME claims");
   REFUSED ("B\xff\xff\xff\x7f", "BINBYTES claims");
   REFUSED ("T\xff\xff\xff\xff", "BINSTRING has a negative length");
   REFUSED ("\x80\x04\x8b\x00\x00\x00\x80.", "LONG4 has a negative length");
-  REFUSED ("\x80\x04N\x94" "b.", "opcode BUILD is not allowed");
+  REFUSED ("\x80\x04N\x94"
+           "b.",
+           "opcode BUILD is not allowed");
   REFUSED ("\x80\x02(i__main__\nX\n.", "opcode INST is not allowed");
   REFUSED ("P1\n.", "opcode PERSID");
   REFUSED ("\x80\x05\x97.", "NEXT_BUFFER");
@@ -317,19 +320,32 @@ Test (pickle, malformed_pickles_fail_with_a_message)
   REFUSED ("\x80\x06N.", "protocol 6");
   REFUSED ("\x80\x04Nr\xff\xff\xff\x7f.", "memo index 2147483647 is out");
   REFUSED ("\x80\x04h\x05.", "memo key 5 is missing");
-  REFUSED ("\x80\x04]\x94h\x00" "a.", "contains itself");
-  REFUSED ("\x80\x04" "a.", "APPEND finds too few");
-  REFUSED ("\x80\x04}K\x01" "a.", "APPEND applies to a list only");
-  REFUSED ("\x80\x04(K\x01" "e.", "APPENDS finds no container");
-  REFUSED ("\x80\x04(K\x01K\x02K\x03" "d.", "odd number");
+  REFUSED ("\x80\x04]\x94h\x00"
+           "a.",
+           "contains itself");
+  REFUSED ("\x80\x04"
+           "a.",
+           "APPEND finds too few");
+  REFUSED ("\x80\x04}K\x01"
+           "a.",
+           "APPEND applies to a list only");
+  REFUSED ("\x80\x04(K\x01"
+           "e.",
+           "APPENDS finds no container");
+  REFUSED ("\x80\x04(K\x01K\x02K\x03"
+           "d.",
+           "odd number");
   REFUSED ("\x80\x04\x8c\x02\xc3(.", "not UTF-8");
   REFUSED ("\x80\x02U\x02\xc3\xa9.", "Python 2 str with non-ASCII");
   REFUSED ("I12x\n.", "not a decimal int");
   REFUSED ("Fone\n.", "not a number");
   REFUSED ("\x80\x04.", "STOP finds nothing");
-  REFUSED ("\x80\x04\x8c\x08" "builtins\x8c\x04" "eval\x93.",
+  REFUSED ("\x80\x04\x8c\x08"
+           "builtins\x8c\x04"
+           "eval\x93.",
            "the global 'builtins.eval' is not allowed");
-  REFUSED ("\x80\x04\x8c\x08" "builtins\x8c\x03set\x93.",
+  REFUSED ("\x80\x04\x8c\x08"
+           "builtins\x8c\x03set\x93.",
            "holds a global, not a value");
   REFUSED ("c__builtin__\nset\n(K\x01tR.", "REDUCE of that global");
   REFUSED ("c__builtin__\ntuple\n)\x81.", "NEWOBJ makes only");
@@ -337,10 +353,10 @@ Test (pickle, malformed_pickles_fail_with_a_message)
 
 Test (pickle, a_global_for_os_system_runs_nothing)
 {
-  g_autofree char *marker = g_strdup_printf ("%s/dogpile-pickle-ran-%d",
-                                             g_get_tmp_dir (), (int) getpid ());
-  g_autofree char *p0 = g_strdup_printf ("cos\nsystem\n(S'touch %s'\ntR.",
-                                         marker);
+  g_autofree char *marker = g_strdup_printf (
+      "%s/dogpile-pickle-ran-%d", g_get_tmp_dir (), (int) getpid ());
+  g_autofree char *p0
+      = g_strdup_printf ("cos\nsystem\n(S'touch %s'\ntR.", marker);
   g_autofree char *p4 = g_strdup_printf (
       "\x80\x04\x8c\x02os\x8c\x06system\x93\x8c%ctouch %s\x85R.",
       (char) (strlen (marker) + 6), marker);
@@ -381,8 +397,8 @@ Test (pickle, nesting_and_sharing_are_bounded)
   {
     static const char shared[] = "\x80\x04\x8c\x01x\x94(h\x00h\x00l.";
 
-    ok = dogpile_pickle_loads_data ((const guint8 *) shared,
-                                    sizeof shared - 1, &error);
+    ok = dogpile_pickle_loads_data ((const guint8 *) shared, sizeof shared - 1,
+                                    &error);
   }
   cr_assert_not_null (ok, "%s", error ? error->message : "");
   {
@@ -439,7 +455,8 @@ Test (pickle, damaged_pickles_never_crash)
               value = dogpile_pickle_loads_data (copy, len, &error);
               if (value != NULL)
                 {
-                  g_autoptr (GBytes) again = dogpile_pickle_dumps (value, NULL);
+                  g_autoptr (GBytes) again
+                      = dogpile_pickle_dumps (value, NULL);
 
                   cr_assert_not_null (again);
                 }
@@ -456,9 +473,9 @@ Test (pickle, gvariant_values_that_are_not_python_are_refused)
   g_autoptr (GBytes) out = NULL;
 
   out = dogpile_pickle_dumps (
-      g_variant_new_dict_entry (g_variant_new_string ("weird"),
-                                g_variant_new_variant (
-                                    g_variant_new_int32 (1))),
+      g_variant_new_dict_entry (
+          g_variant_new_string ("weird"),
+          g_variant_new_variant (g_variant_new_int32 (1))),
       &error);
   cr_assert_null (out);
   cr_assert_eq (error->code, DOGPILE_ERROR_VALIDATION);
@@ -486,7 +503,8 @@ Test (pickle, every_gvariant_integer_and_string_type_is_accepted)
     { "int16 -2",
       "\x80\x04\x95\x06\x00\x00\x00\x00\x00\x00\x00J\xfe\xff\xff\xff.", 17 },
     { "uint32 4294967295",
-      "\x80\x04\x95\x08\x00\x00\x00\x00\x00\x00\x00\x8a\x05\xff\xff\xff\xff\x00.",
+      "\x80\x04\x95\x08\x00\x00\x00\x00\x00\x00\x00\x8a\x05\xff\xff\xff\xff"
+      "\x00.",
       19 },
     { "uint64 18446744073709551615",
       "\x80\x04\x95\x0c\x00\x00\x00\x00\x00\x00\x00\x8a\x09\xff\xff\xff\xff"
@@ -497,7 +515,9 @@ Test (pickle, every_gvariant_integer_and_string_type_is_accepted)
     { "just int64 3", "\x80\x04K\x03.", 5 },
     { "<<true>>", "\x80\x04\x88.", 4 },
     { "@ax [1, 2]",
-      "\x80\x04\x95\x09\x00\x00\x00\x00\x00\x00\x00]\x94(K\x01K\x02" "e.", 20 },
+      "\x80\x04\x95\x09\x00\x00\x00\x00\x00\x00\x00]\x94(K\x01K\x02"
+      "e.",
+      20 },
     { "{'int', <'-5'>}",
       "\x80\x04\x95\x06\x00\x00\x00\x00\x00\x00\x00J\xfb\xff\xff\xff.", 17 },
   };

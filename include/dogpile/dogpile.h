@@ -18,6 +18,7 @@
 #include "dogpile-function.h"
 #include "dogpile-get-or-create.h"
 #include "dogpile-invalidation.h"
+#include "dogpile-json.h"
 #include "dogpile-lock.h"
 #include "dogpile-macros.h"
 #include "dogpile-mangler.h"

@@ -126,4 +126,5 @@ def main():
         same(sys.argv[2], sys.argv[3])
 
 
-main()
+if __name__ == "__main__":
+    main()

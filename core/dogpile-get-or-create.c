@@ -27,9 +27,9 @@ effective_expiration (RegionConfig *config, double expiration_time)
  * deserializable -- else its creation time, moved to "just expired" when
  * soft-invalidated.  Takes *payload. */
 static gboolean
-lock_view (DogpileRegion *self, const char *key, double exp, GBytes **payload,
-           const DogpileMetadata *metadata, double *out_created_time,
-           GError **error)
+lock_view (DogpileRegion *self, const RegionCodec *codec, const char *key,
+           double exp, GBytes **payload, const DogpileMetadata *metadata,
+           double *out_created_time, GError **error)
 {
   double created_time;
 
@@ -64,8 +64,8 @@ lock_view (DogpileRegion *self, const char *key, double exp, GBytes **payload,
         }
       created_time = dogpile_clock_now () - exp - 0.0001;
     }
-  if (self->deserialize != NULL
-      && !dogpile__region_deserialize (self, payload, error))
+  if (codec->deserialize != NULL
+      && !dogpile__region_deserialize (codec, payload, error))
     return FALSE;
   if (*payload != NULL)
     *out_created_time = created_time;
@@ -75,9 +75,10 @@ lock_view (DogpileRegion *self, const char *key, double exp, GBytes **payload,
 /* One key read the way get_or_create reads it: undecodable bytes are a
  * miss, to be regenerated and overwritten. */
 static gboolean
-read_for_lock (DogpileRegion *self, RegionConfig *config, const char *key,
-               const char *backend_key, double exp, GBytes **out_payload,
-               double *out_created_time, GError **error)
+read_for_lock (DogpileRegion *self, const RegionCodec *codec,
+               RegionConfig *config, const char *key, const char *backend_key,
+               double exp, GBytes **out_payload, double *out_created_time,
+               GError **error)
 {
   g_autoptr (GError) local_error = NULL;
   DogpileMetadata metadata = { 0 };
@@ -95,12 +96,12 @@ read_for_lock (DogpileRegion *self, RegionConfig *config, const char *key,
       g_debug ("Regenerating '%s': %s", key, local_error->message);
       g_clear_pointer (out_payload, g_bytes_unref);
     }
-  return lock_view (self, key, exp, out_payload, &metadata, out_created_time,
-                    error);
+  return lock_view (self, codec, key, exp, out_payload, &metadata,
+                    out_created_time, error);
 }
 
 static gboolean
-store_values (DogpileRegion *self, RegionConfig *config,
+store_values (const RegionCodec *codec, RegionConfig *config,
               const char *const *keys, const char *const *backend_keys,
               GBytes *const *values, const DogpileMetadata *metadata, gsize n,
               GError **error)
@@ -110,7 +111,7 @@ store_values (DogpileRegion *self, RegionConfig *config,
 
   for (gsize i = 0; i < n; i++)
     {
-      GBytes *s = dogpile__region_serialize (self, values[i], error);
+      GBytes *s = dogpile__region_serialize (codec, values[i], error);
 
       if (s == NULL)
         return dogpile__region_key_error (error, keys[i]);
@@ -137,6 +138,7 @@ typedef struct {
   DogpileShouldCacheFunc should_cache;
   gpointer should_cache_data;
   gboolean handed_off; /* an async task owns user_data now */
+  const RegionCodec *codec;
 } Request;
 
 static gboolean
@@ -145,8 +147,8 @@ request_get_value (gpointer data, GBytes **out_value, double *out_created_time,
 {
   Request *r = data;
 
-  return read_for_lock (r->region, r->config, r->key, r->backend_key, r->exp,
-                        out_value, out_created_time, error);
+  return read_for_lock (r->region, r->codec, r->config, r->key, r->backend_key,
+                        r->exp, out_value, out_created_time, error);
 }
 
 static gboolean
@@ -180,7 +182,7 @@ request_create (gpointer data, GBytes **out_value, double *out_created_time,
     }
   if ((r->should_cache == NULL
        || r->should_cache (value, r->should_cache_data))
-      && !store_values (r->region, r->config, &r->key, &r->backend_key, &value,
+      && !store_values (r->codec, r->config, &r->key, &r->backend_key, &value,
                         &metadata, 1, error))
     return FALSE;
   *out_created_time = metadata.cached_time;
@@ -253,6 +255,23 @@ dogpile_region_get_or_create_full (
     double expiration_time, DogpileShouldCacheFunc should_cache,
     gpointer should_cache_data, GBytes **out_value, GError **error)
 {
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  return dogpile__region_get_or_create_with (
+      self, &self->codec, key, creator, user_data, user_data_destroy,
+      expiration_time, should_cache, should_cache_data, out_value, error);
+}
+
+/* With a codec other than the region's (the GVariant calls), creation
+ * stays in this thread: an async task stores through the region's. */
+gboolean
+dogpile__region_get_or_create_with (
+    DogpileRegion *self, const RegionCodec *codec, const char *key,
+    DogpileCreatorFunc creator, gpointer user_data,
+    GDestroyNotify user_data_destroy, double expiration_time,
+    DogpileShouldCacheFunc should_cache, gpointer should_cache_data,
+    GBytes **out_value, GError **error)
+{
   g_autofree char *owned = NULL;
   GBytes *value = NULL;
   double created_time = -1;
@@ -269,6 +288,7 @@ dogpile_region_get_or_create_full (
 
   *out_value = NULL;
   r.region = self;
+  r.codec = codec;
   r.config = get_config_or_error (self, error);
   r.key = key;
   r.creator = creator;
@@ -281,7 +301,7 @@ dogpile_region_get_or_create_full (
   r.exp = effective_expiration (r.config, expiration_time);
   r.backend_key = mangle_key (self, r.config, key, &owned);
 
-  if (!read_for_lock (self, r.config, key, r.backend_key, r.exp, &value,
+  if (!read_for_lock (self, codec, r.config, key, r.backend_key, r.exp, &value,
                       &created_time, error))
     goto out;
   dogpile__clock_sample (&now);
@@ -295,7 +315,7 @@ dogpile_region_get_or_create_full (
   mutex = dogpile_name_registry_get (r.config->locks, r.backend_key);
   ok = dogpile__lock_run (
       mutex,
-      self->async_runner != NULL
+      self->async_runner != NULL && codec == &self->codec
               && (user_data == NULL || user_data_destroy != NULL)
           ? &request_async_funcs
           : &request_funcs,
@@ -424,8 +444,8 @@ multi_take_lock (DogpileRegion *self, RegionConfig *config, double exp,
    * multi-get, another caller may have made the value (and released the
    * mutex before we tried it), as single-key get_or_create does. */
   g_clear_pointer (&item->value, g_bytes_unref);
-  if (!read_for_lock (self, config, item->key, item->backend_key, exp,
-                      &item->value, &item->created_time, error))
+  if (!read_for_lock (self, &self->codec, config, item->key, item->backend_key,
+                      exp, &item->value, &item->created_time, error))
     {
       dogpile_mutex_release (mutex, NULL);
       return FALSE;
@@ -499,7 +519,7 @@ multi_create (DogpileRegion *self, RegionConfig *config, double exp,
         }
     }
   if (ok && n_store > 0)
-    ok = store_values (self, config, store_keys, store_backend_keys,
+    ok = store_values (&self->codec, config, store_keys, store_backend_keys,
                        store_values_, metadata, n_store, error);
   for (gsize i = 0; i < n_todo; i++)
     {
@@ -641,8 +661,9 @@ dogpile_region_get_or_create_multi (DogpileRegion *self,
           g_clear_error (&key_errors[i]);
         }
       if (ok
-          && !lock_view (self, items[i].key, exp, &items[i].value,
-                         &metadata[i], &items[i].created_time, error))
+          && !lock_view (self, &self->codec, items[i].key, exp,
+                         &items[i].value, &metadata[i], &items[i].created_time,
+                         error))
         ok = FALSE;
     }
 

@@ -25,6 +25,15 @@ typedef struct {
   DogpileNameRegistry *locks; /* per-key mutexes for get_or_create */
 } RegionConfig;
 
+/* A payload codec: the region's serializer pair and their data. */
+typedef struct {
+  DogpileSerializeFunc serialize;
+  DogpileDeserializeFunc deserialize;
+  gpointer data;
+} RegionCodec;
+
+static const RegionCodec RAW_CODEC = { NULL, NULL, NULL };
+
 struct DogpileRegion {
   gint ref_count;
   char *name;
@@ -37,10 +46,9 @@ struct DogpileRegion {
   gpointer mangler_data;
   GDestroyNotify mangler_destroy;
 
-  DogpileSerializeFunc serialize;
-  DogpileDeserializeFunc deserialize;
-  gpointer serializer_data;
+  RegionCodec codec;
   GDestroyNotify serializer_destroy;
+  const char *serializer_name; /* static: "raw", "json", "pickle", "custom" */
 
   /* DefaultInvalidationStrategy: the time of the last invalidate() (0 =
    * never) and whether it was hard.  Like Python's, the two are not updated
@@ -145,10 +153,27 @@ is_fresh (DogpileRegion *self, RegionConfig *config,
 }
 
 /* The payload codec; a CantDeserialize failure is a miss. */
-gboolean dogpile__region_deserialize (DogpileRegion *self, GBytes **payload,
-                                      GError **error);
-GBytes *dogpile__region_serialize (DogpileRegion *self, GBytes *payload,
+gboolean dogpile__region_deserialize (const RegionCodec *codec,
+                                      GBytes **payload, GError **error);
+GBytes *dogpile__region_serialize (const RegionCodec *codec, GBytes *payload,
                                    GError **error);
+
+/* What the byte calls do with a codec given: the region's for the
+ * public calls; RAW_CODEC (no transformation) for the GVariant calls,
+ * which encode and decode the stored payload themselves. */
+gboolean dogpile__region_fetch (DogpileRegion *self, const RegionCodec *codec,
+                                const char *key, double expiration_time,
+                                DogpileGetFlags flags, GBytes **out_payload,
+                                DogpileMetadata *out_metadata, GError **error);
+gboolean dogpile__region_store (DogpileRegion *self, const RegionCodec *codec,
+                                const char *key, GBytes *value,
+                                GError **error);
+gboolean dogpile__region_get_or_create_with (
+    DogpileRegion *self, const RegionCodec *codec, const char *key,
+    DogpileCreatorFunc creator, gpointer user_data,
+    GDestroyNotify user_data_destroy, double expiration_time,
+    DogpileShouldCacheFunc should_cache, gpointer should_cache_data,
+    GBytes **out_value, GError **error);
 gboolean dogpile__region_key_error (GError **error, const char *key);
 
 /* What the region reads a value with: the plugin itself when it can. */

@@ -133,6 +133,7 @@ dogpile_region_new (const char *name)
 
   self->ref_count = 1;
   self->name = g_strdup (name);
+  self->serializer_name = "raw";
   g_mutex_init (&self->configure_lock);
   return self;
 }
@@ -172,7 +173,7 @@ dogpile_region_unref (DogpileRegion *self)
   if (self->mangler_destroy != NULL)
     self->mangler_destroy (self->mangler_data);
   if (self->serializer_destroy != NULL)
-    self->serializer_destroy (self->serializer_data);
+    self->serializer_destroy (self->codec.data);
   if (self->invalidation_destroy != NULL)
     self->invalidation_destroy (self->invalidation_data);
   if (self->async_runner_destroy != NULL)
@@ -244,11 +245,13 @@ dogpile_region_set_serializer (DogpileRegion *self,
   g_return_if_fail (get_config (self) == NULL);
 
   if (self->serializer_destroy != NULL)
-    self->serializer_destroy (self->serializer_data);
-  self->serialize = serialize;
-  self->deserialize = deserialize;
-  self->serializer_data = user_data;
+    self->serializer_destroy (self->codec.data);
+  self->codec.serialize = serialize;
+  self->codec.deserialize = deserialize;
+  self->codec.data = user_data;
   self->serializer_destroy = destroy;
+  self->serializer_name
+      = serialize == NULL && deserialize == NULL ? "raw" : "custom";
 }
 
 /**
@@ -454,15 +457,15 @@ dogpile_region_get_actual_backend (DogpileRegion *self, GError **error)
 
 /* Applies the deserializer; a CantDeserialize failure is a miss. */
 gboolean
-dogpile__region_deserialize (DogpileRegion *self, GBytes **payload,
+dogpile__region_deserialize (const RegionCodec *codec, GBytes **payload,
                              GError **error)
 {
   g_autoptr (GError) local_error = NULL;
   GBytes *result;
 
-  if (self->deserialize == NULL || *payload == NULL)
+  if (codec->deserialize == NULL || *payload == NULL)
     return TRUE;
-  result = self->deserialize (*payload, self->serializer_data, &local_error);
+  result = codec->deserialize (*payload, codec->data, &local_error);
   g_clear_pointer (payload, g_bytes_unref);
   if (result != NULL)
     {
@@ -478,14 +481,14 @@ dogpile__region_deserialize (DogpileRegion *self, GBytes **payload,
 }
 
 GBytes *
-dogpile__region_serialize (DogpileRegion *self, GBytes *payload,
+dogpile__region_serialize (const RegionCodec *codec, GBytes *payload,
                            GError **error)
 {
   GBytes *result;
 
-  if (self->serialize == NULL)
+  if (codec->serialize == NULL)
     return g_bytes_ref (payload);
-  result = self->serialize (payload, self->serializer_data, error);
+  result = codec->serialize (payload, codec->data, error);
   if (result == NULL && error != NULL && *error == NULL)
     g_set_error_literal (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
                          "The region's serializer failed without a reason");
@@ -499,11 +502,13 @@ dogpile__region_key_error (GError **error, const char *key)
   return FALSE;
 }
 
-/* The fetch + filter shared by get() and get_value_metadata(). */
-static gboolean
-region_fetch (DogpileRegion *self, const char *key, double expiration_time,
-              DogpileGetFlags flags, GBytes **out_payload,
-              DogpileMetadata *out_metadata, GError **error)
+/* The fetch + filter shared by get(), get_value_metadata() and the
+ * GVariant calls. */
+gboolean
+dogpile__region_fetch (DogpileRegion *self, const RegionCodec *codec,
+                       const char *key, double expiration_time,
+                       DogpileGetFlags flags, GBytes **out_payload,
+                       DogpileMetadata *out_metadata, GError **error)
 {
   g_autofree char *owned = NULL;
   DogpileClockSample now;
@@ -525,8 +530,9 @@ region_fetch (DogpileRegion *self, const char *key, double expiration_time,
       g_clear_pointer (out_payload, g_bytes_unref);
       return TRUE;
     }
-  return self->deserialize == NULL
-         || dogpile__region_deserialize (self, out_payload, error);
+  return codec->deserialize == NULL
+         || dogpile__region_deserialize (codec, out_payload, error)
+         || dogpile__region_key_error (error, key);
 }
 
 /**
@@ -558,8 +564,8 @@ dogpile_region_get_full (DogpileRegion *self, const char *key,
   g_return_val_if_fail (key != NULL, FALSE);
   g_return_val_if_fail (out_value != NULL, FALSE);
 
-  return region_fetch (self, key, expiration_time, flags, out_value, &metadata,
-                       error);
+  return dogpile__region_fetch (self, &self->codec, key, expiration_time,
+                                flags, out_value, &metadata, error);
 }
 
 /**
@@ -608,8 +614,8 @@ dogpile_region_get_value_metadata (DogpileRegion *self, const char *key,
   g_return_val_if_fail (out_value != NULL, FALSE);
 
   *out_value = NULL;
-  if (!region_fetch (self, key, expiration_time, flags, &payload, &metadata,
-                     error))
+  if (!dogpile__region_fetch (self, &self->codec, key, expiration_time, flags,
+                              &payload, &metadata, error))
     return FALSE;
   if (payload != NULL)
     *out_value = dogpile_cached_value_new (payload, &metadata);
@@ -694,8 +700,9 @@ dogpile_region_get_multi_full (DogpileRegion *self, const char *const *keys,
       if (!(flags & DOGPILE_GET_IGNORE_EXPIRATION)
           && !is_fresh (self, config, &metadata[i], expiration_time, &now))
         g_clear_pointer (&out_values[i], g_bytes_unref);
-      else if (self->deserialize != NULL
-               && !dogpile__region_deserialize (self, &out_values[i], error))
+      else if (self->codec.deserialize != NULL
+               && !dogpile__region_deserialize (&self->codec, &out_values[i],
+                                                error))
         {
           for (gsize j = 0; j < n_keys; j++)
             g_clear_pointer (&out_values[j], g_bytes_unref);
@@ -742,18 +749,25 @@ gboolean
 dogpile_region_set (DogpileRegion *self, const char *key, GBytes *value,
                     GError **error)
 {
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (key != NULL, FALSE);
+  g_return_val_if_fail (value != NULL, FALSE);
+
+  return dogpile__region_store (self, &self->codec, key, value, error);
+}
+
+gboolean
+dogpile__region_store (DogpileRegion *self, const RegionCodec *codec,
+                       const char *key, GBytes *value, GError **error)
+{
   g_autofree char *owned = NULL;
   g_autoptr (GBytes) stored = NULL;
   DogpileMetadata metadata;
   RegionConfig *config;
   const char *backend_key;
 
-  g_return_val_if_fail (self != NULL, FALSE);
-  g_return_val_if_fail (key != NULL, FALSE);
-  g_return_val_if_fail (value != NULL, FALSE);
-
   REGION_CONFIG_OR_FAIL (self, config, error);
-  stored = dogpile__region_serialize (self, value, error);
+  stored = dogpile__region_serialize (codec, value, error);
   if (stored == NULL)
     return dogpile__region_key_error (error, key);
   dogpile_metadata_init (&metadata, dogpile_clock_now ());
@@ -800,7 +814,7 @@ dogpile_region_set_multi (DogpileRegion *self, const char *const *keys,
       = g_ptr_array_new_full ((guint) n_keys, (GDestroyNotify) g_bytes_unref);
   for (gsize i = 0; i < n_keys; i++)
     {
-      GBytes *s = dogpile__region_serialize (self, values[i], error);
+      GBytes *s = dogpile__region_serialize (&self->codec, values[i], error);
 
       if (s == NULL)
         return dogpile__region_key_error (error, keys[i]);

@@ -31,6 +31,7 @@
 #include "dogpile-record.h"
 #include "dogpile-region.h"
 #include "dogpile-registry.h"
+#include "dogpile-serializer.h"
 #include "dogpile-value.h"
 #include "dogpile-version.h"
 #undef DOGPILE_INSIDE

@@ -237,3 +237,70 @@ Test (serializer, get_or_create_variant_creates_once_and_regenerates_garbage)
   }
   cr_assert_eq (creations, 2);
 }
+
+#define STOCK_PEER TEST_SOURCE_DIR "/../python-stock-peer.py"
+
+static GBytes *
+hex_bytes (const char *hex)
+{
+  gsize n = strlen (hex) / 2;
+  guint8 *data = g_malloc (n + 1);
+
+  for (gsize i = 0; i < n; i++)
+    data[i] = (guint8) (g_ascii_xdigit_value (hex[2 * i]) * 16
+                        + g_ascii_xdigit_value (hex[2 * i + 1]));
+  return g_bytes_new_take (data, n);
+}
+
+/* memory_pickle lives in one process, so the two sides share its byte
+ * form only: Python's backend keeps json(metadata)|pickle for a value,
+ * and a C region with the pickle serializer keeps the same bytes (but
+ * the time) and reads Python's. */
+Test (serializer, memory_pickle_keeps_python_s_bytes)
+{
+  /* not "list": its dicts share their key strs, which Python's pickle
+   * writes once and then as memo references (docs/python-interop.md) */
+  static const char *const names[]
+      = { "stock", "str", "bytes", "int", "tuple", "long" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *hex
+          = python_helper (STOCK_PEER, "memory-pickle", names[i], NULL);
+      g_autofree char *value_hex
+          = python_helper (STOCK_PEER, "pickle", names[i], NULL);
+      g_autoptr (GBytes) python = hex_bytes (hex),
+                         pickle = hex_bytes (value_hex);
+      g_autoptr (DogpileRegion) region = region_with ("pickle");
+      DogpileBackend *backend = dogpile_region_get_backend (region, NULL);
+      g_autoptr (GVariant) value = dogpile_pickle_loads (pickle, NULL);
+      g_autoptr (GVariant) got = NULL;
+      g_autoptr (GBytes) ours = NULL;
+      g_autoptr (GError) error = NULL;
+      gsize py_len, our_len;
+      const char *py, *our, *py_bar, *our_bar;
+
+      cr_assert (dogpile_region_set_variant (region, "c", value, &error));
+      cr_assert (dogpile_backend_get (backend, "c", &ours, &error));
+      py = g_bytes_get_data (python, &py_len);
+      our = g_bytes_get_data (ours, &our_len);
+      py_bar = memchr (py, '|', py_len);
+      our_bar = memchr (our, '|', our_len);
+      cr_assert (py_bar != NULL && our_bar != NULL);
+      cr_assert (g_str_has_prefix (our, "{\"ct\": ")
+                 && memcmp (our_bar - 9, ", \"v\": 2}", 9) == 0);
+      cr_assert (
+          py_len - (gsize) (py_bar - py) == our_len - (gsize) (our_bar - our)
+              && memcmp (py_bar, our_bar, py_len - (gsize) (py_bar - py)) == 0,
+          "%s: the pickles differ", names[i]);
+
+      cr_assert (dogpile_backend_set (backend, "py", python, &error));
+      cr_assert (dogpile_region_get_variant (region, "py", &got, &error));
+      cr_assert_not_null (got, "%s: Python's bytes read as a miss", names[i]);
+      {
+        g_autoptr (GBytes) again = dogpile_pickle_dumps (got, &error);
+
+        cr_assert (g_bytes_equal (again, pickle), "%s", names[i]);
+      }
+    }
+}

@@ -1290,6 +1290,85 @@ dogpile_pickle_loads (GBytes *pickle, GError **error)
                                     len, error);
 }
 
+static gboolean
+read_cached_metadata (Loader *l, guint32 dict, DogpileMetadata *out)
+{
+  gboolean have_ct = FALSE;
+
+  memset (out, 0, sizeof *out);
+  if (node (l, dict)->kind != PY_NODE_DICT)
+    return fail (l, "a CachedValue's metadata is not a dict");
+  for (guint32 e = node (l, dict)->c.first; e != 0;
+       e = l->tree.edges[l->tree.edges[e].next].next)
+    {
+      const PyNode *k = node (l, l->tree.edges[e].node);
+      const PyNode *v = node (l, l->tree.edges[l->tree.edges[e].next].node);
+
+      if (k->kind != PY_NODE_STR)
+        continue;
+      if (k->n == 2 && memcmp (k->s, "ct", 2) == 0
+          && (v->kind == PY_NODE_FLOAT || v->kind == PY_NODE_INT))
+        {
+          out->cached_time = v->kind == PY_NODE_FLOAT ? v->d : (double) v->i;
+          have_ct = TRUE;
+        }
+      else if (k->n == 1 && k->s[0] == 'v' && v->kind == PY_NODE_INT)
+        out->version = (gint) CLAMP (v->i, G_MININT, G_MAXINT);
+    }
+  if (!have_ct)
+    return fail (l, "a CachedValue's metadata has no number \"ct\"");
+  return TRUE;
+}
+
+/**
+ * dogpile_pickle_loads_cached_value:
+ * @data: (array length=len): a pickle
+ * @len: its length
+ * @out_payload: (out) (transfer full): the value
+ * @out_metadata: (out caller-allocates): its "ct" and "v" ("v" 0 when
+ *   absent)
+ * @error: return location for a #GError
+ *
+ * Reads what a Python memcached client stores for a stock region's value
+ * (a pickled dogpile.cache.api.CachedValue, any protocol), with the same
+ * rules and bounds as dogpile_pickle_loads().  Thread-safe.
+ *
+ * Returns: %TRUE; %FALSE with %DOGPILE_ERROR_CANT_DESERIALIZE when @data
+ *   is not such a pickle (or not a pickle)
+ */
+gboolean
+dogpile_pickle_loads_cached_value (const guint8 *data, gsize len,
+                                   GVariant **out_payload,
+                                   DogpileMetadata *out_metadata,
+                                   GError **error)
+{
+  Loader l;
+  guint32 root;
+
+  g_return_val_if_fail (data != NULL || len == 0, FALSE);
+  g_return_val_if_fail (out_payload != NULL, FALSE);
+  g_return_val_if_fail (out_metadata != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  *out_payload = NULL;
+  loader_init (&l, data != NULL ? data : (const guint8 *) "", len, error);
+  if (run (&l, &root))
+    {
+      if (node (&l, root)->kind != PY_NODE_TUPLE
+          || !(node (&l, root)->flags & PY_NODE_CACHED))
+        (void) fail (&l, "the pickle holds a plain value, not a "
+                         "dogpile.cache.api.CachedValue");
+      else if (read_cached_metadata (&l, member (&l, root, 1), out_metadata))
+        *out_payload = py_tree_to_variant (
+            &l.tree, member (&l, root, 0),
+            MAX ((gsize) LOAD_MIN_LIMIT,
+                 len <= G_MAXSIZE / 16 ? len * 16 : G_MAXSIZE),
+            "pickle", error);
+    }
+  loader_clear (&l);
+  return *out_payload != NULL;
+}
+
 /* ---- dumping --------------------------------------------------------------
  */
 
@@ -1301,6 +1380,7 @@ typedef struct {
   gsize frame_start;
   guint32 memo;
   gint64 bytearray_memo;
+  int protocol; /* 4, or 5: bytearray as BYTEARRAY8 */
   GError **error;
   guint8 inline_buf[512];
 } Dumper;
@@ -1911,6 +1991,15 @@ save_general (Dumper *d, PyView *view, guint depth)
     case PY_NODE_BYTEARRAY:
       if (content.type[0] != 'a' || content.type[1] != 'y')
         return dump_failed (d, "a tagged bytearray holds ay");
+      if (d->protocol >= 5)
+        {
+          guint8 header[9] = { 0x96 };
+
+          put_le (header + 1, content.size, 8);
+          put_data (d, header, 9, content.data, content.size);
+          memoize (d);
+          break;
+        }
       save_bytearray_global (d);
       if (content.size == 0)
         put_byte (d, ')');
@@ -1998,6 +2087,37 @@ save_general (Dumper *d, PyView *view, guint depth)
  * Returns: (transfer full): the pickle, or %NULL with
  *   %DOGPILE_ERROR_VALIDATION for a GVariant that is not a Python value
  */
+static void
+dumper_init (Dumper *d, int protocol, GError **error)
+{
+  d->buf = d->inline_buf;
+  d->alloc = sizeof d->inline_buf;
+  d->len = 0;
+  d->frame_start = NO_FRAME;
+  d->memo = 0;
+  d->bytearray_memo = -1;
+  d->protocol = protocol;
+  d->error = error;
+  d->buf[d->len++] = 0x80;
+  d->buf[d->len++] = (guint8) protocol;
+}
+
+static GBytes *
+dumper_finish (Dumper *d, gboolean ok)
+{
+  if (!ok)
+    {
+      if (d->buf != d->inline_buf)
+        g_free (d->buf);
+      return NULL;
+    }
+  put_byte (d, '.');
+  commit_frame (d);
+  if (d->buf == d->inline_buf)
+    return g_bytes_new (d->buf, d->len);
+  return g_bytes_new_take (d->buf, d->len);
+}
+
 GBytes *
 dogpile_pickle_dumps (GVariant *value, GError **error)
 {
@@ -2011,27 +2131,74 @@ dogpile_pickle_dumps (GVariant *value, GError **error)
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   normal = py_view_init (&view, value);
-  d.buf = d.inline_buf;
-  d.alloc = sizeof d.inline_buf;
-  d.len = 0;
-  d.frame_start = NO_FRAME;
-  d.memo = 0;
-  d.bytearray_memo = -1;
-  d.error = &local;
-  d.buf[d.len++] = 0x80;
-  d.buf[d.len++] = 4;
-  if (!save (&d, &view, 0))
+  dumper_init (&d, 4, &local);
+  out = dumper_finish (&d, save (&d, &view, 0));
+  if (out == NULL)
+    g_propagate_error (error, local);
+  return out;
+}
+
+/**
+ * dogpile_pickle_dumps_cached_value:
+ * @payload: the value; a floating reference is sunk and freed
+ * @metadata: its "ct" and "v"
+ * @error: return location for a #GError
+ *
+ * What pymemcache and pylibmc store for a stock Python region's value:
+ * pickle.dumps(CachedValue(payload, {"ct": ct, "v": v}), protocol=5),
+ * the same bytes for a value in which no object is shared.  Any Python
+ * client's pickle.loads reads it back as a dogpile.cache.api.CachedValue.
+ * Thread-safe.
+ *
+ * Returns: (transfer full): the pickle, or %NULL with
+ *   %DOGPILE_ERROR_VALIDATION as dogpile_pickle_dumps()
+ */
+GBytes *
+dogpile_pickle_dumps_cached_value (GVariant *payload,
+                                   const DogpileMetadata *metadata,
+                                   GError **error)
+{
+  g_autoptr (GVariant) normal = NULL;
+  Dumper d;
+  PyView view;
+  GError *local = NULL;
+  GBytes *out;
+  gboolean ok;
+  guint64 bits;
+  guint8 le[8];
+
+  g_return_val_if_fail (payload != NULL, NULL);
+  g_return_val_if_fail (metadata != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  normal = py_view_init (&view, payload);
+  dumper_init (&d, 5, &local);
+  /* CachedValue.__new__(CachedValue, payload, metadata): STACK_GLOBAL,
+   * the (payload, metadata) tuple, NEWOBJ */
+  save_sized (&d, 0x8c, 'X', 0x8d, (const guint8 *) "dogpile.cache.api", 17);
+  save_sized (&d, 0x8c, 'X', 0x8d, (const guint8 *) "CachedValue", 11);
+  put_byte (&d, 0x93);
+  memoize (&d);
+  ok = save (&d, &view, 0);
+  if (ok)
     {
-      if (d.buf != d.inline_buf)
-        g_free (d.buf);
-      g_propagate_error (error, local);
-      return NULL;
+      put_byte (&d, '}');
+      memoize (&d);
+      put_byte (&d, '(');
+      save_sized (&d, 0x8c, 'X', 0x8d, (const guint8 *) "ct", 2);
+      memcpy (&bits, &metadata->cached_time, 8);
+      put_le (le, bits, 8);
+      save_float (&d, le);
+      save_sized (&d, 0x8c, 'X', 0x8d, (const guint8 *) "v", 1);
+      save_int (&d, metadata->version);
+      put_byte (&d, 'u');
+      put_byte (&d, 0x86);
+      memoize (&d);
+      put_byte (&d, 0x81);
+      memoize (&d);
     }
-  put_byte (&d, '.');
-  commit_frame (&d);
-  if (d.buf == d.inline_buf)
-    out = g_bytes_new (d.buf, d.len);
-  else
-    out = g_bytes_new_take (d.buf, d.len);
+  out = dumper_finish (&d, ok);
+  if (out == NULL)
+    g_propagate_error (error, local);
   return out;
 }

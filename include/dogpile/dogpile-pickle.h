@@ -28,4 +28,12 @@ DOGPILE_API GVariant *dogpile_pickle_loads_data (const guint8 *data, gsize len,
                                                  GError **error);
 DOGPILE_API GBytes *dogpile_pickle_dumps (GVariant *value, GError **error);
 
+/* dogpile.cache.api.CachedValue(payload, metadata), as Python's memcached
+ * clients pickle a stock region's values. */
+DOGPILE_API gboolean dogpile_pickle_loads_cached_value (
+    const guint8 *data, gsize len, GVariant **out_payload,
+    DogpileMetadata *out_metadata, GError **error);
+DOGPILE_API GBytes *dogpile_pickle_dumps_cached_value (
+    GVariant *payload, const DogpileMetadata *metadata, GError **error);
+
 G_END_DECLS

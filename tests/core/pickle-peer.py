@@ -3,6 +3,9 @@ CPython pickles them, and Python's verdict on what C wrote.
 
     pickle-peer.py vectors         NAME PROTOCOL HEX, one a line, for
                                    protocols 0 to 5 and every value
+    pickle-peer.py cached CT       NAME P5-HEX P0-HEX: each value in a
+                                   CachedValue, as memcached clients
+                                   pickle it
     pickle-peer.py same NAME HEX   "ok" if pickle.loads(HEX) is the value
                                    NAME (compared by its protocol 4 bytes,
                                    so types, nan and -0.0 count)
@@ -117,9 +120,22 @@ def same(name, hexdata):
         print("got %r" % (got,))
 
 
+def cached(ct):
+    """NAME P5-HEX P0-HEX: CachedValue(value, {"ct": ct, "v": 2}) as
+    pymemcache and pylibmc (protocol 5) and python-memcached and
+    bmemcached (protocol 0) pickle it."""
+    from dogpile.cache.api import CachedValue
+
+    for name, value in values().items():
+        cv = CachedValue(value, {"ct": ct, "v": 2})
+        print(name, pickle.dumps(cv, 5).hex(), pickle.dumps(cv, 0).hex())
+
+
 def main():
     if sys.argv[1] == "check":
         return
+    if sys.argv[1] == "cached":
+        cached(float(sys.argv[2]))
     if sys.argv[1] == "vectors":
         vectors()
     elif sys.argv[1] == "same":

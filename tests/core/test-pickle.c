@@ -567,3 +567,86 @@ Test (pickle, python_ints_as_text)
   cr_assert_null (dogpile_py_int_new_from_string ("12a", &error));
   cr_assert_eq (error->code, DOGPILE_ERROR_VALIDATION);
 }
+
+static GBytes *
+hex_to_bytes (const char *hex)
+{
+  gsize n = strlen (hex) / 2;
+  guint8 *data = g_malloc (n + 1);
+
+  for (gsize i = 0; i < n; i++)
+    data[i] = (guint8) (g_ascii_xdigit_value (hex[2 * i]) * 16
+                        + g_ascii_xdigit_value (hex[2 * i + 1]));
+  return g_bytes_new_take (data, n);
+}
+
+/* What pymemcache and pylibmc store for a stock region (protocol 5),
+ * byte for byte; what python-memcached and bmemcached store (protocol
+ * 0), read back. */
+Test (pickle, cached_value_as_memcached_clients_pickle_it)
+{
+  g_autoptr (GPtrArray) vectors = load_vectors ();
+  g_autofree char *out
+      = python_helper (PEER, "cached", "1795607901.6525214", NULL);
+  g_auto (GStrv) lines = g_strsplit (out, "\n", -1);
+  DogpileMetadata metadata;
+  guint checked = 0;
+
+  dogpile_metadata_init (&metadata, 1795607901.6525214);
+  for (char **line = lines; *line != NULL; line++, checked++)
+    {
+      g_auto (GStrv) f = g_strsplit (*line, " ", 3);
+      g_autoptr (GBytes) p5 = hex_to_bytes (f[1]), p0 = hex_to_bytes (f[2]);
+      Vector *v = NULL;
+
+      for (guint i = 0; i < vectors->len && v == NULL; i++)
+        if (strcmp (((Vector *) vectors->pdata[i])->name, f[0]) == 0)
+          v = vectors->pdata[i];
+      cr_assert_not_null (v, "%s", f[0]);
+      {
+        g_autoptr (GError) error = NULL;
+        g_autoptr (GVariant) value
+            = dogpile_pickle_loads (v->by_protocol[4], &error);
+        g_autoptr (GBytes) ours
+            = dogpile_pickle_dumps_cached_value (value, &metadata, &error);
+
+        cr_assert_not_null (ours, "%s: %s", f[0], error->message);
+        assert_same_bytes (ours, p5, f[0]);
+      }
+      for (int which = 0; which < 2; which++)
+        {
+          GBytes *pickle = which ? p0 : p5;
+          g_autoptr (GError) error = NULL;
+          g_autoptr (GVariant) payload = NULL;
+          g_autoptr (GBytes) again = NULL;
+          DogpileMetadata got;
+          gsize len;
+          const guint8 *data = g_bytes_get_data (pickle, &len);
+
+          cr_assert (dogpile_pickle_loads_cached_value (data, len, &payload,
+                                                        &got, &error),
+                     "%s protocol %d: %s", f[0], which ? 0 : 5,
+                     error->message);
+          cr_assert_eq (got.cached_time, 1795607901.6525214);
+          cr_assert_eq (got.version, 2);
+          again = dogpile_pickle_dumps (payload, &error);
+          assert_same_bytes (again, v->by_protocol[4], f[0]);
+        }
+    }
+  cr_assert_gt (checked, 50);
+
+  /* a plain value is not a CachedValue */
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GVariant) payload = NULL;
+    Vector *v = vectors->pdata[0];
+    DogpileMetadata got;
+    gsize len;
+    const guint8 *data = g_bytes_get_data (v->by_protocol[4], &len);
+
+    cr_assert_not (
+        dogpile_pickle_loads_cached_value (data, len, &payload, &got, &error));
+    cr_assert (g_error_matches (error, DOGPILE_ERROR,
+                                DOGPILE_ERROR_CANT_DESERIALIZE));
+  }
+}

@@ -477,6 +477,19 @@ dogpile__backend_get_proxy_impl (DogpileBackend *self,
   return self->proxy == desc ? self->proxy_impl : NULL;
 }
 
+/* Tells a plugin (not a proxy) the region's serializer, when it asks. */
+gboolean
+dogpile__backend_set_serializer (DogpileBackend *self, const char *serializer,
+                                 GError **error)
+{
+  if (self->desc == NULL || self->desc->abi_version < 2
+      || self->desc->set_serializer == NULL)
+    return TRUE;
+  return ensure_error (
+      self->desc->set_serializer (self->impl, serializer, error), error, self,
+      "set_serializer");
+}
+
 /* Only plugins mangle keys: the region asks its actual backend, once, when
  * it is configured. */
 gboolean

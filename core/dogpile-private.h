@@ -124,6 +124,9 @@ DogpileBackend *dogpile__backend_new_proxy (const DogpileProxyDesc *proxy,
                                             GError **error);
 char *dogpile__backend_mangle_key (DogpileBackend *self, const char *key);
 gboolean dogpile__backend_has_key_mangler (DogpileBackend *self);
+gboolean dogpile__backend_set_serializer (DogpileBackend *self,
+                                          const char *serializer,
+                                          GError **error);
 /* dogpile_backend_get_value without its argument checks: the region's hit
  * path, which has checked them already. */
 gboolean dogpile__backend_get_value (DogpileBackend *self, const char *key,

@@ -96,6 +96,10 @@ dogpile__region_configure_chain (DogpileRegion *self, const char *backend,
   instance = desc != NULL
                  ? dogpile__backend_new_from_desc (desc, arguments, error)
                  : NULL;
+  if (instance != NULL
+      && !dogpile__backend_set_serializer (instance, self->serializer_name,
+                                           error))
+    g_clear_pointer (&instance, dogpile_backend_unref);
   head = instance != NULL ? build_chain (dogpile_backend_ref (instance), wraps,
                                          n_wraps, error)
                           : NULL;

@@ -49,7 +49,7 @@
 
 G_BEGIN_DECLS
 
-#define DOGPILE_BACKEND_ABI_VERSION 1
+#define DOGPILE_BACKEND_ABI_VERSION 2
 
 #if defined(__GNUC__) || defined(__clang__)
 #define DOGPILE_PLUGIN_EXPORT __attribute__ ((visibility ("default")))
@@ -133,7 +133,18 @@ struct DogpileBackendDesc {
                          GBytes *payload, const DogpileMetadata *metadata,
                          GError **error);
 
-  /* ABI version 2 and later: append new members below this line only. */
+  /* ABI version 2 */
+
+  /* Optional: the name of the region's payload serializer ("raw", "json",
+   * "pickle" or "custom"), told once, after create and before any other
+   * call.  For a backend whose Python peers keep values in a client's own
+   * form: with "pickle", memcached stores what pylibmc and pymemcache store
+   * for a stock Python region (a pickled CachedValue).  A serializer the
+   * backend cannot work with fails configure with @error. */
+  gboolean (*set_serializer) (DogpileBackendImpl *self, const char *serializer,
+                              GError **error);
+
+  /* ABI version 3 and later: append new members below this line only. */
 };
 
 /* Writes the exported entry point dogpile_backend_<short_name>_get_desc. */

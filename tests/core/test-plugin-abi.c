@@ -1,4 +1,4 @@
-/* test-plugin-abi.c: the version 1 descriptor layouts (backend and
+/* test-plugin-abi.c: the descriptor layouts (backend version 2, proxy 1) (backend and
  * proxy) and the caller-allocated structs, pinned.  If one of
  * these fails, a member was moved or resized: that breaks every plugin
  * built before, so append instead (see dogpile-plugin.h).
@@ -29,7 +29,10 @@ static_assert (offsetof (DogpileBackendDesc, get_mutex) == 12 * P, "mutex");
 static_assert (offsetof (DogpileBackendDesc, mangle_key) == 13 * P, "mangle");
 static_assert (offsetof (DogpileBackendDesc, get_value) == 14 * P, "gv");
 static_assert (offsetof (DogpileBackendDesc, set_value) == 15 * P, "sv");
-static_assert (sizeof (DogpileBackendDesc) == 16 * P, "v1 size");
+/* version 2 */
+static_assert (offsetof (DogpileBackendDesc, set_serializer) == 16 * P,
+               "v2 starts where v1 ended");
+static_assert (sizeof (DogpileBackendDesc) == 17 * P, "v2 size");
 static_assert (offsetof (DogpileMetadata, cached_time) == 0, "ct");
 static_assert (offsetof (DogpileMetadata, version) == 8, "v");
 static_assert (sizeof (DogpileMetadata) == 32, "metadata keeps its room");
@@ -58,7 +61,7 @@ static_assert (offsetof (DogpileProxyDesc, set) == 14 * P, "set");
 static_assert (sizeof (DogpileProxyDesc) == 15 * P, "v1 size");
 #endif
 
-static_assert (DOGPILE_BACKEND_ABI_VERSION == 1, "bump with new members");
+static_assert (DOGPILE_BACKEND_ABI_VERSION == 2, "bump with new members");
 static_assert (DOGPILE_PROXY_ABI_VERSION == 1, "bump with new members");
 static_assert (DOGPILE_ERROR_PLUGIN_NOT_FOUND == 0, "error codes are ABI");
 static_assert (DOGPILE_ERROR_LOCK == 12, "error codes are ABI");

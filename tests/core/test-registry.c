@@ -130,6 +130,20 @@ Test (registry, abi_too_new)
   cr_assert (contains (error->message, "rebuild the plugin"));
 }
 
+/* A plugin built against version 1 loads, and the core reads none of the
+ * members version 2 appended (the fixture's would fail configure). */
+Test (registry, abi_older_still_loads)
+{
+  g_autoptr (DogpileRegion) region = dogpile_region_new ("v1");
+  g_autoptr (GError) error = NULL;
+
+  add_fixtures ();
+  cr_assert (dogpile_region_set_serializer_name (region, "pickle", NULL));
+  cr_assert (dogpile_region_configure (region, "fixture.abi_v1", 60, NULL,
+                                       DOGPILE_CONFIGURE_NONE, &error),
+             "%s", error ? error->message : "");
+}
+
 Test (registry, descriptor_name_differs)
 {
   g_autoptr (GError) error = NULL;

@@ -29,7 +29,7 @@ assert e["abi_version"] is None and e["description"] is None and e["error"] is N
 
 out=$("$plugins" --check --json)
 check "check: abi and description" json '
-assert all(x["abi_version"] == 1 and x["description"] and x["error"] is None for x in d), d' <<<"$out"
+assert all(x["abi_version"] == 2 and x["description"] and x["error"] is None for x in d), d' <<<"$out"
 
 set +e
 out=$("$plugins" --registry "$fixtures/fixtures.ini" --check --json)
@@ -38,7 +38,7 @@ set -e
 check "check: a failed load exits non-zero" test "$status" -ne 0
 check "check: each failure carries its message" json '
 e = {x["name"]: x for x in d}
-assert e["fixture.good"]["error"] is None and e["fixture.good"]["abi_version"] == 1
+assert e["fixture.good"]["error"] is None and e["fixture.good"]["abi_version"] == 2
 assert "ABI version" in e["fixture.abi_future"]["error"], e["fixture.abi_future"]
 assert e["fixture.abi_future"]["abi_version"] is None
 assert "ldd" in e["fixture.missing_file"]["error"]

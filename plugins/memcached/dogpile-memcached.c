@@ -381,12 +381,16 @@ mc_backend_set (DogpileBackendImpl *self, const char *key, GBytes *value,
   handle = mc_pool_acquire (client->pool, error);
   if (handle == NULL)
     return FALSE;
-  mc_item_encode (client->config, value, &item);
-  rc = mc_client_write (client, handle->memc, MC_WRITE_SET, key, key_len,
-                        &item, &failed_server);
-  if (!memcached_success (rc))
-    ok = mc_client_fail (client, handle->memc, rc, "set", key, key_len,
-                         failed_server, error);
+  if (!mc_item_encode (client->config, key, value, &item, error))
+    ok = FALSE;
+  else
+    {
+      rc = mc_client_write (client, handle->memc, MC_WRITE_SET, key, key_len,
+                            &item, &failed_server);
+      if (!memcached_success (rc))
+        ok = mc_client_fail (client, handle->memc, rc, "set", key, key_len,
+                             failed_server, error);
+    }
   mc_item_clear (&item);
   mc_pool_release (client->pool, handle);
   return ok;
@@ -484,6 +488,14 @@ barrier (DogpileBackendImpl *self, memcached_st *memc, const char *const *keys,
   return rc == MEMCACHED_NOTFOUND ? MEMCACHED_SUCCESS : rc;
 }
 
+static void
+clear_items (McItem *items, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    mc_item_clear (&items[i]);
+  g_free (items);
+}
+
 static gboolean
 write_multi (DogpileBackendImpl *self, McWriteKind kind,
              const char *const *keys, GBytes *const *values, gsize n_keys,
@@ -498,15 +510,28 @@ write_multi (DogpileBackendImpl *self, McWriteKind kind,
   int failed_server = -1;
   gsize failed_key = 0;
   gboolean ok = TRUE;
+  McItem *items;
 
   if (n_keys == 0)
     return TRUE;
   lengths = g_new (gsize, n_keys);
   if (!check_keys (keys, n_keys, lengths, error))
     return FALSE;
+  /* every item made before anything is sent: one that cannot be made
+   * fails the call with nothing written */
+  items = g_new0 (McItem, n_keys);
+  for (gsize i = 0; kind == MC_WRITE_SET && i < n_keys; i++)
+    if (!mc_item_encode (client->config, keys[i], values[i], &items[i], error))
+      {
+        clear_items (items, n_keys);
+        return FALSE;
+      }
   handle = mc_pool_acquire (client->pool, error);
   if (handle == NULL)
-    return FALSE;
+    {
+      clear_items (items, n_keys);
+      return FALSE;
+    }
   memc = mc_handle_get_buffered (client->pool, handle, error);
   if (memc == NULL)
     {
@@ -523,15 +548,11 @@ write_multi (DogpileBackendImpl *self, McWriteKind kind,
       rc = MEMCACHED_SUCCESS;
       for (gsize i = 0; i < n_keys; i++)
         {
-          McItem item = { 0 };
           memcached_return_t key_rc;
           int key_server;
 
-          if (kind == MC_WRITE_SET)
-            mc_item_encode (client->config, values[i], &item);
           key_rc = mc_client_write (client, memc, kind, keys[i], lengths[i],
-                                    &item, &key_server);
-          mc_item_clear (&item);
+                                    &items[i], &key_server);
           dropped = dropped || mc_client_dropped (memc, key_rc);
           if (!memcached_success (key_rc) && memcached_success (rc))
             rc = key_rc, failed_server = key_server, failed_key = i;
@@ -549,6 +570,7 @@ write_multi (DogpileBackendImpl *self, McWriteKind kind,
                          failed_key < n_keys ? lengths[failed_key] : 0,
                          failed_server, error);
   mc_pool_release (client->pool, handle);
+  clear_items (items, n_keys);
   return ok;
 }
 
@@ -574,6 +596,14 @@ mc_backend_get_mutex (DogpileBackendImpl *self, const char *key)
   if (!self->client->config->distributed_lock)
     return NULL;
   return mc_lock_new (self->client, key);
+}
+
+static gboolean
+mc_backend_set_serializer (DogpileBackendImpl *self, const char *serializer,
+                           GError **error)
+{
+  self->client->config->stock_pickle = strcmp (serializer, "pickle") == 0;
+  return TRUE;
 }
 
 static char *
@@ -606,6 +636,7 @@ mc_backend_mangle_key (DogpileBackendImpl *self, const char *key)
     .delete_multi = mc_backend_delete_multi,                                  \
     .get_mutex = mc_backend_get_mutex,                                        \
     .mangle_key = mc_backend_mangle_key,                                      \
+    .set_serializer = mc_backend_set_serializer,                              \
   };                                                                          \
   DOGPILE_BACKEND_DEFINE (short_name, short_name##_desc)
 

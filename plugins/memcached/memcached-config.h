@@ -44,6 +44,10 @@ typedef struct {
 
   guint pool_size;
   double pool_timeout;
+
+  /* The region pickles its values (serializer = pickle): store them as
+   * Python's clients do for a stock region, a pickled CachedValue. */
+  gboolean stock_pickle;
 } McConfig;
 
 McConfig *mc_config_new (McClientKind kind, const char *backend_name,

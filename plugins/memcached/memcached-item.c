@@ -1,7 +1,16 @@
-/* memcached-item.c: compression and flags.
+/* memcached-item.c: compression, flags and the stock pickled form.
+ *
+ * A stock Python region on memcached has no serializer: the region hands
+ * the client a CachedValue, which the client pickles (flag 1), protocol
+ * 5 from pylibmc and pymemcache, 0 from python-memcached and bmemcached.
+ * A C region with serializer = pickle stores the same: its record is
+ * taken apart and its payload pickle put inside a CachedValue (always
+ * protocol 5, which every one of the four reads).  Reading, any flag 1
+ * item is such a pickle, whoever wrote it, and becomes a record again.
  *
  * Writing, the flags are those the Python client named by the backend
- * gives bytes (0; bmemcached 16), with 8 added when the value is stored
+ * gives bytes (0; bmemcached 16) or a pickle (1), with 8 added when the
+ * value is stored
  * compressed: by python-memcached's and pylibmc's rule with
  * min_compress_len (values longer than it), by bmemcached's always (over
  * 128 bytes), never by pymemcache's; and only when zlib makes the value
@@ -15,20 +24,56 @@
 #include <stdlib.h>
 #include <zlib.h>
 
-void
-mc_item_encode (const McConfig *config, GBytes *value, McItem *item)
+/* The record's payload pickle inside a CachedValue with its metadata. */
+static GBytes *
+cached_value_of (GBytes *record, const char *key, GError **error)
+{
+  g_autoptr (GBytes) payload = NULL;
+  g_autoptr (GVariant) value = NULL;
+  DogpileMetadata metadata;
+  GBytes *out;
+
+  if (!dogpile_record_decode (record, &payload, &metadata, error))
+    return NULL;
+  value = dogpile_pickle_loads (payload, error);
+  if (value == NULL)
+    {
+      g_prefix_error (error,
+                      "Cannot store '%s' as a Python client would: ", key);
+      return NULL;
+    }
+  out = dogpile_pickle_dumps_cached_value (value, &metadata, error);
+  if (out == NULL)
+    g_prefix_error (error,
+                    "Cannot store '%s' as a Python client would: ", key);
+  return out;
+}
+
+gboolean
+mc_item_encode (const McConfig *config, const char *key, GBytes *value,
+                McItem *item, GError **error)
 {
   gsize len;
-  const char *data = g_bytes_get_data (value, &len);
+  const char *data;
   uLongf bound;
 
+  item->owned = NULL;
+  item->value = NULL;
+  item->flags = mc_config_value_flags (config);
+  if (config->stock_pickle)
+    {
+      item->value = cached_value_of (value, key, error);
+      if (item->value == NULL)
+        return FALSE;
+      value = item->value;
+      item->flags = MC_FLAG_PICKLE;
+    }
+  data = g_bytes_get_data (value, &len);
   item->data = data != NULL ? data : "";
   item->len = len;
-  item->flags = mc_config_value_flags (config);
-  item->owned = NULL;
   if (config->kind == MC_CLIENT_PYMEMCACHE || config->min_compress_len == 0
       || len <= config->min_compress_len || len > G_MAXUINT32)
-    return;
+    return TRUE;
   bound = compressBound ((uLong) len);
   item->owned = g_malloc (bound);
   if (compress2 ((Bytef *) item->owned, &bound, (const Bytef *) data,
@@ -37,17 +82,19 @@ mc_item_encode (const McConfig *config, GBytes *value, McItem *item)
       || bound >= len)
     {
       g_clear_pointer (&item->owned, g_free);
-      return;
+      return TRUE;
     }
   item->data = item->owned;
   item->len = bound;
   item->flags |= MC_FLAG_COMPRESSED;
+  return TRUE;
 }
 
 void
 mc_item_clear (McItem *item)
 {
   g_clear_pointer (&item->owned, g_free);
+  g_clear_pointer (&item->value, g_bytes_unref);
 }
 
 static GBytes *
@@ -104,6 +151,29 @@ free_malloced (gpointer data)
   free (data);
 }
 
+/* A Python client's pickled CachedValue as the record of its payload. */
+static GBytes *
+record_of (GBytes *pickle, const char *key, GError **error)
+{
+  g_autoptr (GVariant) value = NULL;
+  g_autoptr (GBytes) payload = NULL;
+  DogpileMetadata metadata;
+  gsize len;
+  const guint8 *data = g_bytes_get_data (pickle, &len);
+
+  if (!dogpile_pickle_loads_cached_value (data != NULL ? data
+                                                       : (const guint8 *) "",
+                                          len, &value, &metadata, error))
+    {
+      g_prefix_error (error, "Item '%s' has flag 1 (pickle): ", key);
+      return NULL;
+    }
+  payload = dogpile_pickle_dumps (value, error);
+  if (payload == NULL)
+    return NULL;
+  return dogpile_record_encode (payload, &metadata);
+}
+
 GBytes *
 mc_item_decode (char *data, gsize len, guint32 flags, const char *key,
                 GError **error)
@@ -113,8 +183,18 @@ mc_item_decode (char *data, gsize len, guint32 flags, const char *key,
   if (data == NULL)
     return g_bytes_new (NULL, 0);
   if ((flags & MC_FLAG_COMPRESSED) == 0)
-    return g_bytes_new_with_free_func (data, len, free_malloced, data);
-  value = inflate_item (data, len, key, error);
-  free (data);
+    value = g_bytes_new_with_free_func (data, len, free_malloced, data);
+  else
+    {
+      value = inflate_item (data, len, key, error);
+      free (data);
+    }
+  if (value != NULL && (flags & MC_FLAG_PICKLE))
+    {
+      GBytes *record = record_of (value, key, error);
+
+      g_bytes_unref (value);
+      value = record;
+    }
   return value;
 }

@@ -26,18 +26,24 @@ typedef struct {
   const char *data;
   gsize len;
   guint32 flags;
-  char *owned; /* the compressed copy, when there is one */
+  char *owned;   /* the compressed copy, when there is one */
+  GBytes *value; /* the CachedValue pickle, when there is one */
 } McItem;
 
-/* The bytes to store for @value: compressed when the client's rule says
- * so and zlib makes them smaller.  Clear with mc_item_clear. */
-void mc_item_encode (const McConfig *config, GBytes *value, McItem *item);
+/* The bytes to store for the record @value: with config->stock_pickle a
+ * pickled CachedValue (flag 1), else the record itself (the client's
+ * flags for bytes); compressed when the client's rule says so and zlib
+ * makes them smaller.  FALSE with a CantDeserialize (naming @key) when a
+ * stock_pickle record's payload is not a pickle.  Clear with
+ * mc_item_clear, whatever it returned. */
+gboolean mc_item_encode (const McConfig *config, const char *key,
+                         GBytes *value, McItem *item, GError **error);
 void mc_item_clear (McItem *item);
 
-/* A stored item as the value a get returns, taking @data (malloc()ed by
- * libmemcached): inflated when flag 8 says it is compressed.  The bytes
- * are what was stored, whatever the other flags say; a Python pickle
- * (flag 1) is not a record and reads as CantDeserialize in a region. */
+/* A stored item as the record a get returns, taking @data (malloc()ed by
+ * libmemcached): inflated when flag 8 says it is compressed, and a Python
+ * client's pickled CachedValue (flag 1) turned into the record of its
+ * payload, pickled, and metadata; other bytes are returned as stored. */
 GBytes *mc_item_decode (char *data, gsize len, guint32 flags, const char *key,
                         GError **error);
 

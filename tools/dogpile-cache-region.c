@@ -27,6 +27,10 @@ cache_region_options_add (GOptionContext *context, CacheRegionOptions *options)
       "FILE" },
     { "region", 'R', 0, G_OPTION_ARG_STRING, &options->region,
       "The region's group in the --config file, e.g. cache.redis", "GROUP" },
+    { "serializer", 's', 0, G_OPTION_ARG_STRING, &options->serializer,
+      "The region's serializer: raw (default), json, or pickle (a stock "
+      "Python region's; values read and written as JSON)",
+      "NAME" },
     { NULL },
   };
 
@@ -42,6 +46,7 @@ cache_region_options_clear (CacheRegionOptions *options)
   g_clear_pointer (&options->registries, g_strfreev);
   g_clear_pointer (&options->config, g_free);
   g_clear_pointer (&options->region, g_free);
+  g_clear_pointer (&options->serializer, g_free);
 }
 
 DogpileRegion *
@@ -64,12 +69,12 @@ cache_region_options_open (CacheRegionOptions *options, GError **error)
           return NULL;
         }
       if (options->backend != NULL || options->arguments != NULL
-          || options->expiration != NULL)
+          || options->expiration != NULL || options->serializer != NULL)
         {
           g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
-                       "-b, -a and -e cannot be combined with --config: "
-                       "the region's backend, arguments and expiration "
-                       "time come from [%s] in %s",
+                       "-b, -a, -e and -s cannot be combined with --config: "
+                       "the region's backend, arguments, expiration "
+                       "time and serializer come from [%s] in %s",
                        options->region, options->config);
           return NULL;
         }
@@ -84,6 +89,10 @@ cache_region_options_open (CacheRegionOptions *options, GError **error)
   if (arguments == NULL)
     return NULL;
   region = dogpile_region_new ("dogpile-cache");
+  if (options->serializer != NULL
+      && !dogpile_region_set_serializer_name (region, options->serializer,
+                                              error))
+    return NULL;
   if (!dogpile_region_configure (
           region,
           options->backend != NULL ? options->backend : "dogpile.cache.memory",

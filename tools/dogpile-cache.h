@@ -14,8 +14,9 @@ typedef struct {
   char **arguments;
   char *expiration;
   char **registries;
-  char *config; /* an INI file of regions, instead of -b/-a/-e */
-  char *region; /* its group, e.g. cache.redis */
+  char *config;     /* an INI file of regions, instead of -b/-a/-e */
+  char *region;     /* its group, e.g. cache.redis */
+  char *serializer; /* raw, json or pickle; NULL: raw, or the file's */
 } CacheRegionOptions;
 
 void cache_region_options_add (GOptionContext *context,

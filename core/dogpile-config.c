@@ -3,7 +3,9 @@
  * dogpile.cache reads `<prefix>backend`, `<prefix>expiration_time`,
  * `<prefix>arguments.*`, `<prefix>wrap` and
  * `<prefix>replace_existing_backend` from a flat string map.  Here wrapped
- * proxies may take arguments too: `<prefix>wrap.<proxy>.<name>`.
+ * proxies may take arguments too: `<prefix>wrap.<proxy>.<name>`, and
+ * `<prefix>serializer` names the payload serializer (raw, json, pickle),
+ * which Python gives as a function in code instead.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -45,8 +47,10 @@ bad_key (GError **error, const char *key)
  * `<prefix>expiration_time` (seconds, a duration such as `1h30m`, or
  * `none`), `<prefix>arguments.<name>` (the backend's arguments),
  * `<prefix>wrap` (proxy names, outermost first, separated by commas or
- * spaces; `<prefix>wrap.<proxy>.<name>` gives a proxy arguments) and
- * `<prefix>replace_existing_backend` (true/false).
+ * spaces; `<prefix>wrap.<proxy>.<name>` gives a proxy arguments),
+ * `<prefix>replace_existing_backend` (true/false) and `<prefix>serializer`
+ * (raw, json or pickle: dogpile_region_set_serializer_name(); a configured
+ * region keeps the one it has).
  *
  * Returns: %TRUE on success; %FALSE with an error naming the missing or
  * bad key, or configure's own errors.
@@ -59,6 +63,7 @@ dogpile_region_configure_from_config (DogpileRegion *self, GHashTable *config,
   g_autofree char *expiration_key = NULL;
   g_autofree char *wrap_key = NULL;
   g_autofree char *replace_key = NULL;
+  g_autofree char *serializer_key = NULL;
   g_autofree char *arguments_prefix = NULL;
   g_autoptr (GHashTable) arguments = NULL;
   g_autoptr (GPtrArray) proxy_arguments = NULL;
@@ -96,6 +101,27 @@ dogpile_region_configure_from_config (DogpileRegion *self, GHashTable *config,
   if (!dogpile_arguments_get_boolean (config, replace_key, FALSE, &replace,
                                       error))
     return FALSE;
+
+  serializer_key = g_strconcat (prefix, "serializer", NULL);
+  if (g_hash_table_contains (config, serializer_key))
+    {
+      g_autofree char *name = g_strstrip (
+          g_strdup (g_hash_table_lookup (config, serializer_key)));
+
+      /* replacing the backend keeps the serializer: only the same name */
+      if (get_config (self) != NULL
+          && strcmp (name, dogpile_region_get_serializer_name (self)) != 0)
+        {
+          g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
+                       "the serializer of a configured region stays as it "
+                       "is ('%s')",
+                       dogpile_region_get_serializer_name (self));
+          return bad_key (error, serializer_key);
+        }
+      if (get_config (self) == NULL
+          && !dogpile_region_set_serializer_name (self, name, error))
+        return bad_key (error, serializer_key);
+    }
 
   arguments_prefix = g_strconcat (prefix, "arguments.", NULL);
   arguments = sub_map (config, arguments_prefix);

@@ -356,3 +356,48 @@ Test (config, one_region_from_a_file_of_several)
              "%s", missing->message);
   g_unlink (path);
 }
+
+/* <prefix>serializer, from a map and from an INI region. */
+Test (config, serializer_key)
+{
+  g_autoptr (GHashTable) config = arguments_of (
+      "cache.a.backend", "mock", "cache.a.serializer", " pickle ",
+      "cache.b.backend", "mock", "cache.b.serializer", "yaml", NULL);
+  g_autoptr (DogpileRegion) a = dogpile_region_new ("a");
+  g_autoptr (DogpileRegion) b = dogpile_region_new ("b");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = write_file ("[cache.json]\n"
+                                      "backend = dogpile.cache.memory\n"
+                                      "serializer = json\n");
+  g_autoptr (DogpileRegion) from_file = NULL;
+
+  cr_assert (
+      dogpile_region_configure_from_config (a, config, "cache.a.", &error),
+      "%s", error ? error->message : "");
+  cr_assert_str_eq (dogpile_region_get_serializer_name (a), "pickle");
+  cr_assert_not (
+      dogpile_region_configure_from_config (b, config, "cache.b.", &error));
+  cr_assert_str_eq (error->message,
+                    "Configuration key 'cache.b.serializer': Unknown "
+                    "serializer 'yaml': use raw, json or pickle");
+  g_clear_error (&error);
+  /* a configured region keeps its serializer: the same name again is
+   * fine, another is an error */
+  g_hash_table_insert (config, g_strdup ("cache.a.replace_existing_backend"),
+                       g_strdup ("true"));
+  cr_assert (
+      dogpile_region_configure_from_config (a, config, "cache.a.", &error),
+      "%s", error ? error->message : "");
+  g_hash_table_insert (config, g_strdup ("cache.a.serializer"),
+                       g_strdup ("json"));
+  cr_assert_not (
+      dogpile_region_configure_from_config (a, config, "cache.a.", &error));
+  cr_assert (strstr (error->message, "stays as it is ('pickle')") != NULL,
+             "%s", error->message);
+  g_clear_error (&error);
+
+  from_file = dogpile_config_load_region (path, "cache.json", &error);
+  cr_assert_not_null (from_file, "%s", error ? error->message : "");
+  cr_assert_str_eq (dogpile_region_get_serializer_name (from_file), "json");
+  g_unlink (path);
+}

@@ -54,14 +54,29 @@ is_printable (gunichar c)
   return TRUE;
 }
 
+/* A surrogate in surrogatepass's UTF-8 (ED A0..BF 80..BF) at @p, or 0. */
+static gunichar
+encoded_surrogate (const char *p, const char *end)
+{
+  const guint8 *b = (const guint8 *) p;
+
+  if (end - p >= 3 && b[0] == 0xed && b[1] >= 0xa0 && b[1] <= 0xbf
+      && b[2] >= 0x80 && b[2] <= 0xbf)
+    return 0xd000 | ((gunichar) (b[1] & 0x3f) << 6) | (b[2] & 0x3f);
+  return 0;
+}
+
 /* repr(str), as CPython 3.11's unicode_repr: single quotes unless the
  * text has ' and no ", backslash-escaped quote and backslash, \t \n \r,
  * and every other character str.isprintable() rejects as \xhh (below
  * U+0100), \uhhhh or \Uhhhhhhhh, by the Unicode 14.0 table in
  * dogpile-unicode-printable.c (GLib's g_unichar_isprint accepts spaces,
- * separators and private use, and follows another Unicode version). */
+ * separators and private use, and follows another Unicode version).
+ * With @surrogates (a tagged str, dogpile-python-value.h), a surrogate in
+ * surrogatepass's three bytes is that lone surrogate, escaped too. */
 static void
-append_string_repr (GString *out, const char *text, gsize len)
+append_string_repr (GString *out, const char *text, gsize len,
+                    gboolean surrogates)
 {
   char quote
       = (memchr (text, '\'', len) != NULL && memchr (text, '"', len) == NULL)
@@ -75,6 +90,14 @@ append_string_repr (GString *out, const char *text, gsize len)
       gunichar c = g_utf8_get_char_validated (p, end - p);
       const char *next;
 
+      if ((c == (gunichar) -1 || c == (gunichar) -2) && surrogates
+          && encoded_surrogate (p, end) != 0)
+        {
+          /* a lone surrogate of a tagged str, which repr() escapes */
+          g_string_append_printf (out, "\\u%04x", encoded_surrogate (p, end));
+          p += 3;
+          continue;
+        }
       if (c == (gunichar) -1 || c == (gunichar) -2)
         {
           /* Not UTF-8: each byte as Python's surrogateescape decodes it,
@@ -108,9 +131,12 @@ append_string_repr (GString *out, const char *text, gsize len)
   g_string_append_c (out, quote);
 }
 
-/* repr(bytes), which str(bytes) also gives: b'...'. */
+/* repr(bytes), which str(bytes) also gives: b'...'.  With @bytearray,
+ * the b'...' of repr(bytearray), where CPython escapes ' even inside
+ * double quotes: bytearray(b"it\'s"). */
 static void
-append_bytes_repr (GString *out, const guint8 *data, gsize len)
+append_bytes_repr (GString *out, const guint8 *data, gsize len,
+                   gboolean bytearray)
 {
   char quote
       = (memchr (data, '\'', len) != NULL && memchr (data, '"', len) == NULL)
@@ -123,7 +149,7 @@ append_bytes_repr (GString *out, const guint8 *data, gsize len)
     {
       guint8 c = data[i];
 
-      if (c == (guint8) quote || c == '\\')
+      if (c == (guint8) quote || c == '\\' || (bytearray && c == '\''))
         {
           g_string_append_c (out, '\\');
           g_string_append_c (out, (char) c);
@@ -144,10 +170,16 @@ append_bytes_repr (GString *out, const guint8 *data, gsize len)
 
 static void append_variant (GString *out, GVariant *value, gboolean repr);
 
+typedef enum {
+  MEMBERS_LIST,  /* [1, 2] */
+  MEMBERS_TUPLE, /* (1,) */
+  MEMBERS_DICT,  /* {k: v}: dict entries, or pairs (a tagged dict) */
+} Members;
+
 /* Elements of containers are shown with repr(), as Python does. */
 static void
 append_elements (GString *out, GVariant *container, const char *open,
-                 const char *close, gboolean tuple)
+                 const char *close, Members members)
 {
   gsize n = g_variant_n_children (container);
 
@@ -158,7 +190,7 @@ append_elements (GString *out, GVariant *container, const char *open,
 
       if (i > 0)
         g_string_append (out, ", ");
-      if (g_variant_is_of_type (child, G_VARIANT_TYPE_DICT_ENTRY))
+      if (members == MEMBERS_DICT)
         {
           g_autoptr (GVariant) k = g_variant_get_child_value (child, 0);
           g_autoptr (GVariant) v = g_variant_get_child_value (child, 1);
@@ -170,9 +202,120 @@ append_elements (GString *out, GVariant *container, const char *open,
       else
         append_variant (out, child, TRUE);
     }
-  if (tuple && n == 1)
+  if (members == MEMBERS_TUPLE && n == 1)
     g_string_append_c (out, ',');
   g_string_append (out, close);
+}
+
+/* str() of a tagged str: its text, a lone surrogate U+DC80..U+DCFF as
+ * the byte surrogateescape encodes it to (so it is the key of the
+ * DOGPILE_STRING holding that byte, the same Python str), any other one
+ * in surrogatepass's three bytes. */
+static void
+append_surrogate_text (GString *out, const char *text, gsize len)
+{
+  const char *p = text, *end = text + len;
+
+  while (p < end)
+    {
+      gunichar c = encoded_surrogate (p, end);
+
+      if (c >= 0xdc80 && c <= 0xdcff)
+        {
+          g_string_append_c (out, (char) (c - 0xdc00));
+          p += 3;
+        }
+      else
+        g_string_append_c (out, *p++);
+    }
+}
+
+/* Whether @value is an array of pairs, a(vv), a(xs) and the like. */
+static gboolean
+is_pair_array (GVariant *value)
+{
+  const GVariantType *element;
+
+  if (!g_variant_is_of_type (value, G_VARIANT_TYPE_ARRAY))
+    return FALSE;
+  element = g_variant_type_element (g_variant_get_type (value));
+  return g_variant_type_is_tuple (element)
+         && g_variant_type_n_items (element) == 2;
+}
+
+/* The {"tag": <content>} forms of dogpile-python-value.h, as Python
+ * writes the value they stand for: an int beyond 64 bits, a str with
+ * lone surrogates, a bytearray, a set or frozenset (its members in the
+ * order given: Python's is the order of their hashes), a dict with keys
+ * that are not all strs.  FALSE for any other dict entry. */
+static gboolean
+append_tagged (GString *out, GVariant *entry, gboolean repr)
+{
+  g_autoptr (GVariant) content = NULL;
+  DogpilePyType type;
+
+  if (!g_variant_is_of_type (entry, G_VARIANT_TYPE ("{sv}"))
+      || !dogpile_py_value_classify (entry, &type, &content, NULL))
+    return FALSE;
+  switch (type)
+    {
+    case DOGPILE_PY_INT:
+      {
+        g_autofree char *text = NULL;
+
+        if (!g_variant_is_of_type (content, G_VARIANT_TYPE_STRING)
+            || (text = dogpile_py_int_to_string (entry, NULL)) == NULL)
+          return FALSE;
+        g_string_append (out, text);
+        return TRUE;
+      }
+    case DOGPILE_PY_STR:
+    case DOGPILE_PY_BYTEARRAY:
+      {
+        gsize len;
+        const char *data;
+
+        if (!g_variant_is_of_type (content, G_VARIANT_TYPE_BYTESTRING))
+          return FALSE;
+        data = g_variant_get_fixed_array (content, &len, 1);
+        if (type == DOGPILE_PY_BYTEARRAY)
+          {
+            g_string_append (out, "bytearray(");
+            append_bytes_repr (out, (const guint8 *) data, len, TRUE);
+            g_string_append_c (out, ')');
+          }
+        else if (repr)
+          append_string_repr (out, data, len, TRUE);
+        else
+          append_surrogate_text (out, data, len);
+        return TRUE;
+      }
+    case DOGPILE_PY_SET:
+    case DOGPILE_PY_FROZENSET:
+      {
+        gboolean frozen = type == DOGPILE_PY_FROZENSET;
+
+        if (!g_variant_is_of_type (content, G_VARIANT_TYPE_ARRAY))
+          return FALSE;
+        if (g_variant_n_children (content) == 0)
+          g_string_append (out, frozen ? "frozenset()" : "set()");
+        else
+          {
+            if (frozen)
+              g_string_append (out, "frozenset(");
+            append_elements (out, content, "{", "}", MEMBERS_LIST);
+            if (frozen)
+              g_string_append_c (out, ')');
+          }
+        return TRUE;
+      }
+    case DOGPILE_PY_DICT:
+      if (!is_pair_array (content))
+        return FALSE;
+      append_elements (out, content, "{", "}", MEMBERS_DICT);
+      return TRUE;
+    default: return FALSE;
+    }
 }
 
 static void
@@ -221,7 +364,7 @@ append_variant (GString *out, GVariant *value, gboolean repr)
         const char *s = g_variant_get_string (value, &len);
 
         if (repr)
-          append_string_repr (out, s, len);
+          append_string_repr (out, s, len, FALSE);
         else
           g_string_append_len (out, s, (gssize) len);
         return;
@@ -249,18 +392,20 @@ append_variant (GString *out, GVariant *value, gboolean repr)
           gsize len;
           const guint8 *data = g_variant_get_fixed_array (value, &len, 1);
 
-          append_bytes_repr (out, data, len);
+          append_bytes_repr (out, data, len, FALSE);
         }
       else if (g_variant_type_is_dict_entry (g_variant_type_element (type)))
-        append_elements (out, value, "{", "}", FALSE);
+        append_elements (out, value, "{", "}", MEMBERS_DICT);
       else
-        append_elements (out, value, "[", "]", FALSE);
+        append_elements (out, value, "[", "]", MEMBERS_LIST);
       return;
     case G_VARIANT_CLASS_TUPLE:
-      append_elements (out, value, "(", ")", TRUE);
+      append_elements (out, value, "(", ")", MEMBERS_TUPLE);
       return;
     case G_VARIANT_CLASS_DICT_ENTRY:
-      append_elements (out, value, "(", ")", TRUE);
+      /* a tagged value, or else (not a Python value) a pair */
+      if (!append_tagged (out, value, repr))
+        append_elements (out, value, "(", ")", MEMBERS_TUPLE);
       return;
     }
 }
@@ -281,12 +426,12 @@ dogpile__append_arg (GString *out, const DogpileArg *arg, gboolean repr)
     case DOGPILE_ARG_TYPE_DOUBLE: append_double (out, arg->v.d); break;
     case DOGPILE_ARG_TYPE_STRING:
       if (repr)
-        append_string_repr (out, arg->v.s, strlen (arg->v.s));
+        append_string_repr (out, arg->v.s, strlen (arg->v.s), FALSE);
       else
         g_string_append (out, arg->v.s);
       break;
     case DOGPILE_ARG_TYPE_BYTES:
-      append_bytes_repr (out, arg->v.bytes.data, arg->v.bytes.len);
+      append_bytes_repr (out, arg->v.bytes.data, arg->v.bytes.len, FALSE);
       break;
     case DOGPILE_ARG_TYPE_VARIANT:
       append_variant (out, arg->v.variant, repr);
@@ -311,7 +456,14 @@ format_arg (const DogpileArg *arg, gboolean repr)
  *
  * Python's str(): `1`, `a`, `2.5`, `True`, `None`, `b'x'`, `(1, 2)`,
  * `[3]`, `{'k': 1}`.  Containers (GVariant tuples, arrays, dictionaries,
- * maybes) show their elements with repr(), as Python does.
+ * maybes) show their elements with repr(), as Python does.  A variant
+ * stands for the Python value <dogpile/dogpile-python-value.h> maps it
+ * to, the tagged forms included: an int beyond 64 bits prints its digits,
+ * a bytearray `bytearray(b'x')`, a set `{1}` or `set()`.  A str's lone
+ * surrogate (tagged str) comes out as the byte surrogateescape encodes
+ * it to when it is one of U+DC80..U+DCFF, else as surrogatepass's three
+ * bytes; its repr() escapes it (`'\ud800'`).  A set's members keep
+ * their order, where Python prints them in hash order.
  *
  * Returns: (transfer full): the text.
  */

@@ -13,11 +13,31 @@
 #include "dogpile-private.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #define REPR_MAX DOGPILE_DOUBLE_REPR_MAX
+
+/* "%.*e" of @value with @precision significant digits, and (read_back)
+ * the double such text stands for: both in the C locale, whatever the
+ * process's is, since a decimal comma would write 2,5 and read "2.5" as
+ * 2. */
+static void
+format_e (char out[REPR_MAX], int precision, double value)
+{
+  char format[8];
+
+  g_snprintf (format, sizeof format, "%%.%de", precision - 1);
+  g_ascii_formatd (out, REPR_MAX, format, value);
+}
+
+static double
+read_back (const char *text)
+{
+  return g_ascii_strtod (text, NULL);
+}
 
 /* Adds one unit in the last digit of the magnitude of @e, printed by
  * "%.*e": [-]d[.ddd]e(+|-)xx; 9.99e+02 becomes 1.00e+03. */
@@ -163,16 +183,30 @@ dogpile__format_double_repr (double value, char out[REPR_MAX])
             {
               char up[REPR_MAX];
 
-              snprintf (tmp, sizeof tmp, "%.*e", precision - 1, value);
-              if (strtod (tmp, NULL) == value)
+              format_e (tmp, precision, value);
+              if (read_back (tmp) == value)
                 break;
               memcpy (up, tmp, sizeof up);
               increment_last_digit (up);
-              if (strtod (up, NULL) == value)
+              if (read_back (up) == value)
                 {
                   memcpy (tmp, up, sizeof tmp);
                   break;
                 }
+            }
+        }
+      else if (fabs (value) < DBL_MIN)
+        {
+          /* Subnormal: fewer than 53 significant bits, so the 15 digit
+           * argument below does not hold (1e-320 would come out as
+           * 9.99988867182683e-321).  The gaps on both sides of @value are
+           * equal, so at each precision only the nearest decimal can read
+           * back: the first precision whose nearest does is Python's. */
+          for (precision = 1; precision <= 17; precision++)
+            {
+              format_e (tmp, precision, value);
+              if (read_back (tmp) == value)
+                break;
             }
         }
       else
@@ -185,13 +219,13 @@ dogpile__format_double_repr (double value, char out[REPR_MAX])
            * formatting below strips. */
           char fifteen[REPR_MAX];
 
-          snprintf (tmp, sizeof tmp, "%.*e", 16 - 1, value);
-          if (strtod (tmp, NULL) != value)
-            snprintf (tmp, sizeof tmp, "%.*e", 17 - 1, value);
+          format_e (tmp, 16, value);
+          if (read_back (tmp) != value)
+            format_e (tmp, 17, value);
           else
             {
-              snprintf (fifteen, sizeof fifteen, "%.*e", 15 - 1, value);
-              if (strtod (fifteen, NULL) == value)
+              format_e (fifteen, 15, value);
+              if (read_back (fifteen) == value)
                 memcpy (tmp, fifteen, sizeof tmp);
             }
         }

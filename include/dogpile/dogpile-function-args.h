@@ -22,7 +22,9 @@ typedef enum {
   DOGPILE_ARG_TYPE_DOUBLE,  /* float */
   DOGPILE_ARG_TYPE_STRING,  /* str (UTF-8) */
   DOGPILE_ARG_TYPE_BYTES,   /* bytes */
-  DOGPILE_ARG_TYPE_VARIANT, /* tuples "(..)", arrays "[..]", dicts "{..}" */
+  DOGPILE_ARG_TYPE_VARIANT, /* any Python value, as
+                             * dogpile-python-value.h maps it: tuples,
+                             * lists, dicts, big ints, sets ... */
 } DogpileArgType;
 
 /* One argument.  @name is NULL for a positional argument, or the keyword

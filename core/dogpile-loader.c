@@ -3,16 +3,22 @@
  *
  * Checks, in order, each failing with its own error code and never
  * aborting: the module opens (symbols bound now, not on first call), the
- * symbol exists, the ABI version is one we know, the descriptor's name is
- * the registry's name, the required operations are there.  Modules are
- * made resident: client libraries (hiredis, libmemcached) keep global state
- * that must outlive any region.
+ * symbol exists and is a function defined in the module itself (a
+ * registry line can name anything the module reaches: a libc function or
+ * a data object would crash when called), the ABI version is one we know, the
+ * descriptor's name is the registry's name, the required operations are there.
+ * Modules are made resident: client libraries (hiredis, libmemcached) keep
+ * global state that must outlive any region.
  *
  * SPDX-License-Identifier: MIT
  */
 #include "dogpile-private.h"
 
+#include <dlfcn.h>
+#include <elf.h>
 #include <gmodule.h>
+#include <link.h>
+#include <stdlib.h>
 
 /* module path + symbol -> descriptor, for the whole process: a module is
  * opened once however many registries or names refer to it. */
@@ -131,6 +137,34 @@ dogpile__loader_check_desc (const DogpileBackendDesc *desc, const char *name,
   return TRUE;
 }
 
+/* Why @address (what dlsym found for a registry line's symbol) is not a
+ * descriptor function of @module_path, or NULL if it may be one. */
+static char *
+symbol_problem (gpointer address, const char *module_path)
+{
+  Dl_info info;
+  const ElfW (Sym) *sym = NULL;
+  g_autofree char *found = NULL, *wanted = NULL;
+  guint type;
+
+  if (dladdr1 (address, &info, (void **) &sym, RTLD_DL_SYMENT) == 0
+      || sym == NULL || info.dli_saddr != address)
+    return g_strdup ("not a symbol the dynamic linker can describe");
+  found = realpath (info.dli_fname, NULL);
+  wanted = realpath (module_path, NULL);
+  if (found == NULL || wanted == NULL || strcmp (found, wanted) != 0)
+    return g_strdup_printf ("defined in %s, not in the module",
+                            info.dli_fname);
+  type = sym->st_info & 0xf; /* ELF32_ST_TYPE and ELF64_ST_TYPE alike */
+  if (type == STT_OBJECT)
+    return g_strdup_printf ("a data object of %" G_GUINT64_FORMAT
+                            " bytes, not a function",
+                            (guint64) sym->st_size);
+  if (type != STT_FUNC)
+    return g_strdup_printf ("of ELF type %u, not a function", type);
+  return NULL;
+}
+
 gconstpointer
 dogpile__loader_load (const char *kind, const char *name,
                       const char *module_path, const char *symbol,
@@ -177,6 +211,29 @@ dogpile__loader_load (const char *kind, const char *name,
       g_mutex_unlock (&loaded_lock);
       return NULL;
     }
+  {
+    /* dlsym's result, as the object pointer dladdr takes (ISO C has no
+     * cast between the two) */
+    gpointer address;
+    g_autofree char *problem = NULL;
+
+    memcpy (&address, &get_desc, sizeof address);
+    problem = symbol_problem (address, module_path);
+
+    if (problem != NULL)
+      {
+        g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_PLUGIN_SYMBOL_MISSING,
+                     "Couldn't load %s %s: symbol %s of module %s (listed "
+                     "in %s) is %s.  The registry line must name the "
+                     "plugin's descriptor function (plugins export "
+                     "dogpile_backend_<name>_get_desc, proxies "
+                     "dogpile_proxy_<name>_get_desc)",
+                     kind, name, symbol, module_path,
+                     where_listed (registry_file), problem);
+        g_mutex_unlock (&loaded_lock);
+        return NULL;
+      }
+  }
   desc = get_desc ();
   if (desc == NULL)
     {

@@ -144,6 +144,33 @@ Test (registry, abi_older_still_loads)
              "%s", error ? error->message : "");
 }
 
+/* A registry line naming a symbol that is not a descriptor function is
+ * refused before anything is called (it used to crash: SIGSEGV or
+ * abort). */
+Test (registry, symbol_that_is_not_a_descriptor_function)
+{
+  static const struct {
+    const char *name, *says;
+  } cases[] = {
+    { "fixture.libc_symbol", "is defined in " },
+    { "fixture.abort_symbol", "is defined in " },
+    { "fixture.data_symbol", "is a data object of 16 bytes, not a function" },
+  };
+
+  add_fixtures ();
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = configure_error (cases[i].name, NULL);
+
+      assert_error (error, DOGPILE_ERROR_PLUGIN_SYMBOL_MISSING);
+      cr_assert (contains (error->message, cases[i].says), "%s",
+                 error->message);
+      cr_assert (contains (error->message, "fixture-good.so"));
+      cr_assert (contains (error->message, FIXTURES));
+      cr_assert (contains (error->message, "descriptor function"));
+    }
+}
+
 Test (registry, descriptor_name_differs)
 {
   g_autoptr (GError) error = NULL;

@@ -43,7 +43,9 @@ assert "ABI version" in e["fixture.abi_future"]["error"], e["fixture.abi_future"
 assert e["fixture.abi_future"]["abi_version"] is None
 assert "ldd" in e["fixture.missing_file"]["error"]
 assert "has no symbol" in e["fixture.no_symbol"]["error"]
-assert "lacks the required operation" in e["fixture.incomplete"]["error"]' <<<"$out"
+assert "lacks the required operation" in e["fixture.incomplete"]["error"]
+for n in ("fixture.libc_symbol", "fixture.abort_symbol", "fixture.data_symbol"):
+    assert "descriptor function" in e[n]["error"], e[n]' <<<"$out"
 
 set +e
 err=$("$plugins" --registry "$fixtures/missing-colon.ini" 2>&1 >/dev/null)

@@ -16,6 +16,9 @@
 #include "dogpile-private.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct DogpilePluginInfo {
   gint ref_count;
@@ -317,6 +320,79 @@ registry_problem (GError **error, const char *path, guint line,
  * here by hand so that problems can be reported with their line.  With
  * @strict, the first bad line fails the call; otherwise each bad line is a
  * warning and is skipped. */
+/* Registry files are a few lines; a bigger one is not a registry. */
+#define REGISTRY_FILE_MAX (1 << 20)
+
+static const char *
+file_kind (mode_t mode)
+{
+  if (S_ISFIFO (mode))
+    return "a FIFO";
+  if (S_ISSOCK (mode))
+    return "a socket";
+  if (S_ISCHR (mode) || S_ISBLK (mode))
+    return "a device";
+  if (S_ISDIR (mode))
+    return "a folder";
+  return "not a regular file";
+}
+
+/* The contents of @path if it is a regular file.  Opened without
+ * blocking and checked on the open descriptor: reading a FIFO would wait
+ * for a writer forever, a device could never end. */
+static gboolean
+read_regular_file (const char *path, char **out_contents, GError **error)
+{
+  int fd = open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  struct stat st;
+  GString *text;
+  char buf[8192];
+  ssize_t n;
+
+  if (fd < 0)
+    {
+      int saved = errno;
+
+      g_set_error_literal (error, G_FILE_ERROR,
+                           g_file_error_from_errno (saved),
+                           g_strerror (saved));
+      return FALSE;
+    }
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+    {
+      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_REGISTRY_INVALID,
+                   "it is %s, not a regular file", file_kind (st.st_mode));
+      close (fd);
+      return FALSE;
+    }
+  text = g_string_new (NULL);
+  while ((n = read (fd, buf, sizeof buf)) != 0)
+    {
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 || text->len + (gsize) n > REGISTRY_FILE_MAX)
+        {
+          int saved = errno;
+
+          if (n < 0)
+            g_set_error_literal (error, G_FILE_ERROR,
+                                 g_file_error_from_errno (saved),
+                                 g_strerror (saved));
+          else
+            g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_REGISTRY_INVALID,
+                         "it is over %d bytes, too big for a registry file",
+                         REGISTRY_FILE_MAX);
+          g_string_free (text, TRUE);
+          close (fd);
+          return FALSE;
+        }
+      g_string_append_len (text, buf, n);
+    }
+  close (fd);
+  *out_contents = g_string_free (text, FALSE);
+  return TRUE;
+}
+
 static gboolean
 load_registry_file (GHashTable *tier, const char *given_path, gboolean strict,
                     GError **error)
@@ -331,7 +407,7 @@ load_registry_file (GHashTable *tier, const char *given_path, gboolean strict,
   char *group = NULL;
   gboolean ok = TRUE;
 
-  if (!g_file_get_contents (path, &contents, NULL, &local_error))
+  if (!read_regular_file (path, &contents, &local_error))
     {
       g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
                                   "Cannot read registry file %s: ", path);

@@ -11,6 +11,8 @@
  */
 #include <glib/gstdio.h>
 
+#include <sys/stat.h>
+
 #include "test-util.h"
 
 #define FIXTURES TEST_REGISTRY_DIR "/fixtures.ini"
@@ -305,6 +307,41 @@ Test (registry, explicit_file_that_does_not_exist)
       registry, TEST_REGISTRY_DIR "/no-such-registry.ini", &error));
   cr_assert (g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT));
   cr_assert (contains (error->message, "no-such-registry.ini"));
+}
+
+/* A registry file that is a FIFO: named, an error at once (reading it
+ * used to wait for a writer forever); found in a folder, skipped while
+ * the folder's other files are read. */
+Test (registry, a_fifo_is_not_a_registry_file)
+{
+  g_autofree char *dir = g_dir_make_tmp ("dogpile-fifo-XXXXXX", NULL);
+  g_autofree char *fifo = g_build_filename (dir, "a-fifo.ini", NULL);
+  g_autofree char *good = g_build_filename (dir, "b-good.ini", NULL);
+  g_autofree char *text
+      = g_strdup_printf ("[dogpile.cache]\nfixture.good = %s/fixture-good.so:"
+                         "dogpile_backend_fixture_get_desc\n",
+                         TEST_PLUGIN_DIR);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DogpileRegistry) named = dogpile_registry_new ();
+  g_autoptr (DogpileRegistry) scanned = NULL;
+  g_autoptr (DogpilePluginInfo) info = NULL;
+
+  cr_assert_eq (mkfifo (fifo, 0600), 0);
+  cr_assert (g_file_set_contents (good, text, -1, NULL));
+  cr_assert_not (dogpile_registry_add_file (named, fifo, &error));
+  cr_assert (
+      g_error_matches (error, DOGPILE_ERROR, DOGPILE_ERROR_REGISTRY_INVALID));
+  cr_assert (contains (error->message, "a-fifo.ini: it is a FIFO, not a "
+                                       "regular file"),
+             "%s", error->message);
+
+  g_setenv (DOGPILE_REGISTRY_PATH_ENV, dir, TRUE);
+  scanned = dogpile_registry_new ();
+  info = dogpile_registry_lookup (scanned, "dogpile.cache", "fixture.good");
+  cr_assert_not_null (info, "the folder's regular file was not read");
+  g_unlink (fifo);
+  g_unlink (good);
+  g_rmdir (dir);
 }
 
 Test (registry, first_definition_wins)

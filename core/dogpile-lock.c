@@ -35,15 +35,18 @@ is_expired (double created_time, double expiration_time)
   return dogpile__value_is_expired (&now, created_time, expiration_time);
 }
 
-static void
+/* Whether the release worked; the first failure is the one reported,
+ * and the answer never depends on whether the caller passed @error. */
+static gboolean
 release_keeping_error (DogpileMutex *mutex, GError **error)
 {
   g_autoptr (GError) release_error = NULL;
 
-  /* The first failure is the one to report. */
-  if (!dogpile_mutex_release (mutex, &release_error) && error != NULL
-      && *error == NULL)
+  if (dogpile_mutex_release (mutex, &release_error))
+    return TRUE;
+  if (error != NULL && *error == NULL)
     g_propagate_error (error, g_steal_pointer (&release_error));
+  return FALSE;
 }
 
 static gboolean
@@ -110,8 +113,7 @@ dogpile__lock_run (DogpileMutex *mutex, const DogpileLockFuncs *funcs,
         created_time = -1;
       else if (!is_expired (created_time, expiration_time))
         {
-          release_keeping_error (mutex, error);
-          if (error != NULL && *error != NULL)
+          if (!release_keeping_error (mutex, error))
             return FALSE;
           *out_value = g_steal_pointer (&stale);
           return TRUE;
@@ -139,8 +141,7 @@ dogpile__lock_run (DogpileMutex *mutex, const DogpileLockFuncs *funcs,
       release_keeping_error (mutex, error);
       return FALSE;
     }
-  release_keeping_error (mutex, error);
-  if (error != NULL && *error != NULL)
+  if (!release_keeping_error (mutex, error))
     {
       g_bytes_unref (created);
       return FALSE;

@@ -244,6 +244,41 @@ Test (lock, blocking_acquire_that_gives_up_is_an_error)
   cr_assert_eq (s.create_calls, 0);
 }
 
+/* A release that fails after the value was made: the same answer with
+ * and without a GError (it used to be TRUE without one). */
+static gboolean
+take_acquire (gpointer d, gboolean wait, gboolean *out, GError **error)
+{
+  *out = TRUE;
+  return TRUE;
+}
+
+static const DogpileMutexFuncs failing_release_funcs
+    = { take_acquire, never_release, never_locked };
+
+Test (lock, result_does_not_depend_on_passing_an_error)
+{
+  g_autoptr (DogpileMutex) mutex
+      = dogpile_mutex_new (&failing_release_funcs, NULL, NULL);
+
+  for (int with_error = 0; with_error < 2; with_error++)
+    {
+      Script s = { .value = NULL, .new_value = "made" };
+      g_autoptr (DogpileLock) lock
+          = dogpile_lock_new (mutex, &sync_funcs, &s, 1);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GBytes) value = NULL;
+      gboolean ok
+          = dogpile_lock_enter (lock, &value, with_error ? &error : NULL);
+
+      cr_assert_not (ok, "with%s an error: TRUE", with_error ? "" : "out");
+      cr_assert_null (value);
+      cr_assert_eq (s.create_calls, 1);
+      if (with_error)
+        assert_error (error, DOGPILE_ERROR_LOCK);
+    }
+}
+
 /* The waiter gets the value the thread it waited for made. */
 typedef struct {
   DogpileMutex *mutex;

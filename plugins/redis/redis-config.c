@@ -35,6 +35,22 @@ get_positive_duration (GHashTable *arguments, const char *name,
       error);
 }
 
+/* A timeout from the URL's query, through the same check as the
+ * argument (a value such as 1e300 or inf must fail here, not at a later
+ * time_t cast or at the first call). */
+static gboolean
+check_url_timeout (const char *name, const char *text, double *out,
+                   GError **error)
+{
+  g_autoptr (GHashTable) one = g_hash_table_new (g_str_hash, g_str_equal);
+
+  g_hash_table_insert (one, (gpointer) name, (gpointer) text);
+  if (get_positive_duration (one, name, 0, out, error))
+    return TRUE;
+  g_prefix_error (error, "In the connection URL: ");
+  return FALSE;
+}
+
 /* A duration that may be zero; @none_value (negative) when absent. */
 static gboolean
 get_non_negative_duration (GHashTable *arguments, const char *name,
@@ -136,13 +152,18 @@ parse_connection (RedisConfig *config, GHashTable *arguments, GError **error)
       c->username = g_steal_pointer (&parsed.username);
       c->password = g_steal_pointer (&parsed.password);
       db = parsed.has_db ? parsed.db : 0;
-      if (parsed.has_socket_timeout)
-        c->socket_timeout = parsed.socket_timeout;
-      if (parsed.has_connect_timeout)
-        c->connect_timeout = parsed.connect_timeout;
+      if (parsed.has_socket_timeout
+          && !check_url_timeout ("socket_timeout", parsed.socket_timeout_text,
+                                 &c->socket_timeout, error))
+        return FALSE;
+      if (parsed.has_connect_timeout
+          && !check_url_timeout ("socket_connect_timeout",
+                                 parsed.connect_timeout_text,
+                                 &c->connect_timeout, error))
+        return FALSE;
       else if (parsed.has_socket_timeout
                && !dogpile_arguments_has (arguments, "socket_connect_timeout"))
-        c->connect_timeout = parsed.socket_timeout;
+        c->connect_timeout = c->socket_timeout;
       if (parsed.has_keepalive)
         c->keepalive = parsed.keepalive;
       if (parsed.has_max_connections)

@@ -106,8 +106,10 @@ typedef struct {
   gint64 db;
   gboolean has_socket_timeout;
   double socket_timeout;
+  char *socket_timeout_text; /* as given, for the arguments' range check */
   gboolean has_connect_timeout;
   double connect_timeout;
+  char *connect_timeout_text;
   gboolean has_keepalive;
   gboolean keepalive;
   gboolean has_max_connections;

@@ -197,12 +197,16 @@ apply_query_option (RedisUrl *out, const char *name, const char *value,
       if (!parse_float (value, &out->socket_timeout))
         return invalid_query_value (error, name);
       out->has_socket_timeout = TRUE;
+      g_free (out->socket_timeout_text);
+      out->socket_timeout_text = g_strdup (value);
     }
   else if (strcmp (name, "socket_connect_timeout") == 0)
     {
       if (!parse_float (value, &out->connect_timeout))
         return invalid_query_value (error, name);
       out->has_connect_timeout = TRUE;
+      g_free (out->connect_timeout_text);
+      out->connect_timeout_text = g_strdup (value);
     }
   else if (strcmp (name, "socket_keepalive") == 0)
     {
@@ -353,6 +357,8 @@ redis_url_clear (RedisUrl *url)
   redis_endpoint_clear (&url->endpoint);
   g_clear_pointer (&url->username, g_free);
   g_clear_pointer (&url->password, g_free);
+  g_clear_pointer (&url->socket_timeout_text, g_free);
+  g_clear_pointer (&url->connect_timeout_text, g_free);
 }
 
 /**

@@ -197,6 +197,16 @@ Test (redis_config, bad_urls)
     { "redis://h/?db=x", "Invalid value for `db` in connection URL." },
     { "redis://h/?socket_timeout=soon", "Invalid value for `socket_timeout`" },
     { "redis://h/?socket_timeout=-1", "socket_timeout" },
+    /* the same range as the argument: 1e300 reached a time_t cast, inf
+     * failed only at the first call, 1e10 was taken */
+    { "redis://h/?socket_timeout=1e300",
+      "In the connection URL: Argument 'socket_timeout' must be a duration "
+      "above 0 and at most 1e+07 seconds, not '1e300'" },
+    { "redis://h/?socket_timeout=inf", "Argument 'socket_timeout' must be" },
+    { "redis://h/?socket_timeout=nan", "Argument 'socket_timeout' must be" },
+    { "redis://h/?socket_timeout=1e10", "at most 1e+07 seconds" },
+    { "redis://h/?socket_connect_timeout=1e300",
+      "Argument 'socket_connect_timeout' must be" },
     { "unix://", "needs a socket path" },
   };
 

@@ -25,6 +25,32 @@ invalid (GError **error, const char *name, const char *what, double value)
   return FALSE;
 }
 
+/* A string argument that, when given, must say something: `host=` used to
+ * be taken and fail at every call ("Cannot connect to Redis at :6379"). */
+static gboolean
+get_nonempty_string (GHashTable *arguments, const char *name,
+                     const char *default_value, const char **out,
+                     GError **error)
+{
+  const char *p;
+
+  if (!dogpile_arguments_get_string (arguments, name, default_value, out,
+                                     error))
+    return FALSE;
+  for (p = *out; p != NULL && g_ascii_isspace (*p); p++)
+    ;
+  if (*out != NULL && *out != default_value && *p == '\0')
+    {
+      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
+                   "Argument '%s' must not be empty: give a value, or leave "
+                   "it out%s%s",
+                   name, default_value != NULL ? " for " : "",
+                   default_value != NULL ? default_value : "");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* A duration that must be positive (timeouts). */
 static gboolean
 get_positive_duration (GHashTable *arguments, const char *name,
@@ -114,9 +140,8 @@ parse_connection (RedisConfig *config, GHashTable *arguments, GError **error)
       return FALSE;
     }
 
-  if (!dogpile_arguments_get_string (arguments, "url", NULL, &url, error)
-      || !dogpile_arguments_get_string (arguments, "host", "localhost", &host,
-                                        error)
+  if (!get_nonempty_string (arguments, "url", NULL, &url, error)
+      || !get_nonempty_string (arguments, "host", "localhost", &host, error)
       || !dogpile_arguments_get_int (arguments, "port", REDIS_DEFAULT_PORT,
                                      &port, error)
       || !dogpile_arguments_get_int (arguments, "db", 0, &db, error)

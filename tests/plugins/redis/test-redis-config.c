@@ -253,6 +253,10 @@ Test (redis_config, bad_values_name_the_argument)
     { "lock_blocking_timeout", "-5" },
     { "distributed_lock", "maybe" },
     { "socket_keepalive", "2" },
+    /* configure time, not "Cannot connect to Redis at :6379" per call */
+    { "host", "" },
+    { "host", "  " },
+    { "url", "" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)

@@ -129,15 +129,16 @@ dogpile_arguments_get_int (GHashTable *arguments, const char *name,
 }
 
 /* coerce_string_conf's float form, without Python's inf/nan spellings. */
+/* One decimal number at @p: digits with an optional fraction and
+ * exponent, nothing else (no inf, nan, hex, sign), finite.  The one rule
+ * for every number in a duration, however it is written. */
 static gboolean
-parse_number (const char *text, double *out)
+scan_decimal (const char *p, const char **out_end, double *out)
 {
-  const char *p = text;
+  const char *start = p;
   gboolean digits = FALSE;
-  char *end;
+  char buf[64];
 
-  if (*p == '+' || *p == '-')
-    p++;
   while (g_ascii_isdigit (*p))
     p++, digits = TRUE;
   if (*p == '.')
@@ -148,20 +149,35 @@ parse_number (const char *text, double *out)
     }
   if (!digits)
     return FALSE;
-  if (*p == 'e' || *p == 'E')
+  if ((*p == 'e' || *p == 'E')
+      && (g_ascii_isdigit (p[1])
+          || ((p[1] == '+' || p[1] == '-') && g_ascii_isdigit (p[2]))))
     {
-      p++;
-      if (*p == '+' || *p == '-')
-        p++;
-      if (!g_ascii_isdigit (*p))
-        return FALSE;
+      p += 2;
       while (g_ascii_isdigit (*p))
         p++;
     }
-  if (*p != '\0')
+  if ((gsize) (p - start) >= sizeof buf)
     return FALSE;
-  *out = g_ascii_strtod (text, &end);
-  return *end == '\0' && isfinite (*out);
+  memcpy (buf, start, (gsize) (p - start));
+  buf[p - start] = '\0';
+  *out = g_ascii_strtod (buf, NULL);
+  *out_end = p;
+  return isfinite (*out);
+}
+
+static gboolean
+parse_number (const char *text, double *out)
+{
+  const char *end;
+  gboolean negative = text[0] == '-';
+
+  if (!scan_decimal (text + (text[0] == '+' || negative), &end, out)
+      || *end != '\0')
+    return FALSE;
+  if (negative)
+    *out = -*out;
+  return TRUE;
 }
 
 /**
@@ -238,16 +254,21 @@ dogpile_arguments_get_boolean (GHashTable *arguments, const char *name,
 static gboolean
 parse_clock_duration (const char *text, double *out)
 {
-  double days = 0, hours, minutes, seconds;
+  double days = 0, hours, minutes, seconds, total;
   const char *p = text;
+  const char *scanned;
   char *end;
 
   if (strstr (p, "day") != NULL)
     {
-      days = g_ascii_strtod (p, &end);
-      if (end == p)
+      /* str(timedelta): "-1 day, 23:00:00" is -1 h, the days alone signed */
+      gboolean negative = *p == '-';
+
+      if (!scan_decimal (p + negative, &scanned, &days))
         return FALSE;
-      p = end;
+      if (negative)
+        days = -days;
+      p = scanned;
       while (*p == ' ')
         p++;
       if (g_str_has_prefix (p, "days"))
@@ -259,7 +280,7 @@ parse_clock_duration (const char *text, double *out)
       if (*p == '\0')
         {
           *out = days * 86400;
-          return TRUE;
+          return isfinite (*out);
         }
       if (*p++ != ',')
         return FALSE;
@@ -276,10 +297,13 @@ parse_clock_duration (const char *text, double *out)
   p = end + 4;
   if (!g_ascii_isdigit (p[0]) || !g_ascii_isdigit (p[1]))
     return FALSE;
-  seconds = g_ascii_strtod (p, &end);
-  if (*end != '\0' || minutes >= 60 || seconds >= 60)
+  if (!scan_decimal (p, &scanned, &seconds) || *scanned != '\0'
+      || minutes >= 60 || seconds >= 60)
     return FALSE;
-  *out = days * 86400 + hours * 3600 + minutes * 60 + seconds;
+  total = days * 86400 + hours * 3600 + minutes * 60 + seconds;
+  if (!isfinite (total))
+    return FALSE;
+  *out = total;
   return TRUE;
 }
 
@@ -300,7 +324,7 @@ parse_unit_duration (const char *text, double *out)
 
   while (*p != '\0')
     {
-      char *end;
+      const char *end;
       double number;
       gsize i;
 
@@ -308,10 +332,7 @@ parse_unit_duration (const char *text, double *out)
         p++;
       if (*p == '\0')
         break;
-      if (!g_ascii_isdigit (*p) && *p != '.')
-        return FALSE;
-      number = g_ascii_strtod (p, &end);
-      if (end == p)
+      if (!scan_decimal (p, &end, &number))
         return FALSE;
       p = end;
       while (*p == ' ')
@@ -326,7 +347,7 @@ parse_unit_duration (const char *text, double *out)
       total += number * units[i].seconds;
       any = TRUE;
     }
-  if (!any)
+  if (!any || !isfinite (total))
     return FALSE;
   *out = total;
   return TRUE;
@@ -340,11 +361,6 @@ parse_duration (const char *text, double *out)
     return TRUE;
   if (parse_unit_duration (text, out))
     return TRUE;
-  if (text[0] == '-' && parse_clock_duration (text + 1, out))
-    {
-      *out = -*out;
-      return TRUE;
-    }
   return parse_clock_duration (text, out);
 }
 

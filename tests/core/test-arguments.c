@@ -143,6 +143,46 @@ Test (arguments, durations)
   cr_assert_not (dogpile_arguments_get_duration (a, "unit", 0, &v, &error));
 }
 
+/* One rule for every number in a duration: finite decimals only.  These
+ * were taken (inf days, 1e999s as infinity, 0x10s as 16 s, nan days as
+ * nan) or refused only in one form. */
+Test (arguments, durations_are_finite_decimals)
+{
+  static const char *const bad[] = {
+    "inf days",  "1e999s",          "0x10s",  "1e400",
+    "nan days",  "1e400 days",      "1e308d", "infs",
+    "nan",       "1e305 days",      "0x10",   "1e-5000x",
+    "5 parsecs", "1 day, 8:00:00x",
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GHashTable) a = arguments_of ("t", bad[i], NULL);
+      g_autoptr (GError) error = NULL, exp_error = NULL;
+      g_autofree char *quoted = g_strdup_printf ("'%s'", bad[i]);
+      double v;
+
+      cr_assert_not (dogpile_arguments_get_duration (a, "t", 0, &v, &error),
+                     "%s was taken as %g", bad[i], v);
+      assert_error (error, DOGPILE_ERROR_VALIDATION);
+      cr_assert (strstr (error->message, quoted) != NULL, "%s",
+                 error->message);
+      cr_assert_not (dogpile_parse_expiration_time (bad[i], &v, &exp_error),
+                     "%s was taken as %g", bad[i], v);
+      cr_assert (strstr (exp_error->message, quoted) != NULL, "%s",
+                 exp_error->message);
+    }
+}
+
+/* str(timedelta(hours=-1)): the days alone are negative. */
+Test (arguments, negative_timedelta_string)
+{
+  double v;
+
+  cr_assert (dogpile_parse_expiration_time ("-1 day, 23:00:00", &v, NULL));
+  cr_assert_eq (v, -3600);
+}
+
 Test (arguments, expiration_time_strings)
 {
   g_autoptr (GError) error = NULL;

@@ -1,5 +1,5 @@
-/* test-plugin-abi.c: the descriptor layouts (backend version 2, proxy 1) (backend and
- * proxy) and the caller-allocated structs, pinned.  If one of
+/* test-plugin-abi.c: the descriptor layouts (backend version 2, proxy 1)
+ * (backend and proxy) and the caller-allocated structs, pinned.  If one of
  * these fails, a member was moved or resized: that breaks every plugin
  * built before, so append instead (see dogpile-plugin.h).
  *

@@ -181,7 +181,7 @@ Test (redis_router, multi_key_operations_split_by_group_and_reassemble)
           cr_assert (ttl > 90 && ttl <= 100, "SETEX in every block");
         }
       /* Reads go to the replica: wait until it has the writes. */
-      freeReplyObject (raw_command (raw, "WAIT 1 2000"));
+      wait_for_replica (raw);
       mget = calls_of (raw, "mget");
       cr_assert (s.desc->get_multi (s.impl, (const char *const *) keys, N, got,
                                     &error));

@@ -236,7 +236,7 @@ Test (redis_sentinel, read_from_replicas_reads_from_the_replica)
   set_value (backend, "replicated", "copied");
   cr_assert_eq (raw_command_calls (master, "set"), master_sets + 1,
                 "writes go to the master");
-  freeReplyObject (raw_command (raw, "WAIT 1 2000"));
+  wait_for_replica (raw);
   replica_gets = raw_command_calls (replica, "get");
   replica_mgets = raw_command_calls (replica, "mget");
   master_gets = raw_command_calls (master, "get");
@@ -265,7 +265,7 @@ Test (redis_sentinel, a_silent_replica_is_skipped_for_reads)
 
   cr_assert (wait_for (replica_ready, GINT_TO_POINTER (replica), 10));
   set_value (backend, "skipped", "here");
-  freeReplyObject (raw_command (raw, "WAIT 1 2000"));
+  wait_for_replica (raw);
   assert_get (backend, "skipped", "here");
 
   cr_assert_eq (kill (pid, SIGSTOP), 0);

@@ -166,6 +166,19 @@ raw_integer (redisContext *c, const char *format, ...)
   return value;
 }
 
+/* Waits until the master's replica has what was written so far.  WAIT
+ * counts only the calling connection's own writes, so @raw writes a mark
+ * of its own first (replication keeps the order); a WAIT with nothing
+ * written returns at once, which made the read-from-replica tests flaky
+ * on a loaded machine. */
+static inline void
+wait_for_replica (redisContext *raw)
+{
+  freeReplyObject (raw_command (raw, "INCR dogpile-test:replication-mark"));
+  cr_assert_geq (raw_integer (raw, "WAIT 1 10000"), 1,
+                 "the replica did not catch up in 10 s");
+}
+
 /* A field of INFO, e.g. ("stats", "total_connections_received"). */
 static inline long long
 raw_info (redisContext *c, const char *section, const char *field)

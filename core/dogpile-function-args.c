@@ -138,10 +138,11 @@ static void
 append_bytes_repr (GString *out, const guint8 *data, gsize len,
                    gboolean bytearray)
 {
-  char quote
-      = (memchr (data, '\'', len) != NULL && memchr (data, '"', len) == NULL)
-            ? '"'
-            : '\'';
+  /* memchr may not be given NULL, even for no bytes */
+  char quote = (len > 0 && memchr (data, '\'', len) != NULL
+                && memchr (data, '"', len) == NULL)
+                   ? '"'
+                   : '\'';
 
   g_string_append_c (out, 'b');
   g_string_append_c (out, quote);

@@ -405,8 +405,8 @@ create_stored (const char *key, gpointer user_data, GError **error)
   if (value == NULL)
     return NULL;
   value = g_variant_ref_sink (value);
-  stored = dogpile_region_encode_variant (c->region, g_variant_ref (value),
-                                          error);
+  /* not floating now: encoding leaves our reference alone */
+  stored = dogpile_region_encode_variant (c->region, value, error);
   if (stored == NULL)
     {
       g_variant_unref (value);

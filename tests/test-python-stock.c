@@ -85,8 +85,12 @@ assert_same_value (GVariant *got, GVariant *want, const char *what)
   g_autoptr (GBytes) a = dogpile_pickle_dumps (got, &error);
   g_autoptr (GBytes) b = dogpile_pickle_dumps (want, &error);
 
-  cr_assert (a != NULL && b != NULL && g_bytes_equal (a, b), "%s: read %s",
-             what, g_variant_print (got, FALSE));
+  if (a == NULL || b == NULL || !g_bytes_equal (a, b))
+    {
+      g_autofree char *text = g_variant_print (got, FALSE);
+
+      cr_assert_fail ("%s: read %s", what, text);
+    }
 }
 
 static GStrv
@@ -145,10 +149,10 @@ c_writes_python_reads (const char *serializer)
           = g_strdup_printf ("c-%d-%s-%s", (int) getpid (), serializer, *name);
       g_autoptr (GError) error = NULL;
       g_autofree char *verdict = NULL;
+      g_autoptr (GVariant) value = expected (*name);
 
-      cr_assert (
-          dogpile_region_set_variant (region, key, expected (*name), &error),
-          "%s: %s", key, error ? error->message : "");
+      cr_assert (dogpile_region_set_variant (region, key, value, &error),
+                 "%s: %s", key, error ? error->message : "");
       verdict
           = python_helper (PEER, "read", serializer, key, *name, "3600", NULL);
       cr_assert_str_eq (verdict, "ok", "%s: Python read: %s", key, verdict);
@@ -221,9 +225,9 @@ Test (python_stock, expiry_is_decided_alike, .init = resolve_arguments)
   use_test_clock (now - 100);
   {
     g_autoptr (DogpileRegion) region = c_region ("stock", 3600);
+    g_autoptr (GVariant) value = expected ("str");
 
-    cr_assert (
-        dogpile_region_set_variant (region, c_key, expected ("str"), &error));
+    cr_assert (dogpile_region_set_variant (region, c_key, value, &error));
   }
   dogpile_clock_set_func (NULL, NULL);
   v60 = python_helper (PEER, "read", "stock", c_key, "str", "60", NULL);

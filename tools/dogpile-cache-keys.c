@@ -122,8 +122,8 @@ cache_key_main (const char *command, int argc, char **argv)
         {
           gsize len;
           const char *text = g_bytes_get_data (value, &len);
-          GVariant *parsed = dogpile_json_loads (text != NULL ? text : "", len,
-                                                 DOGPILE_JSON_TAGGED, &error);
+          g_autoptr (GVariant) parsed = dogpile_json_loads (
+              text != NULL ? text : "", len, DOGPILE_JSON_TAGGED, &error);
 
           if (parsed == NULL
               || !dogpile_region_set_variant (region, argv[1], parsed, &error))

@@ -95,6 +95,9 @@ parse (const char *type, const char *text)
                                  text, NULL, NULL, &error);
 
   cr_assert_not_null (v, "%s: %s", text, error ? error->message : "");
+  /* g_variant_parse gives a full reference: kept until the test ends,
+   * the value borrowed by whoever uses it */
+  g_ptr_array_add (kept_variants, v);
   return v;
 }
 
@@ -551,7 +554,8 @@ add_call (GPtrArray *cases, const Prefix *prefix, const DogpileArg *args,
   g_assert (n_args < G_N_ELEMENTS (all));
   if (prefix->receiver != NULL)
     all[n++] = DOGPILE_STRING ("<receiver>");
-  memcpy (all + n, args, n_args * sizeof *args);
+  if (n_args > 0)
+    memcpy (all + n, args, n_args * sizeof *args);
   n += n_args;
   for (int form = FORM_SINGLE; form <= FORM_MULTI; form++)
     for (int repr = 0; repr <= 1; repr++)

@@ -20,12 +20,23 @@ typedef struct {
   GBytes *by_protocol[6];
 } Vector;
 
+static void
+vector_free (gpointer data)
+{
+  Vector *v = data;
+
+  g_free (v->name);
+  for (int p = 0; p < 6; p++)
+    g_clear_pointer (&v->by_protocol[p], g_bytes_unref);
+  g_free (v);
+}
+
 static GPtrArray *
 load_vectors (void)
 {
   g_autofree char *out = python_helper (PEER, "vectors", NULL);
   g_auto (GStrv) lines = g_strsplit (out, "\n", -1);
-  GPtrArray *vectors = g_ptr_array_new ();
+  GPtrArray *vectors = g_ptr_array_new_with_free_func (vector_free);
   Vector *current = NULL;
 
   for (char **line = lines; *line != NULL; line++)
@@ -95,7 +106,6 @@ assert_glib_form (GVariant *value, const char *what)
 
   rebuilt = g_variant_parse (NULL, text, NULL, NULL, &error);
   cr_assert_null (error, "%s: %s", what, error ? error->message : "");
-  g_variant_ref_sink (rebuilt);
   ours = g_variant_get_data_as_bytes (value);
   theirs = g_variant_get_data_as_bytes (rebuilt);
   assert_same_bytes (ours, theirs, what);
@@ -132,15 +142,6 @@ Test (pickle, python_writes_every_protocol_c_reads_and_rewrites_it)
           assert_same_bytes (again, v->by_protocol[4], what);
         }
     }
-  for (guint i = 0; i < vectors->len; i++)
-    {
-      Vector *v = vectors->pdata[i];
-
-      for (int p = 0; p < 6; p++)
-        g_bytes_unref (v->by_protocol[p]);
-      g_free (v->name);
-      g_free (v);
-    }
 }
 
 static GBytes *
@@ -155,10 +156,6 @@ python_p4 (const char *name)
 
       if (strcmp (v->name, name) == 0)
         found = g_bytes_ref (v->by_protocol[4]);
-      for (int p = 0; p < 6; p++)
-        g_bytes_unref (v->by_protocol[p]);
-      g_free (v->name);
-      g_free (v);
     }
   cr_assert_not_null (found, "no vector %s", name);
   return found;

@@ -22,11 +22,20 @@ cache_region_options_add (GOptionContext *context, CacheRegionOptions *options)
     { "registry", 'r', 0, G_OPTION_ARG_FILENAME_ARRAY, &options->registries,
       "Read this registry file first (may be repeated)", "FILE" },
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &options->config,
-      "Open a region from this INI file of regions (with --region; "
-      "instead of -b, -a and -e)",
+      "Open a region from this INI file (with --region; instead of -b, -a, "
+      "-e and -s)",
       "FILE" },
     { "region", 'R', 0, G_OPTION_ARG_STRING, &options->region,
-      "The region's group in the --config file, e.g. cache.redis", "GROUP" },
+      "The region's group in the --config file, e.g. cache.redis; with "
+      "--prefix, the section holding the settings, e.g. app:main",
+      "GROUP" },
+    { "prefix", 0, 0, G_OPTION_ARG_STRING, &options->prefix,
+      "Read the --config file as Python's configparser does (a Paste or "
+      "Pyramid INI: %(here)s, `key: value`, `;` comments, continued values) "
+      "and configure the region from the keys of GROUP that start with "
+      "PREFIX, as dogpile.cache's configure_from_config(settings, PREFIX) "
+      "does; other keys are ignored",
+      "PREFIX" },
     { "serializer", 's', 0, G_OPTION_ARG_STRING, &options->serializer,
       "The region's serializer: raw (default), json, or pickle (a stock "
       "Python region's; values read and written as JSON)",
@@ -46,6 +55,7 @@ cache_region_options_clear (CacheRegionOptions *options)
   g_clear_pointer (&options->registries, g_strfreev);
   g_clear_pointer (&options->config, g_free);
   g_clear_pointer (&options->region, g_free);
+  g_clear_pointer (&options->prefix, g_free);
   g_clear_pointer (&options->serializer, g_free);
 }
 
@@ -60,24 +70,36 @@ cache_region_options_open (CacheRegionOptions *options, GError **error)
     if (!dogpile_registry_add_file (dogpile_registry_get_default (), *r,
                                     error))
       return NULL;
-  if (options->config != NULL || options->region != NULL)
+  if (options->config != NULL || options->region != NULL
+      || options->prefix != NULL)
     {
       if (options->config == NULL || options->region == NULL)
         {
           g_set_error_literal (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
-                               "--config and --region go together");
+                               options->prefix != NULL
+                                   ? "--prefix goes with --config and --region"
+                                   : "--config and --region go together");
           return NULL;
         }
       if (options->backend != NULL || options->arguments != NULL
           || options->expiration != NULL || options->serializer != NULL)
         {
+          g_autofree char *keys
+              = options->prefix != NULL
+                    ? g_strdup_printf ("the %s* keys of [%s]", options->prefix,
+                                       options->region)
+                    : g_strdup_printf ("[%s]", options->region);
+
           g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
                        "-b, -a, -e and -s cannot be combined with --config: "
                        "the region's backend, arguments, expiration "
-                       "time and serializer come from [%s] in %s",
-                       options->region, options->config);
+                       "time and serializer come from %s in %s",
+                       keys, options->config);
           return NULL;
         }
+      if (options->prefix != NULL)
+        return dogpile_config_load_prefixed_region (
+            options->config, options->region, options->prefix, error);
       return dogpile_config_load_region (options->config, options->region,
                                          error);
     }

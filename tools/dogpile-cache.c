@@ -2,6 +2,8 @@
  *
  *   dogpile-cache get|set|delete -b BACKEND [-a name=value]... KEY [VALUE]
  *   dogpile-cache get|set|delete -c regions.ini -R cache.redis KEY [VALUE]
+ *   dogpile-cache get|set|delete -c development.ini -R app:main \
+ *       --prefix cache.local. KEY [VALUE]
  *   dogpile-cache bench -b BACKEND [...]
  *   dogpile-cache stampede -b BACKEND [...]
  *
@@ -33,8 +35,10 @@ usage (FILE *out)
          "\n"
          "Every command takes -b BACKEND, -a NAME=VALUE (repeatable), "
          "-e EXPIRATION\nand -r REGISTRY, or -c FILE -R GROUP for a region "
-         "from an INI file of regions;\nrun `dogpile-cache COMMAND --help` "
-         "for the rest.\n",
+         "from an INI file of regions,\nor -c FILE -R SECTION --prefix PREFIX "
+         "for the region a Python app configures\nwith "
+         "configure_from_config(settings, PREFIX) from a Paste/Pyramid INI;\n"
+         "run `dogpile-cache COMMAND --help` for the rest.\n",
          out);
 }
 

@@ -16,6 +16,7 @@ typedef struct {
   char **registries;
   char *config;     /* an INI file of regions, instead of -b/-a/-e */
   char *region;     /* its group, e.g. cache.redis */
+  char *prefix;     /* the region's keys in that group (a Paste INI) */
   char *serializer; /* raw, json or pickle; NULL: raw, or the file's */
 } CacheRegionOptions;
 

@@ -1,4 +1,5 @@
-/* dogpile-config.h: regions configured from string maps and INI files.
+/* dogpile-config.h: regions configured from string maps and INI files,
+ * including the settings of a Paste/Pyramid INI under a key prefix.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -14,12 +15,36 @@
 
 G_BEGIN_DECLS
 
+/* dogpile.cache's coerce_string_conf: a setting's text as the Python value
+ * it becomes (int, float, bool, None or the stripped str), in the GVariant
+ * form of dogpile-python-value.h; (transfer full). */
+DOGPILE_API GVariant *dogpile_coerce_string (const char *value,
+                                             GError **error);
+/* Every value of @config so; key -> GVariant, (transfer full). */
+DOGPILE_API GHashTable *dogpile_coerce_string_conf (GHashTable *config,
+                                                    GError **error);
+
 /* dogpile.cache's configure_from_config: @config maps "<prefix>backend",
  * "<prefix>expiration_time" and "<prefix>arguments.<name>" to strings. */
 DOGPILE_API gboolean dogpile_region_configure_from_config (DogpileRegion *self,
                                                            GHashTable *config,
                                                            const char *prefix,
                                                            GError **error);
+/* The same on the keys of one group of a GKeyFile. */
+DOGPILE_API gboolean dogpile_region_configure_from_key_file (
+    DogpileRegion *self, GKeyFile *key_file, const char *group,
+    const char *prefix, GError **error);
+
+/* A section of a Paste/Pyramid INI as Python's configparser reads it
+ * (`dict(parser.items(section))`, %(here)s expanded); key -> value,
+ * (transfer full). */
+DOGPILE_API GHashTable *dogpile_config_load_settings (const char *path,
+                                                      const char *section,
+                                                      GError **error);
+/* configure_from_config(settings of @section, @prefix) on a new region. */
+DOGPILE_API DogpileRegion *
+dogpile_config_load_prefixed_region (const char *path, const char *section,
+                                     const char *prefix, GError **error);
 
 DOGPILE_API GHashTable *dogpile_config_load_regions (const char *path,
                                                      const char *group_prefix,

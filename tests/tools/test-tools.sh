@@ -122,6 +122,70 @@ check "--config with -b is refused" test "$status_mixed" -eq 1
 check "--config with -b says why" grep -q "cannot be combined with --config" <<<"$err_mixed"
 check "--config needs --region" grep -q -- "--config and --region go together" <<<"$err_alone"
 
+# --- dogpile-cache with a Paste/Pyramid INI and a key prefix ---------------
+# configparser syntax GKeyFile refuses (key: value, ; comments, continued
+# values, %(name)s from [DEFAULT]); the region is the keys under --prefix.
+paste_dir=$(mktemp -d)
+trap 'rm -f "$cfg"; rm -rf "$paste_dir"' EXIT
+paste=$paste_dir/development.ini
+cat >"$paste" <<'INI'
+[DEFAULT]
+quiet_backend = dogpile.cache.null
+
+[app:main]
+use = egg:myapp
+pyramid.includes =
+    pyramid_tm
+; the app's caches
+cache.local.backend = dogpile.cache.memory
+cache.local.expiration_time: 3600
+cache.quiet.backend = %(quiet_backend)s
+cache.quiet.expiration_time = None
+cache.broken.backend = dogpile.cache.memory
+cache.broken.expiration_time = one hour
+cache.missing.backend = dogpile.cache.nope
+
+[server:main]
+use = egg:waitress#main
+INI
+check "--prefix: set on the region under the prefix" \
+  "$cache" set -c "$paste" -R app:main --prefix cache.local. k v
+out=$("$cache" stampede -c "$paste" -R app:main --prefix cache.local. --threads 4 --rounds 2 --creator-ms 5 --json)
+check "--prefix cache.local.: its backend" json '
+assert d["backend"] == "dogpile.cache.memory" and d["creator_calls"] == 2, d' <<<"$out"
+out=$("$cache" stampede -c "$paste" -R app:main --prefix cache.quiet. --threads 4 --rounds 2 --creator-ms 5 --json)
+check "--prefix cache.quiet.: a backend named through %(name)s" json '
+assert d["backend"] == "dogpile.cache.null" and d["creator_calls"] == 8, d' <<<"$out"
+set +e
+err_section=$("$cache" get -c "$paste" -R app:other --prefix cache.local. k 2>&1)
+status_section=$?
+err_nobackend=$("$cache" get -c "$paste" -R app:main --prefix cache.remote. k 2>&1)
+status_nobackend=$?
+err_expiration=$("$cache" get -c "$paste" -R app:main --prefix cache.broken. k 2>&1)
+err_plugin=$("$cache" get -c "$paste" -R app:main --prefix cache.missing. k 2>&1)
+err_prefix_alone=$("$cache" get --prefix cache.local. k 2>&1)
+status_prefix_alone=$?
+err_prefix_mixed=$("$cache" get -c "$paste" -R app:main --prefix cache.local. -e 60 k 2>&1)
+err_keyfile=$("$cache" get -c "$paste" -R app:main k 2>&1)
+status_keyfile=$?
+set -e
+check "--prefix: unknown section exits 1" test "$status_section" -eq 1
+check "--prefix: unknown section names the file and lists the sections" \
+  grep -qF "dogpile-cache get: $paste: no section [app:other] (the file has: app:main, server:main)" <<<"$err_section"
+check "--prefix: no backend under the prefix exits 1" test "$status_nobackend" -eq 1
+check "--prefix: no backend names file, section, key and prefix" \
+  grep -qF "dogpile-cache get: $paste: [app:main] Configuration key 'cache.remote.backend' is missing: it names the backend, e.g. dogpile.cache.memory; no key starts with 'cache.remote.' (keys that name one: cache.broken.backend, cache.local.backend, cache.missing.backend, cache.quiet.backend)" <<<"$err_nobackend"
+check "--prefix: a bad expiration time names its key" \
+  grep -qF "$paste: [app:main] Configuration key 'cache.broken.expiration_time': expiration_time is not a number or timedelta." <<<"$err_expiration"
+check "--prefix: an unknown backend is PluginNotFound" \
+  grep -qF "$paste: [app:main] Couldn't find cache plugin to load: dogpile.cache.nope" <<<"$err_plugin"
+check "--prefix alone exits 1" test "$status_prefix_alone" -eq 1
+check "--prefix alone says what it needs" grep -q -- "--prefix goes with --config and --region" <<<"$err_prefix_alone"
+check "--prefix with -e says where the settings come from" \
+  grep -qF "come from the cache.local.* keys of [app:main] in $paste" <<<"$err_prefix_mixed"
+check "without --prefix the file is still a GKeyFile of regions" test "$status_keyfile" -eq 1
+check "without --prefix GKeyFile's syntax error is reported" grep -q "pyramid_tm" <<<"$err_keyfile"
+
 # --- exported symbols ----------------------------------------------------------
 lib=$(ls "$build"/core/libdogpile-1.so.* | head -1)
 extra=$(nm -D --defined-only "$lib" | awk '{print $3}' | grep -v '^dogpile_' || true)

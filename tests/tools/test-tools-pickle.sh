@@ -70,6 +70,42 @@ set -e
 check "json: what is not JSON text is refused" \
   test "$err" = "dogpile-cache set: Key 'k7': The payload is not JSON text: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"
 
+# One Paste/Pyramid INI for both: Python's configure_from_config and
+# dogpile-cache --prefix open the same region and share its entries
+# (Python ignores cache.local.serializer, which C needs for its pickles).
+cat > "$dir/app.ini" <<'INI'
+[app:main]
+use = egg:myapp
+cache.local.backend = dogpile.cache.dbm
+cache.local.expiration_time = 3600
+cache.local.arguments.filename = %(here)s/paste.dbm
+cache.local.serializer = pickle
+INI
+paste_py () {
+  "$python" - "$dir/app.ini" "$@" <<'PY'
+import configparser, os, sys
+from dogpile.cache import make_region
+path, cmd, key = sys.argv[1:4]
+parser = configparser.ConfigParser(
+    defaults={"here": os.path.dirname(path), "__file__": path})
+parser.read(path)
+settings = dict(parser.items("app:main"))
+r = make_region().configure_from_config(settings, "cache.local.")
+if cmd == "set":
+    r.set(key, {"from": "python", "n": [1, 2]})
+else:
+    print(r.get(key))
+PY
+}
+p () { "$cache" "$1" -c "$dir/app.ini" -R app:main --prefix cache.local. "${@:2}"; }
+paste_py set pk
+check "paste INI: C reads what Python wrote under the same prefix" \
+  test "$(p get pk)" = '{"from": "python", "n": [1, 2]}'
+p set ck '{"from": "c", "t": {"$tuple": [1]}}'
+check "paste INI: Python reads what C wrote" \
+  test "$(paste_py get ck)" = "{'from': 'c', 't': (1,)}"
+check "paste INI: one file, %(here)s expanded alike" test -f "$dir/paste.dbm"
+
 if [ "$failures" -ne 0 ]; then
   echo "$failures check(s) failed" >&2
   exit 1

@@ -682,6 +682,41 @@ dogpile_config_load_regions_from_key_file (GKeyFile *key_file,
   return g_steal_pointer (&regions);
 }
 
+/* @path into @key_file, refusing what is not UTF-8 with the line it is
+ * on: GKeyFile keeps invalid group names, which then reached messages as
+ * raw bytes.  Errors name the file in its display form. */
+static gboolean
+load_key_file (GKeyFile *key_file, const char *path, GError **error)
+{
+  g_autofree char *shown = g_filename_display_name (path);
+  g_autofree char *contents = NULL;
+  gsize len;
+  const char *bad;
+
+  if (!g_file_get_contents (path, &contents, &len, error))
+    {
+      g_prefix_error (error, "%s: ", shown);
+      return FALSE;
+    }
+  if (!g_utf8_validate_len (contents, len, &bad))
+    {
+      gsize line = 1;
+
+      for (const char *p = contents; p < bad; p++)
+        line += *p == '\n';
+      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
+                   "%s:%" G_GSIZE_FORMAT ": not UTF-8 text", shown, line);
+      return FALSE;
+    }
+  if (!g_key_file_load_from_data (key_file, contents, len, G_KEY_FILE_NONE,
+                                  error))
+    {
+      g_prefix_error (error, "%s: ", shown);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /**
  * dogpile_config_load_regions:
  * @path: an INI file
@@ -703,11 +738,8 @@ dogpile_config_load_regions (const char *path, const char *group_prefix,
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (!g_key_file_load_from_file (key_file, path, G_KEY_FILE_NONE, error))
-    {
-      g_prefix_error (error, "%s: ", path);
-      return NULL;
-    }
+  if (!load_key_file (key_file, path, error))
+    return NULL;
   regions = dogpile_config_load_regions_from_key_file (key_file, group_prefix,
                                                        error);
   if (regions == NULL)
@@ -740,11 +772,8 @@ dogpile_config_load_region (const char *path, const char *group,
   g_return_val_if_fail (group != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (!g_key_file_load_from_file (key_file, path, G_KEY_FILE_NONE, error))
-    {
-      g_prefix_error (error, "%s: ", path);
-      return NULL;
-    }
+  if (!load_key_file (key_file, path, error))
+    return NULL;
   if (!g_key_file_has_group (key_file, group))
     {
       g_auto (GStrv) groups = g_key_file_get_groups (key_file, NULL);

@@ -928,3 +928,32 @@ Test (config, key_file_group_under_a_prefix)
              error->message);
   cr_assert_not (dogpile_region_is_configured (other));
 }
+
+/* Bytes that are not UTF-8 anywhere in a file of regions: an error with
+ * the line, itself UTF-8 (an invalid group name reached the message as
+ * raw bytes). */
+Test (config, a_file_that_is_not_utf8_says_where)
+{
+  static const char *const files[] = {
+    "[cache.\xffx]\nbackend = dogpile.cache.memory\n",
+    "[cache.x]\nbackend = dogpile.cache.memory\nexpiration_time = 1\xfe\n",
+  };
+  static const int lines[] = { 1, 3 };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *path = write_file (files[i]);
+      g_autofree char *want
+          = g_strdup_printf ("%s:%d: not UTF-8 text", path, lines[i]);
+      g_autoptr (GError) error = NULL, all_error = NULL;
+      g_autoptr (GHashTable) all = NULL;
+
+      cr_assert_null (dogpile_config_load_region (path, "cache.x", &error));
+      cr_assert_str_eq (error->message, want);
+      cr_assert (g_utf8_validate (error->message, -1, NULL));
+      all = dogpile_config_load_regions (path, "cache.", &all_error);
+      cr_assert_null (all);
+      cr_assert_str_eq (all_error->message, want);
+      g_unlink (path);
+    }
+}

@@ -53,3 +53,23 @@ dogpile_error_get_name (int code)
     return NULL;
   return names[code];
 }
+
+char *
+dogpile__utf8_escaped (char *text)
+{
+  const char *p = text, *end = text + strlen (text), *bad;
+  GString *out;
+
+  if (g_utf8_validate (text, -1, NULL))
+    return text;
+  out = g_string_new (NULL);
+  while (!g_utf8_validate_len (p, (gsize) (end - p), &bad))
+    {
+      g_string_append_len (out, p, bad - p);
+      g_string_append_printf (out, "\\x%02x", (guint8) *bad);
+      p = bad + 1;
+    }
+  g_string_append (out, p);
+  g_free (text);
+  return g_string_free (out, FALSE);
+}

@@ -112,7 +112,7 @@ static void G_GNUC_PRINTF (2, 3)
   g_autofree char *what = NULL;
 
   va_start (args, format);
-  what = g_strdup_vprintf (format, args);
+  what = dogpile__utf8_escaped (g_strdup_vprintf (format, args));
   va_end (args);
   g_set_error (l->error, DOGPILE_ERROR, DOGPILE_ERROR_CANT_DESERIALIZE,
                "Cannot unpickle: %s (at byte %" G_GSIZE_FORMAT ")", what,
@@ -1600,7 +1600,7 @@ static void G_GNUC_PRINTF (2, 3)
   g_autofree char *what = NULL;
 
   va_start (args, format);
-  what = g_strdup_vprintf (format, args);
+  what = dogpile__utf8_escaped (g_strdup_vprintf (format, args));
   va_end (args);
   g_set_error (d->error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
                "Cannot pickle the value: %s", what);

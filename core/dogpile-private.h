@@ -45,6 +45,11 @@ dogpile__value_is_expired (DogpileClockSample *now, double created_time,
 /* dogpile-record.c: Python's repr() of a double; returns the length.
  * "-2.2250738585072014e-308" (24) is the longest. */
 #define DOGPILE_DOUBLE_REPR_MAX 32
+/* Takes @text; returns it as is when it is UTF-8, else a copy with each
+ * byte that is not as \xNN: messages quote input, and a GError message
+ * is UTF-8. */
+char *dogpile__utf8_escaped (char *text);
+
 gsize dogpile__format_double_repr (double value,
                                    char out[DOGPILE_DOUBLE_REPR_MAX]);
 

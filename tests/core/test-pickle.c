@@ -647,3 +647,19 @@ Test (pickle, cached_value_as_memcached_clients_pickle_it)
                                 DOGPILE_ERROR_CANT_DESERIALIZE));
   }
 }
+
+/* Found by tests/fuzz/fuzz-codecs.c: a message quoting input that is not
+ * UTF-8 (protocol 0's LONG line) must still be UTF-8 (GError's rule). */
+Test (pickle, messages_quoting_input_are_utf8)
+{
+  static const char input[] = "L12\xff"
+                              "34\n.";
+  g_autoptr (GError) error = NULL;
+
+  cr_assert_null (dogpile_pickle_loads_data ((const guint8 *) input,
+                                             sizeof input - 1, &error));
+  cr_assert (g_utf8_validate (error->message, -1, NULL));
+  cr_assert_str_eq (error->message,
+                    "Cannot unpickle: LONG's argument '12\\xff34' is not a "
+                    "decimal int (at byte 7)");
+}

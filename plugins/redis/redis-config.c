@@ -169,23 +169,27 @@ parse_connection (RedisConfig *config, GHashTable *arguments, GError **error)
       && config->variant->mode != REDIS_MODE_SENTINEL)
     {
       g_autofree char *stripped = g_strstrip (g_strdup (url));
+      g_autofree char *timeout_text = NULL, *connect_text = NULL;
 
       if (!redis_url_parse (stripped, config->variant->product, &parsed,
                             error))
         return FALSE;
+      timeout_text = g_steal_pointer (&parsed.socket_timeout_text);
+      connect_text = g_steal_pointer (&parsed.connect_timeout_text);
       config->endpoint = parsed.endpoint;
       c->username = g_steal_pointer (&parsed.username);
       c->password = g_steal_pointer (&parsed.password);
       db = parsed.has_db ? parsed.db : 0;
       if (parsed.has_socket_timeout
-          && !check_url_timeout ("socket_timeout", parsed.socket_timeout_text,
+          && !check_url_timeout ("socket_timeout", timeout_text,
                                  &c->socket_timeout, error))
         return FALSE;
-      if (parsed.has_connect_timeout
-          && !check_url_timeout ("socket_connect_timeout",
-                                 parsed.connect_timeout_text,
-                                 &c->connect_timeout, error))
-        return FALSE;
+      if (parsed.has_connect_timeout)
+        {
+          if (!check_url_timeout ("socket_connect_timeout", connect_text,
+                                  &c->connect_timeout, error))
+            return FALSE;
+        }
       else if (parsed.has_socket_timeout
                && !dogpile_arguments_has (arguments, "socket_connect_timeout"))
         c->connect_timeout = c->socket_timeout;

@@ -142,6 +142,18 @@ Test (redis_config, url_overrides_separate_arguments)
   cr_assert_eq (c->pool_size, 7);
 }
 
+/* Both timeouts in the query: each its own (the connect timeout follows
+ * the socket timeout only when neither gives it). */
+Test (redis_config, url_gives_both_timeouts)
+{
+  g_autoptr (GHashTable) a = arguments_of (
+      "url", "redis://h/?socket_timeout=2&socket_connect_timeout=0.5", NULL);
+  g_autoptr (RedisConfig) c = config_ok (&redis_variant, a);
+
+  cr_assert_float_eq (c->connect.socket_timeout, 2, 1e-12);
+  cr_assert_float_eq (c->connect.connect_timeout, 0.5, 1e-12);
+}
+
 Test (redis_config, url_defaults)
 {
   g_autoptr (GHashTable) a = arguments_of ("url", "redis://", "db", "3", NULL);

@@ -62,16 +62,10 @@ static GVariant *
 expected (const char *name)
 {
   g_autofree char *hex = python_helper (PEER, "pickle", name, NULL);
-  gsize n = strlen (hex) / 2;
-  guint8 *data = g_malloc (n + 1);
-  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GBytes) bytes = bytes_from_hex (hex);
   g_autoptr (GError) error = NULL;
   GVariant *value;
 
-  for (gsize i = 0; i < n; i++)
-    data[i] = (guint8) (g_ascii_xdigit_value (hex[2 * i]) * 16
-                        + g_ascii_xdigit_value (hex[2 * i + 1]));
-  bytes = g_bytes_new_take (data, n);
   value = dogpile_pickle_loads (bytes, &error);
   cr_assert_not_null (value, "%s: %s", name, error ? error->message : "");
   return value;

@@ -30,6 +30,19 @@ bytes_of (const char *text)
   return g_bytes_new (text, strlen (text));
 }
 
+/* The bytes @hex spells (what the Python peers print). */
+static inline GBytes *
+bytes_from_hex (const char *hex)
+{
+  gsize n = strlen (hex) / 2;
+  guint8 *data = g_malloc (n + 1);
+
+  for (gsize i = 0; i < n; i++)
+    data[i] = (guint8) (g_ascii_xdigit_value (hex[2 * i]) * 16
+                        + g_ascii_xdigit_value (hex[2 * i + 1]));
+  return g_bytes_new_take (data, n);
+}
+
 /* TRUE when @bytes holds exactly @text (NULL matches NULL). */
 static inline gboolean
 bytes_equal (GBytes *bytes, const char *text)

@@ -15,19 +15,6 @@
 
 #define PEER TEST_SOURCE_DIR "/json-peer.py"
 
-static GBytes *
-from_hex (const char *hex)
-{
-  gsize n = strlen (hex) / 2;
-  guint8 *data = g_malloc (n + 1);
-
-  for (gsize i = 0; i < n; i++)
-    data[i] = (guint8) (g_ascii_xdigit_value (hex[2 * i]) * 16
-                        + g_ascii_xdigit_value (hex[2 * i + 1]));
-  data[n] = 0;
-  return g_bytes_new_take (data, n);
-}
-
 static GStrv
 peer_lines (const char *mode)
 {
@@ -57,7 +44,8 @@ Test (json, python_texts_read_and_write_as_python)
   for (char **line = lines; *line != NULL; line++)
     {
       g_auto (GStrv) f = g_strsplit (*line, " ", 3);
-      g_autoptr (GBytes) text = from_hex (f[1]), want = from_hex (f[2]);
+      g_autoptr (GBytes) text = bytes_from_hex (f[1]),
+                         want = bytes_from_hex (f[2]);
       g_autoptr (GError) error = NULL;
       g_autoptr (GVariant) value = NULL;
       g_autofree char *out = NULL;
@@ -81,7 +69,7 @@ Test (json, what_python_refuses_is_refused_with_where)
   for (char **line = lines; *line != NULL; line++)
     {
       g_autoptr (GBytes) text
-          = from_hex (strcmp (*line, "-") == 0 ? "" : *line);
+          = bytes_from_hex (strcmp (*line, "-") == 0 ? "" : *line);
       g_autoptr (GError) error = NULL, verror = NULL;
       g_autoptr (GVariant) value = NULL;
       gsize len;
@@ -123,7 +111,7 @@ Test (json, every_pickle_value_writes_as_python_or_is_refused)
   for (char **line = lines; *line != NULL; line++)
     {
       g_auto (GStrv) f = g_strsplit (*line, " ", 3);
-      g_autoptr (GBytes) pickle = from_hex (f[1]);
+      g_autoptr (GBytes) pickle = bytes_from_hex (f[1]);
       g_autoptr (GError) error = NULL;
       g_autoptr (GVariant) value = dogpile_pickle_loads (pickle, &error);
       g_autofree char *out = NULL;
@@ -142,7 +130,7 @@ Test (json, every_pickle_value_writes_as_python_or_is_refused)
         }
       else
         {
-          g_autoptr (GBytes) want = from_hex (f[2]);
+          g_autoptr (GBytes) want = bytes_from_hex (f[2]);
 
           cr_assert_not_null (out, "%s: %s", f[0], error->message);
           assert_text (out, out_len, want, f[0]);
@@ -162,7 +150,7 @@ Test (json, tagged_form_round_trips_every_pickle_value)
   for (char **line = lines; *line != NULL; line++)
     {
       g_auto (GStrv) f = g_strsplit (*line, " ", 3);
-      g_autoptr (GBytes) pickle = from_hex (f[1]), again = NULL;
+      g_autoptr (GBytes) pickle = bytes_from_hex (f[1]), again = NULL;
       g_autoptr (GError) error = NULL;
       g_autoptr (GVariant) value = dogpile_pickle_loads (pickle, &error);
       g_autoptr (GVariant) back = NULL;

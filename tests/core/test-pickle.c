@@ -42,8 +42,6 @@ load_vectors (void)
   for (char **line = lines; *line != NULL; line++)
     {
       g_auto (GStrv) f = g_strsplit (*line, " ", 3);
-      gsize hex_len, n;
-      guint8 *data;
       int protocol;
 
       cr_assert_eq (g_strv_length (f), 3, "bad vector line '%.60s'", *line);
@@ -54,12 +52,7 @@ load_vectors (void)
           g_ptr_array_add (vectors, current);
         }
       protocol = atoi (f[1]);
-      hex_len = strlen (f[2]);
-      data = g_malloc (hex_len / 2 + 1);
-      for (n = 0; n < hex_len / 2; n++)
-        data[n] = (guint8) (g_ascii_xdigit_value (f[2][2 * n]) * 16
-                            + g_ascii_xdigit_value (f[2][2 * n + 1]));
-      current->by_protocol[protocol] = g_bytes_new_take (data, n);
+      current->by_protocol[protocol] = bytes_from_hex (f[2]);
     }
   return vectors;
 }
@@ -565,18 +558,6 @@ Test (pickle, python_ints_as_text)
   cr_assert_eq (error->code, DOGPILE_ERROR_VALIDATION);
 }
 
-static GBytes *
-hex_to_bytes (const char *hex)
-{
-  gsize n = strlen (hex) / 2;
-  guint8 *data = g_malloc (n + 1);
-
-  for (gsize i = 0; i < n; i++)
-    data[i] = (guint8) (g_ascii_xdigit_value (hex[2 * i]) * 16
-                        + g_ascii_xdigit_value (hex[2 * i + 1]));
-  return g_bytes_new_take (data, n);
-}
-
 /* What pymemcache and pylibmc store for a stock region (protocol 5),
  * byte for byte; what python-memcached and bmemcached store (protocol
  * 0), read back. */
@@ -593,7 +574,8 @@ Test (pickle, cached_value_as_memcached_clients_pickle_it)
   for (char **line = lines; *line != NULL; line++, checked++)
     {
       g_auto (GStrv) f = g_strsplit (*line, " ", 3);
-      g_autoptr (GBytes) p5 = hex_to_bytes (f[1]), p0 = hex_to_bytes (f[2]);
+      g_autoptr (GBytes) p5 = bytes_from_hex (f[1]),
+                         p0 = bytes_from_hex (f[2]);
       Vector *v = NULL;
 
       for (guint i = 0; i < vectors->len && v == NULL; i++)

@@ -240,18 +240,6 @@ Test (serializer, get_or_create_variant_creates_once_and_regenerates_garbage)
 
 #define STOCK_PEER TEST_SOURCE_DIR "/../python-stock-peer.py"
 
-static GBytes *
-hex_bytes (const char *hex)
-{
-  gsize n = strlen (hex) / 2;
-  guint8 *data = g_malloc (n + 1);
-
-  for (gsize i = 0; i < n; i++)
-    data[i] = (guint8) (g_ascii_xdigit_value (hex[2 * i]) * 16
-                        + g_ascii_xdigit_value (hex[2 * i + 1]));
-  return g_bytes_new_take (data, n);
-}
-
 /* memory_pickle lives in one process, so the two sides share its byte
  * form only: Python's backend keeps json(metadata)|pickle for a value,
  * and a C region with the pickle serializer keeps the same bytes (but
@@ -269,8 +257,8 @@ Test (serializer, memory_pickle_keeps_python_s_bytes)
           = python_helper (STOCK_PEER, "memory-pickle", names[i], NULL);
       g_autofree char *value_hex
           = python_helper (STOCK_PEER, "pickle", names[i], NULL);
-      g_autoptr (GBytes) python = hex_bytes (hex),
-                         pickle = hex_bytes (value_hex);
+      g_autoptr (GBytes) python = bytes_from_hex (hex),
+                         pickle = bytes_from_hex (value_hex);
       g_autoptr (DogpileRegion) region = region_with ("pickle");
       DogpileBackend *backend = dogpile_region_get_backend (region, NULL);
       g_autoptr (GVariant) value = dogpile_pickle_loads (pickle, NULL);

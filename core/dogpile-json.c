@@ -743,16 +743,6 @@ static gboolean G_GNUC_PRINTF (2, 3)
   return FALSE;
 }
 
-static guint64
-read_le (const guint8 *p, guint n)
-{
-  guint64 v = 0;
-
-  for (guint i = 0; i < n; i++)
-    v |= (guint64) p[i] << (8 * i);
-  return v;
-}
-
 /* Any GVariant int type, as decimal text. */
 static gboolean
 write_int (Writer *w, const PyView *v)

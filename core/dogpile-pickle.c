@@ -133,16 +133,6 @@ need (Loader *l, gsize n, const char *what)
                what, n, (gsize) (l->end - l->p));
 }
 
-static guint64
-read_le (const guint8 *p, guint n)
-{
-  guint64 v = 0;
-
-  for (guint i = 0; i < n; i++)
-    v |= (guint64) p[i] << (8 * i);
-  return v;
-}
-
 /* A length prefix of @width bytes, checked against the input. */
 static gboolean
 read_length (Loader *l, guint width, gboolean is_signed, const char *what,

@@ -57,6 +57,17 @@ write_offset (guint8 *out, gsize value, guint width)
     out[i] = (guint8) (value >> (8 * i));
 }
 
+/* @n bytes, little-endian: GVariant's ints and pickle's lengths. */
+static inline guint64
+read_le (const guint8 *p, guint n)
+{
+  guint64 v = 0;
+
+  for (guint i = 0; i < n; i++)
+    v |= (guint64) p[i] << (8 * i);
+  return v;
+}
+
 static inline gsize
 read_offset (const guint8 *in, guint width)
 {

@@ -263,64 +263,10 @@ put_utf8 (guint8 *out, guint32 c)
   return out;
 }
 
-/* UTF-8 as Python's "surrogatepass" reads it: 0 if invalid, 1 if plain
- * UTF-8, 2 if it holds a surrogate. */
-static int
-check_utf8 (const guint8 *s, gsize n)
-{
-  int result = 1;
-  gsize i = 0;
-
-  /* ASCII, the usual case, eight bytes at a time */
-  for (; i + 8 <= n; i += 8)
-    {
-      guint64 w;
-
-      memcpy (&w, s + i, 8);
-      if ((w & G_GUINT64_CONSTANT (0x8080808080808080)) != 0)
-        break;
-    }
-  while (i < n)
-    {
-      guint8 c = s[i];
-      guint32 cp;
-      gsize len;
-
-      if (c < 0x80)
-        {
-          i++;
-          continue;
-        }
-      if (c >= 0xc2 && c <= 0xdf)
-        len = 2, cp = c & 0x1f;
-      else if (c >= 0xe0 && c <= 0xef)
-        len = 3, cp = c & 0x0f;
-      else if (c >= 0xf0 && c <= 0xf4)
-        len = 4, cp = c & 0x07;
-      else
-        return 0;
-      if (n - i < len)
-        return 0;
-      for (gsize k = 1; k < len; k++)
-        {
-          if ((s[i + k] & 0xc0) != 0x80)
-            return 0;
-          cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-      if ((len == 3 && cp < 0x800)
-          || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-        return 0;
-      if (cp >= 0xd800 && cp <= 0xdfff)
-        result = 2;
-      i += len;
-    }
-  return result;
-}
-
 static gboolean
 push_str (Loader *l, const guint8 *s, gsize n, const char *op)
 {
-  int utf8 = check_utf8 (s, n);
+  int utf8 = py_check_utf8 (s, n);
   guint32 index;
 
   if (utf8 == 0)
@@ -1220,6 +1166,26 @@ is_plain (const PyNode *node)
   return node->kind != PY_NODE_GLOBAL;
 }
 
+GVariant *
+py_pickle_load_general (const guint8 *data, gsize len, gsize max_size,
+                        GError **error)
+{
+  Loader l;
+  guint32 root;
+  GVariant *value = NULL;
+
+  loader_init (&l, data, len, error);
+  if (run (&l, &root))
+    {
+      if (!is_plain (py_tree_node (&l.tree, root)))
+        (void) fail (&l, "the pickle holds a global, not a value");
+      else
+        value = py_tree_to_variant (&l.tree, root, max_size, "pickle", error);
+    }
+  loader_clear (&l);
+  return value;
+}
+
 /**
  * dogpile_pickle_loads_data:
  * @data: (array length=len): a pickle
@@ -1236,27 +1202,17 @@ is_plain (const PyNode *node)
 GVariant *
 dogpile_pickle_loads_data (const guint8 *data, gsize len, GError **error)
 {
-  Loader l;
-  guint32 root;
   GVariant *value = NULL;
+  gsize max_size;
 
   g_return_val_if_fail (data != NULL || len == 0, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  loader_init (&l, data, len, error);
-  if (run (&l, &root))
-    {
-      if (!is_plain (py_tree_node (&l.tree, root)))
-        (void) fail (&l, "the pickle holds a global, not a value");
-      else
-        value = py_tree_to_variant (
-            &l.tree, root,
-            MAX ((gsize) LOAD_MIN_LIMIT,
-                 len <= G_MAXSIZE / 16 ? len * 16 : G_MAXSIZE),
-            "pickle", error);
-    }
-  loader_clear (&l);
-  return value;
+  max_size = MAX ((gsize) LOAD_MIN_LIMIT,
+                  len <= G_MAXSIZE / 16 ? len * 16 : G_MAXSIZE);
+  if (py_pickle_load_direct (data, len, max_size, &value))
+    return value;
+  return py_pickle_load_general (data, len, max_size, error);
 }
 
 /**
@@ -1848,23 +1804,66 @@ save_str_dict (Dumper *d, const PyView *view, guint depth)
   return TRUE;
 }
 
-/* A variant holding a basic type, without the general unwrap: its type
- * is the text after the last zero byte. */
+/* A list, av, read straight from its framing as save_str_dict reads a
+ * dict: batch_list_exact's one APPEND for one member, else batches of
+ * MARK ... APPENDS. */
 static gboolean
-unwrap_basic (PyView *view)
+save_variant_list (Dumper *d, const PyView *view, guint depth)
+{
+  const guint8 *data = view->data;
+  gsize size = view->size, table, n, i = 0, this_batch;
+  guint width = offset_size_for (size);
+
+  put_byte (d, ']');
+  memoize (d);
+  if (size == 0)
+    return TRUE;
+  table = read_offset (data + size - width, width);
+  if (table > size || (size - table) % width != 0)
+    return dump_failed (d, "a list's offsets are damaged");
+  n = (size - table) / width;
+  do
+    {
+      this_batch = 0;
+      if (n > 1)
+        put_byte (d, '(');
+      for (; this_batch < BATCHSIZE && i < n; this_batch++, i++)
+        {
+          gsize start
+              = i == 0 ? 0
+                       : align_up (
+                           read_offset (data + table + (i - 1) * width, width),
+                           7);
+          gsize end = read_offset (data + table + i * width, width);
+          PyView member;
+
+          if (start > end || end > table)
+            return dump_failed (d, "a list member is outside its list");
+          member.data = data + start;
+          member.size = end - start;
+          member.type = "v";
+          member.type_len = 1;
+          if (!save (d, &member, depth + 1))
+            return FALSE;
+        }
+      put_byte (d, n > 1 ? 'e' : 'a');
+    }
+  while (i < n);
+  return TRUE;
+}
+
+/* A variant, without the general unwrap: its type is the text after the
+ * last zero byte (a type string holds none). */
+static gboolean
+unwrap_variant (PyView *view)
 {
   gsize z = view->size;
-  const char *type;
 
   while (z > 0 && view->data[z - 1] != 0)
     z--;
-  type = (const char *) view->data + z;
-  /* of two characters, only None (mv) and bytes (ay) */
-  if (z == 0 || view->size - z > 2
-      || (view->size - z == 2 && memcmp (type, "mv", 2) != 0
-          && memcmp (type, "ay", 2) != 0))
+  if (z == 0 || z == view->size)
     return FALSE;
-  view->type = type;
+  view->type = (const char *) view->data + z;
   view->type_len = view->size - z;
   view->size = z - 1;
   return TRUE;
@@ -1882,13 +1881,13 @@ save_float (Dumper *d, const guint8 *le)
 }
 
 /* The common shapes first: a str, an int64, a float, a bool, None,
- * bytes, a dict of str keys; save_general takes every other. */
+ * bytes, a dict of str keys, a list; save_general takes every other. */
 static gboolean
 save (Dumper *d, PyView *view, guint depth)
 {
   if (depth > 4 * PY_TREE_MAX_DEPTH)
     return dump_failed (d, "the value nests too deep");
-  if (view->type[0] == 'v' && !unwrap_basic (view))
+  if (view->type[0] == 'v' && !unwrap_variant (view))
     return save_general (d, view, depth);
   switch (view->type[0])
     {
@@ -1934,6 +1933,13 @@ save (Dumper *d, PyView *view, guint depth)
           opcode_boundary (d);
           return TRUE;
         }
+      if (view->type_len == 2 && view->type[1] == 'v')
+        {
+          if (!save_variant_list (d, view, depth))
+            return FALSE;
+          opcode_boundary (d);
+          return TRUE;
+        }
       break;
     default: break;
     }
@@ -1967,7 +1973,7 @@ save_general (Dumper *d, PyView *view, guint depth)
       if (view->type[0] == '{')
         {
           if (content.type[0] != 'a' || content.type[1] != 'y'
-              || check_utf8 (content.data, content.size) == 0)
+              || py_check_utf8 (content.data, content.size) == 0)
             return dump_failed (d, "a tagged str holds UTF-8 bytes (ay) "
                                    "with surrogates");
           save_sized (d, 0x8c, 'X', 0x8d, content.data, content.size);

@@ -63,6 +63,60 @@ py_tree_alloc (PyTree *tree, gsize len)
   return chunk;
 }
 
+/* UTF-8 as Python's "surrogatepass" reads it: 0 if invalid, 1 if plain
+ * UTF-8, 2 if it holds a surrogate. */
+int
+py_check_utf8 (const guint8 *s, gsize n)
+{
+  int result = 1;
+  gsize i = 0;
+
+  /* ASCII, the usual case, eight bytes at a time */
+  for (; i + 8 <= n; i += 8)
+    {
+      guint64 w;
+
+      memcpy (&w, s + i, 8);
+      if ((w & G_GUINT64_CONSTANT (0x8080808080808080)) != 0)
+        break;
+    }
+  while (i < n)
+    {
+      guint8 c = s[i];
+      guint32 cp;
+      gsize len;
+
+      if (c < 0x80)
+        {
+          i++;
+          continue;
+        }
+      if (c >= 0xc2 && c <= 0xdf)
+        len = 2, cp = c & 0x1f;
+      else if (c >= 0xe0 && c <= 0xef)
+        len = 3, cp = c & 0x0f;
+      else if (c >= 0xf0 && c <= 0xf4)
+        len = 4, cp = c & 0x07;
+      else
+        return 0;
+      if (n - i < len)
+        return 0;
+      for (gsize k = 1; k < len; k++)
+        {
+          if ((s[i + k] & 0xc0) != 0x80)
+            return 0;
+          cp = (cp << 6) | (s[i + k] & 0x3f);
+        }
+      if ((len == 3 && cp < 0x800)
+          || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+        return 0;
+      if (cp >= 0xd800 && cp <= 0xdfff)
+        result = 2;
+      i += len;
+    }
+  return result;
+}
+
 /* ---- tree -> GVariant ----------------------------------------------------
  */
 

@@ -251,4 +251,19 @@ GByteArray *py_int_from_decimal (const char *text, gsize len);
 /* The decimal text of little-endian two's complement @bytes. */
 char *py_int_to_decimal (const guint8 *bytes, gsize n);
 
+/* UTF-8 as Python's "surrogatepass" reads it: 0 if invalid, 1 if plain
+ * UTF-8, 2 if it holds a surrogate. */
+int py_check_utf8 (const guint8 *s, gsize n);
+
+/* dogpile-pickle.c: any pickle, through a PyTree. */
+GVariant *py_pickle_load_general (const guint8 *data, gsize len,
+                                  gsize max_size, GError **error);
+
+/* dogpile-pickle-direct.c: the usual pickle of a dict or a list read
+ * straight to its GVariant (not floating) in @out.  FALSE, with nothing
+ * in @out, for anything else: the general loader reads it then, with
+ * the same @max_size. */
+gboolean py_pickle_load_direct (const guint8 *data, gsize len, gsize max_size,
+                                GVariant **out);
+
 G_END_DECLS

@@ -131,9 +131,48 @@ def cached(ct):
         print(name, pickle.dumps(cv, 5).hex(), pickle.dumps(cv, 0).hex())
 
 
+def shapes(seed, count):
+    """COUNT random values of the shapes the direct loader reads (dicts of
+    str keys, lists, scalars, shared strs), each pickled with protocols
+    2 to 5, one "PROTOCOL HEX" line each."""
+    import random
+
+    rnd = random.Random(seed)
+    texts = ["", "a", "id", "name", "Z\u00fcrich", "\u20ac" * 90, "x" * 300]
+
+    def scalar():
+        return rnd.choice([
+            None, True, False, rnd.randrange(-2**63, 2**63),
+            rnd.randrange(-300, 300), rnd.random() * 1e6, -0.0,
+            rnd.choice(texts), bytes(rnd.randrange(256)
+                                     for _ in range(rnd.randrange(5)))])
+
+    def value(depth):
+        r = rnd.random()
+        if depth > 4 or r < 0.5:
+            return scalar()
+        n = rnd.choice([0, 0, 1, 1, 2, 3, 6])
+        if r < 0.75:
+            return [value(depth + 1) for _ in range(n)]
+        return {rnd.choice(texts) + str(rnd.randrange(3)): value(depth + 1)
+                for _ in range(n)}
+
+    for i in range(count):
+        v = value(0)
+        if i % 7 == 0:
+            s = "shared%d" % i
+            v = {"a": s, "b": [s, s], "c": {s: s}, "d": [b"xy", b"xy"]}
+        if i % 97 == 0:
+            v = [{"id": j, "name": "user%d" % j} for j in range(1100)]
+        for protocol in (2, 3, 4, 5):
+            print(protocol, pickle.dumps(v, protocol).hex())
+
+
 def main():
     if sys.argv[1] == "check":
         return
+    if sys.argv[1] == "shapes":
+        shapes(int(sys.argv[2]), int(sys.argv[3]))
     if sys.argv[1] == "cached":
         cached(float(sys.argv[2]))
     if sys.argv[1] == "vectors":

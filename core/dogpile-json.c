@@ -194,8 +194,9 @@ parse_string (Reader *r)
     memcpy (copy, unescaped->str, unescaped->len);
     node->s = copy;
     node->n = (guint32) unescaped->len;
-    if (surrogates)
-      node->flags |= PY_NODE_SURROGATES;
+    /* a NUL ends a GVariant `s`: tagged, as a surrogate is */
+    if (surrogates || memchr (copy, 0, unescaped->len) != NULL)
+      node->flags |= PY_NODE_TAGGED_STR;
   }
   return index;
 }
@@ -587,11 +588,17 @@ literal (Reader *r, const char *word)
 static guint32
 parse_value (Reader *r, guint depth)
 {
+  guint limit = (r->flags & DOGPILE_JSON_TAGGED) ? 4 * PY_TREE_MAX_DEPTH
+                                                 : PY_TREE_MAX_DEPTH;
   guint32 index;
 
   skip_ws (r);
-  if (depth > PY_TREE_MAX_DEPTH)
-    return reader_fail (r, r->p, "Nesting deeper than %d", PY_TREE_MAX_DEPTH);
+  /* Plain JSON nests as deep as the value it holds.  A tagged form takes
+   * two or three levels for one value ({"$dict": [[k, v]]}): read as deep
+   * as the writer writes, the value's own depth being checked when the
+   * tree becomes a GVariant, as for a pickle. */
+  if (depth > limit)
+    return reader_fail (r, r->p, "Nesting deeper than %u", limit);
   if (r->p == r->end)
     return reader_fail (r, r->p, "Expecting value");
   switch (*r->p)

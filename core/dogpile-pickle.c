@@ -277,7 +277,7 @@ push_str (Loader *l, const guint8 *s, gsize n, const char *op)
   node (l, index)->s = s;
   node (l, index)->n = (guint32) n;
   if (utf8 == 2)
-    node (l, index)->flags |= PY_NODE_SURROGATES;
+    node (l, index)->flags |= PY_NODE_TAGGED_STR;
   return TRUE;
 }
 

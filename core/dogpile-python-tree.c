@@ -63,8 +63,6 @@ py_tree_alloc (PyTree *tree, gsize len)
   return chunk;
 }
 
-/* UTF-8 as Python's "surrogatepass" reads it: 0 if invalid, 1 if plain
- * UTF-8, 2 if it holds a surrogate. */
 int
 py_check_utf8 (const guint8 *s, gsize n)
 {
@@ -114,6 +112,8 @@ py_check_utf8 (const guint8 *s, gsize n)
         result = 2;
       i += len;
     }
+  if (result == 1 && memchr (s, 0, n) != NULL)
+    result = 2;
   return result;
 }
 
@@ -152,7 +152,7 @@ is_tagged (const PyNode *node)
     case PY_NODE_BYTEARRAY:
     case PY_NODE_SET:
     case PY_NODE_FROZENSET: return TRUE;
-    case PY_NODE_STR: return (node->flags & PY_NODE_SURROGATES) != 0;
+    case PY_NODE_STR: return (node->flags & PY_NODE_TAGGED_STR) != 0;
     case PY_NODE_DICT: return (node->flags & PY_NODE_TAGGED_DICT) != 0;
     default: return FALSE;
     }
@@ -351,7 +351,7 @@ size_node (Writer *w, guint32 index, guint depth)
       break;
     case PY_NODE_BYTES: node->size = node->n; break;
     case PY_NODE_STR:
-      if (!(node->flags & PY_NODE_SURROGATES))
+      if (!(node->flags & PY_NODE_TAGGED_STR))
         {
           node->size = node->n + 1;
           break;
@@ -393,7 +393,7 @@ size_node (Writer *w, guint32 index, guint depth)
             guint32 k = t->edges[e].node, v = t->edges[t->edges[e].next].node;
 
             if (t->nodes[k].kind != PY_NODE_STR
-                || (t->nodes[k].flags & PY_NODE_SURROGATES))
+                || (t->nodes[k].flags & PY_NODE_TAGGED_STR))
               {
                 node->flags |= PY_NODE_TAGGED_DICT;
                 goto tagged;

@@ -84,7 +84,7 @@ typedef enum {
   PY_NODE_INT,    /* fits in gint64: @i */
   PY_NODE_BIGINT, /* @s: little-endian two's complement, @n bytes */
   PY_NODE_FLOAT,
-  PY_NODE_STR,   /* @s: UTF-8; with PY_NODE_SURROGATES, surrogatepass */
+  PY_NODE_STR,   /* @s: UTF-8 (surrogatepass with PY_NODE_TAGGED_STR) */
   PY_NODE_BYTES, /* @s */
   PY_NODE_BYTEARRAY,
   PY_NODE_LIST,
@@ -99,9 +99,10 @@ typedef enum {
   PY_NODE_INVALID,
 } PyNodeKind;
 
-/* A str holding a lone surrogate (Python writes it with surrogatepass):
- * not UTF-8, so it is tagged in GVariant. */
-#define PY_NODE_SURROGATES 0x1
+/* A str GVariant's `s` cannot hold, so tagged: one with a lone surrogate
+ * (Python writes it with surrogatepass: not UTF-8) or a NUL (which ends
+ * an `s`). */
+#define PY_NODE_TAGGED_STR 0x1
 /* A dict with a key that is not a str (the writer's finding). */
 #define PY_NODE_TAGGED_DICT 0x2
 
@@ -252,7 +253,8 @@ GByteArray *py_int_from_decimal (const char *text, gsize len);
 char *py_int_to_decimal (const guint8 *bytes, gsize n);
 
 /* UTF-8 as Python's "surrogatepass" reads it: 0 if invalid, 1 if plain
- * UTF-8, 2 if it holds a surrogate. */
+ * UTF-8 that a GVariant `s` holds, 2 if it holds a surrogate or a NUL
+ * (a tagged str). */
 int py_check_utf8 (const guint8 *s, gsize n);
 
 /* dogpile-pickle.c: any pickle, through a PyTree. */

@@ -40,6 +40,7 @@ TEXTS = {
     "lone": '"x\\ud800y"',
     "lonelow": '"\\udc00"',
     "control": '"\\u0001\\u001f\\u007f"',
+    "nul": '{"a\\u0000": "b\\u0000c"}',
     "list": '[1, "two", 3.5, null, true, [], {}]',
     "nested": '{"a": {"b": [1, {"c": null}]}, "d": []}',
     "ws": ' \t\n\r{ "a" : 1 ,\n"b":[ 1 ,2 ] } \n',

@@ -44,6 +44,8 @@ def values():
         "unicode": "h\u00e9llo w\u00f6rld \u2603 \U0001f600",
         "backslash": "a\\b\nc",
         "surrogate": "x\ud800y",
+        "nulstr": "a\x00b",
+        "nulkey": {"k\x00": 1},
         "emptystr": "",
         "bytes": b"\x00\x01|\xff",
         "emptybytes": b"",

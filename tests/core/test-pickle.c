@@ -234,6 +234,10 @@ Test (pickle, values_map_onto_gvariant_as_documented)
     { "negzero", "-0.0" },
     { "ascii", "'hello'" },
     { "surrogate", "{'str', <[byte 0x78, 0xed, 0xa0, 0x80, 0x79]>}" },
+    /* a NUL would end an `s` */
+    { "nulstr", "{'str', <[byte 0x61, 0x00, 0x62]>}" },
+    /* GLib prints k and its NUL as a bytestring */
+    { "nulkey", "{'dict', <[(<{'str', <b'k'>}>, <int64 1>)]>}" },
     { "bytes", "[byte 0x00, 0x01, 0x7c, 0xff]" },
     { "bytearray", "{'bytearray', <[byte 0x62, 0x61]>}" },
     { "emptyset", "{'set', <@av []>}" },

@@ -7,11 +7,14 @@
  *   bool            b
  *   int             x; beyond 64 bits {"int": <s decimal>}
  *   float           d
- *   str             s; with a lone surrogate or a NUL {"str": <ay
- * surrogatepass>} bytes           ay bytearray       {"bytearray": <ay>} list
- * av tuple           a tuple of its members' own types: (sx), () dict a{sv}
- * when every key is a str, else {"dict": <a(vv)>} set, frozenset  {"set":
- * <av>}, {"frozenset": <av>}
+ *   str             s; with a lone surrogate or a NUL {"str": <ay>}
+ *                   (the UTF-8 as surrogatepass writes it)
+ *   bytes           ay
+ *   bytearray       {"bytearray": <ay>}
+ *   list            av
+ *   tuple           a tuple of its members' own types: (sx), ()
+ *   dict            a{sv} when every key is a str, else {"dict": <a(vv)>}
+ *   set, frozenset  {"set": <av>}, {"frozenset": <av>}
  *
  * The {"...": <...>} forms are standalone {sv} dict entries, a GVariant
  * type nothing else produces.  Writing, every GVariant type is accepted:

@@ -53,9 +53,13 @@
  * knows the writer died and rebuilds the file with gdbm_recover
  * (GDBM_RCVR_FORCE: every readable pair is copied to a new file, renamed
  * over the old one).  A file that cannot even be opened any more is
- * replaced by an empty one: it is a cache.  A file gdbm itself reports as
- * needing recovery (damaged by anyone) is repaired the same way.  A file
- * that is not a gdbm file is never touched.
+ * replaced by an empty one: it is a cache.  Damage nobody's death explains
+ * is repaired or replaced the same way, with a warning: what gdbm reports
+ * (at open too), and a header whose bounds disagree with the file's size,
+ * checked whenever gdbm reads it (at every open) because gdbm 1.23 would
+ * grow the file toward a damaged next_block.  A file that does not start
+ * with gdbm's magic is never touched.  Every repair is counted
+ * (dbm_file_get_repairs).
  *
  * Threads: one mutex guards the handles; operations of one process on one
  * file are serialised while they use gdbm (a fetch is ~0.1 us).  fork():
@@ -67,6 +71,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/statfs.h>
 #include <time.h>
@@ -97,6 +103,7 @@ struct DbmFile {
   gboolean inherited; /* in a forked child: the handles are the parent's */
   struct timespec resolution;
   DbmForkHook fork_hook;
+  guint64 repairs; /* under lock */
 };
 
 typedef enum {
@@ -216,7 +223,9 @@ is_damage (int ec)
     case GDBM_BAD_HASH_TABLE:
     case GDBM_BAD_DIR_ENTRY:
     case GDBM_BUCKET_CACHE_CORRUPTED:
-    case GDBM_BAD_HASH_ENTRY: return TRUE;
+    case GDBM_BAD_HASH_ENTRY:
+    /* from an existing file only a header check gives it */
+    case GDBM_BLOCK_SIZE_ERROR: return TRUE;
     default: return FALSE;
     }
 }
@@ -275,6 +284,236 @@ dbm_file_gdbm_error (DbmFile *self, GDBM_FILE dbf, GError **error,
                "dogpile.cache.dbm: %s '%s': %s", what, self->path, why);
 }
 
+/* --- the header ------------------------------------------------------ */
+
+/* gdbm 1.23's file header (gdbmdefs.h), declared with the same member types
+ * so that the compiler lays it out as gdbm's build on this machine writes
+ * it (off_t is 64 bits in every gdbm build with large files: GDBM_MAGIC64).
+ * The header block starts with GdbmHeader, then, for a file made with
+ * GDBM_NUMSYNC, GdbmExtHeader, then the active avail table. */
+typedef struct {
+  int magic;
+  int block_size;
+  gint64 dir;
+  int dir_size;
+  int dir_bits;
+  int bucket_size;
+  int bucket_elems;
+  gint64 next_block;
+} GdbmHeader;
+
+typedef struct {
+  int version;
+  unsigned numsync;
+  int pad[6];
+} GdbmExtHeader;
+
+typedef struct {
+  int av_size;
+  gint64 av_adr;
+} GdbmAvailElem;
+
+typedef struct {
+  int size;
+  int count;
+  gint64 next_block;
+  GdbmAvailElem av_table[1];
+} GdbmAvailBlock;
+
+typedef struct {
+  int hash_value;
+  char key_start[4];
+  gint64 data_pointer;
+  int key_size;
+  int data_size;
+} GdbmBucketElement;
+
+typedef struct {
+  int av_count;
+  GdbmAvailElem bucket_avail[6];
+  int bucket_bits;
+  int count;
+  GdbmBucketElement h_table[1];
+} GdbmBucket;
+
+G_STATIC_ASSERT (offsetof (GdbmHeader, next_block) == 32);
+
+#define GDBM_OMAGIC 0x13579aceu
+#define GDBM_MAGIC64 0x13579acfu
+#define GDBM_NUMSYNC_MAGIC64 0x13579ad1u
+
+static gboolean
+is_native_magic (guint32 magic)
+{
+  return magic == GDBM_OMAGIC || magic == GDBM_MAGIC64
+         || magic == GDBM_NUMSYNC_MAGIC64;
+}
+
+static gboolean
+is_power_of_two (gint64 n)
+{
+  return n > 0 && (n & (n - 1)) == 0;
+}
+
+/* Whether the file starts with the magic number gdbm writes on this
+ * machine.  Only such a file is ever repaired or replaced without a dead
+ * writer's mark: anything else (text, SQLite, a gdbm file from a machine
+ * with another byte order or off_t) may be someone's data, not damage. */
+static gboolean
+has_native_magic (const char *path)
+{
+  guint32 magic = 0;
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  ssize_t n;
+
+  if (fd < 0)
+    return FALSE;
+  n = pread (fd, &magic, sizeof magic, 0);
+  close (fd);
+  return n == (ssize_t) sizeof magic && is_native_magic (magic);
+}
+
+typedef enum {
+  HEADER_SANE,
+  HEADER_DAMAGED,
+  HEADER_BAD_BLOCK_SIZE, /* gdbm_recover would make its new file with it */
+} HeaderCheck;
+
+/* Checks the header of the gdbm file open as @fd (whose fstat is @st)
+ * against the file's size, which gdbm 1.23 does not do: it accepts a
+ * next_block beyond the end of the file (gdbm built without mmap before
+ * 2018 could leave one) and checks avail tables only against next_block,
+ * and its next allocation then extends the file to next_block with
+ * zeros: one flipped bit asks for 140 TB, under the exclusive lock.  With
+ * next_block within the file, every address gdbm checks against it is
+ * bounded by the file.  The rest is what gdbm would only see at its next
+ * open, which a kept handle of an unchanged file never does.  A file
+ * without gdbm's native magic is left to gdbm.  *out_why (transfer full)
+ * says what is wrong. */
+static HeaderCheck
+header_is_sane (int fd, const struct stat *st, char **out_why)
+{
+  /* One read covers the header block of gdbm's usual 4 KB blocks. */
+  union {
+    char bytes[4096];
+    GdbmHeader h;
+    gint64 align;
+  } buf;
+  const gint64 size = st->st_size;
+  gint64 avail_off, avail_elems, table_off;
+  GdbmAvailBlock avail;
+  GdbmHeader h;
+  ssize_t got;
+
+#define INSANE(verdict, ...)                                                  \
+  G_STMT_START                                                                \
+  {                                                                           \
+    *out_why = g_strdup_printf (__VA_ARGS__);                                 \
+    return verdict;                                                           \
+  }                                                                           \
+  G_STMT_END
+#define DAMAGED(...) INSANE (HEADER_DAMAGED, __VA_ARGS__)
+
+  *out_why = NULL;
+  got = pread (fd, buf.bytes, sizeof buf.bytes, 0);
+  if (got < (ssize_t) (sizeof (GdbmHeader) + sizeof (GdbmExtHeader)
+                       + offsetof (GdbmAvailBlock, av_table)))
+    return HEADER_SANE; /* too short for a header: gdbm says so */
+  h = buf.h;
+  if (!is_native_magic ((guint32) h.magic))
+    return HEADER_SANE;
+  avail_off = sizeof (GdbmHeader);
+  if ((guint32) h.magic == GDBM_NUMSYNC_MAGIC64)
+    avail_off += sizeof (GdbmExtHeader);
+  memcpy (&avail, buf.bytes + avail_off, offsetof (GdbmAvailBlock, av_table));
+  table_off = avail_off + (gint64) offsetof (GdbmAvailBlock, av_table);
+
+  /* gdbm makes every block size a power of two; the header fills block 0. */
+  if (!is_power_of_two (h.block_size)
+      || h.block_size < avail_off + (gint64) sizeof (GdbmAvailBlock)
+      || h.block_size > size)
+    INSANE (HEADER_BAD_BLOCK_SIZE, "block size %d in a file of %jd bytes",
+            h.block_size, (intmax_t) size);
+  if (h.next_block < h.block_size || h.next_block > size)
+    DAMAGED ("next_block %jd in a file of %jd bytes", (intmax_t) h.next_block,
+             (intmax_t) size);
+  if (h.dir_bits < 0 || h.dir_bits > 31
+      || h.dir_size != (gint64) sizeof (gint64) << h.dir_bits)
+    DAMAGED ("directory of %d bytes for %d bits", h.dir_size, h.dir_bits);
+  if (h.dir < h.block_size || h.dir > h.next_block - h.dir_size)
+    DAMAGED ("directory at %jd (%d bytes) outside blocks 1 to next_block "
+             "%jd",
+             (intmax_t) h.dir, h.dir_size, (intmax_t) h.next_block);
+  if (h.bucket_size <= (int) sizeof (GdbmBucket)
+      || h.bucket_size > h.next_block
+      || h.bucket_elems
+             != (h.bucket_size - (int) sizeof (GdbmBucket))
+                        / (int) sizeof (GdbmBucketElement)
+                    + 1)
+    DAMAGED ("bucket of %d bytes with %d elements", h.bucket_size,
+             h.bucket_elems);
+
+  /* The active avail table: gdbm allocates from it. */
+  avail_elems = (h.block_size - avail_off - (gint64) sizeof (GdbmAvailBlock))
+                    / (gint64) sizeof (GdbmAvailElem)
+                + 1;
+  if (avail.size != avail_elems || avail.count < 0 || avail.count > avail.size)
+    DAMAGED ("avail table of %d elements (%d used) in blocks of %d bytes",
+             avail.size, avail.count, h.block_size);
+  if (avail.next_block != 0
+      && (avail.next_block < h.block_size || avail.next_block >= h.next_block))
+    DAMAGED ("avail stack at %jd outside blocks 1 to next_block %jd",
+             (intmax_t) avail.next_block, (intmax_t) h.next_block);
+  for (int done = 0; done < avail.count;)
+    {
+      gint64 at = table_off + (gint64) done * (gint64) sizeof (GdbmAvailElem);
+      const char *elems;
+      int n;
+
+      if (at + (gint64) sizeof (GdbmAvailElem) <= got)
+        {
+          n = (int) MIN ((gint64) (avail.count - done),
+                         (got - at) / (gint64) sizeof (GdbmAvailElem));
+          elems = buf.bytes + at;
+        }
+      else
+        {
+          n = MIN (avail.count - done,
+                   (int) (sizeof buf.bytes / sizeof (GdbmAvailElem)));
+          if (pread (fd, buf.bytes, n * sizeof (GdbmAvailElem), (off_t) at)
+              != (ssize_t) (n * sizeof (GdbmAvailElem)))
+            DAMAGED ("avail table cut short");
+          elems = buf.bytes;
+          got = 0; /* the buffer no longer holds the header block */
+        }
+      for (int i = 0; i < n; i++)
+        {
+          GdbmAvailElem e;
+
+          memcpy (&e, elems + i * sizeof e, sizeof e);
+          if (e.av_size < 0 || e.av_adr < h.block_size
+              || e.av_adr > h.next_block - e.av_size)
+            DAMAGED ("free block at %jd (%d bytes) outside blocks 1 to "
+                     "next_block %jd",
+                     (intmax_t) e.av_adr, e.av_size, (intmax_t) h.next_block);
+        }
+      done += n;
+    }
+#undef DAMAGED
+#undef INSANE
+  return HEADER_SANE;
+}
+
+/* header_is_sane() for a handle, for the callers that only need to know
+ * the file must be repaired (recover_path() says why). */
+static gboolean
+header_ok (GDBM_FILE dbf, const struct stat *st)
+{
+  g_autofree char *why = NULL;
+
+  return header_is_sane (gdbm_fdesc (dbf), st, &why) == HEADER_SANE;
+}
+
 /* --- handles ---------------------------------------------------------- */
 
 static void
@@ -327,8 +566,9 @@ check_marker (DbmFile *self, int lock_fd, const struct stat *st,
   return ours ? STEP_RECOVER : STEP_OK;
 }
 
-/* After gdbm_open failed: damage we may repair (a dead writer's mark on
- * this very file, or gdbm's own verdict), or an error to report. */
+/* After gdbm_open failed: damage we repair (a dead writer's mark on this
+ * very file, or gdbm's verdict on a file with gdbm's magic), or an error
+ * to report. */
 static Step
 open_failed (DbmFile *self, int lock_fd, int ec, int sys_errno,
              gboolean for_write, GError **error)
@@ -342,7 +582,13 @@ open_failed (DbmFile *self, int lock_fd, int ec, int sys_errno,
 
       if (step != STEP_OK)
         return step;
-      if (ec == GDBM_NEED_RECOVERY)
+      /* No writer of ours to blame (a Python writer killed, a disk, a
+       * stray write): refusing it would fail every process until someone
+       * deletes the file, and it is only a cache.  But only a file with
+       * gdbm's magic is ours to judge: anything else at this path (a
+       * mistyped filename naming someone's data, a gdbm file of another
+       * machine) is not damage, and replacing it would destroy it. */
+      if (has_native_magic (self->path))
         return STEP_RECOVER;
     }
   set_open_error (self, error, ec, sys_errno, for_write);
@@ -397,7 +643,8 @@ reopen_handle (DbmFile *self, Handle *h, gboolean for_write, int lock_fd,
   h->dbf = dbf;
   snapshot_opened (self, h);
   step = check_marker (self, lock_fd, &h->snap, error);
-  if (step == STEP_OK && gdbm_needs_recovery (dbf))
+  if (step == STEP_OK
+      && (gdbm_needs_recovery (dbf) || !header_ok (dbf, &h->snap)))
     step = STEP_RECOVER;
   if (step != STEP_OK)
     close_handle (h);
@@ -454,19 +701,51 @@ reinitialize (DbmFile *self, const char *path, mode_t mode, GError **error)
   return TRUE;
 }
 
-/* Rebuilds @path (a dead writer's file, or one gdbm found damaged), with
- * the write lock held.  @force copies every readable pair even when gdbm's
- * check finds nothing wrong (a dead writer may have left allocation tables
- * that only look right) and, if even that fails, replaces the file with an
- * empty one; without it, a file gdbm cannot repair is an error.  With
- * @identity, only that very file is touched: another one now at @path was
- * made by someone else. */
+/* Every repair is counted; one nobody's death explains is a warning
+ * (the file was damaged from outside: a disk, a stray write, a Python
+ * writer killed, which leaves no mark), a dead writer's is the designed
+ * outcome and only debug output.  @kept < 0: replaced by an empty file. */
+static void
+report_repair (DbmFile *self, const char *path, gboolean dead_writer,
+               const char *why, gssize kept, gsize lost)
+{
+  self->repairs++;
+  if (dead_writer && kept >= 0)
+    g_debug ("dogpile.cache.dbm: repaired '%s': %zd keys kept, %zu lost", path,
+             kept, lost);
+  else if (dead_writer)
+    g_debug ("dogpile.cache.dbm: replaced '%s', which a writer left "
+             "unreadable (%s), with an empty file",
+             path, why);
+  else if (kept >= 0)
+    g_warning ("dogpile.cache.dbm: '%s' was damaged (%s); repaired it: %zd "
+               "keys kept, %zu keys or buckets lost",
+               path, why, kept, lost);
+  else
+    g_warning ("dogpile.cache.dbm: '%s' was damaged (%s) beyond repair; "
+               "replaced it with an empty file",
+               path, why);
+}
+
+/* Rebuilds @path (a dead writer's file, or one found damaged), with the
+ * write lock held.  gdbm_recover copies every readable pair into a new file
+ * renamed over the old one; it is forced (run even when gdbm's own check
+ * passes) for a @dead_writer, whose allocation tables may only look right,
+ * and for a header that fails header_is_sane(), which gdbm's check does
+ * not see.  When gdbm cannot open or rebuild the file it is replaced with
+ * an empty one (a cache loses nothing it cannot recompute); a file without
+ * gdbm's magic is never touched unless our own writer was changing it.
+ * With @identity, only that very file is touched: another one now at
+ * @path was made by someone else. */
 static gboolean
 recover_path (DbmFile *self, const char *path, const struct stat *identity,
-              gboolean force, GError **error)
+              gboolean dead_writer, GError **error)
 {
   gdbm_recovery rcvr = { 0 };
-  struct stat st;
+  g_autofree char *why = NULL;
+  struct stat st, fd_st;
+  gboolean force = dead_writer;
+  HeaderCheck header = HEADER_SANE;
   GDBM_FILE dbf;
   int rc;
 
@@ -485,37 +764,55 @@ recover_path (DbmFile *self, const char *path, const struct stat *identity,
     {
       int ec = gdbm_errno, sys_errno = errno;
 
-      if (force && is_damage (ec))
-        return reinitialize (self, path, st.st_mode, error);
-      {
-        g_autofree char *why = describe_gdbm_error (ec, sys_errno);
-
-        g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND,
-                     "dogpile.cache.dbm: cannot open '%s' to repair it: %s",
-                     path, why);
-      }
+      why = describe_gdbm_error (ec, sys_errno);
+      if (is_damage (ec) && (dead_writer || has_native_magic (path)))
+        {
+          if (!reinitialize (self, path, st.st_mode, error))
+            return FALSE;
+          report_repair (self, path, dead_writer, why, -1, 0);
+          return TRUE;
+        }
+      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND,
+                   "dogpile.cache.dbm: cannot open '%s' to repair it: %s",
+                   path, why);
       return FALSE;
+    }
+  if (fstat (gdbm_fdesc (dbf), &fd_st) == 0)
+    header = header_is_sane (gdbm_fdesc (dbf), &fd_st, &why);
+  if (header != HEADER_SANE)
+    {
+      force = TRUE;
+      if (header == HEADER_BAD_BLOCK_SIZE)
+        {
+          gdbm_close (dbf);
+          if (!reinitialize (self, path, st.st_mode, error))
+            return FALSE;
+          report_repair (self, path, dead_writer, why, -1, 0);
+          return TRUE;
+        }
     }
   rc = gdbm_recover (dbf, &rcvr, force ? GDBM_RCVR_FORCE : 0);
   if (rc != 0)
     {
-      g_autofree char *why = describe_gdbm_error (gdbm_last_errno (dbf),
-                                                  gdbm_last_syserr (dbf));
-
+      g_free (why);
+      why = describe_gdbm_error (gdbm_last_errno (dbf),
+                                 gdbm_last_syserr (dbf));
       gdbm_close (dbf);
-      /* Only a file we know a writer of ours broke is given up. */
-      if (force)
-        return reinitialize (self, path, st.st_mode, error);
-      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND,
-                   "dogpile.cache.dbm: '%s' is damaged and could not be "
-                   "repaired: %s",
-                   path, why);
-      return FALSE;
+      if (!reinitialize (self, path, st.st_mode, error))
+        return FALSE;
+      report_repair (self, path, dead_writer, why, -1, 0);
+      return TRUE;
     }
   /* The recovered file's descriptor carries gdbm's own lock: close it. */
   gdbm_close (dbf);
-  g_debug ("dogpile.cache.dbm: repaired '%s': %zu keys kept, %zu lost", path,
-           rcvr.recovered_keys, rcvr.failed_keys);
+  /* gdbm's check found nothing wrong: nothing was rebuilt */
+  if (rcvr.recovered_buckets == 0 && rcvr.failed_buckets == 0)
+    return TRUE;
+  if (why == NULL)
+    why = g_strdup ("gdbm reported it needs recovery");
+  /* a bucket gdbm cannot read loses keys nobody can count */
+  report_repair (self, path, dead_writer, why, (gssize) rcvr.recovered_keys,
+                 rcvr.failed_keys + rcvr.failed_buckets);
   return TRUE;
 }
 
@@ -639,7 +936,11 @@ read_once (DbmFile *self, DbmFileFunc func, gpointer user_data, GError **error)
           struct stat st;
 
           if (fstat (gdbm_fdesc (dbf), &st) == 0)
-            step = check_marker (self, fd, &st, error);
+            {
+              step = check_marker (self, fd, &st, error);
+              if (step == STEP_OK && !header_ok (dbf, &st))
+                step = STEP_RECOVER;
+            }
           if (step == STEP_OK && gdbm_needs_recovery (dbf))
             step = STEP_RECOVER;
         }
@@ -732,6 +1033,26 @@ write_once (DbmFile *self, DbmFileFunc func, gpointer user_data,
       else if (gdbm_needs_recovery (dbf))
         step = STEP_RECOVER;
     }
+  if (step == STEP_OK)
+    {
+      dbf_fd = gdbm_fdesc (dbf);
+      if (fstat (dbf_fd, &st) != 0)
+        {
+          g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND,
+                       "dogpile.cache.dbm: cannot stat '%s': %s", self->path,
+                       g_strerror (errno));
+          step = STEP_ERROR;
+        }
+      /* gdbm writes with the header it read at open, so that is the one
+       * to check: here for a handle opened for this write, in
+       * reopen_handle for a kept one.  A kept handle still current writes
+       * with its own copy, checked when read and changed since by gdbm
+       * alone (every address it takes is checked against next_block); the
+       * copy on disk is only what gdbm wrote from it, and reading it again
+       * would cost a quarter of a set. */
+      else if (h == NULL && !header_ok (dbf, &st))
+        step = STEP_RECOVER;
+    }
   if (step == STEP_RECOVER)
     {
       if (dbf != NULL && !self->reuse)
@@ -741,22 +1062,16 @@ write_once (DbmFile *self, DbmFileFunc func, gpointer user_data,
     }
   if (step != STEP_OK)
     {
+      if (dbf != NULL && !self->reuse)
+        gdbm_close (dbf);
       pthread_mutex_unlock (&self->lock);
       unlock_file (self, fd);
       return step;
     }
 
-  dbf_fd = gdbm_fdesc (dbf);
-  if (fstat (dbf_fd, &st) != 0)
-    {
-      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND,
-                   "dogpile.cache.dbm: cannot stat '%s': %s", self->path,
-                   g_strerror (errno));
-      step = STEP_ERROR;
-    }
-  else if (self->rw != NULL
-           && !dbm_rw_lock_set_dirty (self->rw, fd, self->path, st.st_dev,
-                                      st.st_ino, error))
+  if (self->rw != NULL
+      && !dbm_rw_lock_set_dirty (self->rw, fd, self->path, st.st_dev,
+                                 st.st_ino, error))
     step = STEP_ERROR;
   if (step == STEP_OK)
     {
@@ -972,7 +1287,8 @@ dbm_file_new (const char *path, const char *rw_lock_path, DbmReuse reuse,
         }
     }
   /* Create the file if needed, then open it once: a file that is not a
-   * gdbm file, is damaged beyond repair or cannot be read fails here. */
+   * gdbm file or cannot be read fails here; a damaged one is repaired or
+   * replaced here. */
   if (!ensure_exists (self, error)
       || !dbm_file_read (self, nothing, NULL, error))
     {
@@ -1008,4 +1324,15 @@ gboolean
 dbm_file_get_reuses_handles (DbmFile *self)
 {
   return self->reuse;
+}
+
+guint64
+dbm_file_get_repairs (DbmFile *self)
+{
+  guint64 repairs;
+
+  pthread_mutex_lock (&self->lock);
+  repairs = self->repairs;
+  pthread_mutex_unlock (&self->lock);
+  return repairs;
 }

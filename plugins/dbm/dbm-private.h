@@ -120,6 +120,9 @@ DbmFile *dbm_file_new (const char *path, const char *rw_lock_path,
 void dbm_file_free (DbmFile *self);
 const char *dbm_file_get_path (DbmFile *self);
 gboolean dbm_file_get_reuses_handles (DbmFile *self);
+/* How many times this file (or another sharing its lock file) was repaired
+ * or replaced through @self. */
+guint64 dbm_file_get_repairs (DbmFile *self);
 gboolean dbm_file_read (DbmFile *self, DbmFileFunc func, gpointer user_data,
                         GError **error);
 gboolean dbm_file_write (DbmFile *self, DbmFileFunc func, gpointer user_data,

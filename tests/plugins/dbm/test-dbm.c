@@ -1,8 +1,10 @@
 /* test-dbm.c: what is particular to dogpile.cache.dbm (spec 3.3, 4.5,
  * 5.10): arguments, files it must refuse, the KeyReentrantMutex release
  * assertions, the kept handle seeing other writers (C and Debian's Python
- * dogpile.cache), lock interop with Python, fork, and repair after a
- * writer died.  The generic suites run from test-backend-suite.c.
+ * dogpile.cache), lock interop with Python, fork, and repair: after a
+ * writer died, and of damage no death explains (a header gdbm would grow
+ * the file from, a file gdbm cannot open).  The generic suites run from
+ * test-backend-suite.c.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -12,6 +14,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
@@ -19,6 +22,7 @@
 
 #include <glib/gstdio.h>
 
+#include "dbm-private.h"
 #include "test-util.h"
 
 #define DBM "dogpile.cache.dbm"
@@ -26,6 +30,8 @@
 #define PEER TEST_SOURCE_DIR "/dbm-python-peer.py"
 
 static char *tmp_dir;
+static GPtrArray
+    *warnings;           /* (element-type utf8): what capture_warnings saw */
 static char shm_dir[64]; /* a folder on tmpfs, for the one test needing it */
 
 static void
@@ -77,6 +83,7 @@ teardown (void)
       remove_tree (tmp_dir);
     }
   g_clear_pointer (&tmp_dir, g_free);
+  g_clear_pointer (&warnings, g_ptr_array_unref);
 }
 
 TestSuite (dbm, .init = setup, .fini = teardown, .timeout = 60);
@@ -303,30 +310,42 @@ make_gdbm_file (const char *file)
   backend_put (backend, "b", "2");
 }
 
-Test (dbm, truncated_file_is_an_error_not_a_crash)
+static void
+overwrite (const char *file, off_t at, const void *data, gsize len)
 {
-  g_autofree char *file = path_in_tmp ("cut.dbm");
-  struct stat st;
+  int fd = open (file, O_WRONLY);
 
-  make_gdbm_file (file);
-  cr_assert_eq (truncate (file, 100), 0);
-  assert_refused (file, NULL);
-  cr_assert_eq (stat (file, &st), 0);
-  cr_assert_eq (st.st_size, 100, "a file we did not break is not replaced");
+  cr_assert (fd >= 0);
+  cr_assert_eq (pwrite (fd, data, len, at), (ssize_t) len);
+  close (fd);
 }
 
-Test (dbm, garbled_header_is_an_error_not_a_crash)
+/* What cannot be told from damage is left alone: a file cut before gdbm's
+ * magic could be anyone's, and a gdbm file of another byte order is some
+ * other machine's good data. */
+Test (dbm, files_without_our_magic_are_refused_and_left_alone)
 {
-  g_autofree char *file = path_in_tmp ("garbled.dbm");
-  int fd;
-  char junk[200];
+  g_autofree char *stub = path_in_tmp ("stub.dbm");
+  g_autofree char *swapped = path_in_tmp ("swapped.dbm");
+  const guint32 swapped_magic = 0xcf9a5713u;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  gsize before_len, after_len;
+  struct stat st;
 
-  make_gdbm_file (file);
-  memset (junk, 0xA5, sizeof junk);
-  fd = open (file, O_WRONLY);
-  cr_assert_eq (pwrite (fd, junk, sizeof junk, 8), (ssize_t) sizeof junk);
-  close (fd);
-  assert_refused (file, NULL);
+  make_gdbm_file (stub);
+  cr_assert_eq (truncate (stub, 3), 0);
+  assert_refused (stub, NULL);
+  cr_assert_eq (stat (stub, &st), 0);
+  cr_assert_eq (st.st_size, 3);
+
+  make_gdbm_file (swapped);
+  overwrite (swapped, 0, &swapped_magic, sizeof swapped_magic);
+  before = file_contents (swapped, &before_len);
+  assert_refused (swapped, "not a GNU dbm file");
+  after = file_contents (swapped, &after_len);
+  cr_assert (before_len == after_len && memcmp (before, after, after_len) == 0,
+             "left as it was");
 }
 
 /* Root passes every permission check, so the test acts as nobody (the
@@ -965,6 +984,113 @@ Test (dbm, a_mark_for_another_file_is_repaired_by_whoever_writes)
   assert_fetch (two, "x", "kept");
 }
 
+/* --- damage no death explains -------------------------------------- */
+
+static GLogWriterOutput
+capture_warning (GLogLevelFlags level, const GLogField *fields, gsize n_fields,
+                 gpointer data)
+{
+  if ((level & G_LOG_LEVEL_WARNING) && warnings != NULL)
+    for (gsize i = 0; i < n_fields; i++)
+      if (strcmp (fields[i].key, "MESSAGE") == 0)
+        g_ptr_array_add (warnings, g_strdup (fields[i].value));
+  return g_log_writer_default (level, fields, n_fields, data);
+}
+
+/* Once per test: Criterion runs each in a process of its own. */
+static void
+capture_warnings (void)
+{
+  warnings = g_ptr_array_new_with_free_func (g_free);
+  g_log_set_writer_func (capture_warning, NULL, NULL);
+}
+
+/* Asserts one warning was logged, naming @file and containing @needle. */
+static void
+assert_warned (const char *file, const char *needle)
+{
+  cr_assert_eq (warnings->len, 1, "one warning, not %u", warnings->len);
+  cr_assert (strstr (warnings->pdata[0], file) != NULL, "%s",
+             (char *) warnings->pdata[0]);
+  cr_assert (strstr (warnings->pdata[0], needle) != NULL, "'%s' in: %s",
+             needle, (char *) warnings->pdata[0]);
+  g_ptr_array_set_size (warnings, 0);
+}
+
+/* A file gdbm cannot open, with gdbm's magic and no dead writer's mark,
+ * is damage all the same: replaced by an empty file, with a warning,
+ * rather than refused by every process until someone deletes it. */
+static void
+assert_replaced (const char *file)
+{
+  g_autoptr (DogpileBackend) backend = NULL;
+  GDBM_FILE dbf;
+
+  cr_assert_neq (marker_state (file), 'D', "no dead writer's mark");
+  backend = backend_on (file);
+  assert_warned (file, "replaced it with an empty file");
+  assert_fetch (backend, "a", NULL);
+  backend_put (backend, "a", "again");
+  assert_fetch (backend, "a", "again");
+  dbf = gdbm_open (file, 0, GDBM_READER, 0, NULL);
+  cr_assert_not_null (dbf, "a gdbm file again");
+  cr_assert_eq (gdbm_avail_verify (dbf), 0);
+  gdbm_close (dbf);
+}
+
+static int
+file_block_size (const char *file)
+{
+  GDBM_FILE dbf = gdbm_open (file, 0, GDBM_READER, 0, NULL);
+  int block_size = 0;
+
+  cr_assert_not_null (dbf);
+  cr_assert_eq (
+      gdbm_setopt (dbf, GDBM_GETBLOCKSIZE, &block_size, sizeof block_size), 0);
+  gdbm_close (dbf);
+  return block_size;
+}
+
+Test (dbm, truncated_file_is_replaced_with_a_warning)
+{
+  g_autofree char *file = path_in_tmp ("cut.dbm");
+  g_autofree char *dir_cut = path_in_tmp ("dir-cut.dbm");
+
+  capture_warnings ();
+  make_gdbm_file (file);
+  cr_assert_eq (truncate (file, 100), 0);
+  assert_replaced (file);
+  /* the directory cut in the middle */
+  make_gdbm_file (dir_cut);
+  cr_assert_eq (truncate (dir_cut, file_block_size (dir_cut) + 100), 0);
+  assert_replaced (dir_cut);
+}
+
+Test (dbm, garbled_header_is_replaced_with_a_warning)
+{
+  g_autofree char *file = path_in_tmp ("garbled.dbm");
+  char junk[200];
+
+  capture_warnings ();
+  make_gdbm_file (file);
+  memset (junk, 0xA5, sizeof junk);
+  overwrite (file, 8, junk, sizeof junk);
+  assert_replaced (file);
+}
+
+/* The header's avail table (gdbm allocates from it) with a count below
+ * zero: GDBM_BAD_AVAIL at open. */
+Test (dbm, bad_avail_table_is_replaced_with_a_warning)
+{
+  g_autofree char *file = path_in_tmp ("avail.dbm");
+  const int count = -1;
+
+  capture_warnings ();
+  make_gdbm_file (file);
+  overwrite (file, 40 + 4, &count, sizeof count);
+  assert_replaced (file);
+}
+
 /* Damage gdbm itself finds (here a bucket claiming more entries than it
  * can hold) is repaired with gdbm_recover, which keeps what it can read. */
 Test (dbm, damage_gdbm_reports_is_repaired)
@@ -974,26 +1100,21 @@ Test (dbm, damage_gdbm_reports_is_repaired)
   const guint32 huge = 0x7fffffff;
   struct stat before, after;
   GDBM_FILE dbf;
-  int block_size = 0, fd;
+  int block_size;
 
+  capture_warnings ();
   make_gdbm_file (file);
-  dbf = gdbm_open (file, 0, GDBM_READER, 0, NULL);
-  cr_assert_not_null (dbf);
-  cr_assert_eq (
-      gdbm_setopt (dbf, GDBM_GETBLOCKSIZE, &block_size, sizeof block_size), 0);
-  gdbm_close (dbf);
+  block_size = file_block_size (file);
   /* the only bucket follows the header and the directory; its entry
    * count is the int after av_count and six avail elements and the
    * bucket's bit count */
-  fd = open (file, O_WRONLY);
-  cr_assert_eq (pwrite (fd, &huge, sizeof huge,
-                        (off_t) 2 * block_size + 4 + 4 + 6 * 16 + 4),
-                (ssize_t) sizeof huge);
-  close (fd);
+  overwrite (file, (off_t) 2 * block_size + 4 + 4 + 6 * 16 + 4, &huge,
+             sizeof huge);
   cr_assert_eq (stat (file, &before), 0);
 
   backend = backend_on (file);
   assert_fetch (backend, "a", NULL); /* its bucket could not be read */
+  assert_warned (file, "repaired it");
   cr_assert_eq (stat (file, &after), 0);
   cr_assert_neq (before.st_ino, after.st_ino, "rebuilt into a new file");
   backend_put (backend, "a", "again");
@@ -1004,16 +1125,374 @@ Test (dbm, damage_gdbm_reports_is_repaired)
   gdbm_close (dbf);
 }
 
+/* --- a header gdbm would grow the file from ---------------------------- */
+
+/* gdbm 1.23 extends the file to the header's next_block (bytes 32 to 39)
+ * with zeros at its first allocation, and checks only that next_block is
+ * not below the end of the file: bit 47 asks for 140 TB.  Without the
+ * backend's check the test would fill the disk, so the test process may not
+ * write more than this; past it a write fails (EFBIG) instead. */
+#define FILE_SIZE_CAP (64 << 20)
+
+static void
+cap_file_size (void)
+{
+  struct rlimit limit;
+
+  cr_assert_eq (getrlimit (RLIMIT_FSIZE, &limit), 0);
+  limit.rlim_cur = FILE_SIZE_CAP;
+  cr_assert_eq (setrlimit (RLIMIT_FSIZE, &limit), 0);
+  signal (SIGXFSZ, SIG_IGN);
+}
+
+static void
+flip_next_block (const char *file, int bit)
+{
+  gint64 next_block;
+  int fd = open (file, O_RDWR);
+
+  cr_assert (fd >= 0);
+  cr_assert_eq (pread (fd, &next_block, sizeof next_block, 32),
+                (ssize_t) sizeof next_block);
+  next_block ^= (gint64) 1 << bit;
+  cr_assert_eq (pwrite (fd, &next_block, sizeof next_block, 32),
+                (ssize_t) sizeof next_block);
+  close (fd);
+}
+
+/* A value bigger than any free space in a small file: gdbm takes new
+ * blocks at next_block for it. */
+static void
+put_big (DogpileBackend *backend, const char *key)
+{
+  g_autofree char *big = g_strnfill (64 * 1024, 'x');
+
+  backend_put (backend, key, big);
+}
+
+static void
+put_entries (DogpileBackend *backend)
+{
+  for (int i = 0; i < 10; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("k%d", i);
+
+      backend_put (backend, key, key);
+    }
+}
+
+static void
+assert_entries (DogpileBackend *backend)
+{
+  for (int i = 0; i < 10; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("k%d", i);
+
+      assert_fetch (backend, key, key);
+    }
+}
+
+static void
+assert_small (const char *file)
+{
+  struct stat st;
+
+  cr_assert_eq (stat (file, &st), 0);
+  cr_assert_lt (st.st_size, 1 << 20, "%s has grown to %jd bytes", file,
+                (intmax_t) st.st_size);
+}
+
+Test (dbm, flipped_next_block_is_repaired_and_the_file_not_grown)
+{
+  static const int bits[] = { 47, 40, 30 };
+
+  cap_file_size ();
+  capture_warnings ();
+  for (gsize i = 0; i < G_N_ELEMENTS (bits); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("next-block-%d.dbm", bits[i]);
+      g_autofree char *file = path_in_tmp (name);
+      g_autoptr (DogpileBackend) backend = NULL;
+      gint64 started;
+
+      backend = backend_on (file);
+      put_entries (backend);
+      g_clear_pointer (&backend, dogpile_backend_unref);
+      flip_next_block (file, bits[i]);
+
+      started = g_get_monotonic_time ();
+      backend = backend_on (file);
+      put_big (backend, "big");
+      cr_assert_lt (g_get_monotonic_time () - started, 10 * G_USEC_PER_SEC,
+                    "bit %d: repaired in bounded time", bits[i]);
+      assert_small (file);
+      assert_warned (file, "next_block");
+      assert_entries (backend); /* gdbm_recover kept every pair */
+      cr_assert_neq (marker_state (file), 'D');
+    }
+}
+
+/* The same damage done between two operations of a backend that keeps the
+ * file open (or opens it per operation): its next write or read finds it,
+ * whichever comes first. */
+static void
+damage_between_operations (const char *reuse)
+{
+  g_autofree char *file = path_in_tmp ("kept.dbm");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DogpileBackend) backend = NULL;
+  g_autoptr (DogpileBackend) other = NULL;
+  gint64 started;
+
+  cap_file_size ();
+  capture_warnings ();
+  backend
+      = try_backend (&error, "filename", file, "reuse_handle", reuse, NULL);
+  assert_no_error (error);
+  put_entries (backend);
+  assert_entries (backend);
+
+  /* the next write */
+  flip_next_block (file, 47);
+  started = g_get_monotonic_time ();
+  put_big (backend, "big");
+  cr_assert_lt (g_get_monotonic_time () - started, 10 * G_USEC_PER_SEC);
+  assert_small (file);
+  assert_warned (file, "next_block");
+  assert_entries (backend);
+
+  /* the next read, after another handle of this process wrote */
+  other = backend_on (file);
+  backend_put (other, "from-other", "x");
+  flip_next_block (file, 47);
+  assert_entries (backend);
+  assert_warned (file, "next_block");
+  put_big (backend, "big2");
+  assert_small (file);
+  assert_fetch (other, "from-other", "x");
+  cr_assert_eq (warnings->len, 0, "one repair");
+}
+
+Test (dbm, flipped_next_block_under_a_kept_handle_is_repaired)
+{
+  damage_between_operations ("true");
+}
+
+Test (dbm, flipped_next_block_between_operations_is_repaired)
+{
+  damage_between_operations ("false");
+}
+
+/* Parts of the header gdbm does not check at open either. */
+Test (dbm, avail_stack_outside_the_file_is_repaired)
+{
+  g_autofree char *file = path_in_tmp ("stack.dbm");
+  g_autoptr (DogpileBackend) backend = NULL;
+  const gint64 far = (gint64) 1 << 47;
+
+  capture_warnings ();
+  make_gdbm_file (file);
+  /* the avail table's next_block, after its size and count */
+  overwrite (file, 40 + 4 + 4, &far, sizeof far);
+  backend = backend_on (file);
+  assert_warned (file, "avail stack");
+  assert_fetch (backend, "a", "1");
+  assert_fetch (backend, "b", "2");
+}
+
+/* A block size gdbm never makes (not a power of two) that passes gdbm's
+ * own checks, which need the directory to have grown beyond it: replaced,
+ * not repaired, since gdbm_recover makes the new file with that size. */
+Test (dbm, block_size_gdbm_never_makes_is_replaced)
+{
+  g_autofree char *file = path_in_tmp ("block.dbm");
+  g_autoptr (DogpileBackend) backend = NULL;
+  const int odd = 512 + 1;
+  int dir_size;
+  GDBM_FILE dbf;
+
+  capture_warnings ();
+  dbf = gdbm_open (file, 512, GDBM_NEWDB | GDBM_BSEXACT, 0644, NULL);
+  cr_assert_not_null (dbf);
+  for (int i = 0; i < 2000; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("key%d", i);
+      datum k = { key, (int) strlen (key) };
+
+      cr_assert_eq (gdbm_store (dbf, k, k, GDBM_REPLACE), 0);
+    }
+  gdbm_close (dbf);
+  {
+    int fd = open (file, O_RDONLY);
+
+    cr_assert_eq (pread (fd, &dir_size, sizeof dir_size, 16),
+                  (ssize_t) sizeof dir_size);
+    close (fd);
+  }
+  cr_assert_gt (dir_size, 1024, "the directory has grown");
+  overwrite (file, 4, &odd, sizeof odd);
+  dbf = gdbm_open (file, 0, GDBM_READER | GDBM_NOLOCK, 0, NULL);
+  cr_assert_not_null (dbf, "gdbm accepts it: %s", gdbm_strerror (gdbm_errno));
+  gdbm_close (dbf);
+
+  backend = backend_on (file);
+  assert_warned (file, "block size 513");
+  assert_fetch (backend, "key1", NULL);
+  backend_put (backend, "key1", "again");
+  assert_fetch (backend, "key1", "again");
+}
+
+/* Healthy files pass the checks, in either header format, with more free
+ * blocks in the header than the check reads at once. */
+static void
+assert_healthy_file_is_left_alone (const char *file, int flags,
+                                   off_t avail_count_at)
+{
+  g_autoptr (DogpileBackend) backend = NULL;
+  struct stat before, after;
+  int count;
+  GDBM_FILE dbf;
+
+  capture_warnings ();
+  dbf = gdbm_open (file, 0, GDBM_NEWDB | flags, 0644, NULL);
+  cr_assert_not_null (dbf);
+  for (int i = 0; i < 3000; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("key%d", i);
+      g_autofree char *value = g_strnfill (10 + i % 200, 'v');
+      datum k = { key, (int) strlen (key) };
+      datum v = { value, (int) strlen (value) };
+
+      cr_assert_eq (gdbm_store (dbf, k, v, GDBM_REPLACE), 0);
+    }
+  for (int i = 0; i < 3000; i += 2)
+    {
+      g_autofree char *key = g_strdup_printf ("key%d", i);
+      datum k = { key, (int) strlen (key) };
+
+      cr_assert_eq (gdbm_delete (dbf, k), 0);
+    }
+  gdbm_close (dbf);
+  {
+    int fd = open (file, O_RDONLY);
+
+    cr_assert_eq (pread (fd, &count, sizeof count, avail_count_at),
+                  (ssize_t) sizeof count);
+    close (fd);
+  }
+  cr_assert_gt (count, 64, "free blocks in the header: %d", count);
+  cr_assert_eq (stat (file, &before), 0);
+
+  backend = backend_on (file);
+  assert_fetch (backend, "key1", "vvvvvvvvvvv");
+  backend_put (backend, "key2", "again");
+  assert_fetch (backend, "key2", "again");
+  cr_assert_eq (warnings->len, 0);
+  cr_assert_eq (stat (file, &after), 0);
+  cr_assert_eq (before.st_ino, after.st_ino, "not rebuilt");
+}
+
+Test (dbm, healthy_file_is_left_alone)
+{
+  g_autofree char *file = path_in_tmp ("healthy.dbm");
+
+  assert_healthy_file_is_left_alone (file, 0, 40 + 4);
+}
+
+Test (dbm, healthy_numsync_file_is_left_alone)
+{
+  g_autofree char *file = path_in_tmp ("numsync.dbm");
+
+  /* the extension header (32 bytes) comes before the avail table */
+  assert_healthy_file_is_left_alone (file, GDBM_NUMSYNC, 40 + 32 + 4);
+}
+
+/* --- repairs are counted --------------------------------------------- */
+
+static gboolean
+store_pair (DbmFile *file, GDBM_FILE dbf, gpointer user_data, GError **error)
+{
+  datum key = { (char *) "counted", 7 };
+  datum value = { user_data, (int) strlen (user_data) };
+
+  if (gdbm_store (dbf, key, value, GDBM_REPLACE) != 0)
+    {
+      dbm_file_gdbm_error (file, dbf, error, "cannot write to");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The handle code built into this test, where the count can be read. */
+static DbmFile *
+dbm_file_on (const char *file, const char *reuse_name)
+{
+  g_autofree char *rw = g_strconcat (file, ".rw.lock", NULL);
+  g_autoptr (GError) error = NULL;
+  DbmFile *dbm = dbm_file_new (
+      file, rw,
+      strcmp (reuse_name, "true") == 0 ? DBM_REUSE_ALWAYS : DBM_REUSE_NEVER,
+      &error);
+
+  assert_no_error (error);
+  cr_assert_not_null (dbm);
+  return dbm;
+}
+
+static void
+assert_repairs_counted (const char *reuse)
+{
+  g_autofree char *file = path_in_tmp ("counted.dbm");
+  g_autofree char *big = g_strnfill (64 * 1024, 'x');
+  g_autoptr (GError) error = NULL;
+  const int count = -1;
+  DbmFile *dbm;
+
+  cap_file_size ();
+  capture_warnings ();
+  make_gdbm_file (file);
+  dbm = dbm_file_on (file, reuse);
+  cr_assert_eq (dbm_file_get_repairs (dbm), 0);
+  dbm_file_free (dbm);
+
+  /* damage gdbm reports at open, no mark: configure succeeds */
+  overwrite (file, 40 + 4, &count, sizeof count);
+  cr_assert_neq (marker_state (file), 'D');
+  dbm = dbm_file_on (file, reuse);
+  cr_assert_eq (dbm_file_get_repairs (dbm), 1);
+  assert_warned (file, "replaced it with an empty file");
+
+  /* a header gdbm would grow the file from, before a write */
+  cr_assert (dbm_file_write (dbm, store_pair, (gpointer) "1", &error));
+  assert_no_error (error);
+  flip_next_block (file, 47);
+  cr_assert (dbm_file_write (dbm, store_pair, big, &error));
+  assert_no_error (error);
+  cr_assert_eq (dbm_file_get_repairs (dbm), 2);
+  assert_warned (file, "next_block");
+  assert_small (file);
+
+  /* a dead writer's mark: counted, not warned about */
+  mark_dirty (file);
+  cr_assert (dbm_file_write (dbm, store_pair, (gpointer) "2", &error));
+  assert_no_error (error);
+  cr_assert_eq (dbm_file_get_repairs (dbm), 3);
+  cr_assert_eq (warnings->len, 0);
+  dbm_file_free (dbm);
+}
+
+Test (dbm, repairs_are_counted) { assert_repairs_counted ("true"); }
+
+Test (dbm, repairs_are_counted_opening_per_operation)
+{
+  assert_repairs_counted ("false");
+}
+
 /* --- the racy rule ---------------------------------------------------- */
 
 /* The backend never sees its own file untouched within one tick of the
  * clock file times come from, so check the rule on its edges here, with
  * the plugin's own function (built into this test). */
-gboolean dbm_snapshot_is_trusted (const struct timespec *mtime,
-                                  const struct timespec *ctime,
-                                  const struct timespec *now,
-                                  const struct timespec *resolution);
-
 Test (dbm, racy_rule)
 {
   struct timespec res = { 0, 4000000 };

@@ -95,17 +95,22 @@ significant_digits (const char *text, gsize len)
 }
 
 /* The decimal one unit above or below (@side) the p digit decimal
- * printed in @e ("%.*e"), in the last digit of its mantissa, by long
- * double arithmetic on the digits: exact for 17 digits and less. */
+ * printed in @e ("%.*e"), in the last digit of its mantissa: the digits
+ * as an integer (17 digits fit in 64 bits), so exact on any machine
+ * (valgrind runs long double at double's precision). */
 static void
 neighbour (const char *e, int precision, int side, char *out, gsize size)
 {
   const char *mark = strchr (e, 'e');
   int exponent = atoi (mark + 1);
-  long double mantissa = strtold (e, NULL) / powl (10, exponent);
+  guint64 digits = 0;
 
-  mantissa += side * powl (10, -(precision - 1));
-  g_snprintf (out, size, "%.*Lfe%+d", precision - 1, mantissa, exponent);
+  for (const char *c = e; c < mark; c++)
+    if (g_ascii_isdigit (*c))
+      digits = digits * 10 + (guint64) (*c - '0');
+  digits = side < 0 ? digits - 1 : digits + 1;
+  g_snprintf (out, size, "%" G_GUINT64_FORMAT "e%+d", digits,
+              exponent - (precision - 1));
 }
 
 /* The fewest digits that read back, found the slow way: at each

@@ -5,6 +5,8 @@
  */
 #include "dogpile-cache.h"
 
+#include <stdio.h>
+
 #include "tool-common.h"
 
 void
@@ -57,6 +59,70 @@ cache_region_options_clear (CacheRegionOptions *options)
   g_clear_pointer (&options->region, g_free);
   g_clear_pointer (&options->prefix, g_free);
   g_clear_pointer (&options->serializer, g_free);
+  g_clear_pointer (&options->backend_arguments, g_hash_table_unref);
+}
+
+/* The arguments.* keys of the region in @options' file (name -> value),
+ * read again for the subcommands' own checks: the region itself comes
+ * from the library's loader, which reports every problem. */
+static GHashTable *
+file_arguments (CacheRegionOptions *options)
+{
+  GHashTable *arguments
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+
+  if (options->prefix != NULL)
+    {
+      g_autoptr (GHashTable) settings = dogpile_config_load_settings (
+          options->config, options->region, NULL);
+      g_autofree char *start
+          = g_strconcat (options->prefix, "arguments.", NULL);
+      GHashTableIter iter;
+      gpointer key, value;
+
+      if (settings == NULL)
+        return arguments;
+      g_hash_table_iter_init (&iter, settings);
+      while (g_hash_table_iter_next (&iter, &key, &value))
+        if (g_str_has_prefix (key, start))
+          g_hash_table_replace (arguments,
+                                g_strdup ((char *) key + strlen (start)),
+                                g_strdup (value));
+    }
+  else
+    {
+      g_autoptr (GKeyFile) file = g_key_file_new ();
+      g_auto (GStrv) keys = NULL;
+
+      if (!g_key_file_load_from_file (file, options->config, G_KEY_FILE_NONE,
+                                      NULL))
+        return arguments;
+      keys = g_key_file_get_keys (file, options->region, NULL, NULL);
+      for (char **k = keys; k != NULL && *k != NULL; k++)
+        if (g_str_has_prefix (*k, "arguments."))
+          g_hash_table_replace (
+              arguments, g_strdup (*k + strlen ("arguments.")),
+              g_key_file_get_value (file, options->region, *k, NULL));
+    }
+  return arguments;
+}
+
+void
+cache_region_note_memory_backend (DogpileRegion *region, const char *command)
+{
+  DogpileBackend *backend = dogpile_region_get_actual_backend (region, NULL);
+  const char *name
+      = backend != NULL ? dogpile_backend_get_name (backend) : NULL;
+
+  if (name == NULL || !g_str_has_prefix (name, "dogpile.cache.memory")
+      || !tool_stderr_is_terminal ())
+    return;
+  fprintf (stderr,
+           "dogpile-cache %s: note: %s lives only as long as this process: "
+           "it starts empty and what it holds is gone when dogpile-cache "
+           "exits (use dogpile.cache.dbm, redis or memcached to keep values "
+           "between commands)\n",
+           command, name);
 }
 
 DogpileRegion *
@@ -97,6 +163,7 @@ cache_region_options_open (CacheRegionOptions *options, GError **error)
                        keys, options->config);
           return NULL;
         }
+      options->backend_arguments = file_arguments (options);
       if (options->prefix != NULL)
         return dogpile_config_load_prefixed_region (
             options->config, options->region, options->prefix, error);
@@ -110,6 +177,7 @@ cache_region_options_open (CacheRegionOptions *options, GError **error)
   arguments = tool_parse_arguments (options->arguments, error);
   if (arguments == NULL)
     return NULL;
+  options->backend_arguments = g_hash_table_ref (arguments);
   region = dogpile_region_new ("dogpile-cache");
   if (options->serializer != NULL
       && !dogpile_region_set_serializer_name (region, options->serializer,

@@ -51,6 +51,75 @@ slow_creator (const char *key, gpointer data, GError **error)
   return g_bytes_new (&round, sizeof round);
 }
 
+/* Whether @backend, given @arguments, locks through its server, and how
+ * long a caller that finds the lock held sleeps before it tries again. */
+static gboolean
+distributed_lock_sleep (const char *backend, GHashTable *arguments,
+                        double *out_sleep, const char **out_what)
+{
+  gboolean on = FALSE;
+
+  if (g_str_has_prefix (backend, "dogpile.cache.redis")
+      || g_str_has_prefix (backend, "dogpile.cache.valkey"))
+    {
+      /* Sentinel regions lock through the server by default. */
+      if (!dogpile_arguments_get_boolean (arguments, "distributed_lock",
+                                          strstr (backend, "sentinel") != NULL,
+                                          &on, NULL)
+          || !on
+          || !dogpile_arguments_get_duration (arguments, "lock_sleep", 0.1,
+                                              out_sleep, NULL))
+        return FALSE;
+      *out_what = "lock_sleep";
+      return TRUE;
+    }
+  if (strcmp (backend, "dogpile.cache.memcached") == 0
+      || strcmp (backend, "dogpile.cache.pylibmc") == 0
+      || strcmp (backend, "dogpile.cache.bmemcached") == 0
+      || strcmp (backend, "dogpile.cache.pymemcache") == 0)
+    {
+      double sleep_max = 1.0;
+
+      if (!dogpile_arguments_get_boolean (arguments, "distributed_lock", FALSE,
+                                          &on, NULL)
+          || !on
+          || !dogpile_arguments_get_duration (arguments, "lock_sleep_max", 1.0,
+                                              &sleep_max, NULL))
+        return FALSE;
+      /* The first back-off is 0.4 to 0.8 s (docs/memcached.md). */
+      *out_sleep = MIN (0.4, sleep_max);
+      *out_what = "its first back-off (0.4 to 0.8 s, at most lock_sleep_max)";
+      return TRUE;
+    }
+  return FALSE;
+}
+
+/* A caller that waited for a distributed lock sees the new value up to
+ * one sleep after it was made: unless that is well below the expiration
+ * time, the value is already expired and the caller creates it again,
+ * and the stampede looks as if the lock did not work. */
+static void
+warn_lock_sleep (const char *backend, GHashTable *arguments, double expiration)
+{
+  double sleep = 0;
+  const char *what = NULL;
+
+  if (arguments == NULL || expiration < 0
+      || !distributed_lock_sleep (backend, arguments, &sleep, &what)
+      || sleep * 4 <= expiration)
+    return;
+  fprintf (stderr,
+           "dogpile-cache stampede: warning: %s locks through its server "
+           "(distributed_lock) and a caller that finds the lock held sleeps "
+           "%s = %g s before it tries again, which is not well below the "
+           "%g s expiration time the stampede uses: a caller that waited "
+           "finds the new value expired already and creates it again, as "
+           "if the lock did not work; give -e %g or more%s\n",
+           backend, what, sleep, expiration, sleep * 4,
+           strcmp (what, "lock_sleep") == 0 ? ", or a smaller -a lock_sleep"
+                                            : "");
+}
+
 static gpointer
 caller_thread (gpointer data)
 {
@@ -96,6 +165,7 @@ cache_stampede_main (int argc, char **argv)
   gboolean json = FALSE;
   g_autofree char *backend = NULL;
   Stampede s = { 0 };
+  ToolProgress progress;
   gsize n_waits;
   const GOptionEntry entries[] = {
     { "threads", 't', 0, G_OPTION_ARG_INT, &n_threads,
@@ -110,6 +180,14 @@ cache_stampede_main (int argc, char **argv)
   };
 
   context = g_option_context_new ("- the dogpile lock against a stampede");
+  g_option_context_set_description (
+      context,
+      "On a terminal, a progress line on stderr is rewritten in place each "
+      "round (never with --json or when stderr is not a terminal).  With a "
+      "distributed lock (redis, memcached: distributed_lock) the stampede "
+      "warns when the lock's sleep between tries is not well below the "
+      "expiration time it uses.\n\nExit status: 0 success; 1 an error, or "
+      "a caller's call failed; 2 a bad command line.");
   cache_region_options_add (context, &options);
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
@@ -139,15 +217,17 @@ cache_stampede_main (int argc, char **argv)
     }
   g_clear_pointer (&options.expiration, g_free);
   region = cache_region_options_open (&options, &error);
-  cache_region_options_clear (&options);
   if (region == NULL)
     {
       fprintf (stderr, "dogpile-cache stampede: %s\n", error->message);
+      cache_region_options_clear (&options);
       return 1;
     }
   s.expiration = expiration;
   backend = g_strdup (dogpile_backend_get_name (
       dogpile_region_get_actual_backend (region, NULL)));
+  warn_lock_sleep (backend, options.backend_arguments, expiration);
+  cache_region_options_clear (&options);
   /* Start from nothing, as a cold cache would. */
   if (!dogpile_region_delete (region, KEY, &error))
     {
@@ -167,14 +247,21 @@ cache_stampede_main (int argc, char **argv)
           = (Caller){ &s, g_new0 (double, (gsize) rounds), i, (guint) rounds };
       threads[i] = g_thread_new ("caller", caller_thread, &callers[i]);
     }
+  tool_progress_init (&progress, !json);
   for (int r = 0; r < rounds; r++)
     {
+      tool_progress_update (&progress,
+                            "stampede: round %d of %d, %d creator calls so "
+                            "far",
+                            r + 1, rounds,
+                            g_atomic_int_get (&s.creator_calls));
       if (r > 0)
         g_usleep ((gulong) (expiration * G_USEC_PER_SEC) + 20000);
       g_atomic_int_set (&s.round, r);
       tool_barrier_wait (&s.line); /* go */
       tool_barrier_wait (&s.line); /* everyone has an answer */
     }
+  tool_progress_clear (&progress);
   for (guint i = 0; i < s.n_threads; i++)
     g_thread_join (threads[i]);
 

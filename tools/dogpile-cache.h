@@ -18,6 +18,11 @@ typedef struct {
   char *region;     /* its group, e.g. cache.redis */
   char *prefix;     /* the region's keys in that group (a Paste INI) */
   char *serializer; /* raw, json or pickle; NULL: raw, or the file's */
+
+  /* Set by cache_region_options_open: the backend arguments as given on
+   * the command line or in the file (name -> string), for the checks a
+   * subcommand makes on them. */
+  GHashTable *backend_arguments;
 } CacheRegionOptions;
 
 void cache_region_options_add (GOptionContext *context,
@@ -26,6 +31,13 @@ void cache_region_options_clear (CacheRegionOptions *options);
 DogpileRegion *cache_region_options_open (CacheRegionOptions *options,
                                           GError **error);
 
+/* Says once, on a terminal, that the memory backends live only as long
+ * as this process (for the one-shot commands). */
+void cache_region_note_memory_backend (DogpileRegion *region,
+                                       const char *command);
+
+/* get, set, delete, get-multi, locked, invalidate. */
+gboolean cache_key_is_command (const char *command);
 int cache_key_main (const char *command, int argc, char **argv);
 int cache_bench_main (int argc, char **argv);
 int cache_stampede_main (int argc, char **argv);

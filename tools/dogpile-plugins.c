@@ -1,4 +1,14 @@
-/* dogpile-plugins: list the registered backends and check that they load.
+/* dogpile-plugins: the registered backends and proxies, and whether they
+ * load.
+ *
+ *   dogpile-plugins                 a table: name, kind, description, and
+ *                                   where it comes from (paths shortened)
+ *   dogpile-plugins --long          every field of every entry
+ *   dogpile-plugins --json          every field, as a JSON array
+ *   dogpile-plugins NAME            one backend or proxy in detail
+ *   dogpile-plugins --check         exit 1 when any of them fails to load
+ *
+ * Like gst-inspect-1.0, every entry is loaded to show its description.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -11,67 +21,12 @@
 
 typedef struct {
   DogpilePluginInfo *info;
-  gboolean checked;
+  gboolean is_proxy;
   guint abi_version;
+  const char *version;
   const char *description;
   char *error;
 } Row;
-
-static void
-print_text (GPtrArray *rows, gboolean check)
-{
-  for (guint i = 0; i < rows->len; i++)
-    {
-      Row *row = rows->pdata[i];
-      const char *module = dogpile_plugin_info_get_module_path (row->info);
-      const char *symbol = dogpile_plugin_info_get_symbol (row->info);
-      const char *registry = dogpile_plugin_info_get_registry_file (row->info);
-
-      printf ("%s\t%s\t%s\t%s", dogpile_plugin_info_get_name (row->info),
-              module != NULL ? module : "(in process)",
-              symbol != NULL ? symbol : "-",
-              registry != NULL ? registry : "(registered in process)");
-      if (check && row->error != NULL)
-        printf ("\tERROR: %s", row->error);
-      else if (check)
-        printf ("\tabi %u\t%s", row->abi_version,
-                row->description != NULL ? row->description : "");
-      printf ("\n");
-    }
-}
-
-static void
-print_json (GPtrArray *rows)
-{
-  g_autoptr (GString) out = g_string_new ("[");
-
-  for (guint i = 0; i < rows->len; i++)
-    {
-      Row *row = rows->pdata[i];
-
-      g_string_append (out, i == 0 ? "\n  {\"name\": " : ",\n  {\"name\": ");
-      tool_json_string (out, dogpile_plugin_info_get_name (row->info));
-      g_string_append (out, ", \"module\": ");
-      tool_json_string (out, dogpile_plugin_info_get_module_path (row->info));
-      g_string_append (out, ", \"symbol\": ");
-      tool_json_string (out, dogpile_plugin_info_get_symbol (row->info));
-      g_string_append (out, ", \"registry\": ");
-      tool_json_string (out,
-                        dogpile_plugin_info_get_registry_file (row->info));
-      if (row->checked && row->error == NULL)
-        g_string_append_printf (out, ", \"abi_version\": %u, ",
-                                row->abi_version);
-      else
-        g_string_append (out, ", \"abi_version\": null, ");
-      g_string_append (out, "\"description\": ");
-      tool_json_string (out, row->checked ? row->description : NULL);
-      g_string_append (out, ", \"error\": ");
-      tool_json_string (out, row->error);
-      g_string_append_c (out, '}');
-    }
-  g_string_append (out, rows->len > 0 ? "\n]\n" : "]\n");
-  fputs (out->str, stdout);
-}
 
 static void
 row_free (gpointer data)
@@ -83,43 +38,301 @@ row_free (gpointer data)
   g_free (row);
 }
 
+static const char *
+row_name (const Row *row)
+{
+  return dogpile_plugin_info_get_name (row->info);
+}
+
+static const char *
+row_kind (const Row *row)
+{
+  return row->is_proxy ? "proxy" : "backend";
+}
+
+/* Loads @row's plugin (once per process: the registry keeps it). */
+static void
+row_load (DogpileRegistry *registry, Row *row)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (row->is_proxy)
+    {
+      const DogpileProxyDesc *desc
+          = dogpile_registry_load_proxy (registry, row_name (row), &error);
+
+      if (desc != NULL)
+        {
+          row->abi_version = desc->abi_version;
+          row->version = desc->version;
+          row->description = desc->description;
+        }
+    }
+  else
+    {
+      const DogpileBackendDesc *desc
+          = dogpile_registry_load_backend (registry, row_name (row), &error);
+
+      if (desc != NULL)
+        {
+          row->abi_version = desc->abi_version;
+          row->version = desc->version;
+          row->description = desc->description;
+        }
+    }
+  if (error != NULL)
+    row->error = g_strdup (error->message);
+}
+
+static void
+add_rows (GPtrArray *rows, DogpileRegistry *registry, const char *group,
+          gboolean is_proxy)
+{
+  g_autoptr (GPtrArray) infos = dogpile_registry_list (registry, group);
+
+  for (guint i = 0; i < infos->len; i++)
+    {
+      Row *row = g_new0 (Row, 1);
+
+      row->info = dogpile_plugin_info_ref (infos->pdata[i]);
+      row->is_proxy = is_proxy;
+      row_load (registry, row);
+      g_ptr_array_add (rows, row);
+    }
+}
+
+static char *
+dup_from (const Row *row)
+{
+  return tool_dup_short_path (
+      dogpile_plugin_info_get_registry_file (row->info));
+}
+
+static const char *
+table_description (const Row *row)
+{
+  if (row->error != NULL)
+    return "(does not load: `dogpile-plugins NAME` says why)";
+  return row->description != NULL ? row->description : "";
+}
+
+static void
+print_table (GPtrArray *rows)
+{
+  g_autoptr (GPtrArray) froms = g_ptr_array_new_with_free_func (g_free);
+  int name_width = (int) strlen ("NAME");
+  int from_width = (int) strlen ("FROM");
+  guint backends = 0, proxies = 0, broken = 0;
+
+  for (guint i = 0; i < rows->len; i++)
+    {
+      Row *row = rows->pdata[i];
+      char *from = dup_from (row);
+
+      g_ptr_array_add (froms, from);
+      name_width = MAX (name_width, (int) strlen (row_name (row)));
+      from_width = MAX (from_width, (int) g_utf8_strlen (from, -1));
+    }
+  /* The description last, where its length lets the others align. */
+  printf ("%-*s  %-7s  %-*s  %s\n", name_width, "NAME", "KIND", from_width,
+          "FROM", "DESCRIPTION");
+  for (guint i = 0; i < rows->len; i++)
+    {
+      Row *row = rows->pdata[i];
+      const char *from = froms->pdata[i];
+      /* printf pads bytes; pad characters. */
+      int pad = from_width - (int) g_utf8_strlen (from, -1);
+
+      printf ("%-*s  %-7s  %s%*s  %s\n", name_width, row_name (row),
+              row_kind (row), from, pad, "", table_description (row));
+      if (row->is_proxy)
+        proxies++;
+      else
+        backends++;
+      if (row->error != NULL)
+        broken++;
+    }
+  printf ("\n%u backend%s, %u prox%s", backends, backends == 1 ? "" : "s",
+          proxies, proxies == 1 ? "y" : "ies");
+  if (broken > 0)
+    printf (", %u of them not loading", broken);
+  printf ("; `dogpile-plugins NAME` shows one in detail, --long all of "
+          "them.\n");
+}
+
+static void
+print_detail (const Row *row)
+{
+  const char *module = dogpile_plugin_info_get_module_path (row->info);
+  const char *symbol = dogpile_plugin_info_get_symbol (row->info);
+  const char *registry = dogpile_plugin_info_get_registry_file (row->info);
+  g_autofree char *from = dup_from (row);
+
+  printf ("%s\n", row_name (row));
+  printf ("  %-16s%s\n", "Kind", row_kind (row));
+  if (row->error == NULL)
+    {
+      printf ("  %-16s%s\n", "Description",
+              row->description != NULL ? row->description : "");
+      printf ("  %-16s%s\n", "Plugin version",
+              row->version != NULL ? row->version : "(none given)");
+      printf ("  %-16s%u (libdogpile %s loads %s of version 1 to %u)\n",
+              "ABI version", row->abi_version, dogpile_get_version (),
+              row->is_proxy ? "proxies" : "backends",
+              row->is_proxy ? (guint) DOGPILE_PROXY_ABI_VERSION
+                            : (guint) DOGPILE_BACKEND_ABI_VERSION);
+    }
+  printf ("  %-16s%s\n", "Module",
+          module != NULL ? module : "(linked into the program or libdogpile)");
+  printf ("  %-16s%s\n", "Symbol", symbol != NULL ? symbol : "-");
+  if (registry != NULL)
+    printf ("  %-16s%s (%s)\n", "Registry file", registry, from);
+  else
+    printf ("  %-16s%s\n", "Registry file", "(registered in process)");
+  if (row->error != NULL)
+    printf ("  %-16s%s\n", "Error", row->error);
+}
+
+static void
+append_json_row (GString *out, const Row *row)
+{
+  g_string_append (out, "{\"name\": ");
+  tool_json_string (out, row_name (row));
+  g_string_append (out, ", \"kind\": ");
+  tool_json_string (out, row_kind (row));
+  g_string_append (out, ", \"module\": ");
+  tool_json_string (out, dogpile_plugin_info_get_module_path (row->info));
+  g_string_append (out, ", \"symbol\": ");
+  tool_json_string (out, dogpile_plugin_info_get_symbol (row->info));
+  g_string_append (out, ", \"registry\": ");
+  tool_json_string (out, dogpile_plugin_info_get_registry_file (row->info));
+  if (row->error == NULL)
+    g_string_append_printf (out, ", \"abi_version\": %u", row->abi_version);
+  else
+    g_string_append (out, ", \"abi_version\": null");
+  g_string_append (out, ", \"version\": ");
+  tool_json_string (out, row->error == NULL ? row->version : NULL);
+  g_string_append (out, ", \"description\": ");
+  tool_json_string (out, row->error == NULL ? row->description : NULL);
+  g_string_append (out, ", \"error\": ");
+  tool_json_string (out, row->error);
+  g_string_append_c (out, '}');
+}
+
+static void
+print_json (GPtrArray *rows)
+{
+  g_autoptr (GString) out = g_string_new ("[");
+
+  for (guint i = 0; i < rows->len; i++)
+    {
+      g_string_append (out, i == 0 ? "\n  " : ",\n  ");
+      append_json_row (out, rows->pdata[i]);
+    }
+  g_string_append (out, rows->len > 0 ? "\n]\n" : "]\n");
+  fputs (out->str, stdout);
+}
+
+static int
+show_one (GPtrArray *rows, const char *name, gboolean json)
+{
+  g_autoptr (GPtrArray) names = g_ptr_array_new ();
+  const char *nearest;
+
+  for (guint i = 0; i < rows->len; i++)
+    {
+      Row *row = rows->pdata[i];
+
+      if (strcmp (row_name (row), name) != 0)
+        {
+          g_ptr_array_add (names, (gpointer) row_name (row));
+          continue;
+        }
+      if (json)
+        {
+          g_autoptr (GString) out = g_string_new (NULL);
+
+          append_json_row (out, row);
+          g_string_append_c (out, '\n');
+          fputs (out->str, stdout);
+        }
+      else
+        print_detail (row);
+      return row->error != NULL ? TOOL_EXIT_ERROR : TOOL_EXIT_OK;
+    }
+  g_ptr_array_add (names, NULL);
+  nearest = tool_nearest_name (name, (const char *const *) names->pdata);
+  fprintf (stderr,
+           "dogpile-plugins: no backend or proxy is registered as "
+           "'%s'",
+           name);
+  if (nearest != NULL)
+    fprintf (stderr, "; did you mean %s?", nearest);
+  fprintf (stderr, " (`dogpile-plugins` lists them all)\n");
+  return TOOL_EXIT_ERROR;
+}
+
 int
 main (int argc, char **argv)
 {
   g_auto (GStrv) registries = NULL;
-  gboolean check = FALSE, json = FALSE;
+  gboolean check = FALSE, json = FALSE, longer = FALSE, version = FALSE;
   g_autoptr (GOptionContext) context = NULL;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) infos = NULL;
   g_autoptr (GPtrArray) rows = NULL;
   DogpileRegistry *registry;
-  int status = 0;
+  int status = TOOL_EXIT_OK;
   const GOptionEntry entries[] = {
-    { "registry", 'r', 0, G_OPTION_ARG_FILENAME_ARRAY, &registries,
-      "Read this registry file first (may be repeated)", "FILE" },
-    { "check", 'c', 0, G_OPTION_ARG_NONE, &check,
-      "Load every plugin and show its ABI version and description, or the "
-      "exact error",
+    { "long", 'l', 0, G_OPTION_ARG_NONE, &longer,
+      "Every field of every entry: module, symbol, registry file, ABI and "
+      "plugin versions, description, or the error",
       NULL },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json,
-      "Print a JSON array for machines", NULL },
+      "Every field, as a JSON array (one object with NAME)", NULL },
+    { "check", 'c', 0, G_OPTION_ARG_NONE, &check,
+      "Exit 1 when any plugin fails to load, and print each error in full",
+      NULL },
+    { "registry", 'r', 0, G_OPTION_ARG_FILENAME_ARRAY, &registries,
+      "Read this registry file first (may be repeated)", "FILE" },
+    { "version", 'V', 0, G_OPTION_ARG_NONE, &version,
+      "Print the version of the tool and the library, and the plugin ABI "
+      "versions it loads",
+      NULL },
     { NULL },
   };
 
   setlocale (LC_ALL, "");
   tool_use_build_tree_registry ();
-  context = g_option_context_new ("- list dogpile cache plugins");
+  context = g_option_context_new ("[NAME] - list dogpile cache plugins");
   g_option_context_set_summary (
       context,
-      "Lists every backend name with its module, symbol and the registry "
-      "file it came from.\nSearch order: --registry files, "
-      "$DOGPILE_REGISTRY_PATH, then $DOGPILE_REGISTRY_SYSTEM_PATH or the "
-      "user data dir and " DOGPILE_REGISTRY_DIR ".");
+      "Lists every backend and proxy with its description and the registry "
+      "file it came from; with NAME, shows that one in detail.\nSearch "
+      "order: --registry files, $DOGPILE_REGISTRY_PATH, then "
+      "$DOGPILE_REGISTRY_SYSTEM_PATH or the user data dir "
+      "and " DOGPILE_REGISTRY_DIR ".");
+  g_option_context_set_description (
+      context, "Exit status: 0 success; 1 a plugin that does not load (with "
+               "--check, or NAME), or no NAME registered; 2 a bad command "
+               "line (an unknown option among them) or a --registry file "
+               "that cannot be read.  See dogpile-plugins(1).");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
-      fprintf (stderr, "dogpile-plugins: %s\n", error->message);
-      return 2;
+      fprintf (stderr, "dogpile-plugins: %s (see `dogpile-plugins --help`)\n",
+               error->message);
+      return TOOL_EXIT_USAGE;
+    }
+  if (version)
+    {
+      tool_print_version ("dogpile-plugins");
+      return TOOL_EXIT_OK;
+    }
+  if (argc > 2)
+    {
+      fprintf (stderr, "dogpile-plugins: expected at most one NAME (see "
+                       "`dogpile-plugins --help`)\n");
+      return TOOL_EXIT_USAGE;
     }
 
   registry = dogpile_registry_get_default ();
@@ -127,40 +340,38 @@ main (int argc, char **argv)
     if (!dogpile_registry_add_file (registry, *r, &error))
       {
         fprintf (stderr, "dogpile-plugins: %s\n", error->message);
-        return 2;
+        return TOOL_EXIT_USAGE;
       }
 
-  infos = dogpile_registry_list (registry, DOGPILE_REGISTRY_GROUP_BACKENDS);
   rows = g_ptr_array_new_with_free_func (row_free);
-  for (guint i = 0; i < infos->len; i++)
-    {
-      Row *row = g_new0 (Row, 1);
+  add_rows (rows, registry, DOGPILE_REGISTRY_GROUP_BACKENDS, FALSE);
+  add_rows (rows, registry, DOGPILE_REGISTRY_GROUP_PROXIES, TRUE);
 
-      row->info = dogpile_plugin_info_ref (infos->pdata[i]);
-      if (check)
-        {
-          g_autoptr (GError) load_error = NULL;
-          const DogpileBackendDesc *desc = dogpile_registry_load_backend (
-              registry, dogpile_plugin_info_get_name (row->info), &load_error);
-
-          row->checked = TRUE;
-          if (desc == NULL)
-            {
-              row->error = g_strdup (load_error->message);
-              status = 1;
-            }
-          else
-            {
-              row->abi_version = desc->abi_version;
-              row->description = desc->description;
-            }
-        }
-      g_ptr_array_add (rows, row);
-    }
+  if (argc == 2)
+    return show_one (rows, argv[1], json);
 
   if (json)
     print_json (rows);
+  else if (longer)
+    for (guint i = 0; i < rows->len; i++)
+      {
+        if (i > 0)
+          printf ("\n");
+        print_detail (rows->pdata[i]);
+      }
   else
-    print_text (rows, check);
+    print_table (rows);
+
+  for (guint i = 0; i < rows->len; i++)
+    {
+      Row *row = rows->pdata[i];
+
+      if (row->error == NULL || !check)
+        continue;
+      status = TOOL_EXIT_ERROR;
+      if (!json && !longer)
+        fprintf (stderr, "dogpile-plugins: %s: %s\n", row_name (row),
+                 row->error);
+    }
   return status;
 }

@@ -4,8 +4,151 @@
  */
 #include "tool-common.h"
 
+#include <dogpile/dogpile-plugin.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
+
+void
+tool_print_version (const char *program)
+{
+  printf ("%s %s\n", program, DOGPILE_VERSION_STRING);
+  printf ("libdogpile %s (API dogpile-%s): loads backends of ABI version 1 "
+          "to %u and proxies of ABI version 1 to %u\n",
+          dogpile_get_version (), DOGPILE_API_VERSION,
+          (guint) DOGPILE_BACKEND_ABI_VERSION,
+          (guint) DOGPILE_PROXY_ABI_VERSION);
+  printf ("MIT License: see the LICENSE file of libdogpile\n");
+}
+
+gboolean
+tool_stderr_is_terminal (void)
+{
+  return isatty (fileno (stderr));
+}
+
+void
+tool_progress_init (ToolProgress *progress, gboolean enabled)
+{
+  progress->on = enabled && tool_stderr_is_terminal ();
+  progress->shown = FALSE;
+  progress->last_us = 0;
+}
+
+void
+tool_progress_update (ToolProgress *progress, const char *format, ...)
+{
+  gint64 now = g_get_monotonic_time ();
+  va_list args;
+
+  if (!progress->on
+      || (progress->shown && now - progress->last_us < G_USEC_PER_SEC / 10))
+    return;
+  progress->last_us = now;
+  progress->shown = TRUE;
+  /* Back to the start of the line, the new text, the rest erased. */
+  fputc ('\r', stderr);
+  va_start (args, format);
+  vfprintf (stderr, format, args);
+  va_end (args);
+  fputs ("\033[K", stderr);
+  fflush (stderr);
+}
+
+void
+tool_progress_clear (ToolProgress *progress)
+{
+  if (!progress->shown)
+    return;
+  fputs ("\r\033[K", stderr);
+  fflush (stderr);
+  progress->shown = FALSE;
+}
+
+/* @path's part after @dir and a '/', or NULL. */
+static const char *
+under (const char *path, const char *dir)
+{
+  gsize n = strlen (dir);
+
+  if (n == 0 || strncmp (path, dir, n) != 0)
+    return NULL;
+  if (dir[n - 1] == '/')
+    return path + n;
+  return path[n] == '/' ? path + n + 1 : NULL;
+}
+
+char *
+tool_dup_short_path (const char *path)
+{
+  g_autofree char *build_root = g_path_get_dirname (DOGPILE_BUILD_TOOLS_DIR);
+  g_autofree char *user_dir
+      = g_build_filename (g_get_user_data_dir (),
+                          "dogpile-" DOGPILE_API_VERSION, "registry.d", NULL);
+  const char *home = g_get_home_dir ();
+  const char *rest;
+
+  if (path == NULL)
+    return g_strdup ("built in");
+  if (strcmp (path, DOGPILE_BUILD_REGISTRY) == 0)
+    return g_strdup ("build tree");
+  if ((rest = under (path, build_root)) != NULL)
+    return g_strdup_printf ("build tree: %s", rest);
+  if ((rest = under (path, DOGPILE_REGISTRY_DIR)) != NULL)
+    return g_strdup_printf ("system: %s", rest);
+  if ((rest = under (path, user_dir)) != NULL)
+    return g_strdup_printf ("user: %s", rest);
+  if (home != NULL && strcmp (home, "/") != 0
+      && (rest = under (path, home)) != NULL)
+    return g_strdup_printf ("~/%s", rest);
+  return g_strdup (path);
+}
+
+/* Levenshtein distance, two rows. */
+static guint
+edit_distance (const char *a, const char *b)
+{
+  gsize n = strlen (b);
+  g_autofree guint *prev = g_new (guint, n + 1);
+  g_autofree guint *cur = g_new (guint, n + 1);
+
+  for (gsize j = 0; j <= n; j++)
+    prev[j] = (guint) j;
+  for (gsize i = 0; a[i] != '\0'; i++)
+    {
+      cur[0] = (guint) i + 1;
+      for (gsize j = 0; j < n; j++)
+        {
+          guint replace = prev[j] + (a[i] != b[j]);
+
+          cur[j + 1] = MIN (MIN (prev[j + 1] + 1, cur[j] + 1), replace);
+        }
+      memcpy (prev, cur, (n + 1) * sizeof *prev);
+    }
+  return prev[n];
+}
+
+const char *
+tool_nearest_name (const char *name, const char *const *candidates)
+{
+  const char *best = NULL;
+  guint best_distance = G_MAXUINT;
+  guint limit = MAX (2, (guint) strlen (name) / 3);
+
+  for (const char *const *c = candidates; c != NULL && *c != NULL; c++)
+    {
+      guint d = edit_distance (name, *c);
+
+      if (d < best_distance)
+        {
+          best = *c;
+          best_distance = d;
+        }
+    }
+  return best_distance <= limit ? best : NULL;
+}
 
 void
 tool_use_build_tree_registry (void)

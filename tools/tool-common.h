@@ -8,6 +8,45 @@
 
 G_BEGIN_DECLS
 
+/* The exit statuses of both tools, as their --help and man pages say. */
+enum {
+  TOOL_EXIT_OK = 0,    /* success (dogpile-cache locked: the key is locked) */
+  TOOL_EXIT_ERROR = 1, /* an error: the message is on stderr */
+  TOOL_EXIT_USAGE = 2, /* a bad command line, an unknown option among them */
+  TOOL_EXIT_MISS = 3,  /* no value (or an expired one), a key not locked */
+};
+
+/* Prints "@program VERSION" and the library's version and plugin ABI
+ * ranges to stdout, for --version. */
+void tool_print_version (const char *program);
+
+/* Whether stderr is a terminal: progress lines and notes for people are
+ * written only then. */
+gboolean tool_stderr_is_terminal (void);
+
+/* One progress line on stderr, rewritten in place (at most ten times a
+ * second), only when @enabled and stderr is a terminal; clear() erases it
+ * before the results are printed. */
+typedef struct {
+  gboolean on;
+  gboolean shown;
+  gint64 last_us;
+} ToolProgress;
+
+void tool_progress_init (ToolProgress *progress, gboolean enabled);
+void tool_progress_update (ToolProgress *progress, const char *format, ...)
+    G_GNUC_PRINTF (2, 3);
+void tool_progress_clear (ToolProgress *progress);
+
+/* @path for people (transfer full): the build tree's registry as "build
+ * tree", the compiled-in registry folder as "system", $HOME as "~". */
+char *tool_dup_short_path (const char *path);
+
+/* The candidate nearest to @name by edit distance, if it is near enough
+ * to be a typo (transfer none), else NULL. */
+const char *tool_nearest_name (const char *name,
+                               const char *const *candidates);
+
 /* Run from the build tree, a tool uses the build tree's plugins unless
  * DOGPILE_REGISTRY_PATH says otherwise; installed, it changes nothing. */
 void tool_use_build_tree_registry (void);

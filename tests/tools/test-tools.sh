@@ -17,25 +17,82 @@ json () { python3 -c "import json,sys; d=json.load(sys.stdin); $1"; }
 
 # --- dogpile-plugins ---------------------------------------------------------
 out=$("$plugins")
-check "text lists memory" grep -q $'^dogpile.cache.memory\t.*dogpile-memory.so\tdogpile_backend_memory_get_desc\t.*dogpile-build-registry.ini$' <<<"$out"
-check "text lists null" grep -q '^dogpile.cache.null' <<<"$out"
-check "text lists memory_pickle" grep -q '^dogpile.cache.memory_pickle' <<<"$out"
+check "table: a header" grep -qE '^NAME +KIND +FROM +DESCRIPTION$' <<<"$out"
+check "table: memory, its kind, where it comes from, its description" \
+  grep -qE '^dogpile.cache.memory +backend +build tree +Process memory; values kept by reference' <<<"$out"
+check "table lists null" grep -qE '^dogpile.cache.null +backend ' <<<"$out"
+check "table lists memory_pickle" grep -q '^dogpile.cache.memory_pickle ' <<<"$out"
+check "table lists the proxies" grep -qE '^dogpile.proxies.stats +proxy +built in +Counts gets' <<<"$out"
+check "table: no full paths" test "$(grep -c "$build" <<<"$out")" -eq 0
+check "table: a count at the end" \
+  grep -qE '^[0-9]+ backends, [0-9]+ proxies; `dogpile-plugins NAME` shows one in detail, --long all of them.$' <<<"$out"
+
+out=$("$plugins" dogpile.cache.memory)
+description=$("$plugins" --json dogpile.cache.memory | json 'print(d["description"])')
+check "NAME: module, symbol, registry file, ABI and plugin versions, description" \
+  test "$out" = "dogpile.cache.memory
+  Kind            backend
+  Description     $description
+  Plugin version  0.1.0
+  ABI version     2 (libdogpile 0.1.0 loads backends of version 1 to 2)
+  Module          $build/plugins/memory/dogpile-memory.so
+  Symbol          dogpile_backend_memory_get_desc
+  Registry file   $build/plugins/dogpile-build-registry.ini (build tree)"
+out=$("$plugins" dogpile.proxies.stats)
+check "NAME: a proxy" grep -qF "  ABI version     1 (libdogpile 0.1.0 loads proxies of version 1 to 1)" <<<"$out"
+check "NAME: a proxy built in" grep -qF "  Registry file   (registered in process)" <<<"$out"
+out=$("$plugins" --json dogpile.cache.null)
+check "NAME --json: one object" json '
+assert d["name"] == "dogpile.cache.null" and d["kind"] == "backend" and d["abi_version"] == 2 and d["version"] == "0.1.0", d' <<<"$out"
+set +e
+err=$("$plugins" dogpile.cache.memroy 2>&1)
+status=$?
+err_option=$("$plugins" --bogus 2>&1)
+status_option=$?
+err_two=$("$plugins" a b 2>&1)
+status_two=$?
+set -e
+check "NAME not registered exits 1" test "$status" -eq 1
+check "NAME not registered: the nearest name" \
+  test "$err" = "dogpile-plugins: no backend or proxy is registered as 'dogpile.cache.memroy'; did you mean dogpile.cache.memory? (\`dogpile-plugins\` lists them all)"
+check "dogpile-plugins: an unknown option exits 2" test "$status_option" -eq 2
+check "dogpile-plugins: an unknown option is named" \
+  test "$err_option" = "dogpile-plugins: Unknown option --bogus (see \`dogpile-plugins --help\`)"
+check "dogpile-plugins: two names exit 2" test "$status_two" -eq 2
+check "dogpile-plugins: two names, what is expected" \
+  test "$err_two" = "dogpile-plugins: expected at most one NAME (see \`dogpile-plugins --help\`)"
+
+out=$("$plugins" --long)
+check "--long: every entry in detail" test "$(grep -c '^  Module  ' <<<"$out")" -eq "$("$plugins" --json | json 'print(len(d))')"
+check "--long: the full paths" grep -qF "  Module          $build/plugins/null/dogpile-null.so" <<<"$out"
 
 out=$("$plugins" --json)
-check "json: every field, nulls when not checked" json '
-e = {x["name"]: x for x in d}["dogpile.cache.memory"]
-assert set(e) == {"name","module","symbol","registry","abi_version","description","error"}, e
-assert e["abi_version"] is None and e["description"] is None and e["error"] is None, e' <<<"$out"
+check "json: every field" json '
+e = {x["name"]: x for x in d}
+m = e["dogpile.cache.memory"]
+assert set(m) == {"name","kind","module","symbol","registry","abi_version","version","description","error"}, m
+assert m["kind"] == "backend" and m["abi_version"] == 2 and m["version"] == "0.1.0" and m["description"] and m["error"] is None, m
+s = e["dogpile.proxies.stats"]
+assert s["kind"] == "proxy" and s["abi_version"] == 1 and s["module"] is None and s["registry"] is None, s' <<<"$out"
 
 out=$("$plugins" --check --json)
 check "check: abi and description" json '
-assert all(x["abi_version"] == 2 and x["description"] and x["error"] is None for x in d), d' <<<"$out"
+assert all(x["abi_version"] == (2 if x["kind"] == "backend" else 1) and x["description"] and x["error"] is None for x in d), d' <<<"$out"
+
+for tool in "$plugins" "$cache"; do
+  out=$("$tool" --version)
+  check "$(basename "$tool") --version: tool, library and ABI range" \
+    test "$out" = "$(basename "$tool") 0.1.0
+libdogpile 0.1.0 (API dogpile-1): loads backends of ABI version 1 to 2 and proxies of ABI version 1 to 1
+MIT License: see the LICENSE file of libdogpile"
+done
+check "the LICENSE is MIT" grep -q '^MIT License$' "$src/LICENSE"
 
 set +e
 out=$("$plugins" --registry "$fixtures/fixtures.ini" --check --json)
 status=$?
 set -e
-check "check: a failed load exits non-zero" test "$status" -ne 0
+check "check: a failed load exits 1" test "$status" -eq 1
 check "check: each failure carries its message" json '
 e = {x["name"]: x for x in d}
 assert e["fixture.good"]["error"] is None and e["fixture.good"]["abi_version"] == 2
@@ -46,6 +103,26 @@ assert "has no symbol" in e["fixture.no_symbol"]["error"]
 assert "lacks the required operation" in e["fixture.incomplete"]["error"]
 for n in ("fixture.libc_symbol", "fixture.abort_symbol", "fixture.data_symbol"):
     assert "descriptor function" in e[n]["error"], e[n]' <<<"$out"
+
+set +e
+out=$("$plugins" --registry "$fixtures/fixtures.ini" 2>/dev/null)
+status=$?
+err=$("$plugins" --registry "$fixtures/fixtures.ini" --check 2>&1 >/dev/null)
+status_check=$?
+set -e
+check "table: a plugin that does not load is not an error without --check" test "$status" -eq 0
+check "table: a plugin that does not load says so" \
+  grep -qE '^fixture.abi_future +backend +build tree: tests/fixtures/registry/fixtures.ini +\(does not load: `dogpile-plugins NAME` says why\)$' <<<"$out"
+check "table: the count says how many do not load" grep -qE '^[0-9]+ backends, [0-9]+ proxies, [0-9]+ of them not loading;' <<<"$out"
+check "table --check exits 1" test "$status_check" -eq 1
+check "table --check: each error in full on stderr" \
+  grep -q "^dogpile-plugins: fixture.abi_future: .*was built for ABI version 3" <<<"$err"
+set +e
+out=$("$plugins" --registry "$fixtures/fixtures.ini" fixture.no_symbol)
+status=$?
+set -e
+check "NAME that does not load exits 1" test "$status" -eq 1
+check "NAME that does not load: the error" grep -q "^  Error           Couldn't load cache plugin fixture.no_symbol: .* has no symbol dogpile_backend_not_here_get_desc" <<<"$out"
 
 set +e
 err=$("$plugins" --registry "$fixtures/missing-colon.ini" 2>&1 >/dev/null)
@@ -68,6 +145,64 @@ check "unknown backend exits 1" test "$status_unknown" -eq 1
 check "unknown backend is PluginNotFound" grep -q "Couldn't find cache plugin to load: unknown" <<<"$err"
 check "malformed -a exits 1" test "$status_args" -eq 1
 check "malformed -a is reported" grep -q 'name=value' <<<"$err_args"
+
+# Exit statuses: 2 for every bad command line, an unknown option too.
+out=$("$cache" --help)
+check "--help: every command" test "$(grep -cE '^  (get|set|delete|get-multi|locked|invalidate|bench|stampede) ' <<<"$out")" -eq 8
+check "--help: the exit statuses" grep -qxF "  3  a miss: no value, an expired value (get, get-multi), or a key nobody" <<<"$out"
+check "get --help: the exit statuses" grep -qF "Exit status: 0 success; 1 an error (the message is on stderr); 2 a bad command line (an unknown option among them); 3 no value, an expired value or (locked) a key nobody holds." <<<"$("$cache" get --help)"
+check "invalidate --help: process-local" grep -qF "This invalidation is process-local until cross-process invalidation lands" <<<"$("$cache" invalidate --help)"
+for argv in "get --bogus k" "set --bogus k v" "delete --bogus k" "get-multi --bogus k" \
+            "locked --bogus k" "invalidate --bogus" "bench --bogus" "stampede --bogus" \
+            "get" "get a b" "set k" "set --file /dev/null k v" "locked" "invalidate k" \
+            "frobnicate" "--bogus" ""; do
+  set +e
+  # shellcheck disable=SC2086
+  err=$("$cache" $argv 2>&1 >/dev/null)
+  status=$?
+  set -e
+  check "usage error exits 2: dogpile-cache $argv" test "$status" -eq 2
+done
+set +e
+err=$("$cache" get --bogus k 2>&1)
+set -e
+check "an unknown option is named" test "$err" = "dogpile-cache get: Unknown option --bogus (see \`dogpile-cache get --help\`)"
+set +e
+err=$("$cache" set k 2>&1)
+set -e
+check "a missing argument says what is expected" test "$err" = "dogpile-cache set: expected KEY VALUE|- (see \`dogpile-cache set --help\`)"
+
+# On memory: what a one-shot process can show; the note only on a terminal.
+set +e
+err=$("$cache" get k 2>&1 >/dev/null)
+set -e
+check "memory: no note when stderr is not a terminal" test "$err" = "dogpile-cache get: no value for 'k'"
+on_terminal () { script -qec "$*" /dev/null </dev/null | tr -d '\r' || true; }
+out=$(on_terminal "$cache" set -b dogpile.cache.memory_pickle k '[1]')
+check "memory: the note once, on a terminal" \
+  test "$out" = "dogpile-cache set: note: dogpile.cache.memory_pickle lives only as long as this process: it starts empty and what it holds is gone when dogpile-cache exits (use dogpile.cache.dbm, redis or memcached to keep values between commands)"
+out=$(on_terminal "$cache" get-multi a b c)
+check "memory: the note once for several keys" test "$(grep -c "note:" <<<"$out")" -eq 1
+out=$(on_terminal "$cache" invalidate --soft)
+check "invalidate: on a terminal, says it is process-local" \
+  grep -qF "dogpile-cache invalidate: note: the region is soft invalidated in this process only: other processes, and later runs of dogpile-cache, still see every value (process-local until cross-process invalidation lands)" <<<"$out"
+check "invalidate exits 0" "$cache" invalidate
+set +e
+out=$("$cache" locked k)
+status=$?
+set -e
+check "locked: a key nobody holds exits 3" test "$status" -eq 3
+check "locked: says not locked" test "$out" = "not locked"
+
+# stampede's progress: one line rewritten in place, only on a terminal.
+out=$(script -qec "$cache stampede --threads 2 --rounds 2 --creator-ms 30" /dev/null </dev/null)
+check "stampede: progress on a terminal, rewritten in place" \
+  grep -qF $'\rstampede: round 1 of 2, 0 creator calls so far\e[K' <<<"$out"
+check "stampede: the progress line erased before the results" grep -qF $'\r\e[Kbackend dogpile.cache.memory' <<<"$out"
+out=$(script -qec "$cache stampede --threads 2 --rounds 2 --creator-ms 30 --json" /dev/null </dev/null)
+check "stampede --json: no progress on a terminal" test "$(grep -c 'stampede: round' <<<"$out")" -eq 0
+err=$("$cache" stampede --threads 2 --rounds 2 --creator-ms 5 2>&1 >/dev/null)
+check "stampede: no progress when stderr is not a terminal" test -z "$err"
 
 out=$("$cache" bench -b dogpile.cache.memory --keys 200 --seconds 0.05 --json)
 check "bench --json has every operation" json '

@@ -7,11 +7,12 @@
  *       --prefix cache.local. KEY [VALUE]
  *   dogpile-cache bench -b BACKEND [...]
  *   dogpile-cache stampede -b BACKEND [...]
+ *   dogpile-cache replay -b BACKEND [-a ...] [--json] TRACE
  *
  * Each subcommand is a file of its own: dogpile-cache-keys.c (get, set,
  * delete, get-multi, locked, invalidate), dogpile-cache-bench.c,
- * dogpile-cache-stampede.c; the region options they share are in
- * dogpile-cache-region.c.
+ * dogpile-cache-stampede.c, dogpile-cache-replay.c; the region options
+ * they share are in dogpile-cache-region.c.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -44,6 +45,9 @@ usage (FILE *out)
          "get_or_create\n"
          "  stampede             many threads on one expiring key: the "
          "dogpile lock at work\n"
+         "  replay TRACE         replay keys as get, then set on a miss; "
+         "print the hit\n"
+         "                       ratio (--json)\n"
          "\n"
          "Every command takes -b BACKEND, -a NAME=VALUE (repeatable), "
          "-e EXPIRATION\nand -r REGISTRY, or -c FILE -R GROUP for a region "
@@ -96,6 +100,8 @@ main (int argc, char **argv)
     return cache_bench_main (argc - 1, argv + 1);
   if (strcmp (command, "stampede") == 0)
     return cache_stampede_main (argc - 1, argv + 1);
+  if (strcmp (command, "replay") == 0)
+    return cache_replay_main (argc - 1, argv + 1);
   if (command[0] == '-')
     fprintf (stderr,
              "dogpile-cache: unknown option '%s': a COMMAND comes "

@@ -41,5 +41,6 @@ gboolean cache_key_is_command (const char *command);
 int cache_key_main (const char *command, int argc, char **argv);
 int cache_bench_main (int argc, char **argv);
 int cache_stampede_main (int argc, char **argv);
+int cache_replay_main (int argc, char **argv);
 
 G_END_DECLS

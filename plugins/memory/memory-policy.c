@@ -1,0 +1,594 @@
+/* memory-policy.c: W-TinyLFU with an adaptive window, and plain LRU.
+ *
+ * The structure and the constants are Caffeine's (BoundedLocalCache, 3.x),
+ * which are the papers': a 1% window and a 99% main space of which 80% is
+ * protected; a climber sampling ten times the capacity of requests,
+ * stepping 6.25% of the capacity, decaying its step by 0.98 per sample
+ * and restarting it when the hit ratio moves by 5% or more.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "memory-policy.h"
+
+#include <math.h>
+
+#define PERCENT_MAIN 0.99
+#define PERCENT_MAIN_PROTECTED 0.80
+#define HILL_CLIMBER_RESTART_THRESHOLD 0.05
+#define HILL_CLIMBER_STEP_PERCENT 0.0625
+#define HILL_CLIMBER_STEP_DECAY_RATE 0.98
+#define QUEUE_TRANSFER_THRESHOLD 1000
+#define ADMIT_HASHDOS_THRESHOLD 6
+
+/* --- the lists: circular, around a sentinel ------------------------------ */
+
+static void
+list_init (MemoryNode *sentinel)
+{
+  sentinel->prev = sentinel->next = sentinel;
+}
+
+static void
+list_unlink (MemoryNode *node)
+{
+  node->prev->next = node->next;
+  node->next->prev = node->prev;
+  node->prev = node->next = NULL;
+}
+
+static void
+list_push_tail (MemoryNode *sentinel, MemoryNode *node)
+{
+  node->prev = sentinel->prev;
+  node->next = sentinel;
+  sentinel->prev->next = node;
+  sentinel->prev = node;
+}
+
+static void
+list_move_tail (MemoryNode *sentinel, MemoryNode *node)
+{
+  if (sentinel->prev == node)
+    return;
+  node->prev->next = node->next;
+  node->next->prev = node->prev;
+  list_push_tail (sentinel, node);
+}
+
+/* NULL at the sentinel */
+static MemoryNode *
+list_first (MemoryNode *sentinel)
+{
+  return sentinel->next == sentinel ? NULL : sentinel->next;
+}
+
+static MemoryNode *
+list_last (MemoryNode *sentinel)
+{
+  return sentinel->prev == sentinel ? NULL : sentinel->prev;
+}
+
+static MemoryNode *
+list_next (MemoryNode *sentinel, MemoryNode *node)
+{
+  return node->next == sentinel ? NULL : node->next;
+}
+
+static MemoryNode *
+list_prev (MemoryNode *sentinel, MemoryNode *node)
+{
+  return node->prev == sentinel ? NULL : node->prev;
+}
+
+/* --- set-up ---------------------------------------------------------------
+ */
+
+void
+memory_policy_init (MemoryPolicy *policy, MemoryPolicyKind kind,
+                    guint64 max_entries, guint64 max_bytes, gboolean weighted)
+{
+  guint64 maximum = weighted ? max_bytes : max_entries;
+
+  memset (policy, 0, sizeof *policy);
+  policy->kind = kind;
+  policy->weighted = weighted;
+  policy->maximum = maximum;
+  policy->max_entries = weighted ? max_entries : G_MAXUINT64;
+  list_init (&policy->window);
+  list_init (&policy->probation);
+  list_init (&policy->protected);
+  if (kind == MEMORY_POLICY_LRU)
+    {
+      policy->window_maximum = maximum;
+      policy->protected_maximum = 0;
+    }
+  else
+    {
+      guint64 main = (guint64) (PERCENT_MAIN * (double) maximum);
+
+      policy->window_maximum = maximum - main;
+      policy->protected_maximum
+          = (guint64) (PERCENT_MAIN_PROTECTED * (double) main);
+    }
+  policy->step_size = -HILL_CLIMBER_STEP_PERCENT * (double) maximum;
+  policy->random = 0x9e3779b97f4a7c15ULL;
+}
+
+void
+memory_policy_clear (MemoryPolicy *policy)
+{
+  memory_sketch_clear (&policy->sketch);
+}
+
+/* The sketch is sized lazily, once the cache is half full (as Caffeine
+ * does): a cache that never fills pays nothing for it.  By bytes, the
+ * capacity in entries is only known by counting. */
+static void
+ensure_sketch (MemoryPolicy *policy)
+{
+  if (policy->weighted_size < policy->maximum / 2)
+    return;
+  if (!policy->weighted)
+    {
+      if (!memory_sketch_is_initialized (&policy->sketch))
+        memory_sketch_ensure_capacity (&policy->sketch, policy->maximum);
+    }
+  else if (!memory_sketch_is_initialized (&policy->sketch)
+           || policy->count > policy->sketch.length)
+    memory_sketch_ensure_capacity (&policy->sketch,
+                                   MAX (policy->count * 2, 16));
+}
+
+/* --- events ---------------------------------------------------------------
+ */
+
+static void
+reorder_probation (MemoryPolicy *policy, MemoryNode *node)
+{
+  guint64 weight = memory_policy_weight (policy, node);
+
+  if (weight > policy->protected_maximum)
+    {
+      list_move_tail (&policy->probation, node);
+      return;
+    }
+  /* An over-full protected space is demoted at the end of the drain. */
+  policy->protected_size += weight;
+  list_unlink (node);
+  list_push_tail (&policy->protected, node);
+  memory_node_set_queue (node, MEMORY_QUEUE_PROTECTED);
+}
+
+void
+memory_policy_access (MemoryPolicy *policy, MemoryNode *node)
+{
+  MemoryQueue queue = memory_node_queue (node);
+
+  if (queue == MEMORY_QUEUE_NONE)
+    return; /* gone since the read: a stale record */
+  if (policy->kind == MEMORY_POLICY_LRU)
+    {
+      list_move_tail (&policy->window, node);
+      return;
+    }
+  memory_sketch_increment (
+      &policy->sketch,
+      atomic_load_explicit (&node->hash, memory_order_relaxed));
+  if (queue == MEMORY_QUEUE_WINDOW)
+    list_move_tail (&policy->window, node);
+  else if (queue == MEMORY_QUEUE_PROBATION)
+    reorder_probation (policy, node);
+  else
+    list_move_tail (&policy->protected, node);
+  policy->hits_in_sample++;
+}
+
+void
+memory_policy_add (MemoryPolicy *policy, MemoryNode *node, guint64 weight)
+{
+  policy->weighted_size += weight;
+  policy->count++;
+  policy->window_size += weight;
+  if (policy->kind == MEMORY_POLICY_TINYLFU)
+    {
+      ensure_sketch (policy);
+      memory_sketch_increment (
+          &policy->sketch,
+          atomic_load_explicit (&node->hash, memory_order_relaxed));
+      policy->misses_in_sample++;
+    }
+  memory_node_set_queue (node, MEMORY_QUEUE_WINDOW);
+  /* Too heavy for the window: first in line to leave it. */
+  if (weight > policy->window_maximum)
+    {
+      node->next = policy->window.next;
+      node->prev = &policy->window;
+      policy->window.next->prev = node;
+      policy->window.next = node;
+    }
+  else
+    list_push_tail (&policy->window, node);
+}
+
+void
+memory_policy_update (MemoryPolicy *policy, MemoryNode *node,
+                      guint64 old_weight, guint64 new_weight)
+{
+  MemoryQueue queue = memory_node_queue (node);
+
+  policy->weighted_size += new_weight - old_weight;
+  if (queue == MEMORY_QUEUE_WINDOW)
+    policy->window_size += new_weight - old_weight;
+  else if (queue == MEMORY_QUEUE_PROTECTED)
+    policy->protected_size += new_weight - old_weight;
+  /* Replacing a value is a use of it; hits_in_sample counts reads only. */
+  if (policy->kind == MEMORY_POLICY_TINYLFU)
+    {
+      guint64 hits = policy->hits_in_sample;
+
+      memory_policy_access (policy, node);
+      policy->hits_in_sample = hits;
+    }
+  else
+    list_move_tail (&policy->window, node);
+}
+
+static void
+unlink_node (MemoryPolicy *policy, MemoryNode *node, guint64 weight)
+{
+  MemoryQueue queue = memory_node_queue (node);
+
+  if (queue == MEMORY_QUEUE_WINDOW)
+    policy->window_size -= weight;
+  else if (queue == MEMORY_QUEUE_PROTECTED)
+    policy->protected_size -= weight;
+  policy->weighted_size -= weight;
+  policy->count--;
+  list_unlink (node);
+  memory_node_set_queue (node, MEMORY_QUEUE_NONE);
+}
+
+void
+memory_policy_remove (MemoryPolicy *policy, MemoryNode *node, guint64 weight,
+                      MemoryRemovalCause cause)
+{
+  if (memory_node_queue (node) == MEMORY_QUEUE_NONE)
+    return;
+  unlink_node (policy, node, weight);
+  if (cause == MEMORY_REMOVED_EXPIRY)
+    policy->evictions_expiry++;
+  else if (cause == MEMORY_REMOVED_SIZE)
+    policy->evictions_size++;
+}
+
+/* --- eviction -------------------------------------------------------------
+ */
+
+static void
+evict_node (MemoryPolicy *policy, MemoryNode *node, MemoryEvictFunc evict,
+            gpointer data)
+{
+  unlink_node (policy, node, memory_policy_weight (policy, node));
+  policy->evictions_size++;
+  evict (node, data);
+}
+
+static guint64
+next_random (MemoryPolicy *policy)
+{
+  guint64 x = policy->random;
+
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  policy->random = x;
+  return x;
+}
+
+/* TinyLFU's filter: the candidate replaces the victim only if it is more
+ * popular.  A warm candidate losing to the victim is let in once in 128
+ * tries, so an attacker cannot keep a hot victim resident by flooding
+ * the sketch (Caffeine's guard). */
+static gboolean
+admit (MemoryPolicy *policy, MemoryNode *candidate, MemoryNode *victim)
+{
+  unsigned victim_freq = memory_sketch_frequency (
+      &policy->sketch,
+      atomic_load_explicit (&victim->hash, memory_order_relaxed));
+  unsigned candidate_freq = memory_sketch_frequency (
+      &policy->sketch,
+      atomic_load_explicit (&candidate->hash, memory_order_relaxed));
+
+  if (candidate_freq > victim_freq)
+    return TRUE;
+  if (candidate_freq >= ADMIT_HASHDOS_THRESHOLD)
+    return (next_random (policy) & 127) == 0;
+  return FALSE;
+}
+
+/* Moves what overflows the window to the probation's tail; returns how
+ * many candidates that made. */
+static guint64
+evict_from_window (MemoryPolicy *policy)
+{
+  guint64 candidates = 0;
+  MemoryNode *node = list_first (&policy->window);
+
+  while (policy->window_size > policy->window_maximum && node != NULL)
+    {
+      MemoryNode *next = list_next (&policy->window, node);
+      guint64 weight = memory_policy_weight (policy, node);
+
+      list_unlink (node);
+      list_push_tail (&policy->probation, node);
+      memory_node_set_queue (node, MEMORY_QUEUE_PROBATION);
+      policy->window_size -= weight;
+      candidates++;
+      node = next;
+    }
+  return candidates;
+}
+
+typedef enum { FROM_PROBATION, FROM_PROTECTED, FROM_WINDOW } Queue;
+
+static void
+evict_from_main (MemoryPolicy *policy, guint64 candidates,
+                 MemoryEvictFunc evict, gpointer data)
+{
+  Queue victim_queue = FROM_PROBATION, candidate_queue = FROM_PROBATION;
+  MemoryNode *victim = list_first (&policy->probation);
+  MemoryNode *candidate = list_last (&policy->probation);
+
+#define CANDIDATE_STEP(c)                                                     \
+  (candidate_queue == FROM_WINDOW ? list_next (&policy->window, (c))          \
+                                  : list_prev (&policy->probation, (c)))
+#define VICTIM_LIST                                                           \
+  (victim_queue == FROM_PROBATION   ? &policy->probation                      \
+   : victim_queue == FROM_PROTECTED ? &policy->protected                      \
+                                    : &policy->window)
+
+  while (memory_policy_over (policy))
+    {
+      MemoryNode *evicted;
+
+      /* Out of new candidates: look in the window for more. */
+      if (candidates == 0 && candidate_queue == FROM_PROBATION)
+        {
+          candidate = list_first (&policy->window);
+          candidate_queue = FROM_WINDOW;
+        }
+      if (candidate == NULL && victim == NULL)
+        {
+          if (victim_queue == FROM_PROBATION)
+            {
+              victim = list_first (&policy->protected);
+              victim_queue = FROM_PROTECTED;
+              continue;
+            }
+          if (victim_queue == FROM_PROTECTED)
+            {
+              victim = list_first (&policy->window);
+              victim_queue = FROM_WINDOW;
+              continue;
+            }
+          break;
+        }
+      if (victim == NULL || candidate == victim
+          || (candidate != NULL
+              && memory_policy_weight (policy, candidate) > policy->maximum))
+        {
+          /* Only a candidate, or it cannot fit anyway: it goes. */
+          evicted = candidate;
+          if (candidate == victim)
+            victim = list_next (VICTIM_LIST, victim);
+          candidate = CANDIDATE_STEP (candidate);
+          if (candidates > 0)
+            candidates--;
+          evict_node (policy, evicted, evict, data);
+          continue;
+        }
+      if (candidate == NULL)
+        {
+          evicted = victim;
+          victim = list_next (VICTIM_LIST, victim);
+          evict_node (policy, evicted, evict, data);
+          continue;
+        }
+      if (candidates > 0)
+        candidates--;
+      if (admit (policy, candidate, victim))
+        {
+          evicted = victim;
+          victim = list_next (VICTIM_LIST, victim);
+          candidate = CANDIDATE_STEP (candidate);
+        }
+      else
+        {
+          evicted = candidate;
+          candidate = CANDIDATE_STEP (candidate);
+        }
+      /* The step above may have landed on the node about to go. */
+      if (victim == evicted)
+        victim = list_next (VICTIM_LIST, victim);
+      evict_node (policy, evicted, evict, data);
+    }
+#undef CANDIDATE_STEP
+#undef VICTIM_LIST
+}
+
+static void
+evict_lru (MemoryPolicy *policy, MemoryEvictFunc evict, gpointer data)
+{
+  MemoryNode *node;
+
+  while (memory_policy_over (policy)
+         && (node = list_first (&policy->window)) != NULL)
+    evict_node (policy, node, evict, data);
+}
+
+void
+memory_policy_evict (MemoryPolicy *policy, MemoryEvictFunc evict,
+                     gpointer data)
+{
+  if (!memory_policy_over (policy)
+      && policy->window_size <= policy->window_maximum)
+    return;
+  if (policy->kind == MEMORY_POLICY_LRU)
+    evict_lru (policy, evict, data);
+  else
+    evict_from_main (policy, evict_from_window (policy), evict, data);
+}
+
+/* --- hill climbing --------------------------------------------------------
+ */
+
+static void
+demote_from_protected (MemoryPolicy *policy)
+{
+  for (int i = 0; i < QUEUE_TRANSFER_THRESHOLD
+                  && policy->protected_size > policy->protected_maximum;
+       i++)
+    {
+      MemoryNode *node = list_first (&policy->protected);
+
+      if (node == NULL)
+        break;
+      list_unlink (node);
+      list_push_tail (&policy->probation, node);
+      memory_node_set_queue (node, MEMORY_QUEUE_PROBATION);
+      policy->protected_size -= memory_policy_weight (policy, node);
+    }
+}
+
+static void
+determine_adjustment (MemoryPolicy *policy)
+{
+  guint64 requests = policy->hits_in_sample + policy->misses_in_sample;
+  double hit_rate, change, amount, next_step;
+
+  if (!memory_sketch_is_initialized (&policy->sketch))
+    {
+      policy->previous_hit_rate = 0;
+      policy->hits_in_sample = policy->misses_in_sample = 0;
+      return;
+    }
+  if (requests < policy->sketch.sample_size)
+    return;
+  hit_rate = (double) policy->hits_in_sample / (double) requests;
+  change = hit_rate - policy->previous_hit_rate;
+  amount = change >= 0 ? policy->step_size : -policy->step_size;
+  next_step = fabs (change) >= HILL_CLIMBER_RESTART_THRESHOLD
+                  ? HILL_CLIMBER_STEP_PERCENT * (double) policy->maximum
+                        * (amount >= 0 ? 1 : -1)
+                  : HILL_CLIMBER_STEP_DECAY_RATE * amount;
+  policy->previous_hit_rate = hit_rate;
+  policy->adjustment = (gint64) amount;
+  policy->step_size = next_step;
+  policy->hits_in_sample = policy->misses_in_sample = 0;
+  policy->climbs++;
+}
+
+/* Grows the window by taking from the protected space; entries move from
+ * the main space's LRU end into the window to match. */
+static void
+increase_window (MemoryPolicy *policy)
+{
+  guint64 quota, from_protected;
+
+  if (policy->window_maximum >= policy->maximum)
+    return;
+  /* Unlike Caffeine, the window may take the probation space too once the
+   * protected one is gone: a purely recency-biased workload then gets what
+   * LRU gets instead of 80% of it. */
+  quota = MIN ((guint64) policy->adjustment,
+               policy->maximum - policy->window_maximum);
+  from_protected = MIN (quota, policy->protected_maximum);
+  policy->protected_maximum -= from_protected;
+  policy->window_maximum += quota;
+  demote_from_protected (policy);
+  for (int i = 0; i < QUEUE_TRANSFER_THRESHOLD; i++)
+    {
+      MemoryNode *candidate = list_first (&policy->probation);
+      gboolean probation = TRUE;
+      guint64 weight;
+
+      if (candidate == NULL
+          || quota < memory_policy_weight (policy, candidate))
+        {
+          candidate = list_first (&policy->protected);
+          probation = FALSE;
+        }
+      if (candidate == NULL)
+        break;
+      weight = memory_policy_weight (policy, candidate);
+      if (quota < weight)
+        break;
+      quota -= weight;
+      if (!probation)
+        policy->protected_size -= weight;
+      list_unlink (candidate);
+      list_push_tail (&policy->window, candidate);
+      memory_node_set_queue (candidate, MEMORY_QUEUE_WINDOW);
+      policy->window_size += weight;
+    }
+  /* What could not move goes back. */
+  policy->window_maximum -= quota;
+  policy->protected_maximum += MIN (quota, from_protected);
+  policy->adjustment = (gint64) quota;
+}
+
+/* The protected space never takes more than its share of the main one, so
+ * some probation space is always left for candidates. */
+static void
+cap_protected (MemoryPolicy *policy)
+{
+  guint64 main = policy->maximum - policy->window_maximum;
+  guint64 cap = (guint64) (PERCENT_MAIN_PROTECTED * (double) main);
+
+  policy->protected_maximum = MIN (policy->protected_maximum, cap);
+}
+
+static void
+decrease_window (MemoryPolicy *policy)
+{
+  guint64 quota;
+
+  if (policy->window_maximum <= 1)
+    return;
+  quota = MIN ((guint64) -policy->adjustment, policy->window_maximum - 1);
+  policy->protected_maximum += quota;
+  policy->window_maximum -= quota;
+  cap_protected (policy);
+  for (int i = 0; i < QUEUE_TRANSFER_THRESHOLD; i++)
+    {
+      MemoryNode *candidate = list_first (&policy->window);
+      guint64 weight;
+
+      if (candidate == NULL)
+        break;
+      weight = memory_policy_weight (policy, candidate);
+      if (quota < weight)
+        break;
+      quota -= weight;
+      policy->window_size -= weight;
+      list_unlink (candidate);
+      list_push_tail (&policy->probation, candidate);
+      memory_node_set_queue (candidate, MEMORY_QUEUE_PROBATION);
+    }
+  policy->window_maximum += quota;
+  cap_protected (policy);
+  policy->adjustment = -(gint64) quota;
+}
+
+void
+memory_policy_climb (MemoryPolicy *policy)
+{
+  if (policy->kind != MEMORY_POLICY_TINYLFU || policy->maximum == 0)
+    return;
+  determine_adjustment (policy);
+  demote_from_protected (policy);
+  if (policy->adjustment > 0)
+    increase_window (policy);
+  else if (policy->adjustment < 0)
+    decrease_window (policy);
+}

@@ -1,0 +1,103 @@
+/* memory-policy.h: what a bounded memory store keeps and what it evicts.
+ *
+ * W-TinyLFU (Einziger, Friedman and Manes, "TinyLFU: A Highly Efficient
+ * Cache Admission Policy", ACM ToS 2017): new entries go to a small LRU
+ * window; what falls out of it is a candidate for the main space, a
+ * segmented LRU (probation, then protected once read again), and enters it
+ * only if the frequency sketch says it is more popular than the main
+ * space's victim.  The window's share is adapted by hill climbing on the
+ * hit ratio (Einziger, Eytan, Friedman and Manes, "Adaptive Software Cache
+ * Management", Middleware 2018), as Caffeine does, so recency-biased
+ * workloads get a large window and frequency-biased ones a small one.
+ *
+ * MEMORY_POLICY_LRU keeps one LRU list, for comparison.
+ *
+ * Everything here runs under the store's policy lock.  The policy never
+ * frees a node: it unlinks the victims and hands them to @evict.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#include "memory-node.h"
+#include "memory-sketch.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  MEMORY_POLICY_TINYLFU,
+  MEMORY_POLICY_LRU,
+} MemoryPolicyKind;
+
+typedef enum {
+  MEMORY_REMOVED_SIZE,   /* evicted to keep within the bound */
+  MEMORY_REMOVED_EXPIRY, /* older than memory_expiration_time */
+  MEMORY_REMOVED_EXPLICIT,
+} MemoryRemovalCause;
+
+/* Unlinks nothing: the node is already out of the policy's lists. */
+typedef void (*MemoryEvictFunc) (MemoryNode *node, gpointer data);
+
+typedef struct {
+  MemoryPolicyKind kind;
+  gboolean weighted;   /* weights are memory_node_cost, else 1 */
+  guint64 maximum;     /* in weight units */
+  guint64 max_entries; /* G_MAXUINT64: only @maximum bounds */
+  guint64 weighted_size;
+  guint64 count;
+
+  guint64 window_maximum, window_size;
+  guint64 protected_maximum, protected_size;
+  MemoryNode window, probation, protected; /* sentinels of circular lists */
+  MemorySketch sketch;
+
+  /* hill climbing */
+  guint64 hits_in_sample, misses_in_sample;
+  double previous_hit_rate;
+  double step_size;
+  gint64 adjustment;
+  guint64 climbs;
+
+  guint64 evictions_size;
+  guint64 evictions_expiry;
+  guint64 random; /* xorshift state for the hash-flooding guard */
+} MemoryPolicy;
+
+void memory_policy_init (MemoryPolicy *policy, MemoryPolicyKind kind,
+                         guint64 max_entries, guint64 max_bytes,
+                         gboolean weighted);
+void memory_policy_clear (MemoryPolicy *policy);
+
+/* A read of @node that hit (from the read buffer). */
+void memory_policy_access (MemoryPolicy *policy, MemoryNode *node);
+/* @node was just added with @weight; evict afterwards. */
+void memory_policy_add (MemoryPolicy *policy, MemoryNode *node,
+                        guint64 weight);
+/* @node's value was replaced: its weight went from @old to @new. */
+void memory_policy_update (MemoryPolicy *policy, MemoryNode *node,
+                           guint64 old_weight, guint64 new_weight);
+/* @node leaves (deleted, expired): unlinks it. */
+void memory_policy_remove (MemoryPolicy *policy, MemoryNode *node,
+                           guint64 weight, MemoryRemovalCause cause);
+
+/* Evicts until within the bounds, calling @evict for each victim. */
+void memory_policy_evict (MemoryPolicy *policy, MemoryEvictFunc evict,
+                          gpointer data);
+/* Adapts the window when a sample is complete; call after draining. */
+void memory_policy_climb (MemoryPolicy *policy);
+
+/* The weight of @node as the policy counts it. */
+static inline guint64
+memory_policy_weight (const MemoryPolicy *policy, MemoryNode *node)
+{
+  return policy->weighted ? memory_node_cost (node) : 1;
+}
+
+static inline gboolean
+memory_policy_over (const MemoryPolicy *policy)
+{
+  return policy->weighted_size > policy->maximum
+         || policy->count > policy->max_entries;
+}
+
+G_END_DECLS

@@ -157,11 +157,20 @@ scan_decimal (const char *p, const char **out_end, double *out)
       while (g_ascii_isdigit (*p))
         p++;
     }
+  /* however long: "000...001" and "1.000...0" are numbers too (and
+   * the integer reader takes as many digits) */
   if ((gsize) (p - start) >= sizeof buf)
-    return FALSE;
-  memcpy (buf, start, (gsize) (p - start));
-  buf[p - start] = '\0';
-  *out = g_ascii_strtod (buf, NULL);
+    {
+      g_autofree char *copy = g_strndup (start, (gsize) (p - start));
+
+      *out = g_ascii_strtod (copy, NULL);
+    }
+  else
+    {
+      memcpy (buf, start, (gsize) (p - start));
+      buf[p - start] = '\0';
+      *out = g_ascii_strtod (buf, NULL);
+    }
   *out_end = p;
   return isfinite (*out);
 }
@@ -406,8 +415,10 @@ dogpile_arguments_get_duration (GHashTable *arguments, const char *name,
  *   array when the argument is absent
  * @error: return location for a #GError
  *
- * Splits on commas and whitespace, dropping empty items: `a:1, b:2` and
- * `a:1 b:2` both give two items.
+ * Splits on commas and ASCII whitespace (space, tab, newline, carriage
+ * return, vertical tab, form feed), dropping empty items: `a:1, b:2` and
+ * `a:1 b:2` both give two items, and no item holds a separator (a '\r'
+ * left in one would reach a host name).
  *
  * Returns: %TRUE (a list is never malformed).
  */
@@ -425,7 +436,7 @@ dogpile_arguments_dup_list (GHashTable *arguments, const char *name,
   items = g_ptr_array_new ();
   if (lookup_stripped (arguments, name, &value))
     {
-      parts = g_strsplit_set (value, ", \t\n", -1);
+      parts = g_strsplit_set (value, ", \t\n\r\v\f", -1);
       for (char **p = parts; *p != NULL; p++)
         if (**p != '\0')
           g_ptr_array_add (items, g_strdup (*p));

@@ -408,7 +408,7 @@ wrap_names_of (GVariant *value)
   if (type == DOGPILE_PY_STR)
     {
       g_auto (GStrv) parts = g_strsplit_set (
-          g_variant_get_string (content, NULL), ", \t\n", -1);
+          g_variant_get_string (content, NULL), ", \t\n\r\v\f", -1);
 
       for (char **p = parts; *p != NULL; p++)
         if (**p != '\0')

@@ -125,6 +125,8 @@ typedef struct {
   gsize max_size;
   const char *what;
   GError **error;
+  guint16 *height; /* per sized node: how much deeper its members go */
+  guint reach;     /* the deepest level reached in the node being sized */
 } Writer;
 
 static const char *
@@ -316,9 +318,23 @@ size_node (Writer *w, guint32 index, guint depth)
 {
   PyTree *t = w->tree;
   PyNode *node = &t->nodes[index];
+  guint outer_reach;
 
   if (node->state == 2)
-    return TRUE;
+    {
+      /* An object met again (a pickle's memo shares it): here it may sit
+       * deeper than where it was sized, and its members with it. */
+      if (depth + w->height[index] > PY_TREE_MAX_DEPTH)
+        {
+          g_set_error (w->error, DOGPILE_ERROR, DOGPILE_ERROR_CANT_DESERIALIZE,
+                       "The %s's value nests deeper than GVariant's limit of "
+                       "%d levels",
+                       w->what, PY_TREE_MAX_DEPTH);
+          return FALSE;
+        }
+      w->reach = MAX (w->reach, depth + w->height[index]);
+      return TRUE;
+    }
   if (node->state == 1)
     {
       g_set_error (w->error, DOGPILE_ERROR, DOGPILE_ERROR_CANT_DESERIALIZE,
@@ -336,6 +352,8 @@ size_node (Writer *w, guint32 index, guint depth)
       return FALSE;
     }
   node->state = 1;
+  outer_reach = w->reach;
+  w->reach = depth;
 
   switch (node->kind)
     {
@@ -450,6 +468,8 @@ size_node (Writer *w, guint32 index, guint depth)
       return FALSE;
     }
   node->state = 2;
+  w->height[index] = (guint16) (w->reach - depth);
+  w->reach = MAX (outer_reach, w->reach);
   return TRUE;
 }
 
@@ -683,8 +703,10 @@ GVariant *
 py_tree_to_variant (PyTree *tree, guint32 root, gsize max_size,
                     const char *what, GError **error)
 {
-  Writer w = { tree, max_size, what, error };
+  Writer w = { tree, max_size, what, error, NULL, 0 };
+  guint16 height_buf[256];
   PyNode *node;
+  gboolean ok;
   char type[PY_TREE_MAX_DEPTH * 4 + 8];
   char *heap_type = NULL;
   const char *type_str = type;
@@ -693,13 +715,31 @@ py_tree_to_variant (PyTree *tree, guint32 root, gsize max_size,
   GBytes *bytes;
   GVariant *value;
 
-  if (!size_node (&w, root, 0))
+  w.height = tree->n_nodes <= G_N_ELEMENTS (height_buf)
+                 ? height_buf
+                 : g_new (guint16, tree->n_nodes);
+  ok = size_node (&w, root, 0);
+  if (w.height != height_buf)
+    g_free (w.height);
+  if (!ok)
     return NULL;
   node = &tree->nodes[root];
   tlen = type_len (&w, node);
   if (tlen >= sizeof type)
     type_str = heap_type = g_malloc (tlen + 1);
   *write_type (&w, node, (char *) type_str) = '\0';
+  /* Tuples nest in the type itself, "((((...))))", and GLib refuses a
+   * type nested deeper than its limit (G_VARIANT_TYPE would then return
+   * NULL): a pickle of 128 nested 1-tuples got this far. */
+  if (!g_variant_type_string_is_valid (type_str))
+    {
+      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_CANT_DESERIALIZE,
+                   "The %s's value nests deeper than GVariant's limit of %d "
+                   "levels",
+                   what, PY_TREE_MAX_DEPTH);
+      g_free (heap_type);
+      return NULL;
+    }
 
   data = g_malloc0 (MAX (node->size, 1));
   write_node (&w, node, data);

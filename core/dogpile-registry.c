@@ -307,12 +307,17 @@ is_known_group (const char *group)
          || strcmp (group, DOGPILE_REGISTRY_GROUP_PROXIES) == 0;
 }
 
+/* Messages are UTF-8 whatever the file holds: the file's name in its
+ * display form, the text quoted from it with its bad bytes escaped. */
 static gboolean
 registry_problem (GError **error, const char *path, guint line,
                   const char *message)
 {
+  g_autofree char *shown = g_filename_display_name (path);
+  g_autofree char *text = dogpile__utf8_escaped (g_strdup (message));
+
   g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_REGISTRY_INVALID,
-               "%s:%u: %s", path, line, message);
+               "%s:%u: %s", shown, line, text);
   return FALSE;
 }
 
@@ -409,8 +414,10 @@ load_registry_file (GHashTable *tier, const char *given_path, gboolean strict,
 
   if (!read_regular_file (path, &contents, &local_error))
     {
+      g_autofree char *shown = g_filename_display_name (path);
+
       g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
-                                  "Cannot read registry file %s: ", path);
+                                  "Cannot read registry file %s: ", shown);
       return FALSE;
     }
   folder = g_path_get_dirname (path);

@@ -49,11 +49,12 @@
  * the update had reached the page cache (buckets, then directory, then
  * header): possibly a file gdbm opens but whose allocation tables are
  * wrong.  So a writer marks the lock file "dirty, <file>" before changing
- * the file and "clean" afterwards; whoever finds the mark under the lock
- * knows the writer died and rebuilds the file with gdbm_recover
- * (GDBM_RCVR_FORCE: every readable pair is copied to a new file, renamed
- * over the old one).  A file that cannot even be opened any more is
- * replaced by an empty one: it is a cache.  Damage nobody's death explains
+ * the file (the name with its length first, so that any name survives, a
+ * newline too: dbm-rw-lock.c) and "clean" afterwards; whoever finds the
+ * mark under the lock knows the writer died and rebuilds the file with
+ * gdbm_recover (GDBM_RCVR_FORCE: every readable pair is copied to a new
+ * file, renamed over the old one).  A file that cannot even be opened any more
+ * is replaced by an empty one: it is a cache.  Damage nobody's death explains
  * is repaired or replaced the same way, with a warning: what gdbm reports
  * (at open too), and a header whose bounds disagree with the file's size,
  * checked whenever gdbm reads it (at every open) because gdbm 1.23 would

@@ -25,10 +25,13 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
 
 #define POOL_MAX 16
+/* The longest marker: its fields take at most 50 bytes, and a path open(2)
+ * takes is shorter than PATH_MAX. */
 #define MARKER_MAX (64 + PATH_MAX)
 
 struct DbmRwLock {
@@ -221,16 +224,44 @@ dbm_marker_clear (DbmMarker *marker)
   marker->dirty = FALSE;
 }
 
-/* The marker is "D <dev> <ino> <path>\n" while a write is in progress;
- * anything else (an empty file, Python's, "C") means clean. */
+/* Parses the decimal number at *@p followed by one space, moving *@p past
+ * both. */
+static gboolean
+parse_field (const char **p, uintmax_t *out)
+{
+  char *end;
+
+  if (!g_ascii_isdigit (**p))
+    return FALSE;
+  errno = 0;
+  *out = strtoumax (*p, &end, 10);
+  if (errno != 0 || *end != ' ')
+    return FALSE;
+  *p = end + 1;
+  return TRUE;
+}
+
+/* The marker while a write is in progress, at offset 0:
+ *
+ *   "D2 <dev> <ino> <length> <path>\n"   <path> is exactly <length> bytes,
+ *                                       whatever they are (a newline too)
+ *   "D <dev> <ino> <path>\n"             written by versions before the
+ *                                       length; the path ends at the first
+ *                                       newline (still read, never written)
+ *
+ * Anything else (an empty file, Python's, "C..." after a clean write,
+ * something cut short) means clean.  Bytes after the marker are what a
+ * longer marker left there: never read. */
 gboolean
 dbm_rw_lock_read_marker (DbmRwLock *self, int fd, DbmMarker *out_marker,
                          GError **error)
 {
   g_autofree char *buf = g_malloc (MARKER_MAX + 1);
-  uintmax_t dev, ino;
+  uintmax_t dev, ino, length;
+  gsize have;
+  const char *p, *path;
+  gsize path_len;
   ssize_t n;
-  char *end, *p, *nl;
 
   memset (out_marker, 0, sizeof *out_marker);
   do
@@ -242,24 +273,44 @@ dbm_rw_lock_read_marker (DbmRwLock *self, int fd, DbmMarker *out_marker,
       return FALSE;
     }
   buf[n] = '\0';
-  if (n < 2 || buf[0] != 'D' || buf[1] != ' ')
+  have = (gsize) n;
+  if (have < 2 || buf[0] != 'D')
     return TRUE;
-  p = buf + 2;
-  dev = strtoumax (p, &end, 10);
-  if (end == p || *end != ' ')
-    return TRUE;
-  p = end + 1;
-  ino = strtoumax (p, &end, 10);
-  if (end == p || *end != ' ')
-    return TRUE;
-  p = end + 1;
-  nl = strchr (p, '\n');
-  if (nl == NULL || nl == p)
+  if (buf[1] == ' ')
+    {
+      /* the older form */
+      const char *nl;
+
+      p = buf + 2;
+      if (!parse_field (&p, &dev) || !parse_field (&p, &ino))
+        return TRUE;
+      nl = memchr (p, '\n', have - (gsize) (p - buf));
+      if (nl == NULL || nl == p)
+        return TRUE;
+      path = p;
+      path_len = (gsize) (nl - p);
+    }
+  else if (buf[1] == '2' && have > 2 && buf[2] == ' ')
+    {
+      p = buf + 3;
+      if (!parse_field (&p, &dev) || !parse_field (&p, &ino)
+          || !parse_field (&p, &length) || length == 0 || length > PATH_MAX)
+        return TRUE;
+      path_len = (gsize) length;
+      /* a marker cut short, or longer than any we write */
+      if (path_len >= have - (gsize) (p - buf))
+        return TRUE;
+      path = p;
+      /* a file name holds no NUL, and the marker ends where it says */
+      if (path[path_len] != '\n' || memchr (path, '\0', path_len) != NULL)
+        return TRUE;
+    }
+  else
     return TRUE;
   out_marker->dirty = TRUE;
   out_marker->dev = (dev_t) dev;
   out_marker->ino = (ino_t) ino;
-  out_marker->path = g_strndup (p, (gsize) (nl - p));
+  out_marker->path = g_strndup (path, path_len);
   return TRUE;
 }
 
@@ -286,14 +337,26 @@ write_all_at (DbmRwLock *self, int fd, const char *data, gsize len,
   return TRUE;
 }
 
+/* Writes "D2 <dev> <ino> <length> <path>\n" (see dbm_rw_lock_read_marker):
+ * the path's length first, so that any file name survives. */
 gboolean
 dbm_rw_lock_set_dirty (DbmRwLock *self, int fd, const char *path, dev_t dev,
                        ino_t ino, GError **error)
 {
-  g_autofree char *record = g_strdup_printf ("D %ju %ju %s\n", (uintmax_t) dev,
-                                             (uintmax_t) ino, path);
+  gsize path_len = strlen (path);
+  g_autoptr (GString) record = g_string_sized_new (64 + path_len);
 
-  return write_all_at (self, fd, record, strlen (record), error);
+  /* (gdbm could not have opened it) */
+  if (path_len >= PATH_MAX)
+    {
+      set_errno_error (error, ENAMETOOLONG, "cannot mark a write to", path);
+      return FALSE;
+    }
+  g_string_printf (record, "D2 %ju %ju %" G_GSIZE_FORMAT " ", (uintmax_t) dev,
+                   (uintmax_t) ino, path_len);
+  g_string_append_len (record, path, (gssize) path_len);
+  g_string_append_c (record, '\n');
+  return write_all_at (self, fd, record->str, record->len, error);
 }
 
 gboolean

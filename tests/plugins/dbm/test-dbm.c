@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <gdbm.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/resource.h>
@@ -892,6 +893,8 @@ Test (dbm, forked_child_starts_afresh)
 
 /* --- a writer that died ---------------------------------------------- */
 
+/* The mark in the form versions before the length wrote, which is still
+ * read (the current form: the tests of odd names below). */
 static void
 mark_dirty (const char *file)
 {
@@ -1486,6 +1489,228 @@ Test (dbm, repairs_are_counted) { assert_repairs_counted ("true"); }
 Test (dbm, repairs_are_counted_opening_per_operation)
 {
   assert_repairs_counted ("false");
+}
+
+/* --- a dead writer's mark names any file ------------------------------ */
+
+/* A file name with what broke the mark's older form (it ended at the first
+ * newline): a newline followed by that form's own text, and a tab, a
+ * backslash, a control byte, a byte that is not UTF-8 and spaces. */
+#define ODD_NAME "odd\nD 1 2 x\n\t\\ \001\377 name.dbm"
+
+/* Dies inside the write, with the mark set: a store done, then SIGKILL. */
+static gboolean
+store_and_die (DbmFile *file, GDBM_FILE dbf, gpointer user_data,
+               GError **error)
+{
+  datum key = { (char *) "half", 4 };
+  datum value = { (char *) "written", 7 };
+
+  (void) file;
+  (void) user_data;
+  (void) error;
+  gdbm_store (dbf, key, value, GDBM_REPLACE);
+  kill (getpid (), SIGKILL);
+  return FALSE;
+}
+
+/* A writer of @file (through the lock file @lock) killed in the middle of
+ * a write: it leaves its mark. */
+static void
+kill_a_writer_inside_a_write (const char *file, const char *lock)
+{
+  int status;
+  pid_t pid = fork ();
+
+  cr_assert (pid >= 0);
+  if (pid == 0)
+    {
+      DbmFile *dbm = dbm_file_new (file, lock, DBM_REUSE_ALWAYS, NULL);
+
+      if (dbm != NULL)
+        dbm_file_write (dbm, store_and_die, NULL, NULL);
+      _exit (1);
+    }
+  cr_assert_eq (waitpid (pid, &status, 0), pid);
+  cr_assert (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL,
+             "the writer was killed inside its write");
+}
+
+/* The mark a killed writer left in @lock, checked to be one. */
+static char *
+mark_left (const char *lock)
+{
+  gsize len;
+  char *data = file_contents (lock, &len);
+
+  cr_assert (len > 0 && data[0] == 'D', "the killed writer left its mark");
+  return data;
+}
+
+/* @mark is in the current form and names @file exactly. */
+static void
+assert_marked (const char *mark, const char *file)
+{
+  g_autofree char *tail = g_strdup_printf (" %zu %s\n", strlen (file), file);
+
+  cr_assert (g_str_has_prefix (mark, "D2 "), "the current form: %s", mark);
+  cr_assert (strstr (mark, tail) != NULL,
+             "the mark names the file, length first: %s", mark);
+}
+
+/* The file was rebuilt (a new inode: gdbm_recover renames a new file
+ * over it) and kept its pairs. */
+static void
+assert_rebuilt (const char *file, const struct stat *before)
+{
+  struct stat after;
+  GDBM_FILE dbf;
+  datum key = { (char *) "a", 1 };
+  datum value;
+
+  cr_assert_eq (stat (file, &after), 0);
+  cr_assert_neq (before->st_ino, after.st_ino, "rebuilt into a new file");
+  dbf = gdbm_open (file, 0, GDBM_READER, 0, NULL);
+  cr_assert_not_null (dbf, "%s", gdbm_strerror (gdbm_errno));
+  cr_assert_eq (gdbm_avail_verify (dbf), 0);
+  value = gdbm_fetch (dbf, key);
+  cr_assert (value.dptr != NULL && value.dsize == 1 && value.dptr[0] == '1');
+  free (value.dptr);
+  gdbm_close (dbf);
+}
+
+Test (dbm, dead_writer_of_a_file_named_with_a_newline_is_repaired)
+{
+  g_autofree char *file = path_in_tmp (ODD_NAME);
+  g_autofree char *lock = g_strconcat (file, ".rw.lock", NULL);
+  g_autoptr (DogpileBackend) backend = NULL;
+  g_autofree char *mark = NULL;
+  struct stat before;
+  DbmFile *dbm;
+
+  make_gdbm_file (file);
+  cr_assert_eq (stat (file, &before), 0);
+  kill_a_writer_inside_a_write (file, lock);
+  mark = mark_left (lock);
+
+  /* the next one to open it repairs it (a dead writer's: not warned) */
+  capture_warnings ();
+  dbm = dbm_file_on (file, "true");
+  cr_assert_eq (dbm_file_get_repairs (dbm), 1, "repaired");
+  cr_assert_eq (marker_state (file), 'C');
+  cr_assert_eq (warnings->len, 0);
+  dbm_file_free (dbm);
+  assert_rebuilt (file, &before);
+  backend = backend_on (file);
+  assert_fetch (backend, "b", "2");
+  backend_put (backend, "b", "again");
+  assert_fetch (backend, "b", "again");
+  assert_marked (mark, file);
+}
+
+/* The same through a lock file two dbm files share: the mark names the
+ * other one, and whoever writes next repairs it. */
+Test (dbm, dead_writer_of_another_file_named_with_a_newline_is_repaired)
+{
+  g_autofree char *file = path_in_tmp ("one.dbm");
+  g_autofree char *other = path_in_tmp (ODD_NAME);
+  g_autofree char *lock = path_in_tmp ("shared\n.lock");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DogpileBackend) one = NULL;
+  g_autofree char *mark = NULL;
+  struct stat before;
+
+  make_gdbm_file (other);
+  cr_assert_eq (stat (other, &before), 0);
+  kill_a_writer_inside_a_write (other, lock);
+  mark = mark_left (lock);
+  one = try_backend (&error, "filename", file, "rw_lockfile", lock, NULL);
+  assert_no_error (error);
+  backend_put (one, "y", "mine");
+  {
+    g_autofree char *data = NULL;
+    gsize len;
+
+    data = file_contents (lock, &len);
+    cr_assert_eq (data[0], 'C', "the other file's mark was dealt with");
+  }
+  assert_rebuilt (other, &before);
+  assert_fetch (one, "y", "mine");
+  assert_marked (mark, other);
+}
+
+/* A mark cut short or not ending where its length says is no mark (it
+ * names no file for sure); the older form is still read (mark_dirty, and
+ * the dead-writer tests above). */
+Test (dbm, marks_that_do_not_add_up_are_ignored)
+{
+  g_autofree char *file = path_in_tmp ("plain.dbm");
+  g_autofree char *lock = g_strconcat (file, ".rw.lock", NULL);
+  g_autofree char *longest = g_strnfill (PATH_MAX - 1, 'n');
+  g_autofree char *too_long = g_strnfill (PATH_MAX, 'n');
+  g_autoptr (GError) error = NULL;
+  struct stat st;
+  DbmRwLock *rw;
+  int fd;
+
+  make_gdbm_file (file);
+  cr_assert_eq (stat (file, &st), 0);
+  rw = dbm_rw_lock_new (lock, &error);
+  assert_no_error (error);
+  cr_assert (dbm_rw_lock_acquire (rw, TRUE, &fd, &error));
+  {
+    /* each: the form, then "<dev> <ino>", then this, then the name, then
+     * the end */
+    const char *bad[][3] = {
+      { "D2 ", " 999 ", "\n" }, /* longer than what is there */
+      { "D2 ", " 3 ", "\n" },   /* the length ends inside the name */
+      { "D2 ", " -1 ", "\n" },  /* not a length */
+      { "D2 ", " 0 ", "\n" },   /* no name */
+      { "D2 ", " 18446744073709551616 ", "\n" }, /* out of range */
+      { "D2 ", " ", "\n" },                      /* no length */
+      { "D2 ", " 40 ", "" },                     /* cut short */
+      { "D3 ", " 1 ", "\n" },                    /* a form we do not know */
+    };
+    g_autofree char *fields = g_strdup_printf (
+        "%ju %ju", (uintmax_t) st.st_dev, (uintmax_t) st.st_ino);
+
+    for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+      {
+        g_autofree char *record = g_strconcat (bad[i][0], fields, bad[i][1],
+                                               file, bad[i][2], NULL);
+        DbmMarker marker;
+
+        cr_assert_eq (ftruncate (fd, 0), 0);
+        cr_assert_eq (pwrite (fd, record, strlen (record), 0),
+                      (ssize_t) strlen (record));
+        cr_assert (dbm_rw_lock_read_marker (rw, fd, &marker, &error));
+        cr_assert_not (marker.dirty, "not a mark: %s", record);
+        dbm_marker_clear (&marker);
+      }
+  }
+  /* what we write reads back exactly, and a shorter mark over a longer
+   * one too */
+  for (int round = 0; round < 2; round++)
+    {
+      const char *name = round == 0 ? longest : ODD_NAME;
+      DbmMarker marker;
+
+      cr_assert (
+          dbm_rw_lock_set_dirty (rw, fd, name, st.st_dev, st.st_ino, &error));
+      cr_assert (dbm_rw_lock_read_marker (rw, fd, &marker, &error));
+      cr_assert (marker.dirty);
+      cr_assert_str_eq (marker.path, name);
+      cr_assert_eq (marker.dev, st.st_dev);
+      cr_assert_eq (marker.ino, st.st_ino);
+      dbm_marker_clear (&marker);
+    }
+  /* a name open(2) would refuse is not marked (gdbm never opened it) */
+  cr_assert_not (
+      dbm_rw_lock_set_dirty (rw, fd, too_long, st.st_dev, st.st_ino, &error));
+  g_clear_error (&error);
+  cr_assert (dbm_rw_lock_set_clean (rw, fd, &error));
+  dbm_rw_lock_release (rw, fd);
+  dbm_rw_lock_free (rw);
 }
 
 /* --- the racy rule ---------------------------------------------------- */

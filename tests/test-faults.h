@@ -1,6 +1,7 @@
 /* test-faults.h: what the fault and fork tests of every networked backend
  * share: a monotonic clock, loopback sockets, a server that accepts and
- * never answers, and a bounded wait for a child process.
+ * never answers, a scripted peer that is slow, deaf or dumb (FakeServer),
+ * a listener that never accepts, and a bounded wait for a child process.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -145,6 +146,254 @@ silent_server_stop (SilentServer *s)
   close (s->stop_pipe[0]);
   close (s->stop_pipe[1]);
   g_free (s);
+}
+
+/* --- a scripted peer: slow, deaf or dumb ------------------------------ */
+
+/* What a FakeServer does with each connection it accepts. */
+typedef enum {
+  FAKE_NEVER_READ,  /* reads nothing, writes nothing */
+  FAKE_READ_SLOWLY, /* reads chunk bytes every interval, writes nothing */
+  FAKE_ANSWER,      /* reads requests and answers them (FakeRequestFunc) */
+} FakeMode;
+
+typedef struct FakeServer FakeServer;
+
+/* How a FAKE_ANSWER server answers one request. */
+typedef struct {
+  GString *bytes;  /* the answer; left empty: none, ever */
+  double delay;    /* seconds before its first byte */
+  double interval; /* > 0: one byte every interval seconds (a trickle) */
+} FakeReply;
+
+/* The length of the first complete request in @buf (0: not complete yet);
+ * fills in @reply, whose delay and interval start as the server's. */
+typedef gsize (*FakeRequestFunc) (FakeServer *s, const char *buf, gsize len,
+                                  FakeReply *reply, gpointer data);
+
+struct FakeServer {
+  int listen_fd;
+  int port;
+  int stop_pipe[2];
+  FakeMode mode;
+  double interval; /* READ_SLOWLY: between reads; ANSWER: between bytes */
+  double delay;    /* ANSWER: before each answer */
+  gsize chunk;     /* READ_SLOWLY: bytes per read */
+  FakeRequestFunc request;
+  gpointer data;
+  GThread *acceptor;
+  GMutex lock; /* guards threads and fds */
+  GPtrArray *threads;
+  GArray *fds;
+  gint connections; /* atomic: accepted so far */
+  gint requests;    /* atomic: complete requests read */
+  gint bytes_read;  /* atomic */
+  gint bytes_written;
+};
+
+typedef struct {
+  FakeServer *server;
+  int fd;
+} FakeConnection;
+
+/* Sleeps @seconds, or less when the server stops: TRUE if it stopped. */
+static inline gboolean
+fake_sleep (FakeServer *s, double seconds)
+{
+  struct pollfd p = { s->stop_pipe[0], POLLIN, 0 };
+  int ms = (int) (seconds * 1000 + 0.5);
+
+  while (poll (&p, 1, ms) < 0 && errno == EINTR)
+    ;
+  return p.revents != 0;
+}
+
+/* Waits until @fd is readable or the server stops: TRUE if readable. */
+static inline gboolean
+fake_wait_readable (FakeServer *s, int fd)
+{
+  struct pollfd p[2] = { { fd, POLLIN, 0 }, { s->stop_pipe[0], POLLIN, 0 } };
+
+  while (poll (p, 2, -1) < 0)
+    if (errno != EINTR)
+      return FALSE;
+  return p[1].revents == 0;
+}
+
+/* Writes @reply as it says; FALSE when the peer went away or the server
+ * stops. */
+static inline gboolean
+fake_write_reply (FakeServer *s, int fd, const FakeReply *reply)
+{
+  gsize step = reply->interval > 0 ? 1 : reply->bytes->len;
+
+  if (reply->delay > 0 && fake_sleep (s, reply->delay))
+    return FALSE;
+  for (gsize done = 0; done < reply->bytes->len; done += step)
+    {
+      if (done > 0 && fake_sleep (s, reply->interval))
+        return FALSE;
+      if (send (fd, reply->bytes->str + done,
+                MIN (step, reply->bytes->len - done), MSG_NOSIGNAL)
+          <= 0)
+        return FALSE;
+      g_atomic_int_add (&s->bytes_written,
+                        (gint) MIN (step, reply->bytes->len - done));
+    }
+  return TRUE;
+}
+
+static gpointer
+fake_connection_loop (gpointer data)
+{
+  FakeConnection *conn = data;
+  FakeServer *s = conn->server;
+  g_autoptr (GString) pending = g_string_new (NULL);
+  char buf[64 * 1024];
+
+  switch (s->mode)
+    {
+    case FAKE_NEVER_READ: fake_sleep (s, 3600); break;
+    case FAKE_READ_SLOWLY:
+      while (!fake_sleep (s, s->interval))
+        {
+          ssize_t n
+              = recv (conn->fd, buf, MIN (s->chunk, sizeof buf), MSG_DONTWAIT);
+
+          if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+            break;
+          if (n > 0)
+            g_atomic_int_add (&s->bytes_read, (gint) n);
+        }
+      break;
+    case FAKE_ANSWER:
+      while (fake_wait_readable (s, conn->fd))
+        {
+          ssize_t n = recv (conn->fd, buf, sizeof buf, 0);
+          gsize used;
+
+          if (n <= 0)
+            break;
+          g_atomic_int_add (&s->bytes_read, (gint) n);
+          g_string_append_len (pending, buf, n);
+          for (;;)
+            {
+              g_autoptr (GString) bytes = g_string_new (NULL);
+              FakeReply reply = { bytes, s->delay, s->interval };
+
+              used = s->request (s, pending->str, pending->len, &reply,
+                                 s->data);
+              if (used == 0)
+                break;
+              g_atomic_int_inc (&s->requests);
+              g_string_erase (pending, 0, (gssize) used);
+              if (!fake_write_reply (s, conn->fd, &reply))
+                goto out;
+            }
+        }
+      break;
+    }
+out:
+  g_free (conn);
+  return NULL;
+}
+
+static gpointer
+fake_accept_loop (gpointer data)
+{
+  FakeServer *s = data;
+
+  while (fake_wait_readable (s, s->listen_fd))
+    {
+      int fd = accept (s->listen_fd, NULL, NULL);
+      FakeConnection *conn;
+
+      if (fd < 0)
+        continue;
+      g_atomic_int_inc (&s->connections);
+      conn = g_new0 (FakeConnection, 1);
+      conn->server = s;
+      conn->fd = fd;
+      g_mutex_lock (&s->lock);
+      g_array_append_val (s->fds, fd);
+      g_ptr_array_add (s->threads,
+                       g_thread_new ("fake-peer", fake_connection_loop, conn));
+      g_mutex_unlock (&s->lock);
+    }
+  return NULL;
+}
+
+/* A loopback server doing @mode on every connection; set its fields
+ * (interval, delay, chunk, request, data) before fake_server_run(). */
+static inline FakeServer *
+fake_server_new (FakeMode mode)
+{
+  FakeServer *s = g_new0 (FakeServer, 1);
+
+  s->mode = mode;
+  s->chunk = 64 * 1024;
+  s->listen_fd = loopback_socket (64, &s->port);
+  cr_assert (pipe (s->stop_pipe) == 0);
+  g_mutex_init (&s->lock);
+  s->threads = g_ptr_array_new ();
+  s->fds = g_array_new (FALSE, FALSE, sizeof (int));
+  return s;
+}
+
+static inline void
+fake_server_run (FakeServer *s)
+{
+  cr_assert (s->mode != FAKE_ANSWER || s->request != NULL);
+  s->acceptor = g_thread_new ("fake-server", fake_accept_loop, s);
+}
+
+static inline void
+fake_server_stop (FakeServer *s)
+{
+  cr_assert (write (s->stop_pipe[1], "x", 1) == 1);
+  g_thread_join (s->acceptor);
+  for (guint i = 0; i < s->threads->len; i++)
+    g_thread_join (s->threads->pdata[i]);
+  for (guint i = 0; i < s->fds->len; i++)
+    close (g_array_index (s->fds, int, i));
+  g_ptr_array_free (s->threads, TRUE);
+  g_array_free (s->fds, TRUE);
+  g_mutex_clear (&s->lock);
+  close (s->listen_fd);
+  close (s->stop_pipe[0]);
+  close (s->stop_pipe[1]);
+  g_free (s);
+}
+
+/* A listener whose accept queue is full: a connect to it hangs (the
+ * kernel drops the SYNs) until the client gives up.  Close both. */
+typedef struct {
+  int listen_fd;
+  int filler_fd;
+  int port;
+} FullListener;
+
+static inline FullListener
+full_listener_new (void)
+{
+  FullListener l;
+  struct sockaddr_in addr = { .sin_family = AF_INET };
+
+  /* listen(fd, 0) queues one connection: the filler's. */
+  l.listen_fd = loopback_socket (0, &l.port);
+  l.filler_fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  addr.sin_port = htons ((uint16_t) l.port);
+  addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  cr_assert (connect (l.filler_fd, (struct sockaddr *) &addr, sizeof addr)
+             == 0);
+  return l;
+}
+
+static inline void
+full_listener_close (FullListener *l)
+{
+  close (l->filler_fd);
+  close (l->listen_fd);
 }
 
 /* --- servers the harnesses started ------------------------------------- */

@@ -25,11 +25,15 @@ RedisClient *redis_client_new_with_router (RedisConfig *config,
 RedisClient *redis_client_ref (RedisClient *self);
 void redis_client_unref (RedisClient *self);
 
+/* One call: its deadline starts here (docs/redis.md, "Timeouts"). */
 static inline gboolean
 redis_client_execute (RedisClient *self, RedisBatch *batches, gsize n,
                       GError **error)
 {
-  return redis_execute (self->router, batches, n, error);
+  RedisDeadline deadline;
+
+  redis_deadline_start (&deadline, &self->config->connect);
+  return redis_execute (self->router, &deadline, batches, n, error);
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RedisClient, redis_client_unref)

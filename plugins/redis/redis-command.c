@@ -69,7 +69,7 @@ asking_before (const RedisBatch *batch, guint i, gboolean *in_multi)
 /* Sends every command of @group in one write and reads all the replies. */
 static gboolean
 send_and_read (RedisConnection *connection, RedisBatch **group, guint n,
-               GError **error)
+               RedisDeadline *deadline, GError **error)
 {
   const char *asking_argv[1] = { asking_name };
 
@@ -90,7 +90,7 @@ send_and_read (RedisConnection *connection, RedisBatch **group, guint n,
             return FALSE;
         }
     }
-  if (!redis_connection_flush (connection, error))
+  if (!redis_connection_flush (connection, deadline, error))
     return FALSE;
   for (guint b = 0; b < n; b++)
     {
@@ -103,11 +103,13 @@ send_and_read (RedisConnection *connection, RedisBatch **group, guint n,
             {
               redisReply *ignored = NULL;
 
-              if (!redis_connection_read (connection, &ignored, error))
+              if (!redis_connection_read (connection, deadline, &ignored,
+                                          error))
                 return FALSE;
               redis_reply_free (ignored);
             }
-          if (!redis_connection_read (connection, &batch->replies[i], error))
+          if (!redis_connection_read (connection, deadline, &batch->replies[i],
+                                      error))
             return FALSE;
         }
     }
@@ -115,13 +117,15 @@ send_and_read (RedisConnection *connection, RedisBatch **group, guint n,
 }
 
 /* Runs @group on one connection of @pool.  On failure, *out_failure says
- * how it failed and *out_reused whether the connection had worked before
- * (a connection that never worked is not worth a retry). */
+ * how it failed (NONE: the call's time ran out before anything was sent)
+ * and *out_reused whether the connection had worked before (a connection
+ * that never worked is not worth a retry). */
 static gboolean
 run_group (RedisPool *pool, RedisBatch **group, guint n,
-           RedisFailure *out_failure, gboolean *out_reused, GError **error)
+           RedisDeadline *deadline, RedisFailure *out_failure,
+           gboolean *out_reused, GError **error)
 {
-  RedisConnection *connection = redis_pool_acquire (pool, error);
+  RedisConnection *connection = redis_pool_acquire (pool, deadline, error);
   gboolean retry_safe = TRUE;
   gboolean ok;
 
@@ -136,7 +140,7 @@ run_group (RedisPool *pool, RedisBatch **group, guint n,
     {
       redis_pool_release (pool, connection);
       redis_pool_drop_idle (pool);
-      connection = redis_pool_acquire (pool, error);
+      connection = redis_pool_acquire (pool, deadline, error);
     }
   *out_reused = FALSE;
   if (connection == NULL)
@@ -145,7 +149,23 @@ run_group (RedisPool *pool, RedisBatch **group, guint n,
       return FALSE;
     }
   *out_reused = connection->round_trips > 0;
-  ok = send_and_read (connection, group, n, error);
+  if (redis_deadline_expired (deadline))
+    {
+      /* No time left to send anything (a topology read, another server's
+       * batches took it): the connection is as good as it was, and the
+       * server did nothing wrong (REDIS_FAILURE_NONE: no router hears). */
+      g_autofree char *budget = redis_deadline_describe (deadline);
+
+      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND,
+                   "%s at %s: timed out after %s before sending (the call's "
+                   "deadline)",
+                   redis_pool_get_options (pool)->product,
+                   redis_pool_get_endpoint (pool)->display, budget);
+      redis_pool_release (pool, connection);
+      *out_failure = REDIS_FAILURE_NONE;
+      return FALSE;
+    }
+  ok = send_and_read (connection, group, n, deadline, error);
   if (ok)
     connection->round_trips++;
   *out_failure = connection->failure;
@@ -156,7 +176,8 @@ run_group (RedisPool *pool, RedisBatch **group, guint n,
 /* After the batch's replies are in: TRUE if one of them is a redirect the
  * router follows; the batch is then routed again. */
 static gboolean
-follow_redirect (RedisRouter *router, RedisBatch *batch, GError **error)
+follow_redirect (RedisRouter *router, RedisBatch *batch,
+                 RedisDeadline *deadline, GError **error)
 {
   if (router->funcs->redirect == NULL)
     return FALSE;
@@ -169,7 +190,7 @@ follow_redirect (RedisRouter *router, RedisBatch *batch, GError **error)
       if (reply == NULL || reply->type != REDIS_REPLY_ERROR)
         continue;
       target = router->funcs->redirect (router, batch->pool, reply, &asking,
-                                        error);
+                                        deadline, error);
       if (target == NULL)
         continue;
       if (++batch->redirects > REDIS_MAX_REDIRECTS)
@@ -197,14 +218,15 @@ follow_redirect (RedisRouter *router, RedisBatch *batch, GError **error)
 }
 
 static gboolean
-route (RedisRouter *router, RedisBatch *batch, GError **error)
+route (RedisRouter *router, RedisBatch *batch, RedisDeadline *deadline,
+       GError **error)
 {
   RedisRouteFlags flags = (batch->flags & REDIS_BATCH_READ_ONLY)
                               ? REDIS_ROUTE_READ_ONLY
                               : REDIS_ROUTE_WRITE;
 
   batch->pool = router->funcs->route (router, batch->key, batch->key_len,
-                                      flags, error);
+                                      flags, deadline, error);
   return batch->pool != NULL;
 }
 
@@ -218,6 +240,7 @@ clear_all (RedisBatch *batches, gsize n)
 /**
  * redis_execute:
  * @router: where the batches go
+ * @deadline: the call's: it ends everything this call does
  * @batches: the batches; their replies are filled in
  * @n: how many
  * @error: return location for a #GError
@@ -226,8 +249,8 @@ clear_all (RedisBatch *batches, gsize n)
  * replies); %FALSE with %DOGPILE_ERROR_BACKEND, and no replies kept.
  */
 gboolean
-redis_execute (RedisRouter *router, RedisBatch *batches, gsize n,
-               GError **error)
+redis_execute (RedisRouter *router, RedisDeadline *deadline,
+               RedisBatch *batches, gsize n, GError **error)
 {
   RedisBatch *stack_group[STACK_GROUP];
   g_autofree RedisBatch **heap_group = NULL;
@@ -242,7 +265,7 @@ redis_execute (RedisRouter *router, RedisBatch *batches, gsize n,
       batches[i].retried = FALSE;
       batches[i].redirects = 0;
       batches[i].asking = FALSE;
-      if (!route (router, &batches[i], error))
+      if (!route (router, &batches[i], deadline, error))
         return FALSE;
     }
 
@@ -265,11 +288,12 @@ redis_execute (RedisRouter *router, RedisBatch *batches, gsize n,
             group[n_group++] = &batches[i];
         }
 
-      if (run_group (pool, group, n_group, &failure, &reused, &local_error))
+      if (run_group (pool, group, n_group, deadline, &failure, &reused,
+                     &local_error))
         {
           for (guint b = 0; b < n_group; b++)
             {
-              if (follow_redirect (router, group[b], &local_error))
+              if (follow_redirect (router, group[b], deadline, &local_error))
                 continue;
               if (local_error != NULL)
                 {
@@ -285,8 +309,8 @@ redis_execute (RedisRouter *router, RedisBatch *batches, gsize n,
 
       for (guint b = 0; b < n_group; b++)
         redis_batch_clear (group[b]);
-      if (router->funcs->failed != NULL)
-        router->funcs->failed (router, pool, failure);
+      if (router->funcs->failed != NULL && failure != REDIS_FAILURE_NONE)
+        router->funcs->failed (router, pool, failure, deadline);
       retry = reused && failure == REDIS_FAILURE_CLOSED;
       for (guint b = 0; b < n_group && retry; b++)
         retry
@@ -301,7 +325,7 @@ redis_execute (RedisRouter *router, RedisBatch *batches, gsize n,
       for (guint b = 0; b < n_group; b++)
         {
           group[b]->retried = TRUE;
-          if (!route (router, group[b], error))
+          if (!route (router, group[b], deadline, error))
             {
               clear_all (batches, n);
               return FALSE;
@@ -314,6 +338,7 @@ redis_execute (RedisRouter *router, RedisBatch *batches, gsize n,
 /**
  * redis_execute_on_pool:
  * @pool: the server
+ * @deadline: the call's (or a share of it)
  * @batch: one batch; its replies are filled in
  * @error: return location for a #GError
  *
@@ -326,7 +351,8 @@ redis_execute (RedisRouter *router, RedisBatch *batches, gsize n,
  * %FALSE with %DOGPILE_ERROR_BACKEND, and no replies kept.
  */
 gboolean
-redis_execute_on_pool (RedisPool *pool, RedisBatch *batch, GError **error)
+redis_execute_on_pool (RedisPool *pool, RedisDeadline *deadline,
+                       RedisBatch *batch, GError **error)
 {
   RedisBatch *group[1] = { batch };
 
@@ -338,7 +364,8 @@ redis_execute_on_pool (RedisPool *pool, RedisBatch *batch, GError **error)
       RedisFailure failure;
       gboolean reused;
 
-      if (run_group (pool, group, 1, &failure, &reused, &local_error))
+      if (run_group (pool, group, 1, deadline, &failure, &reused,
+                     &local_error))
         return TRUE;
       redis_batch_clear (batch);
       if (failure == REDIS_FAILURE_CLOSED)

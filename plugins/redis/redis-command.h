@@ -6,6 +6,10 @@
  * same server are sent together and their replies read together, so a
  * call costs one round trip per server.
  *
+ * Time: a call -- one redis_execute() -- has one RedisDeadline
+ * (redis-connection.h), started by its caller; everything it does, on
+ * however many servers, waits only for what is left of it.
+ *
  * Failures:
  *  - an I/O failure fails the call with DOGPILE_ERROR_BACKEND, after the
  *    router has been told (redis_router failed);
@@ -76,12 +80,12 @@ redis_batch_init (RedisBatch *batch, const char *key, gsize key_len,
   batch->replies = replies;
 }
 
-gboolean redis_execute (RedisRouter *router, RedisBatch *batches, gsize n,
-                        GError **error);
+gboolean redis_execute (RedisRouter *router, RedisDeadline *deadline,
+                        RedisBatch *batches, gsize n, GError **error);
 
 /* One batch on one server, past the router (topology reads). */
-gboolean redis_execute_on_pool (RedisPool *pool, RedisBatch *batch,
-                                GError **error);
+gboolean redis_execute_on_pool (RedisPool *pool, RedisDeadline *deadline,
+                                RedisBatch *batch, GError **error);
 
 /* Frees the replies (the slots become NULL). */
 void redis_batch_clear (RedisBatch *batch);

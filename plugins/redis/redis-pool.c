@@ -199,29 +199,32 @@ redis_pool_free (RedisPool *self)
   g_free (self);
 }
 
+/* Waits, locked, for a connection to be released, at most until the
+ * call's deadline. */
 static gboolean
-wait_for_connection (RedisPool *self, gint64 *deadline_us, GError **error)
+wait_for_connection (RedisPool *self, const RedisDeadline *deadline,
+                     GError **error)
 {
-  struct timespec deadline;
-  gint64 now = g_get_monotonic_time ();
+  gint64 until = redis_deadline_end (deadline);
+  struct timespec ts;
 
-  if (*deadline_us == 0)
-    *deadline_us
-        = now + (gint64) (self->options->socket_timeout * G_USEC_PER_SEC);
-  if (now >= *deadline_us)
+  if (g_get_monotonic_time () >= until)
     {
+      g_autofree char *budget = redis_deadline_describe (deadline);
+
       g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND,
-                   "%s at %s: all %u connections (connection_pool_size) "
-                   "stayed busy for %g s (socket_timeout)",
-                   self->options->product, self->endpoint.display, self->size,
-                   self->options->socket_timeout);
+                   "%s at %s: timed out after %s waiting for one of the %u "
+                   "connections (connection_pool_size), all busy (the "
+                   "call's deadline)",
+                   self->options->product, self->endpoint.display, budget,
+                   self->size);
       return FALSE;
     }
   /* g_get_monotonic_time () is CLOCK_MONOTONIC, the condition's clock. */
-  deadline.tv_sec = (time_t) (*deadline_us / G_USEC_PER_SEC);
-  deadline.tv_nsec = (long) (*deadline_us % G_USEC_PER_SEC) * 1000;
+  ts.tv_sec = (time_t) (until / G_USEC_PER_SEC);
+  ts.tv_nsec = (long) (until % G_USEC_PER_SEC) * 1000;
   self->n_waiting++;
-  pthread_cond_timedwait (&self->available, &self->lock, &deadline);
+  pthread_cond_timedwait (&self->available, &self->lock, &ts);
   self->n_waiting--;
   return TRUE;
 }
@@ -229,27 +232,27 @@ wait_for_connection (RedisPool *self, gint64 *deadline_us, GError **error)
 /**
  * redis_pool_acquire:
  * @self: a pool
+ * @deadline: the call's
  * @error: return location for a #GError
  *
  * An idle connection, else a new one if fewer than size are open, else
- * the first one released within socket_timeout.
+ * the first one released before @deadline.
  *
  * Returns: (transfer full): a connection to give back with
  * redis_pool_release(), or %NULL with %DOGPILE_ERROR_BACKEND.
  */
 RedisConnection *
-redis_pool_acquire (RedisPool *self, GError **error)
+redis_pool_acquire (RedisPool *self, RedisDeadline *deadline, GError **error)
 {
   guint generation = dogpile_fork_get_generation ();
   RedisConnection *connection;
-  gint64 deadline = 0;
   guint slot;
 
   pthread_mutex_lock (&self->lock);
   if (G_UNLIKELY (self->generation != generation))
     forget_parent_connections (self, generation);
   while (self->n_idle == 0 && self->n_open >= self->size)
-    if (!wait_for_connection (self, &deadline, error))
+    if (!wait_for_connection (self, deadline, error))
       {
         pthread_mutex_unlock (&self->lock);
         return NULL;
@@ -267,7 +270,8 @@ redis_pool_acquire (RedisPool *self, GError **error)
   self->n_open++;
   pthread_mutex_unlock (&self->lock);
 
-  connection = redis_connection_open (&self->endpoint, self->options, error);
+  connection = redis_connection_open (&self->endpoint, self->options, deadline,
+                                      error);
 
   pthread_mutex_lock (&self->lock);
   if (connection == NULL)

@@ -2,7 +2,8 @@
  *
  * At most `size` connections are open; they are made lazily, when every
  * open one is busy, and a caller finding the pool full waits for one to be
- * released (at most socket_timeout).  A connection that failed is closed
+ * released (at most until its call's deadline: the wait is part of the
+ * call).  A connection that failed is closed
  * on release; after a failure that suggests the server went away, the
  * idle ones are dropped too (redis_pool_drop_idle), so the next call
  * connects afresh and a restarted server is picked up without the user
@@ -35,7 +36,8 @@ RedisPool *redis_pool_new (const RedisEndpoint *endpoint,
 /* Every connection must have been released. */
 void redis_pool_free (RedisPool *self);
 
-RedisConnection *redis_pool_acquire (RedisPool *self, GError **error);
+RedisConnection *redis_pool_acquire (RedisPool *self, RedisDeadline *deadline,
+                                     GError **error);
 void redis_pool_release (RedisPool *self, RedisConnection *connection);
 
 /* Closes the idle connections, and marks the busy ones to be closed on

@@ -43,14 +43,12 @@ hook_child (RedisForkHook *hook)
 }
 
 void
-redis_refresh_init (RedisRefresh *self, const char *what, gint64 interval_us,
-                    gint64 wait_bound_us)
+redis_refresh_init (RedisRefresh *self, const char *what, gint64 interval_us)
 {
   memset (self, 0, sizeof *self);
   pthread_mutex_init (&self->lock, NULL);
   init_condition (&self->finished);
   self->interval = interval_us;
-  self->wait_bound = wait_bound_us;
   self->what = what;
   self->hook.prepare = hook_prepare;
   self->hook.parent = hook_parent;
@@ -77,27 +75,38 @@ last_outcome (RedisRefresh *self, GError **error)
   return FALSE;
 }
 
-/* Waits, locked, for the running refresh; its outcome. */
+/* The caller's deadline passed before it could have %s. */
 static gboolean
-wait_for_run (RedisRefresh *self, GError **error)
+timed_out (RedisRefresh *self, const RedisDeadline *deadline,
+           const char *doing, GError **error)
+{
+  g_autofree char *budget = redis_deadline_describe (deadline);
+
+  g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND,
+               "timed out after %s %s %s (the call's deadline)", budget, doing,
+               self->what);
+  return FALSE;
+}
+
+/* Waits, locked, for the running refresh, at most until the caller's
+ * deadline; its outcome. */
+static gboolean
+wait_for_run (RedisRefresh *self, const RedisDeadline *deadline,
+              GError **error)
 {
   guint64 runs = self->runs;
-  gint64 deadline = g_get_monotonic_time () + self->wait_bound;
+  gint64 until = redis_deadline_end (deadline);
   struct timespec ts;
 
   /* g_get_monotonic_time () is CLOCK_MONOTONIC, the condition's clock. */
-  ts.tv_sec = (time_t) (deadline / G_USEC_PER_SEC);
-  ts.tv_nsec = (long) (deadline % G_USEC_PER_SEC) * 1000;
+  ts.tv_sec = (time_t) (until / G_USEC_PER_SEC);
+  ts.tv_nsec = (long) (until % G_USEC_PER_SEC) * 1000;
   while (self->running && self->runs == runs
-         && g_get_monotonic_time () < deadline)
+         && g_get_monotonic_time () < until)
     pthread_cond_timedwait (&self->finished, &self->lock, &ts);
   if (self->runs == runs)
-    {
-      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND,
-                   "Waited %g s for another thread reading %s",
-                   (double) self->wait_bound / G_USEC_PER_SEC, self->what);
-      return FALSE;
-    }
+    return timed_out (self, deadline, "waiting for another thread reading",
+                      error);
   return last_outcome (self, error);
 }
 
@@ -107,6 +116,7 @@ wait_for_run (RedisRefresh *self, GError **error)
  * @mode: whether the caller needs the outcome
  * @func: the refresh itself; runs unlocked, in this thread
  * @data: for @func
+ * @deadline: the calling call's; @func gets it
  * @error: return location for a #GError
  *
  * See redis-refresh.h.
@@ -115,7 +125,8 @@ wait_for_run (RedisRefresh *self, GError **error)
  */
 gboolean
 redis_refresh_run (RedisRefresh *self, RedisRefreshMode mode,
-                   RedisRefreshFunc func, gpointer data, GError **error)
+                   RedisRefreshFunc func, gpointer data,
+                   RedisDeadline *deadline, GError **error)
 {
   GError *run_error = NULL;
   gboolean ok;
@@ -125,7 +136,8 @@ redis_refresh_run (RedisRefresh *self, RedisRefreshMode mode,
   now = g_get_monotonic_time ();
   if (self->running)
     {
-      ok = mode == REDIS_REFRESH_NEEDED && wait_for_run (self, error);
+      ok = mode == REDIS_REFRESH_NEEDED
+           && wait_for_run (self, deadline, error);
       pthread_mutex_unlock (&self->lock);
       return ok;
     }
@@ -135,10 +147,20 @@ redis_refresh_run (RedisRefresh *self, RedisRefreshMode mode,
       pthread_mutex_unlock (&self->lock);
       return ok;
     }
+  /* Due, and no time left for it (a call that timed out): a later call
+   * runs it.  Nothing is recorded: it did not run. */
+  if (redis_deadline_expired (deadline))
+    {
+      g_atomic_int_set (&self->wanted, 1);
+      pthread_mutex_unlock (&self->lock);
+      return mode == REDIS_REFRESH_NEEDED
+             && timed_out (self, deadline, "before reading", error);
+    }
   self->running = TRUE;
+  g_atomic_int_set (&self->wanted, 0);
   pthread_mutex_unlock (&self->lock);
 
-  ok = func (data, &run_error);
+  ok = func (data, deadline, &run_error);
 
   pthread_mutex_lock (&self->lock);
   g_clear_error (&self->last_error);

@@ -6,8 +6,13 @@
  * turned out demoted.  Many threads notice the same event at once, so:
  *  - one of them runs the refresh, the I/O outside any lock;
  *  - a thread that cannot go on without it (no slot map yet, a master to
- *    find) waits for that run, at most wait_bound, and takes its outcome;
- *    one that merely noticed something skips it;
+ *    find) waits for that run, at most until its own call's deadline, and
+ *    takes its outcome; one that merely noticed something skips it;
+ *  - a run is part of the call that runs it and ends with that call's
+ *    deadline (the refresh function gets it).  A run that is due when the
+ *    caller's deadline has passed (a call that timed out) is left for the
+ *    next call: it is marked wanted (redis_refresh_wanted), and the
+ *    router runs it at the start of a later call;
  *  - a run starts no sooner than one interval after the last one ended:
  *    an outage that fails every call does not turn into a storm of
  *    discovery requests; within the interval a caller that needs a run
@@ -27,7 +32,8 @@
 
 G_BEGIN_DECLS
 
-typedef gboolean (*RedisRefreshFunc) (gpointer data, GError **error);
+typedef gboolean (*RedisRefreshFunc) (gpointer data, RedisDeadline *deadline,
+                                      GError **error);
 
 typedef struct {
   RedisForkHook hook; /* first: the fork handlers find us from it */
@@ -38,7 +44,7 @@ typedef struct {
   gint64 last_end;    /* monotonic µs when the last run ended; 0: never */
   GError *last_error; /* of the last run; NULL if it succeeded */
   gint64 interval;    /* µs from the end of a run to the next, at least */
-  gint64 wait_bound;  /* µs a caller waits for another's run, at most */
+  gint wanted;        /* atomic: a run was due and left for a later call */
   const char *what;   /* "the slot map", for messages */
 } RedisRefresh;
 
@@ -51,15 +57,24 @@ typedef enum {
 } RedisRefreshMode;
 
 void redis_refresh_init (RedisRefresh *self, const char *what,
-                         gint64 interval_us, gint64 wait_bound_us);
+                         gint64 interval_us);
 void redis_refresh_clear (RedisRefresh *self);
 
 /* IF_DUE: TRUE when this call ran @func and it succeeded (FALSE without
  * @error when skipped).  NEEDED: TRUE when the run this call ran, waited
- * for, or found within the interval succeeded, else FALSE with @error. */
+ * for, or found within the interval succeeded, else FALSE with @error.
+ * @deadline is the calling call's. */
 gboolean redis_refresh_run (RedisRefresh *self, RedisRefreshMode mode,
                             RedisRefreshFunc func, gpointer data,
-                            GError **error);
+                            RedisDeadline *deadline, GError **error);
+
+/* Whether a run was left for a later call (one atomic load: for the
+ * routers' hot paths). */
+static inline gboolean
+redis_refresh_wanted (RedisRefresh *self)
+{
+  return g_atomic_int_get (&self->wanted) != 0;
+}
 
 static inline void
 redis_refresh_lock (RedisRefresh *self)

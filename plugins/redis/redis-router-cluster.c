@@ -31,6 +31,14 @@
  * and the map is read again if due, asking the failed node last: a master
  * replaced by its replica is then found without waiting for a MOVED.
  *
+ * Time: reading the map is part of the call that reads it, and ends with
+ * its deadline (redis-connection.h).  The nodes are asked in turn, each
+ * given an equal share of what is left (the last one all of it), so a
+ * silent node costs its share and the next one still gets an answer in.
+ * A failure that used up the call's time (a timeout) leaves the read for
+ * the next call, which runs it first (redis_refresh_wanted), asking the
+ * node that failed last.
+ *
  * Multi-key commands (MGET, MSET, DEL, MULTI blocks) must keep to one
  * slot, so the key group is the hash slot; the command layer sends all
  * the groups bound for one node in one round trip.
@@ -126,6 +134,7 @@ typedef struct {
   GHashTable *by_address; /* endpoint display -> ClusterNode */
   GPtrArray *masters;     /* the masters of the current map */
   ClusterNode *any;       /* atomic: a master, for keyless commands */
+  ClusterNode *suspect;   /* atomic: the node that failed last */
   ClusterNode *slots[CLUSTER_SLOTS]; /* atomic; NULL: no owner known */
 } ClusterRouter;
 
@@ -326,7 +335,8 @@ apply_slots (ClusterRouter *self, ClusterNode *asked, const redisReply *reply,
 }
 
 static gboolean
-read_slots (ClusterRouter *self, ClusterNode *node, GError **error)
+read_slots (ClusterRouter *self, ClusterNode *node, RedisDeadline *deadline,
+            GError **error)
 {
   static const char *argv[2] = { "CLUSTER", "SLOTS" };
   static const size_t argvlen[2] = { 7, 5 };
@@ -337,7 +347,7 @@ read_slots (ClusterRouter *self, ClusterNode *node, GError **error)
 
   redis_batch_init (&batch, NULL, 0, &command, 1, REDIS_BATCH_RETRY_SAFE,
                     &reply);
-  if (!redis_execute_on_pool (node->pool, &batch, error))
+  if (!redis_execute_on_pool (node->pool, deadline, &batch, error))
     return FALSE;
   ok = apply_slots (self, node, reply, error);
   redis_batch_clear (&batch);
@@ -353,9 +363,10 @@ add_candidate (GPtrArray *candidates, ClusterNode *node,
     g_ptr_array_add (candidates, node);
 }
 
-/* A RedisRefreshFunc: the map from the first node that gives one. */
+/* A RedisRefreshFunc: the map from the first node that gives one, each
+ * node asked within its share of what is left of @deadline. */
 static gboolean
-refresh_slots (gpointer data, GError **error)
+refresh_slots (gpointer data, RedisDeadline *deadline, GError **error)
 {
   RefreshRequest *request = data;
   ClusterRouter *self = request->self;
@@ -379,8 +390,13 @@ refresh_slots (gpointer data, GError **error)
   for (guint i = 0; i < candidates->len; i++)
     {
       g_autoptr (GError) local_error = NULL;
+      RedisDeadline share;
+      gboolean ok;
 
-      if (read_slots (self, candidates->pdata[i], &local_error))
+      redis_deadline_share (deadline, candidates->len - i, &share);
+      ok = read_slots (self, candidates->pdata[i], &share, &local_error);
+      redis_deadline_merge (deadline, &share);
+      if (ok)
         return TRUE;
       g_string_append_printf (failures, "%s%s", i > 0 ? "; " : "",
                               local_error->message);
@@ -395,13 +411,14 @@ refresh_slots (gpointer data, GError **error)
 /* No node known for @slot (-1: for a keyless command): read the map, or
  * wait for the thread reading it, and look again. */
 static G_GNUC_NO_INLINE RedisPool *
-route_slow (ClusterRouter *self, int slot, GError **error)
+route_slow (ClusterRouter *self, int slot, RedisDeadline *deadline,
+            GError **error)
 {
   RefreshRequest request = { self, NULL, NULL };
   ClusterNode *node;
 
   if (!redis_refresh_run (&self->refresh, REDIS_REFRESH_NEEDED, refresh_slots,
-                          &request, error))
+                          &request, deadline, error))
     return NULL;
   node = slot >= 0 ? g_atomic_pointer_get (&self->slots[slot])
                    : g_atomic_pointer_get (&self->any);
@@ -414,24 +431,39 @@ route_slow (ClusterRouter *self, int slot, GError **error)
   return NULL;
 }
 
+/* The read a call that timed out left for later (the map may be stale:
+ * a failed master replaced by its replica). */
+static G_GNUC_NO_INLINE void
+refresh_left_over (ClusterRouter *self, RedisDeadline *deadline)
+{
+  RefreshRequest request
+      = { self, NULL, g_atomic_pointer_get (&self->suspect) };
+
+  redis_refresh_run (&self->refresh, REDIS_REFRESH_IF_DUE, refresh_slots,
+                     &request, deadline, NULL);
+}
+
 static RedisPool *
 cluster_route (RedisRouter *router, const char *key, gsize key_len,
-               RedisRouteFlags flags, GError **error)
+               RedisRouteFlags flags, RedisDeadline *deadline, GError **error)
 {
   ClusterRouter *self = (ClusterRouter *) router;
   ClusterNode *node;
   guint slot;
 
+  if (G_UNLIKELY (redis_refresh_wanted (&self->refresh)))
+    refresh_left_over (self, deadline);
   if (G_UNLIKELY (key == NULL))
     {
       node = g_atomic_pointer_get (&self->any);
-      return node != NULL ? node->pool : route_slow (self, -1, error);
+      return node != NULL ? node->pool
+                          : route_slow (self, -1, deadline, error);
     }
   slot = redis_cluster_key_slot (key, key_len);
   node = g_atomic_pointer_get (&self->slots[slot]);
   if (G_LIKELY (node != NULL))
     return node->pool;
-  return route_slow (self, (int) slot, error);
+  return route_slow (self, (int) slot, deadline, error);
 }
 
 static guint
@@ -484,7 +516,7 @@ has_prefix (const redisReply *reply, const char *prefix)
 static RedisPool *
 cluster_redirect (RedisRouter *router, RedisPool *pool,
                   const redisReply *reply, gboolean *out_asking,
-                  GError **error)
+                  RedisDeadline *deadline, GError **error)
 {
   ClusterRouter *self = (ClusterRouter *) router;
   gboolean moved = has_prefix (reply, "MOVED ");
@@ -516,7 +548,7 @@ cluster_redirect (RedisRouter *router, RedisPool *pool,
           /* One slot moved: a resharding or a failover usually moved
            * more.  Its outcome does not matter to this batch. */
           redis_refresh_run (&self->refresh, REDIS_REFRESH_IF_DUE,
-                             refresh_slots, &request, NULL);
+                             refresh_slots, &request, deadline, NULL);
         }
       else
         *out_asking = TRUE;
@@ -524,7 +556,9 @@ cluster_redirect (RedisRouter *router, RedisPool *pool,
     }
   if (has_prefix (reply, "TRYAGAIN"))
     {
-      g_usleep (TRYAGAIN_DELAY_US);
+      /* A pause out of the call's time, like any other wait. */
+      g_usleep ((gulong) CLAMP (redis_deadline_left (deadline), 0,
+                                TRYAGAIN_DELAY_US));
       return pool;
     }
   if (has_prefix (reply, "CLUSTERDOWN"))
@@ -532,13 +566,14 @@ cluster_redirect (RedisRouter *router, RedisPool *pool,
       RefreshRequest request = { self, NULL, node_of_pool (self, pool) };
 
       redis_refresh_run (&self->refresh, REDIS_REFRESH_IF_DUE, refresh_slots,
-                         &request, NULL);
+                         &request, deadline, NULL);
     }
   return NULL;
 }
 
 static void
-cluster_failed (RedisRouter *router, RedisPool *pool, RedisFailure failure)
+cluster_failed (RedisRouter *router, RedisPool *pool, RedisFailure failure,
+                RedisDeadline *deadline)
 {
   ClusterRouter *self = (ClusterRouter *) router;
   RefreshRequest request = { self, NULL, NULL };
@@ -546,8 +581,10 @@ cluster_failed (RedisRouter *router, RedisPool *pool, RedisFailure failure)
   if (failure == REDIS_FAILURE_CLOSED)
     redis_pool_drop_idle (pool);
   request.last = node_of_pool (self, pool);
+  g_atomic_pointer_set (&self->suspect, request.last);
+  /* With the deadline passed (a timeout), left for the next call. */
   redis_refresh_run (&self->refresh, REDIS_REFRESH_IF_DUE, refresh_slots,
-                     &request, NULL);
+                     &request, deadline, NULL);
 }
 
 static void
@@ -574,7 +611,8 @@ static const RedisRouterFuncs cluster_funcs = {
  * redis_router_cluster_new:
  * @config: a cluster configuration; must outlive the router
  *
- * Connects to nothing: the first call reads the slot map.
+ * Connects to nothing: the first call reads the slot map (within that
+ * call's deadline).
  *
  * Returns: (transfer full): the router.
  */
@@ -582,17 +620,12 @@ RedisRouter *
 redis_router_cluster_new (const RedisConfig *config)
 {
   ClusterRouter *self = g_new0 (ClusterRouter, 1);
-  const RedisConnectOptions *c = &config->connect;
-  /* Per node asked: a free connection, connecting, the handshake, the
-   * command. */
-  double per_node = c->connect_timeout + 3 * c->socket_timeout;
 
   self->parent.funcs = &cluster_funcs;
   self->config = config;
   self->nodes = g_ptr_array_new_with_free_func (node_free);
   self->by_address = g_hash_table_new (g_str_hash, g_str_equal);
-  redis_refresh_init (
-      &self->refresh, "the cluster's slot map", REFRESH_INTERVAL_US,
-      (gint64) ((config->n_startup_nodes + 1) * per_node * G_USEC_PER_SEC));
+  redis_refresh_init (&self->refresh, "the cluster's slot map",
+                      REFRESH_INTERVAL_US);
   return &self->parent;
 }

@@ -9,8 +9,15 @@
  * sentinel that has not yet heard of a failover, or a master not yet
  * demoted, must not be written to.  A sentinel that is down, does not
  * know the service or names a server that is not a master is skipped, and
- * the error says what each one answered.  Each step is bounded by the
- * timeouts (redis_router_sentinel_new computes the whole bound).
+ * the error says what each one answered.
+ *
+ * Time: discovery is part of the call that runs it, and ends with its
+ * deadline (redis-connection.h).  Each sentinel asked (with the ROLE check
+ * of the master it names) gets an equal share of what is left (the last
+ * one all of it), so a silent sentinel costs its share and the next one
+ * still gets an answer in.  A failure that used up the call's time (a
+ * timeout) leaves the discovery for the next call, which runs it first
+ * (redis_refresh_wanted).
  *
  * Rediscovery happens in the callers' threads, one at a time and at most
  * once per DISCOVERY_INTERVAL_US (redis-refresh.h), when
@@ -191,7 +198,8 @@ sentinel_error (SentinelRouter *self, const RedisEndpoint *sentinel,
  * replicas, when they are asked for). */
 static gboolean
 ask_sentinel (SentinelRouter *self, const RedisEndpoint *sentinel,
-              RedisEndpoint *out_master, GArray *out_replicas, GError **error)
+              RedisDeadline *deadline, RedisEndpoint *out_master,
+              GArray *out_replicas, GError **error)
 {
   const char *service = self->config->service_name;
   const char *master_argv[3]
@@ -208,7 +216,7 @@ ask_sentinel (SentinelRouter *self, const RedisEndpoint *sentinel,
   guint16 port;
 
   connection = redis_connection_open (sentinel, &self->sentinel_options,
-                                      &local_error);
+                                      deadline, &local_error);
   if (connection == NULL)
     return sentinel_error (self, sentinel, error, "%s", local_error->message);
   if (!redis_connection_append (connection, 3, master_argv, master_argvlen,
@@ -216,10 +224,12 @@ ask_sentinel (SentinelRouter *self, const RedisEndpoint *sentinel,
       || (want_replicas
           && !redis_connection_append (connection, 3, replicas_argv,
                                        replicas_argvlen, &local_error))
-      || !redis_connection_flush (connection, &local_error)
-      || !redis_connection_read (connection, &replies[0], &local_error)
+      || !redis_connection_flush (connection, deadline, &local_error)
+      || !redis_connection_read (connection, deadline, &replies[0],
+                                 &local_error)
       || (want_replicas
-          && !redis_connection_read (connection, &replies[1], &local_error)))
+          && !redis_connection_read (connection, deadline, &replies[1],
+                                     &local_error)))
     {
       sentinel_error (self, sentinel, error, "%s", local_error->message);
       goto out;
@@ -258,7 +268,8 @@ out:
  * sentinel's word is taken then. */
 static gboolean
 verify_master (SentinelRouter *self, ServerNode *node,
-               const RedisEndpoint *sentinel, GError **error)
+               const RedisEndpoint *sentinel, RedisDeadline *deadline,
+               GError **error)
 {
   static const char *argv[1] = { "ROLE" };
   static const size_t argvlen[1] = { 4 };
@@ -270,7 +281,7 @@ verify_master (SentinelRouter *self, ServerNode *node,
 
   redis_batch_init (&batch, NULL, 0, &command, 1, REDIS_BATCH_RETRY_SAFE,
                     &reply);
-  if (!redis_execute_on_pool (node->pool, &batch, &local_error))
+  if (!redis_execute_on_pool (node->pool, deadline, &batch, &local_error))
     return sentinel_error (self, sentinel, error, "names %s as the master: %s",
                            node->endpoint.display, local_error->message);
   if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0
@@ -333,9 +344,10 @@ clear_endpoint (gpointer data)
 }
 
 /* A RedisRefreshFunc: the master (and replicas) from the first sentinel
- * whose answer checks out. */
+ * whose answer checks out, each sentinel (and the ROLE check of the
+ * master it names) within its share of what is left of @deadline. */
 static gboolean
-discover (gpointer data, GError **error)
+discover (gpointer data, RedisDeadline *deadline, GError **error)
 {
   SentinelRouter *self = data;
   const RedisConfig *config = self->config;
@@ -351,18 +363,22 @@ discover (gpointer data, GError **error)
           = g_array_new (FALSE, TRUE, sizeof (RedisEndpoint));
       g_autoptr (GError) local_error = NULL;
       RedisEndpoint address = { 0 };
-      ServerNode *master;
+      ServerNode *master = NULL;
+      RedisDeadline share;
+      gboolean ok;
 
       g_array_set_clear_func (replicas, clear_endpoint);
-      if (!ask_sentinel (self, sentinel, &address, replicas, &local_error))
+      redis_deadline_share (deadline, n - k, &share);
+      ok = ask_sentinel (self, sentinel, &share, &address, replicas,
+                         &local_error);
+      if (ok)
         {
-          g_string_append_printf (failures, "%s%s", k > 0 ? "; " : "",
-                                  local_error->message);
-          continue;
+          master = node_for (self, &address);
+          redis_endpoint_clear (&address);
+          ok = verify_master (self, master, sentinel, &share, &local_error);
         }
-      master = node_for (self, &address);
-      redis_endpoint_clear (&address);
-      if (!verify_master (self, master, sentinel, &local_error))
+      redis_deadline_merge (deadline, &share);
+      if (!ok)
         {
           g_string_append_printf (failures, "%s%s", k > 0 ? "; " : "",
                                   local_error->message);
@@ -379,12 +395,12 @@ discover (gpointer data, GError **error)
 }
 
 static G_GNUC_NO_INLINE RedisPool *
-route_slow (SentinelRouter *self, GError **error)
+route_slow (SentinelRouter *self, RedisDeadline *deadline, GError **error)
 {
   ServerNode *master;
 
   if (!redis_refresh_run (&self->refresh, REDIS_REFRESH_NEEDED, discover, self,
-                          error))
+                          deadline, error))
     return NULL;
   master = g_atomic_pointer_get (&self->master);
   if (master != NULL)
@@ -428,10 +444,15 @@ pick_replica (SentinelRouter *self)
 
 static RedisPool *
 sentinel_route (RedisRouter *router, const char *key, gsize key_len,
-                RedisRouteFlags flags, GError **error)
+                RedisRouteFlags flags, RedisDeadline *deadline, GError **error)
 {
   SentinelRouter *self = (SentinelRouter *) router;
   ServerNode *master;
+
+  /* A discovery a call that timed out left for later. */
+  if (G_UNLIKELY (redis_refresh_wanted (&self->refresh)))
+    redis_refresh_run (&self->refresh, REDIS_REFRESH_IF_DUE, discover, self,
+                       deadline, NULL);
 
   if ((flags & REDIS_ROUTE_READ_ONLY) && self->config->read_from_replicas)
     {
@@ -443,7 +464,7 @@ sentinel_route (RedisRouter *router, const char *key, gsize key_len,
   master = g_atomic_pointer_get (&self->master);
   if (G_LIKELY (master != NULL))
     return master->pool;
-  return route_slow (self, error);
+  return route_slow (self, deadline, error);
 }
 
 static gboolean
@@ -472,7 +493,7 @@ replica_of_pool (SentinelRouter *self, RedisPool *pool)
 static RedisPool *
 sentinel_redirect (RedisRouter *router, RedisPool *pool,
                    const redisReply *reply, gboolean *out_asking,
-                   GError **error)
+                   RedisDeadline *deadline, GError **error)
 {
   SentinelRouter *self = (SentinelRouter *) router;
   ServerNode *master, *now;
@@ -485,14 +506,15 @@ sentinel_redirect (RedisRouter *router, RedisPool *pool,
   if (master != NULL && master->pool != pool)
     return master->pool;
   if (!redis_refresh_run (&self->refresh, REDIS_REFRESH_NEEDED, discover, self,
-                          NULL))
+                          deadline, NULL))
     return NULL;
   now = g_atomic_pointer_get (&self->master);
   return now != master ? now->pool : NULL;
 }
 
 static void
-sentinel_failed (RedisRouter *router, RedisPool *pool, RedisFailure failure)
+sentinel_failed (RedisRouter *router, RedisPool *pool, RedisFailure failure,
+                 RedisDeadline *deadline)
 {
   SentinelRouter *self = (SentinelRouter *) router;
 
@@ -509,11 +531,12 @@ sentinel_failed (RedisRouter *router, RedisPool *pool, RedisFailure failure)
     return;
   /* A closed or refused connection is what a failover looks like, and
    * the call may be retried: wait for the discovery.  A timed-out call is
-   * not retried and has waited enough. */
+   * not retried and has no time left: its discovery is left for the next
+   * call. */
   redis_refresh_run (&self->refresh,
                      failure == REDIS_FAILURE_TIMEOUT ? REDIS_REFRESH_IF_DUE
                                                       : REDIS_REFRESH_NEEDED,
-                     discover, self, NULL);
+                     discover, self, deadline, NULL);
 }
 
 static void
@@ -540,8 +563,7 @@ static const RedisRouterFuncs sentinel_funcs = {
  *
  * Connects to nothing: the first call discovers the master.  Discovery
  * takes one round trip to a sentinel and one to the master when they
- * answer; in the worst case (every sentinel silent, or naming a silent
- * master) n_sentinels x (2 x socket_connect_timeout + 5 x socket_timeout).
+ * answer, and ends with the deadline of the call that runs it.
  *
  * Returns: (transfer full): the router.
  */
@@ -549,10 +571,6 @@ RedisRouter *
 redis_router_sentinel_new (const RedisConfig *config)
 {
   SentinelRouter *self = g_new0 (SentinelRouter, 1);
-  const RedisConnectOptions *c = &config->connect;
-  /* Per sentinel: connecting, AUTH, the question; then for the master it
-   * names: a free connection, connecting, AUTH/SELECT, ROLE. */
-  double per_sentinel = 2 * c->connect_timeout + 5 * c->socket_timeout;
 
   self->parent.funcs = &sentinel_funcs;
   self->config = config;
@@ -562,8 +580,7 @@ redis_router_sentinel_new (const RedisConfig *config)
   self->sentinel_options.db = 0;
   self->nodes = g_ptr_array_new_with_free_func (node_free);
   self->by_address = g_hash_table_new (g_str_hash, g_str_equal);
-  redis_refresh_init (
-      &self->refresh, "the master from the sentinels", DISCOVERY_INTERVAL_US,
-      (gint64) (config->n_sentinels * per_sentinel * G_USEC_PER_SEC));
+  redis_refresh_init (&self->refresh, "the master from the sentinels",
+                      DISCOVERY_INTERVAL_US);
   return &self->parent;
 }

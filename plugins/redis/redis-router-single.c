@@ -11,13 +11,14 @@ typedef struct {
 
 static RedisPool *
 single_route (RedisRouter *router, const char *key, gsize key_len,
-              RedisRouteFlags flags, GError **error)
+              RedisRouteFlags flags, RedisDeadline *deadline, GError **error)
 {
   return ((SingleRouter *) router)->pool;
 }
 
 static void
-single_failed (RedisRouter *router, RedisPool *pool, RedisFailure failure)
+single_failed (RedisRouter *router, RedisPool *pool, RedisFailure failure,
+               RedisDeadline *deadline)
 {
   /* A closed connection usually means the server went away (restarted,
    * or killed the connection): the idle ones opened before are as dead.

@@ -19,6 +19,10 @@
  *            {hash tag}); redirect = MOVED (update the map) or ASK
  *            (*out_asking), TRYAGAIN (the same pool again).
  *
+ * Time: route, redirect and failed get the call's deadline, and whatever
+ * I/O they do (reading the topology) is part of the call and waits only
+ * for what is left of it (redis-connection.h).
+ *
  * A router is shared by every thread of a backend: all its functions are
  * thread-safe.  Pools it hands out stay valid until the router is freed
  * (a router replacing a pool retires it, it does not free it).
@@ -42,7 +46,8 @@ typedef struct {
   /* The pool for commands on @key (@key NULL: any node will do), or NULL
    * with @error set when no node is known to serve it. */
   RedisPool *(*route) (RedisRouter *self, const char *key, gsize key_len,
-                       RedisRouteFlags flags, GError **error);
+                       RedisRouteFlags flags, RedisDeadline *deadline,
+                       GError **error);
 
   /* Optional.  Keys with the same group may share one multi-key command
    * (MGET, MSET, DEL, a MULTI block); NULL: all keys may. */
@@ -56,11 +61,13 @@ typedef struct {
    * connection held: it may do I/O (read the topology). */
   RedisPool *(*redirect) (RedisRouter *self, RedisPool *pool,
                           const redisReply *reply, gboolean *out_asking,
-                          GError **error);
+                          RedisDeadline *deadline, GError **error);
 
   /* Optional.  A connection of @pool failed (@failure says how); called
-   * with no connection held, before the command is retried (if it is). */
-  void (*failed) (RedisRouter *self, RedisPool *pool, RedisFailure failure);
+   * with no connection held, before the command is retried (if it is).
+   * After a timeout the deadline has passed: I/O is left for later. */
+  void (*failed) (RedisRouter *self, RedisPool *pool, RedisFailure failure,
+                  RedisDeadline *deadline);
 
   void (*free) (RedisRouter *self);
 } RedisRouterFuncs;

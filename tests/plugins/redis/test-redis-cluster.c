@@ -817,10 +817,13 @@ Test (redis_cluster, startup_nodes_are_tried_in_turn)
   g_autoptr (GError) error = NULL;
   double start = monotonic_seconds (), took;
 
+  /* The refused node costs nothing; the silent one its share of the
+   * call's socket_timeout (half of it: two nodes were left to ask), and
+   * the third answers within the rest. */
   set_value (backend, "tried-in-turn", "found");
   took = monotonic_seconds () - start;
-  cr_assert (took >= 0.25 && took < 1.0,
-             "one socket_timeout on the silent node: %g s", took);
+  cr_assert (took >= 0.14 && took < 0.3 + 0.5,
+             "half a socket_timeout on the silent node: %g s", took);
   start = monotonic_seconds ();
   assert_get (backend, "tried-in-turn", "found");
   cr_assert_lt (monotonic_seconds () - start, 0.1, "the map is kept");

@@ -34,7 +34,7 @@ typedef struct {
 
 static RedisPool *
 test_route (RedisRouter *router, const char *key, gsize key_len,
-            RedisRouteFlags flags, GError **error)
+            RedisRouteFlags flags, RedisDeadline *deadline, GError **error)
 {
   TestRouter *self = (TestRouter *) router;
 
@@ -55,7 +55,7 @@ test_key_group (RedisRouter *router, const char *key, gsize key_len)
 
 static RedisPool *
 test_redirect (RedisRouter *router, RedisPool *pool, const redisReply *reply,
-               gboolean *out_asking, GError **error)
+               gboolean *out_asking, RedisDeadline *deadline, GError **error)
 {
   TestRouter *self = (TestRouter *) router;
 
@@ -66,7 +66,8 @@ test_redirect (RedisRouter *router, RedisPool *pool, const redisReply *reply,
 }
 
 static void
-test_failed (RedisRouter *router, RedisPool *pool, RedisFailure failure)
+test_failed (RedisRouter *router, RedisPool *pool, RedisFailure failure,
+             RedisDeadline *deadline)
 {
   TestRouter *self = (TestRouter *) router;
 

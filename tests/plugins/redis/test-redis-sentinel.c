@@ -311,10 +311,13 @@ Test (redis_sentinel, sentinels_are_asked_in_turn_and_each_failure_named)
   g_autoptr (GError) error = NULL;
   double start = monotonic_seconds (), took;
 
+  /* The refused sentinel costs nothing; the silent one its share of the
+   * call's socket_timeout (half of it: two sentinels were left to ask),
+   * and the third answers within the rest. */
   set_value (backend, "in-turn", "found");
   took = monotonic_seconds () - start;
-  cr_assert (took >= 0.25 && took < 1.0,
-             "one socket_timeout on the silent sentinel: %g s", took);
+  cr_assert (took >= 0.14 && took < 0.3 + 0.5,
+             "half a socket_timeout on the silent sentinel: %g s", took);
   start = monotonic_seconds ();
   assert_get (backend, "in-turn", "found");
   cr_assert_lt (monotonic_seconds () - start, 0.1, "the master is kept");

@@ -21,6 +21,7 @@
  */
 #include "memcached-item.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <zlib.h>
 
@@ -166,6 +167,16 @@ record_of (GBytes *pickle, const char *key, GError **error)
                                           len, &value, &metadata, error))
     {
       g_prefix_error (error, "Item '%s' has flag 1 (pickle): ", key);
+      return NULL;
+    }
+  /* A record must have a finite ct (dogpile_record_decode refuses any
+   * other): say so here, rather than make a record nothing reads. */
+  if (!isfinite (metadata.cached_time))
+    {
+      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_CANT_DESERIALIZE,
+                   "Item '%s' has flag 1 (pickle): its CachedValue's \"ct\" "
+                   "is not a finite number",
+                   key);
       return NULL;
     }
   payload = dogpile_pickle_dumps (value, error);

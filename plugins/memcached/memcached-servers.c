@@ -32,11 +32,14 @@ mc_server_free (McServer *server)
   g_free (server);
 }
 
+/* The item quoted as UTF-8 (GError messages are), whatever it holds. */
 static gboolean
 invalid (GError **error, const char *item, const char *why)
 {
+  g_autofree char *shown = g_utf8_make_valid (item, -1);
+
   g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
-               "url: '%s' is not a memcached server: %s", item, why);
+               "url: '%s' is not a memcached server: %s", shown, why);
   return FALSE;
 }
 

@@ -591,6 +591,58 @@ is_value_start (int op)
     }
 }
 
+/* The key of a dict's entry @i (of those from d->offsets[@first]): its
+ * text, NUL-terminated at the entry's start. */
+static inline const char *
+entry_key (Direct *d, gsize start_at, gsize first, gsize i)
+{
+  gsize at = i == first ? 0 : align_up (d->offsets[i - 1], 7);
+
+  return (const char *) d->out + start_at + at;
+}
+
+/* Whether no key of the dict just read is there twice.  Python keeps one
+ * entry per key (the first place, the last value); the general loader
+ * does that, so a dict with a repeated key is left to it. */
+static gboolean
+keys_unique (Direct *d, gsize start_at, gsize first)
+{
+  gsize n = d->n_offsets - first, size = 1;
+  g_autofree guint32 *table = NULL;
+
+  if (n <= 16)
+    {
+      for (gsize i = first + 1; i < d->n_offsets; i++)
+        for (gsize j = first; j < i; j++)
+          if (strcmp (entry_key (d, start_at, first, i),
+                      entry_key (d, start_at, first, j))
+              == 0)
+            return FALSE;
+      return TRUE;
+    }
+  /* open addressing, entry index + 1 in each slot, at most half full */
+  while (size < 2 * n)
+    size *= 2;
+  table = g_try_new0 (guint32, size);
+  if (table == NULL)
+    return FALSE;
+  for (gsize i = first; i < d->n_offsets; i++)
+    {
+      const char *key = entry_key (d, start_at, first, i);
+      gsize slot = g_str_hash (key) & (size - 1);
+
+      while (table[slot] != 0)
+        {
+          if (strcmp (entry_key (d, start_at, first, table[slot] - 1), key)
+              == 0)
+            return FALSE;
+          slot = (slot + 1) & (size - 1);
+        }
+      table[slot] = (guint32) (i + 1);
+    }
+  return TRUE;
+}
+
 /* The members of a list or a dict after its opcode: its memo, then its
  * single-item form or MARK ... APPENDS/SETITEMS batches, then its
  * framing offsets. */
@@ -643,6 +695,8 @@ container (Direct *d, const guint8 **pp, guint8 **oo, gboolean is_dict,
       p++;
     }
 
+  if (is_dict && !keys_unique (d, start_at, first))
+    return FALSE;
   {
     gsize n = d->n_offsets - first;
     gsize body = (gsize) (o - d->out) - start_at;

@@ -313,6 +313,72 @@ content_type (const PyNode *node)
     }
 }
 
+/* Python's dict keeps one entry per key: an equal key met again keeps the
+ * first one's place and takes the later value.  A pickle may hold the
+ * same key twice (a crafted one, or SETITEMS batches that repeat one);
+ * for a dict of plain str keys (an a{sv}) the later entries are dropped
+ * from the tree here.  Keys of other kinds are left as they are (Python's
+ * 1 == 1.0 == True is beyond this). */
+static void
+dedupe_str_keys (PyTree *t, PyNode *node)
+{
+  g_autoptr (GHashTable) index = NULL;
+  guint32 prev = 0; /* the value edge before the entry looked at */
+
+  if (node->n < 4)
+    return;
+  for (guint32 e = node->c.first; e != 0; e = t->edges[t->edges[e].next].next)
+    {
+      const PyNode *k = &t->nodes[t->edges[e].node];
+
+      if (k->kind != PY_NODE_STR || (k->flags & PY_NODE_TAGGED_STR))
+        return;
+    }
+  if (node->n > 32)
+    index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  for (guint32 e = node->c.first; e != 0;)
+    {
+      guint32 ve = t->edges[e].next, next = t->edges[ve].next;
+      const PyNode *k = &t->nodes[t->edges[e].node];
+      guint32 first_ve = 0;
+
+      if (index != NULL)
+        {
+          char *text = g_strndup ((const char *) k->s, k->n);
+          gpointer at;
+
+          if (g_hash_table_lookup_extended (index, text, NULL, &at))
+            {
+              first_ve = GPOINTER_TO_UINT (at);
+              g_free (text);
+            }
+          else
+            g_hash_table_insert (index, text, GUINT_TO_POINTER (ve));
+        }
+      else
+        for (guint32 o = node->c.first; o != e && first_ve == 0;
+             o = t->edges[t->edges[o].next].next)
+          {
+            const PyNode *ok = &t->nodes[t->edges[o].node];
+
+            if (ok->n == k->n && memcmp (ok->s, k->s, k->n) == 0)
+              first_ve = t->edges[o].next;
+          }
+      if (first_ve != 0)
+        {
+          /* the first entry takes this value; this one leaves the list */
+          t->edges[first_ve].node = t->edges[ve].node;
+          t->edges[prev].next = next;
+          if (node->c.last == ve)
+            node->c.last = prev;
+          node->n -= 2;
+        }
+      else
+        prev = ve;
+      e = next;
+    }
+}
+
 static gboolean
 size_node (Writer *w, guint32 index, guint depth)
 {
@@ -405,6 +471,7 @@ size_node (Writer *w, guint32 index, guint depth)
         gsize body = 0;
 
         node->align = 7;
+        dedupe_str_keys (t, node);
         for (guint32 e = node->c.first; e != 0;
              e = t->edges[t->edges[e].next].next)
           {

@@ -649,3 +649,34 @@ Test (pickle, messages_quoting_input_are_utf8)
                     "Cannot unpickle: LONG's argument '12\\xff34' is not a "
                     "decimal int (at byte 7)");
 }
+
+/* A key met twice keeps its first place and takes the later value, as a
+ * Python dict does: in a few entries, and in many (a hashed lookup). */
+Test (pickle, a_repeated_key_keeps_one_entry)
+{
+  static const char few[] = "\x80\x04}\x94(\x8c\x01"
+                            "a\x94K\x01\x8c\x01"
+                            "bK\x02h\x01K\x03u.";
+  g_autoptr (GString) many = g_string_new ("\x80\x04}\x94(");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) value = NULL;
+  g_autoptr (GVariant) big = NULL;
+  g_autofree char *text = NULL;
+  gint64 v = 0;
+
+  value = dogpile_pickle_loads_data ((const guint8 *) few, sizeof few - 1,
+                                     &error);
+  cr_assert_not_null (value, "%s", error ? error->message : "");
+  text = g_variant_print (value, TRUE);
+  cr_assert_str_eq (text, "{'a': <int64 3>, 'b': <int64 2>}");
+
+  for (int i = 0; i < 40; i++)
+    g_string_append_printf (many, "\x8c\x03k%02dK%c", i, (char) i);
+  g_string_append (many, "\x8c\x03k07K\x63u.");
+  big = dogpile_pickle_loads_data ((const guint8 *) many->str, many->len,
+                                   &error);
+  cr_assert_not_null (big, "%s", error ? error->message : "");
+  cr_assert_eq (g_variant_n_children (big), 40);
+  cr_assert (g_variant_lookup (big, "k07", "x", &v));
+  cr_assert_eq (v, 0x63);
+}

@@ -8,11 +8,15 @@
  *    JSON dogpile-cache prints for a pickled value holds every one);
  *  - a CachedValue read dumps as a CachedValue that reads back with the
  *    same payload and metadata;
+ *  - the one-pass loader (dogpile-pickle-direct.c), when it takes the
+ *    bytes, makes the same GVariant as the general loader, in normal form;
  *  - every error has a UTF-8 message.
  *
  * SPDX-License-Identifier: MIT
  */
 #include "fuzz-common.h"
+
+#include "dogpile-python-tree.h"
 
 #ifndef FUZZ_ENTRY
 #define FUZZ_ENTRY(name) LLVMFuzzerTestOneInput
@@ -91,6 +95,35 @@ pickle_check_cached_value (const guint8 *data, size_t size)
       metadata2.version);
 }
 
+static void
+pickle_check_direct (const guint8 *data, size_t size)
+{
+  g_autoptr (GVariant) fast = NULL;
+  g_autoptr (GVariant) general = NULL;
+  g_autoptr (GVariant) untrusted = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (!py_pickle_load_direct (data, size, 64 * 1024 * 1024, &fast))
+    return;
+  general = py_pickle_load_general (data, size, 64 * 1024 * 1024, &error);
+  fuzz_assert (general != NULL,
+               "the direct loader took what the general "
+               "one refuses: %s",
+               error != NULL ? error->message : "");
+  fuzz_assert (g_variant_equal (fast, general)
+                   && g_variant_get_size (fast) == g_variant_get_size (general)
+                   && memcmp (g_variant_get_data (fast),
+                              g_variant_get_data (general),
+                              g_variant_get_size (fast))
+                          == 0,
+               "the direct and general loaders disagree");
+  untrusted = g_variant_ref_sink (g_variant_new_from_data (
+      g_variant_get_type (fast), g_variant_get_data (fast),
+      g_variant_get_size (fast), FALSE, NULL, NULL));
+  fuzz_assert (g_variant_is_normal_form (untrusted),
+               "the direct loader's value is not in normal form");
+}
+
 int
 FUZZ_ENTRY (pickle) (const guint8 *data, size_t size)
 {
@@ -98,6 +131,7 @@ FUZZ_ENTRY (pickle) (const guint8 *data, size_t size)
   g_autoptr (GVariant) value = NULL;
 
   fuzz_setup_logging ();
+  pickle_check_direct (data, size);
   value = dogpile_pickle_loads_data (data, size, &error);
   if (value != NULL)
     pickle_check_round_trip (value);

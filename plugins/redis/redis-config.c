@@ -227,6 +227,72 @@ parse_connection (RedisConfig *config, GHashTable *arguments, GError **error)
   return TRUE;
 }
 
+/* Whether @name was given as "none" (any case): Python's None, spelt out.
+ * The argument readers take "None" for "not given", the default. */
+static gboolean
+given_as_none (GHashTable *arguments, const char *name)
+{
+  const char *raw
+      = arguments != NULL ? g_hash_table_lookup (arguments, name) : NULL;
+  g_autofree char *value = raw != NULL ? g_strstrip (g_strdup (raw)) : NULL;
+
+  return value != NULL && g_ascii_strcasecmp (value, "none") == 0;
+}
+
+/* The lock's times.  Python's defaults (no expiry, no limit on a wait)
+ * make one process killed while creating block its key in every process
+ * for ever, so ours are finite (docs/redis.md): the lock expires after
+ * REDIS_DEFAULT_LOCK_TIMEOUT, and a waiter gives up with
+ * DOGPILE_ERROR_LOCK (the core then never creates unlocked; with a stale
+ * value it never waits) after twice lock_timeout -- the dead holder's
+ * lock expiring, then one whole creation by whoever takes it next -- and
+ * never before 60 s, since waiters may queue for several creations in
+ * turn.  "none" (or lock_timeout 0) spelt out is Python's "for ever",
+ * with a warning. */
+static gboolean
+parse_lock_times (RedisConfig *config, GHashTable *arguments, GError **error)
+{
+  const char *backend = config->variant->backend_name;
+
+  if (given_as_none (arguments, "lock_timeout"))
+    config->lock_timeout = 0;
+  else if (!get_non_negative_duration (arguments, "lock_timeout",
+                                       REDIS_DEFAULT_LOCK_TIMEOUT,
+                                       &config->lock_timeout, error))
+    return FALSE;
+  /* PX takes whole milliseconds; Python would send PX 0 and fail later. */
+  if (config->lock_timeout > 0 && config->lock_timeout < 0.001)
+    return invalid (error, "lock_timeout",
+                    "0 (no expiry) or at least 0.001 seconds",
+                    config->lock_timeout);
+  if (given_as_none (arguments, "lock_blocking_timeout"))
+    config->lock_blocking_timeout = -1;
+  else if (!dogpile_arguments_has (arguments, "lock_blocking_timeout"))
+    config->lock_blocking_timeout
+        = MAX (2 * REDIS_DEFAULT_LOCK_TIMEOUT, 2 * config->lock_timeout);
+  else if (!get_non_negative_duration (arguments, "lock_blocking_timeout", -1,
+                                       &config->lock_blocking_timeout, error))
+    return FALSE;
+
+  if (!config->distributed_lock)
+    return TRUE;
+  if (config->lock_timeout == 0)
+    g_warning ("%s: distributed_lock is on and lock_timeout is none, so a "
+               "process that dies while creating a value leaves its lock "
+               "for ever, and every later caller of that key without a "
+               "stale value waits lock_blocking_timeout and fails; set "
+               "lock_timeout to a little more than the longest creation "
+               "time, or leave it out for %g s (docs/redis.md)",
+               backend, REDIS_DEFAULT_LOCK_TIMEOUT);
+  if (config->lock_blocking_timeout < 0)
+    g_warning ("%s: distributed_lock is on and lock_blocking_timeout is "
+               "none, so a caller waiting for a lock that is never released "
+               "waits for ever; leave it out for twice lock_timeout, at "
+               "least 60 s (docs/redis.md)",
+               backend);
+  return TRUE;
+}
+
 static gboolean
 parse_lock (RedisConfig *config, GHashTable *arguments, GError **error)
 {
@@ -240,20 +306,12 @@ parse_lock (RedisConfig *config, GHashTable *arguments, GError **error)
                                          error)
       || !dogpile_arguments_get_boolean (arguments, "lock_blocking", TRUE,
                                          &config->lock_blocking, error)
-      || !get_non_negative_duration (arguments, "lock_timeout", 0,
-                                     &config->lock_timeout, error)
       || !get_non_negative_duration (arguments, "lock_sleep", 0.1,
                                      &config->lock_sleep, error)
-      || !get_non_negative_duration (arguments, "lock_blocking_timeout", -1,
-                                     &config->lock_blocking_timeout, error)
+      || !parse_lock_times (config, arguments, error)
       || !dogpile_arguments_get_string (arguments, "lock_prefix", NULL,
                                         &prefix, error))
     return FALSE;
-  /* PX takes whole milliseconds; Python would send PX 0 and fail later. */
-  if (config->lock_timeout > 0 && config->lock_timeout < 0.001)
-    return invalid (error, "lock_timeout",
-                    "0 (no expiry) or at least 0.001 seconds",
-                    config->lock_timeout);
   if (prefix == NULL || prefix[0] == '\0')
     prefix = REDIS_DEFAULT_LOCK_PREFIX;
   else if (!redis_lock_prefix_is_valid (prefix))

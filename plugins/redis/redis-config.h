@@ -51,6 +51,9 @@ typedef struct {
 #define REDIS_DEFAULT_BUSY_POLL_US 50
 #define REDIS_MAX_BUSY_POLL_US 10000
 #define REDIS_DEFAULT_LOCK_PREFIX "_lock"
+/* seconds; lock_blocking_timeout defaults to twice lock_timeout, at
+ * least twice this */
+#define REDIS_DEFAULT_LOCK_TIMEOUT 30.0
 #define REDIS_DEFAULT_SERVICE_NAME "mymaster"
 #define REDIS_DEFAULT_SENTINEL_PORT 26379
 #define REDIS_DEFAULT_PORT 6379

@@ -96,7 +96,8 @@ lock_acquire (gpointer data, gboolean wait, gboolean *out_acquired,
         (gint64) (config->lock_timeout * 1000)); /* int(), as redis-py */
   else
     {
-      /* No PX: the lock never expires (Python's lock_timeout=None). */
+      /* No PX: the lock never expires (lock_timeout none, given: Python's
+       * default, not ours). */
       argv[3] = "NX", argvlen[3] = 2;
       command.argc = 4;
     }

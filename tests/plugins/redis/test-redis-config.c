@@ -74,8 +74,10 @@ Test (redis_config, defaults_are_python_s_with_timeouts)
   cr_assert (c->lock_blocking);
   cr_assert_str_eq (c->lock_prefix, "_lock");
   cr_assert_float_eq (c->lock_sleep, 0.1, 1e-12);
-  cr_assert_eq (c->lock_timeout, 0);
-  cr_assert (c->lock_blocking_timeout < 0);
+  /* Finite, unlike Python's (docs/differences.md, issue 11). */
+  cr_assert_float_eq (c->lock_timeout, REDIS_DEFAULT_LOCK_TIMEOUT, 1e-12);
+  cr_assert_float_eq (c->lock_blocking_timeout,
+                      2 * REDIS_DEFAULT_LOCK_TIMEOUT, 1e-12);
 }
 
 Test (redis_config, separate_arguments)

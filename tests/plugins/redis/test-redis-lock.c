@@ -32,8 +32,9 @@ Test (redis_lock, record_on_the_wire)
 {
   g_autoptr (GHashTable) a = redis_arguments ("distributed_lock", "true",
                                               "lock_timeout", "7", NULL);
-  g_autoptr (GHashTable) forever = redis_arguments (
-      "distributed_lock", "true", "lock_prefix", "_lok.", NULL);
+  g_autoptr (GHashTable) forever
+      = redis_arguments ("distributed_lock", "true", "lock_prefix", "_lok.",
+                         "lock_timeout", "0", NULL);
   g_autoptr (DogpileBackend) b = redis_backend (a);
   g_autoptr (DogpileBackend) f = redis_backend (forever);
   g_autofree char *key = redis_unique_key ("wire key");
@@ -57,7 +58,7 @@ Test (redis_lock, record_on_the_wire)
   cr_assert (dogpile_mutex_release (m, NULL));
   cr_assert_eq (raw_integer (raw, "EXISTS _lock%s", key), 0);
 
-  /* A new token each time; no PX without lock_timeout; the prefix. */
+  /* A new token each time; no PX with lock_timeout 0; the prefix. */
   cr_assert (mutex_acquire_ok (n, FALSE));
   reply = raw_command (raw, "GET _lok.%s", key);
   cr_assert_eq (reply->len, 32);

@@ -15,7 +15,9 @@
  * server (success when any took it), reads ask the servers in order and
  * take the first hit, as its Client does.  A key memcached would refuse
  * is a ValidationError before anything is sent; an empty multi sends
- * nothing.
+ * nothing.  Every call runs within its deadline (call_timeout,
+ * memcached-deadline.c): past it, libmemcached's waits fail at once, and
+ * no loop here calls it again.
  *
  * Layers, each using only those before it: memcached-servers.c (url),
  * memcached-behaviors.c, memcached-config.c (arguments),
@@ -134,6 +136,24 @@ fetch_failure (memcached_st *memc)
              : last;
 }
 
+/* After a fetch: whether a server's reply never came.  libmemcached's
+ * poll over several servers gives up after its poll timeout (at once past
+ * the deadline) and its fetch then reports the end of the results, as if
+ * the keys still out were misses: they are a timeout (and the release
+ * closes those connections, memcached-pool.c). */
+static gboolean
+replies_pending (memcached_st *memc)
+{
+  guint32 n = memcached_server_count (memc);
+
+  for (guint32 s = 0; s < n; s++)
+    if (memcached_server_response_count (
+            memcached_server_instance_by_position (memc, s))
+        > 0)
+      return TRUE;
+  return FALSE;
+}
+
 /* Reads the results of an mget into the slots of the keys they answer.
  * *out_rc is the first failure. */
 static gboolean
@@ -185,6 +205,9 @@ fetch_results (memcached_st *memc, GHashTable *slots, const char *const *keys,
                     || memcached_success (rc)
                 ? fetch_failure (memc)
                 : rc;
+  if (*out_rc == MEMCACHED_SUCCESS && replies_pending (memc))
+    *out_rc = MEMCACHED_TIMEOUT;
+  mc_handle_note (memc, *out_rc);
   return ok;
 }
 
@@ -281,6 +304,15 @@ mc_backend_get_multi (DogpileBackendImpl *self, const char *const *keys,
       char group[MC_GROUP_KEY_MAX];
       memcached_return_t rc, fetch_rc;
 
+      /* Replicated, past the deadline: the servers not asked yet are not
+       * asked, and the call has timed out. */
+      if (s > 0 && mc_handle_expired (handle->memc))
+        {
+          if (failed_server < 0)
+            failed_server = (int) s, failure = MEMCACHED_TIMEOUT;
+          answered = 0;
+          break;
+        }
       /* A connection found dropped (a restarted server) is made again
        * and the keys still missing asked again, once. */
       for (guint attempt = 0; attempt < 2; attempt++)
@@ -356,6 +388,15 @@ mc_backend_get_multi (DogpileBackendImpl *self, const char *const *keys,
            && (!replicates (self) || answered == 0))
     ok = mc_client_fail (client, handle->memc, failure, "get_multi", NULL, 0,
                          failed_server, error);
+  else if (ok && mc_handle_expired (handle->memc))
+    {
+      /* Past the deadline, a key with no value may be one whose reply
+       * was cut short rather than a miss. */
+      for (gsize i = 0; i < n_keys && ok; i++)
+        if (out_values[i] == NULL)
+          ok = mc_client_fail (client, handle->memc, MEMCACHED_TIMEOUT,
+                               "get_multi", NULL, 0, -1, error);
+    }
   mc_pool_release (client->pool, handle);
   if (!ok)
     clear_values (out_values, n_keys);
@@ -432,8 +473,11 @@ barrier (DogpileBackendImpl *self, memcached_st *memc, const char *const *keys,
   g_autofree size_t *probe_lengths = g_new0 (size_t, servers);
   gsize n_probes = 0;
   memcached_result_st result;
-  memcached_return_t rc = memcached_flush_buffers (memc);
+  memcached_return_t rc;
 
+  if (mc_handle_expired (memc))
+    return MEMCACHED_TIMEOUT;
+  rc = memcached_flush_buffers (memc);
   if (!memcached_success (rc))
     return rc;
   if (replicates (self))
@@ -442,6 +486,8 @@ barrier (DogpileBackendImpl *self, memcached_st *memc, const char *const *keys,
         {
           char group[MC_GROUP_KEY_MAX];
 
+          if (mc_handle_expired (memc))
+            return MEMCACHED_TIMEOUT;
           rc = memcached_mget_by_key (memc, group,
                                       mc_distribution_group_key (s, group),
                                       keys, lengths, 1);
@@ -450,7 +496,7 @@ barrier (DogpileBackendImpl *self, memcached_st *memc, const char *const *keys,
             ;
           memcached_result_free (&result);
         }
-      return MEMCACHED_SUCCESS;
+      return replies_pending (memc) ? MEMCACHED_TIMEOUT : MEMCACHED_SUCCESS;
     }
   for (gsize i = 0; i < n_keys && n_probes < servers; i++)
     {
@@ -485,6 +531,9 @@ barrier (DogpileBackendImpl *self, memcached_st *memc, const char *const *keys,
       rc = fetch_failure (memc);
   }
   memcached_result_free (&result);
+  if ((memcached_success (rc) || rc == MEMCACHED_NOTFOUND)
+      && replies_pending (memc))
+    rc = MEMCACHED_TIMEOUT;
   return rc == MEMCACHED_NOTFOUND ? MEMCACHED_SUCCESS : rc;
 }
 
@@ -551,6 +600,13 @@ write_multi (DogpileBackendImpl *self, McWriteKind kind,
           memcached_return_t key_rc;
           int key_server;
 
+          /* past the deadline: the rest is not sent */
+          if (mc_handle_expired (memc))
+            {
+              if (memcached_success (rc))
+                rc = MEMCACHED_TIMEOUT, failed_server = -1, failed_key = i;
+              break;
+            }
           key_rc = mc_client_write (client, memc, kind, keys[i], lengths[i],
                                     &items[i], &key_server);
           dropped = dropped || mc_client_dropped (memc, key_rc);

@@ -5,6 +5,15 @@
  * timeouts and key distribution of the arguments; it never talks to a
  * server itself: every call runs on a clone from the pool.
  *
+ * Timeouts: libmemcached's connect and poll timeouts bound each wait
+ * (socket_timeout sets both; the behaviors connect_timeout and
+ * _poll_timeout override them; send_timeout and receive_timeout set
+ * SO_SNDTIMEO and SO_RCVTIMEO, which bound nothing on its non-blocking
+ * sockets).  A call as a whole is bounded by its deadline, call_timeout
+ * (default: the connect timeout + 2 x the poll timeout), which the pool
+ * arms (memcached-deadline.c); every loop here that could call
+ * libmemcached again stops once it has passed.
+ *
  * SPDX-License-Identifier: MIT
  */
 #include "memcached-client.h"
@@ -90,6 +99,46 @@ configure_master (McClient *self, GError **error)
   return TRUE;
 }
 
+/* The timeouts libmemcached will wait with, whatever set them, and the
+ * call's deadline.  0 would fail every call at once and a negative
+ * value (a behavior past 2^31 ms) wait for ever: refused, as is more than
+ * a day (socket_timeout's limit). */
+static gboolean
+read_timeouts (McClient *self, GError **error)
+{
+  static const struct {
+    memcached_behavior_t behavior;
+    const char *name;
+  } timeouts[] = {
+    { MEMCACHED_BEHAVIOR_CONNECT_TIMEOUT, "connect_timeout" },
+    { MEMCACHED_BEHAVIOR_POLL_TIMEOUT, "_poll_timeout" },
+  };
+  gint64 ms[G_N_ELEMENTS (timeouts)];
+
+  for (guint i = 0; i < G_N_ELEMENTS (timeouts); i++)
+    {
+      ms[i] = (int32_t) memcached_behavior_get (self->master,
+                                                timeouts[i].behavior);
+      if (ms[i] < 1 || ms[i] > 86400 * 1000)
+        {
+          g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
+                       "behaviors: %s is %" G_GINT64_FORMAT
+                       " ms, and libmemcached's timeouts must be 1 to "
+                       "86400000 ms (0 fails every call at once); every "
+                       "call's deadline is built from them",
+                       timeouts[i].name, ms[i]);
+          return FALSE;
+        }
+    }
+  self->connect_ms = ms[0];
+  self->poll_ms = ms[1];
+  self->call_timeout
+      = self->config->call_timeout > 0
+            ? self->config->call_timeout
+            : (double) (self->connect_ms + 2 * self->poll_ms) / 1000.0;
+  return TRUE;
+}
+
 McClient *
 mc_client_new (McClientKind kind, const char *backend_name,
                GHashTable *arguments, GError **error)
@@ -108,10 +157,10 @@ mc_client_new (McClientKind kind, const char *backend_name,
                    "Cannot create a libmemcached handle: out of memory");
       return NULL;
     }
-  if (!configure_master (self, error))
+  if (!configure_master (self, error) || !read_timeouts (self, error))
     return NULL;
   self->pool = mc_pool_new (self->master, self->config->pool_size,
-                            self->config->pool_timeout);
+                            self->config->pool_timeout, self->call_timeout);
   return g_steal_pointer (&self);
 }
 
@@ -152,9 +201,54 @@ printable_key (const char *key, gsize len)
                   : g_steal_pointer (&escaped);
 }
 
+/* @instance as the url named it. */
 static char *
-server_display (McClient *self, memcached_st *memc, const char *key,
-                gsize key_len, int server_index)
+instance_display (McClient *self, const memcached_instance_st *instance)
+{
+  const char *name = memcached_server_name (instance);
+  in_port_t port = memcached_server_port (instance);
+
+  for (guint i = 0; i < self->config->servers->len; i++)
+    {
+      const McServer *s = g_ptr_array_index (self->config->servers, i);
+
+      if ((s->path != NULL && strcmp (s->path, name) == 0)
+          || (s->host != NULL && strcmp (s->host, name) == 0
+              && s->port == port))
+        return g_strdup (s->display);
+    }
+  return g_strdup_printf ("%s:%u", name, (guint) port);
+}
+
+/* The server of @memc that timed out in the call under way: one whose
+ * reply is still unread, else one whose last error is a timeout. */
+static const memcached_instance_st *
+timed_out_server (memcached_st *memc)
+{
+  guint32 n = memcached_server_count (memc);
+
+  for (guint32 s = 0; s < n; s++)
+    {
+      const memcached_instance_st *instance
+          = memcached_server_instance_by_position (memc, s);
+
+      if (memcached_server_response_count (instance) > 0)
+        return instance;
+    }
+  for (guint32 s = 0; s < n; s++)
+    {
+      const memcached_instance_st *instance
+          = memcached_server_instance_by_position (memc, s);
+
+      if (memcached_server_error_return (instance) == MEMCACHED_TIMEOUT)
+        return instance;
+    }
+  return NULL;
+}
+
+static char *
+server_display (McClient *self, memcached_st *memc, memcached_return_t why,
+                const char *key, gsize key_len, int server_index)
 {
   const memcached_instance_st *instance;
   memcached_return_t rc = MEMCACHED_SUCCESS;
@@ -166,26 +260,18 @@ server_display (McClient *self, memcached_st *memc, const char *key,
     {
       instance = memcached_server_by_key (memc, key, key_len, &rc);
       if (instance != NULL && memcached_success (rc))
-        {
-          const char *name = memcached_server_name (instance);
-          in_port_t port = memcached_server_port (instance);
-
-          for (guint i = 0; i < self->config->servers->len; i++)
-            {
-              const McServer *s = g_ptr_array_index (self->config->servers, i);
-
-              if ((s->path != NULL && strcmp (s->path, name) == 0)
-                  || (s->host != NULL && strcmp (s->host, name) == 0
-                      && s->port == port))
-                return g_strdup (s->display);
-            }
-          return g_strdup_printf ("%s:%u", name, (guint) port);
-        }
+        return instance_display (self, instance);
     }
   if (server_index >= 0 && (guint) server_index < self->config->servers->len)
     return g_strdup (((const McServer *) g_ptr_array_index (
                           self->config->servers, (guint) server_index))
                          ->display);
+  if (why == MEMCACHED_TIMEOUT || mc_handle_expired (memc))
+    {
+      instance = timed_out_server (memc);
+      if (instance != NULL)
+        return instance_display (self, instance);
+    }
   instance = memcached_server_get_last_disconnect (memc);
   if (instance != NULL)
     return g_strdup_printf ("%s:%u", memcached_server_name (instance),
@@ -193,17 +279,47 @@ server_display (McClient *self, memcached_st *memc, const char *key,
   return g_strdup ("(unknown)");
 }
 
-gboolean
-mc_client_fail (McClient *self, memcached_st *memc, memcached_return_t rc,
-                const char *operation, const char *key, gsize key_len,
-                int server_index, GError **error)
+/* Which timeout ended the call: its deadline, or one wait. */
+static char *
+timeout_reason (McClient *self, memcached_st *memc)
 {
-  g_autofree char *server
-      = server_display (self, memc, key, key_len, server_index);
+  if (mc_handle_expired (memc))
+    return g_strdup_printf ("timed out: the call ran past its deadline, "
+                            "call_timeout (%g s)",
+                            self->call_timeout);
+  if (self->connect_ms == self->poll_ms)
+    return g_strdup_printf ("timed out: nothing came or went for "
+                            "socket_timeout (%g s)",
+                            (double) self->poll_ms / 1000.0);
+  return g_strdup_printf ("timed out: no connection within %g s or nothing "
+                          "came or went for %g s (libmemcached's connect "
+                          "and poll timeouts: socket_timeout)",
+                          (double) self->connect_ms / 1000.0,
+                          (double) self->poll_ms / 1000.0);
+}
+
+static gboolean
+fail_with (McClient *self, memcached_st *memc, memcached_return_t rc,
+           const char *operation, const char *key, gsize key_len,
+           const char *server, GError **error)
+{
   g_autofree char *shown = key != NULL ? printable_key (key, key_len) : NULL;
+  g_autofree char *timeout = NULL;
   int saved_errno = memcached_last_error_errno (memc);
   const char *reason = memcached_strerror (memc, rc);
 
+  mc_handle_note (memc, rc);
+  if (rc == MEMCACHED_TIMEOUT || mc_handle_expired (memc))
+    {
+      g_autofree char *which = timeout_reason (self, memc);
+
+      /* what libmemcached saw too, when it was not the timeout itself */
+      timeout = rc == MEMCACHED_TIMEOUT
+                    ? g_steal_pointer (&which)
+                    : g_strdup_printf ("%s (libmemcached: %s)", which, reason);
+      reason = timeout;
+      saved_errno = 0;
+    }
   if (saved_errno != 0 && rc != MEMCACHED_NOTSTORED)
     g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND,
                  "memcached server %s: %s%s%s%s failed: %s (%s)", server,
@@ -215,6 +331,17 @@ mc_client_fail (McClient *self, memcached_st *memc, memcached_return_t rc,
                  shown != NULL ? " '" : "", shown ? shown : "",
                  shown != NULL ? "'" : "", reason);
   return FALSE;
+}
+
+gboolean
+mc_client_fail (McClient *self, memcached_st *memc, memcached_return_t rc,
+                const char *operation, const char *key, gsize key_len,
+                int server_index, GError **error)
+{
+  g_autofree char *server
+      = server_display (self, memc, rc, key, key_len, server_index);
+
+  return fail_with (self, memc, rc, operation, key, key_len, server, error);
 }
 
 gboolean
@@ -277,7 +404,7 @@ mc_client_dropped (memcached_st *memc, memcached_return_t rc)
 
   if (memcached_success (rc) || rc == MEMCACHED_NOTFOUND
       || rc == MEMCACHED_NOTSTORED || rc == MEMCACHED_DATA_EXISTS
-      || rc == MEMCACHED_TIMEOUT)
+      || rc == MEMCACHED_TIMEOUT || mc_handle_expired (memc))
     return FALSE;
   saved_errno = memcached_last_error_errno (memc);
   /* EOF on a read is a CONNECTION_FAILURE with no errno; a refused or
@@ -308,6 +435,13 @@ mc_client_read (McClient *self, memcached_st *memc, const char *key,
       char group[MC_GROUP_KEY_MAX];
       char *data;
 
+      /* past the deadline, the replicas not asked yet are not asked: the
+       * call fails as timed out (a miss could not be told from them) */
+      if (i > 0 && mc_handle_expired (memc))
+        {
+          *out_failed_server = (int) i;
+          return MEMCACHED_TIMEOUT;
+        }
       *out_len = 0;
       *out_flags = 0;
       for (guint attempt = 0; attempt < 2; attempt++)
@@ -323,6 +457,7 @@ mc_client_read (McClient *self, memcached_st *memc, const char *key,
           free (data);
           data = NULL;
         }
+      mc_handle_note (memc, rc);
       if (memcached_success (rc))
         {
           *out_data = data;
@@ -375,6 +510,7 @@ write_one (McClient *self, memcached_st *memc, McWriteKind kind, int server,
       if (!mc_client_dropped (memc, rc))
         break;
     }
+  mc_handle_note (memc, rc);
   return rc == MEMCACHED_BUFFERED ? MEMCACHED_SUCCESS : rc;
 }
 
@@ -391,8 +527,12 @@ mc_client_write (McClient *self, memcached_st *memc, McWriteKind kind,
     return write_one (self, memc, kind, -1, key, key_len, item);
   for (guint s = 0; s < self->config->servers->len; s++)
     {
+      /* past the deadline, the replicas not written yet are not: the
+       * write stands when one took it, as when the others fail */
       memcached_return_t rc
-          = write_one (self, memc, kind, (int) s, key, key_len, item);
+          = s > 0 && mc_handle_expired (memc)
+                ? MEMCACHED_TIMEOUT
+                : write_one (self, memc, kind, (int) s, key, key_len, item);
 
       if (memcached_success (rc))
         taken++;

@@ -16,6 +16,10 @@ typedef struct {
   McDistribution *distribution;
   memcached_st *master; /* configured, never used for I/O: cloned */
   McPool *pool;
+  /* what libmemcached waits at most, each time: its connect and poll
+   * timeouts (socket_timeout, the behaviors or its defaults), ms */
+  gint64 connect_ms, poll_ms;
+  double call_timeout; /* the deadline of each call, seconds */
 } McClient;
 
 McClient *mc_client_new (McClientKind kind, const char *backend_name,
@@ -25,7 +29,9 @@ void mc_client_unref (McClient *self);
 
 /* Sets @error for a call that failed with @rc: DOGPILE_ERROR_BACKEND
  * naming the server (the one @key, or @server_index when >= 0, goes to),
- * the operation and libmemcached's reason.  Returns FALSE. */
+ * the operation and libmemcached's reason; for a timeout, which one: the
+ * call's deadline (call_timeout) when it had passed, else libmemcached's
+ * connect or poll timeout.  Returns FALSE. */
 gboolean mc_client_fail (McClient *self, memcached_st *memc,
                          memcached_return_t rc, const char *operation,
                          const char *key, gsize key_len, int server_index,
@@ -59,7 +65,8 @@ memcached_return_t mc_client_write (McClient *self, memcached_st *memc,
  * handle's previous call.  libmemcached has closed the socket and, for
  * TCP, not marked the server down, so the call is made again, once, on a
  * new connection (what pylibmc leaves to its caller).  A refused or
- * timed-out connection and a timeout are not retried. */
+ * timed-out connection and a timeout are not retried, nor is anything
+ * once the call's deadline has passed. */
 gboolean mc_client_dropped (memcached_st *memc, memcached_return_t rc);
 
 /* Whether memcached would take @key: 1 to 250 bytes, none of them a

@@ -13,6 +13,8 @@
  *   behaviors               libmemcached behaviors (memcached-behaviors.c)
  *   socket_timeout          connect and I/O timeout, seconds (python-
  *                           memcached's 3, also bmemcached's)
+ *   call_timeout (C only)   the deadline of a whole call, seconds
+ *                           (default: connect + 2 x I/O timeout)
  *   dead_retry              seconds before a failed server is tried again
  *   username, password      SASL (binary protocol)
  *   hashclient_retry_timeout, hashclient_retry_attempts,
@@ -25,8 +27,8 @@
  *   retry_delay, retry_for, do_not_retry_for
  *                           Python objects or pymemcache-only modes:
  *                           accepted and ignored (docs say why)
- * and four of C's own: key_mangler, pool_size, pool_timeout and
- * lock_sleep_max.
+ * and five of C's own: key_mangler, pool_size, pool_timeout,
+ * lock_blocking_timeout and lock_sleep_max.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -198,28 +200,70 @@ read_python_only (McConfig *self, GHashTable *arguments, GError **error)
   return TRUE;
 }
 
+/* Whether @name was given as "none" (any case): Python's None, spelt out.
+ * The argument readers take "None" for "not given", the default. */
+static gboolean
+given_as_none (GHashTable *arguments, const char *name)
+{
+  const char *raw
+      = arguments != NULL ? g_hash_table_lookup (arguments, name) : NULL;
+  g_autofree char *value = raw != NULL ? g_strstrip (g_strdup (raw)) : NULL;
+
+  return value != NULL && g_ascii_strcasecmp (value, "none") == 0;
+}
+
+/* The lock's times.  Python's MemcachedLock never expires (lock_timeout
+ * 0) and its waiters never give up, so one process killed while creating
+ * blocks its key in every process for ever; ours are finite
+ * (docs/memcached.md): the item expires after MC_DEFAULT_LOCK_TIMEOUT, and
+ * a waiter gives up with DOGPILE_ERROR_LOCK (the core then never creates
+ * unlocked; with a stale value it never waits) after twice lock_timeout
+ * -- the dead holder's item expiring, then one whole creation by whoever
+ * takes it next -- and never before 60 s, since waiters may queue for
+ * several creations in turn.  lock_timeout 0 or none,
+ * lock_blocking_timeout none: Python's "for ever", with a warning. */
 static gboolean
 read_lock (McConfig *self, GHashTable *arguments, GError **error)
 {
-  double timeout;
+  gboolean timeout_none = given_as_none (arguments, "lock_timeout");
+  gboolean blocking_none = given_as_none (arguments, "lock_blocking_timeout");
+  double timeout = 0;
 
+  self->lock_blocking_timeout = -1;
   if (!dogpile_arguments_get_boolean (arguments, "distributed_lock", FALSE,
                                       &self->distributed_lock, error)
-      || !dogpile_arguments_get_duration_range (
-          arguments, "lock_timeout", 0, 0, 30 * 86400, DOGPILE_ARGUMENTS_NONE,
-          &timeout, error)
+      || (!timeout_none
+          && !dogpile_arguments_get_duration_range (
+              arguments, "lock_timeout", MC_DEFAULT_LOCK_TIMEOUT, 0,
+              30 * 86400, DOGPILE_ARGUMENTS_NONE, &timeout, error))
+      || (!blocking_none
+          && !dogpile_arguments_get_duration_range (
+              arguments, "lock_blocking_timeout", -1, 0, 60 * 86400,
+              DOGPILE_ARGUMENTS_NONE, &self->lock_blocking_timeout, error))
       || !dogpile_arguments_get_duration_range (
           arguments, "lock_sleep_max", 1.0, 0, 3600,
           DOGPILE_ARGUMENTS_ABOVE_MIN, &self->lock_sleep_max, error))
     return FALSE;
   /* memcached's exptime is whole seconds; a fraction waits the longer. */
   self->lock_timeout = (gint64) ceil (timeout);
-  if (self->distributed_lock && self->lock_timeout == 0)
-    g_warning ("%s: distributed_lock is on and lock_timeout is 0, so a "
+  if (!blocking_none && self->lock_blocking_timeout < 0)
+    self->lock_blocking_timeout
+        = MAX (2 * MC_DEFAULT_LOCK_TIMEOUT, 2 * (double) self->lock_timeout);
+  if (!self->distributed_lock)
+    return TRUE;
+  if (self->lock_timeout == 0)
+    g_warning ("%s: distributed_lock is on and lock_timeout is none, so a "
                "process that dies while creating a value leaves its lock "
-               "forever, and every later caller of that key waits; set "
+               "for ever, and every later caller of that key without a "
+               "stale value waits lock_blocking_timeout and fails; set "
                "lock_timeout to a little more than the longest creation "
-               "time (docs/memcached.md)",
+               "time, or leave it out for %g s (docs/memcached.md)",
+               self->backend_name, MC_DEFAULT_LOCK_TIMEOUT);
+  if (blocking_none)
+    g_warning ("%s: distributed_lock is on and lock_blocking_timeout is "
+               "none, so a caller waiting for a lock that is never released "
+               "waits for ever; leave it out for twice lock_timeout, at "
+               "least 60 s (docs/memcached.md)",
                self->backend_name);
   return TRUE;
 }
@@ -249,7 +293,10 @@ mc_config_new (McClientKind kind, const char *backend_name,
                            &self->poll_timeout_ms, error)
       || !dogpile_arguments_get_int_range (
           arguments, "dead_retry", kind == MC_CLIENT_MEMCACHED ? 30 : -1, 0,
-          86400, &self->retry_timeout_s, error))
+          86400, &self->retry_timeout_s, error)
+      || !dogpile_arguments_get_duration_range (
+          arguments, "call_timeout", -1, 0, 86400, DOGPILE_ARGUMENTS_ABOVE_MIN,
+          &self->call_timeout, error))
     return NULL;
   self->connect_timeout_ms = self->poll_timeout_ms;
   if (kind == MC_CLIENT_PYMEMCACHE

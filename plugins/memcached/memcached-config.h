@@ -16,6 +16,10 @@ typedef enum {
   MC_MANGLE_SHA1_IF_NEEDED /* only keys memcached would refuse */
 } McKeyMangling;
 
+/* seconds; lock_blocking_timeout defaults to twice lock_timeout, at
+ * least twice this */
+#define MC_DEFAULT_LOCK_TIMEOUT 30.0
+
 typedef struct {
   McClientKind kind;
   const char *backend_name; /* the registry name, static */
@@ -29,14 +33,18 @@ typedef struct {
   gint64 retry_timeout_s;
   gint64 failure_limit;
   gint64 dead_timeout_s;
+  /* the deadline of each call, seconds; < 0: not given (then the connect
+   * timeout + 2 x the poll timeout, mc_client_new) */
+  double call_timeout;
 
   gboolean has_expire_time; /* memcached_expire_time given */
   gint64 expire_time;
   gsize min_compress_len; /* 0: never compress (bmemcached: 128, always) */
 
   gboolean distributed_lock;
-  gint64 lock_timeout;   /* the lock item's exptime, whole seconds; 0 never */
-  double lock_sleep_max; /* the longest back-off between tries */
+  gint64 lock_timeout;          /* the lock item's exptime, seconds; 0 never */
+  double lock_blocking_timeout; /* seconds a waiter tries; < 0: no limit */
+  double lock_sleep_max;        /* the longest back-off between tries */
 
   char *username;
   char *password;

@@ -6,11 +6,13 @@
  * a waiter backs off ((i + 1) * random() + 2 ** i) / 2.5 seconds between
  * tries, here capped at lock_sleep_max (1 s by default: Python's schedule
  * reaches minutes per sleep after a few tries, so a waiter would sleep on
- * long after the lock is gone); release deletes the item, whoever holds
- * it (as Python's does: after lock_timeout it may be another's); locked()
- * is "the item exists".  bmemcached replicates: the first server that
- * answers the add decides, a winner adds the item on the others too, and
- * release deletes it everywhere.
+ * long after the lock is gone), and, unlike Python's, gives up after
+ * lock_blocking_timeout (twice lock_timeout by default; the caller then
+ * gets DOGPILE_ERROR_LOCK: memcached-config.c); release deletes the
+ * item, whoever holds it (as Python's does: after lock_timeout it may be
+ * another's); locked() is "the item exists".  bmemcached replicates: the
+ * first server that answers the add decides, a winner adds the item on
+ * the others too, and release deletes it everywhere.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -120,13 +122,18 @@ lock_acquire (gpointer data, gboolean wait, gboolean *out_acquired,
 {
   McLock *self = data;
   const McConfig *config = self->client->config;
+  gint64 deadline = -1;
 
   *out_acquired = FALSE;
   if (!mc_key_check (self->name, self->name_len, error))
     return FALSE;
+  if (config->lock_blocking_timeout >= 0)
+    deadline = g_get_monotonic_time ()
+               + (gint64) (config->lock_blocking_timeout * G_USEC_PER_SEC);
   for (guint attempt = 0;; attempt++)
     {
       McHandle *handle = mc_pool_acquire (self->client->pool, error);
+      gint64 sleep_us, left;
       gboolean ok;
 
       if (handle == NULL)
@@ -135,9 +142,19 @@ lock_acquire (gpointer data, gboolean wait, gboolean *out_acquired,
       mc_pool_release (self->client->pool, handle);
       if (!ok || *out_acquired || !wait)
         return ok;
-      g_usleep ((gulong) (mc_lock_backoff (attempt, g_random_double (),
-                                           config->lock_sleep_max)
-                          * G_USEC_PER_SEC));
+      sleep_us = (gint64) (mc_lock_backoff (attempt, g_random_double (),
+                                            config->lock_sleep_max)
+                           * G_USEC_PER_SEC);
+      /* Given up at the deadline, after a last try there (a back-off may
+       * be a second long). */
+      if (deadline >= 0)
+        {
+          left = deadline - g_get_monotonic_time ();
+          if (left <= 0)
+            return TRUE;
+          sleep_us = MIN (sleep_us, left);
+        }
+      g_usleep ((gulong) sleep_us);
     }
 }
 

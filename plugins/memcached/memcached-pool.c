@@ -20,6 +20,21 @@
  * memory and descriptors in each child (pool_size at most; the sockets
  * are close-on-exec, so a child that executes a program pays nothing).
  *
+ * Deadlines (memcached-deadline.c): acquire arms the call's watch, release
+ * disarms it.  A call that met a timeout leaves its handle in a state
+ * nobody can vouch for: a reply that may still come (libmemcached's poll
+ * over several servers gives up and leaves their replies unread; the
+ * next mget would read them, in order, after waiting for them), or a
+ * request half sent (a write that timed out inside an mget).  Release
+ * closes such connections (memcached_quit, with the timeouts at 0 so
+ * that the quit itself never waits) and restores the timeouts; the next
+ * call connects again.  A connection libmemcached closed itself (most
+ * timeouts) needs nothing, nor does a connect timeout: that server stays
+ * marked down for retry_timeout -- unless the same release closes
+ * another connection of the handle, since memcached_quit sets every
+ * server of the handle back to new (a down server is then tried again at
+ * the handle's next call).
+ *
  * pthread primitives rather than GMutex/GCond: ThreadSanitizer sees them,
  * and the condition variable waits on CLOCK_MONOTONIC.
  *
@@ -40,6 +55,7 @@ struct McPool {
   guint waiting;   /* threads waiting for a handle */
   guint size;
   double timeout;
+  gint64 call_timeout_us;
   DogpileForkHook *fork_hook;
 };
 
@@ -111,7 +127,8 @@ after_fork_in_child (gpointer data)
 }
 
 McPool *
-mc_pool_new (memcached_st *master, guint size, double timeout)
+mc_pool_new (memcached_st *master, guint size, double timeout,
+             double call_timeout)
 {
   McPool *self = g_new0 (McPool, 1);
 
@@ -121,6 +138,7 @@ mc_pool_new (memcached_st *master, guint size, double timeout)
   self->idle = g_ptr_array_new ();
   self->size = size;
   self->timeout = timeout;
+  self->call_timeout_us = (gint64) (call_timeout * G_USEC_PER_SEC);
   self->fork_hook = dogpile_fork_hook_add (before_fork, after_fork_in_parent,
                                            after_fork_in_child, self);
   return self;
@@ -154,7 +172,81 @@ handle_new (McPool *self, GError **error)
                    "Cannot make a memcached handle: out of memory");
       return NULL;
     }
+  memcached_set_user_data (handle->memc, handle);
   return handle;
+}
+
+static McHandle *
+armed (McPool *self, McHandle *handle)
+{
+  if (handle != NULL)
+    mc_watch_arm (&handle->watch, handle->memc, handle->buffered,
+                  g_get_monotonic_time () + self->call_timeout_us);
+  return handle;
+}
+
+static void
+set_timeouts (memcached_st *memc, uint64_t poll_ms, uint64_t connect_ms)
+{
+  memcached_behavior_set (memc, MEMCACHED_BEHAVIOR_POLL_TIMEOUT, poll_ms);
+  memcached_behavior_set (memc, MEMCACHED_BEHAVIOR_CONNECT_TIMEOUT,
+                          connect_ms);
+}
+
+/* Whether @instance may still have a socket open: libmemcached 1.1 tells
+ * only for TCP (its local port, 0 when closed). */
+static gboolean
+may_be_open (const memcached_instance_st *instance)
+{
+  return strcmp (memcached_server_type (instance), "TCP") != 0
+         || memcached_server_srcport (instance) != 0;
+}
+
+/* Whether a connection of @memc is in a state a later call must not
+ * inherit: a reply not read, or a timeout on a connection still open. */
+static gboolean
+needs_reset (memcached_st *memc)
+{
+  guint32 n = memcached_server_count (memc);
+
+  for (guint32 s = 0; s < n; s++)
+    {
+      const memcached_instance_st *instance
+          = memcached_server_instance_by_position (memc, s);
+
+      if (memcached_server_response_count (instance) > 0
+          || (memcached_server_error_return (instance) == MEMCACHED_TIMEOUT
+              && may_be_open (instance)))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* After a call that timed out: see the top of this file. */
+static void
+settle (McPool *self, McHandle *handle, gboolean fired)
+{
+  uint64_t poll_ms
+      = memcached_behavior_get (self->master, MEMCACHED_BEHAVIOR_POLL_TIMEOUT);
+  uint64_t connect_ms = memcached_behavior_get (
+      self->master, MEMCACHED_BEHAVIOR_CONNECT_TIMEOUT);
+  memcached_st *handles[] = { handle->memc, handle->buffered };
+
+  for (guint i = 0; i < G_N_ELEMENTS (handles); i++)
+    {
+      memcached_st *memc = handles[i];
+
+      if (memc == NULL)
+        continue;
+      if (needs_reset (memc))
+        {
+          set_timeouts (memc, 0, 0);
+          memcached_quit (memc);
+          fired = TRUE;
+        }
+      if (fired)
+        set_timeouts (memc, poll_ms, connect_ms);
+    }
 }
 
 McHandle *
@@ -168,7 +260,7 @@ mc_pool_acquire (McPool *self, GError **error)
     {
       handle = g_ptr_array_steal_index_fast (self->idle, self->idle->len - 1);
       pthread_mutex_unlock (&self->lock);
-      return handle;
+      return armed (self, handle);
     }
   clock_gettime (CLOCK_MONOTONIC, &deadline);
   deadline.tv_sec += (time_t) self->timeout;
@@ -186,7 +278,7 @@ mc_pool_acquire (McPool *self, GError **error)
     {
       handle = g_ptr_array_steal_index_fast (self->idle, self->idle->len - 1);
       pthread_mutex_unlock (&self->lock);
-      return handle;
+      return armed (self, handle);
     }
   if (self->made >= self->size)
     {
@@ -210,17 +302,23 @@ mc_pool_acquire (McPool *self, GError **error)
         pthread_cond_signal (&self->available);
       pthread_mutex_unlock (&self->lock);
     }
-  return handle;
+  return armed (self, handle);
 }
 
 void
 mc_pool_release (McPool *self, McHandle *handle)
 {
+  gboolean fired;
+
   if (handle->generation != dogpile_fork_get_generation ())
     {
       abandon (handle);
       return;
     }
+  fired = mc_watch_disarm (&handle->watch);
+  if (fired || handle->timed_out)
+    settle (self, handle, fired);
+  handle->timed_out = FALSE;
   pthread_mutex_lock (&self->lock);
   g_ptr_array_add (self->idle, handle);
   /* The hit path: no system call unless somebody waits. */
@@ -254,5 +352,7 @@ mc_handle_get_buffered (McPool *self, McHandle *handle, GError **error)
       handle->buffered = NULL;
       return NULL;
     }
+  memcached_set_user_data (handle->buffered, handle);
+  mc_watch_add (&handle->watch, handle->buffered);
   return handle->buffered;
 }

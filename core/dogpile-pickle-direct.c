@@ -612,12 +612,29 @@ keys_unique (Direct *d, gsize start_at, gsize first)
 
   if (n <= 16)
     {
-      for (gsize i = first + 1; i < d->n_offsets; i++)
-        for (gsize j = first; j < i; j++)
-          if (strcmp (entry_key (d, start_at, first, i),
-                      entry_key (d, start_at, first, j))
-              == 0)
-            return FALSE;
+      /* the first word of each key, cut at its NUL (an entry is at least
+       * 8 bytes, so the word is inside it): strcmp only when they match */
+      guint64 sig[16];
+
+      for (gsize i = 0; i < n; i++)
+        {
+          guint64 w, zero;
+
+          memcpy (&w, entry_key (d, start_at, first, first + i), 8);
+          w = GUINT64_FROM_LE (w);
+          zero = (w - G_GUINT64_CONSTANT (0x0101010101010101)) & ~w
+                 & G_GUINT64_CONSTANT (0x8080808080808080);
+          /* keep the bytes below the first zero byte, and that byte */
+          if (zero != 0)
+            w &= (zero ^ (zero - 1)) >> 7;
+          sig[i] = w;
+          for (gsize j = 0; j < i; j++)
+            if (sig[j] == w
+                && strcmp (entry_key (d, start_at, first, first + i),
+                           entry_key (d, start_at, first, first + j))
+                       == 0)
+              return FALSE;
+        }
       return TRUE;
     }
   /* open addressing, entry index + 1 in each slot, at most half full */

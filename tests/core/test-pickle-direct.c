@@ -167,6 +167,17 @@ Test (pickle_direct, corners_of_the_grammar)
             FALSE),
     CORNER ("memo reference to bytes as a key",
             "\x80\x04](C\x01k\x94}\x94h\x00K\x01se.", FALSE),
+    /* keys alike in their first word, or one the other's prefix */
+    CORNER ("keys alike in their first 8 bytes",
+            "\x80\x04}\x94(\x8c\x09"
+            "abcdefgh1K\x01\x8c\x09"
+            "abcdefgh2K\x02u.",
+            TRUE),
+    CORNER ("a key the prefix of another",
+            "\x80\x04}\x94(\x8c\x02"
+            "abK\x01\x8c\x03"
+            "abcK\x02u.",
+            TRUE),
     /* Python keeps one entry a key: the general loader merges them */
     CORNER ("duplicate keys",
             "\x80\x04}\x94(\x8c\x01"

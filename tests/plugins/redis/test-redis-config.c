@@ -76,8 +76,8 @@ Test (redis_config, defaults_are_python_s_with_timeouts)
   cr_assert_float_eq (c->lock_sleep, 0.1, 1e-12);
   /* Finite, unlike Python's (docs/differences.md, issue 11). */
   cr_assert_float_eq (c->lock_timeout, REDIS_DEFAULT_LOCK_TIMEOUT, 1e-12);
-  cr_assert_float_eq (c->lock_blocking_timeout,
-                      2 * REDIS_DEFAULT_LOCK_TIMEOUT, 1e-12);
+  cr_assert_float_eq (c->lock_blocking_timeout, 2 * REDIS_DEFAULT_LOCK_TIMEOUT,
+                      1e-12);
 }
 
 Test (redis_config, separate_arguments)

@@ -461,13 +461,12 @@ set_multi_expiring (DogpileBackendImpl *self, const char *const *keys,
       for (size_t i = 0; i < exec->elements; i++)
         if (exec->element[i]->type != REDIS_REPLY_STATUS)
           {
+            g_autofree char *text = redis_reply_text (exec->element[i]);
+
             g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND,
-                         "%s at %s: SETEX failed in EXEC: %.*s",
+                         "%s at %s: SETEX failed in EXEC: %s",
                          self->client->config->variant->product,
-                         redis_pool_get_endpoint (batch->pool)->display,
-                         (int) exec->element[i]->len,
-                         exec->element[i]->str != NULL ? exec->element[i]->str
-                                                       : "");
+                         redis_pool_get_endpoint (batch->pool)->display, text);
             return FALSE;
           }
     }

@@ -24,10 +24,13 @@ redis_batch_reply_error (RedisBatch *batch, guint index, GError **error)
   const char *server = redis_pool_get_endpoint (batch->pool)->display;
 
   if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
-    g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND,
-                 "%s at %s: %.*s failed: %.*s", options->product, server,
-                 (int) command->argvlen[0], command->argv[0], (int) reply->len,
-                 reply->str);
+    {
+      g_autofree char *text = redis_reply_text (reply);
+
+      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND,
+                   "%s at %s: %.*s failed: %s", options->product, server,
+                   (int) command->argvlen[0], command->argv[0], text);
+    }
   else
     g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND,
                  "%s at %s: unexpected reply to %.*s (reply type %d)",
@@ -196,15 +199,15 @@ follow_redirect (RedisRouter *router, RedisBatch *batch,
       if (++batch->redirects > REDIS_MAX_REDIRECTS)
         {
           const RedisConnectOptions *options = redis_pool_get_options (target);
+          g_autofree char *text = redis_reply_text (reply);
 
           g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND,
                        "%s: more than %d redirections for %.*s, the last "
-                       "from %s: %.*s; the topology keeps changing",
+                       "from %s: %s; the topology keeps changing",
                        options->product, REDIS_MAX_REDIRECTS,
                        (int) batch->commands[0].argvlen[0],
                        batch->commands[0].argv[0],
-                       redis_pool_get_endpoint (batch->pool)->display,
-                       (int) reply->len, reply->str);
+                       redis_pool_get_endpoint (batch->pool)->display, text);
           return FALSE;
         }
       redis_batch_clear (batch);

@@ -603,8 +603,12 @@ handshake (RedisConnection *self, RedisDeadline *deadline, GError **error)
         return FALSE;
       refused = reply->type == REDIS_REPLY_ERROR;
       if (refused)
-        redis_connection_set_error (self, error, "%s failed: %.*s", names[i],
-                                    (int) reply->len, reply->str);
+        {
+          g_autofree char *text = redis_reply_text (reply);
+
+          redis_connection_set_error (self, error, "%s failed: %s", names[i],
+                                      text);
+        }
       redis_reply_free (reply);
       if (refused)
         {

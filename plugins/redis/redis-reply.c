@@ -153,3 +153,17 @@ redisReplyObjectFunctions redis_reply_functions = {
   .createNil = create_nil,
   .freeObject = redis_reply_free,
 };
+
+char *
+redis_reply_text (const redisReply *reply)
+{
+  g_autofree char *copy = NULL;
+
+  if (reply == NULL || reply->str == NULL)
+    return g_strdup ("");
+  copy = g_malloc (reply->len + 1);
+  for (size_t i = 0; i < reply->len; i++)
+    copy[i] = reply->str[i] != 0 ? reply->str[i] : (char) 0xff;
+  copy[reply->len] = 0;
+  return g_utf8_make_valid (copy, (gssize) reply->len);
+}

@@ -24,4 +24,8 @@ extern redisReplyObjectFunctions redis_reply_functions;
 
 void redis_reply_free (void *reply);
 
+/* A reply's text as a GError message may quote it: valid UTF-8, a NUL
+ * shown as U+FFFD (a server, or what poses as one, sends any bytes). */
+char *redis_reply_text (const redisReply *reply);
+
 G_END_DECLS

@@ -257,9 +257,11 @@ apply_slots (ClusterRouter *self, ClusterNode *asked, const redisReply *reply,
 
   if (reply->type == REDIS_REPLY_ERROR)
     {
-      message = g_strdup_printf ("CLUSTER SLOTS failed: %.*s (is it a "
+      g_autofree char *text = redis_reply_text (reply);
+
+      message = g_strdup_printf ("CLUSTER SLOTS failed: %s (is it a "
                                  "cluster node?)",
-                                 (int) reply->len, reply->str);
+                                 text);
       return slots_error (asked, self, error, message);
     }
   if (reply->type != REDIS_REPLY_ARRAY)
@@ -531,11 +533,12 @@ cluster_redirect (RedisRouter *router, RedisPool *pool,
       if (!parse_redirect (reply->str + skip, reply->len - skip, pool, &slot,
                            &target))
         {
+          g_autofree char *text = redis_reply_text (reply);
+
           g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_BACKEND,
-                       "%s at %s: cannot follow the redirect '%.*s'",
+                       "%s at %s: cannot follow the redirect '%s'",
                        self->config->variant->product,
-                       redis_pool_get_endpoint (pool)->display,
-                       (int) reply->len, reply->str);
+                       redis_pool_get_endpoint (pool)->display, text);
           return NULL;
         }
       node = node_for (self, &target);

@@ -239,9 +239,12 @@ ask_sentinel (SentinelRouter *self, const RedisEndpoint *sentinel,
     sentinel_error (self, sentinel, error,
                     "does not know the service '%s' (service_name)", service);
   else if (address->type == REDIS_REPLY_ERROR)
-    sentinel_error (self, sentinel, error,
-                    "SENTINEL get-master-addr-by-name failed: %.*s",
-                    (int) address->len, address->str);
+    {
+      g_autofree char *text = redis_reply_text (address);
+
+      sentinel_error (self, sentinel, error,
+                      "SENTINEL get-master-addr-by-name failed: %s", text);
+    }
   else if (address->type != REDIS_REPLY_ARRAY || address->elements != 2
            || address->element[0]->type != REDIS_REPLY_STRING
            || address->element[0]->len == 0
@@ -297,10 +300,13 @@ verify_master (SentinelRouter *self, ServerNode *node,
   else if (has_prefix (reply, "NOPERM"))
     ok = TRUE;
   else if (reply->type == REDIS_REPLY_ERROR)
-    sentinel_error (self, sentinel, error,
-                    "names %s as the master: ROLE "
-                    "failed: %.*s",
-                    node->endpoint.display, (int) reply->len, reply->str);
+    {
+      g_autofree char *text = redis_reply_text (reply);
+
+      sentinel_error (self, sentinel, error,
+                      "names %s as the master: ROLE failed: %s",
+                      node->endpoint.display, text);
+    }
   else
     sentinel_error (self, sentinel, error,
                     "names %s as the master: "

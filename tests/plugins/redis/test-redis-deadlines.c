@@ -64,6 +64,8 @@ typedef struct {
   gboolean cluster;  /* CLUSTER SLOTS: every slot is this node's */
   gboolean moved;    /* GET: MOVED to this node (after the delay) */
   const char *value; /* GET's value */
+  const char *error; /* GET's error reply, any bytes but CR LF */
+  gsize error_len;
 } Script;
 
 static gsize
@@ -85,6 +87,13 @@ script_request (FakeServer *s, const char *buf, gsize len, FakeReply *reply,
                        ":%d\r\n",
                        s->port);
       reply->delay = reply->interval = 0;
+    }
+  else if (g_ascii_strcasecmp (name, "GET") == 0 && script->error != NULL)
+    {
+      g_string_assign (reply->bytes, "-");
+      g_string_append_len (reply->bytes, script->error,
+                           (gssize) script->error_len);
+      g_string_append (reply->bytes, "\r\n");
     }
   else if (g_ascii_strcasecmp (name, "GET") == 0 && script->moved)
     g_string_printf (reply->bytes, "-MOVED 1 127.0.0.1:%d\r\n", s->port);
@@ -261,6 +270,26 @@ Test (redis_deadlines, a_peer_that_reads_slowly_fails_a_big_set_in_time)
   TIMED (dogpile_backend_set (b, "big", value, E), "set 50 MB",
          "timed out after 1 s (socket_timeout) while sending");
   cr_assert_gt (g_atomic_int_get (&s->bytes_read), 0, "it did read");
+  fake_server_stop (s);
+}
+
+/* A server's error text is quoted in the GError, which is UTF-8 whatever
+ * bytes the server (or what poses as one) sent. */
+Test (redis_deadlines, a_server_s_error_bytes_are_quoted_as_utf8)
+{
+  static const char bytes[] = "ERR \xff\xfe bad\0after";
+  Script script = { .error = bytes, .error_len = sizeof bytes - 1 };
+  FakeServer *s = scripted_server (&script, 0, 0);
+  g_autoptr (GHashTable) a = fake_arguments (s->port, NULL);
+  g_autoptr (DogpileBackend) b = redis_backend (a);
+  g_autoptr (GBytes) got = NULL;
+  g_autoptr (GError) error = NULL;
+
+  cr_assert_not (dogpile_backend_get (b, "k", &got, &error));
+  cr_assert (g_utf8_validate (error->message, -1, NULL), "%s", error->message);
+  cr_assert_not_null (strstr (error->message, "GET failed: ERR "), "%s",
+                      error->message);
+  cr_assert_not_null (strstr (error->message, "after"), "%s", error->message);
   fake_server_stop (s);
 }
 

@@ -316,9 +316,20 @@ content_type (const PyNode *node)
 /* Python's dict keeps one entry per key: an equal key met again keeps the
  * first one's place and takes the later value.  A pickle may hold the
  * same key twice (a crafted one, or SETITEMS batches that repeat one);
- * for a dict of plain str keys (an a{sv}) the later entries are dropped
- * from the tree here.  Keys of other kinds are left as they are (Python's
- * 1 == 1.0 == True is beyond this). */
+ * for a dict of str keys (an a{sv}, or a tagged dict whose keys hold a
+ * NUL or a surrogate) the later entries are dropped from the tree here,
+ * as the JSON reader does.  Keys of other kinds are left as they are
+ * (Python's 1 == 1.0 == True is beyond this). */
+static GBytes *
+key_bytes (const PyNode *k)
+{
+  guint8 *b = g_malloc (k->n + 1);
+
+  b[0] = (k->flags & PY_NODE_TAGGED_STR) != 0;
+  memcpy (b + 1, k->s, k->n);
+  return g_bytes_new_take (b, (gsize) k->n + 1);
+}
+
 static void
 dedupe_str_keys (PyTree *t, PyNode *node)
 {
@@ -328,14 +339,11 @@ dedupe_str_keys (PyTree *t, PyNode *node)
   if (node->n < 4)
     return;
   for (guint32 e = node->c.first; e != 0; e = t->edges[t->edges[e].next].next)
-    {
-      const PyNode *k = &t->nodes[t->edges[e].node];
-
-      if (k->kind != PY_NODE_STR || (k->flags & PY_NODE_TAGGED_STR))
-        return;
-    }
+    if (t->nodes[t->edges[e].node].kind != PY_NODE_STR)
+      return;
   if (node->n > 32)
-    index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+    index = g_hash_table_new_full (g_bytes_hash, g_bytes_equal,
+                                   (GDestroyNotify) g_bytes_unref, NULL);
   for (guint32 e = node->c.first; e != 0;)
     {
       guint32 ve = t->edges[e].next, next = t->edges[ve].next;
@@ -344,16 +352,16 @@ dedupe_str_keys (PyTree *t, PyNode *node)
 
       if (index != NULL)
         {
-          char *text = g_strndup ((const char *) k->s, k->n);
+          GBytes *key = key_bytes (k);
           gpointer at;
 
-          if (g_hash_table_lookup_extended (index, text, NULL, &at))
+          if (g_hash_table_lookup_extended (index, key, NULL, &at))
             {
               first_ve = GPOINTER_TO_UINT (at);
-              g_free (text);
+              g_bytes_unref (key);
             }
           else
-            g_hash_table_insert (index, text, GUINT_TO_POINTER (ve));
+            g_hash_table_insert (index, key, GUINT_TO_POINTER (ve));
         }
       else
         for (guint32 o = node->c.first; o != e && first_ve == 0;
@@ -361,7 +369,10 @@ dedupe_str_keys (PyTree *t, PyNode *node)
           {
             const PyNode *ok = &t->nodes[t->edges[o].node];
 
-            if (ok->n == k->n && memcmp (ok->s, k->s, k->n) == 0)
+            if (ok->n == k->n
+                && (ok->flags & PY_NODE_TAGGED_STR)
+                       == (k->flags & PY_NODE_TAGGED_STR)
+                && memcmp (ok->s, k->s, k->n) == 0)
               first_ve = t->edges[o].next;
           }
       if (first_ve != 0)

@@ -680,3 +680,19 @@ Test (pickle, a_repeated_key_keeps_one_entry)
   cr_assert (g_variant_lookup (big, "k07", "x", &v));
   cr_assert_eq (v, 0x63);
 }
+
+/* The same with keys GVariant's s cannot hold (a tagged dict). */
+Test (pickle, a_repeated_tagged_key_keeps_one_entry)
+{
+  static const char pickle[] = "\x80\x04}\x94(\x8c\x02"
+                               "a\x00K\x01\x8c\x02"
+                               "a\x00K\x02u.";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) value = dogpile_pickle_loads_data (
+      (const guint8 *) pickle, sizeof pickle - 1, &error);
+  g_autofree char *text = NULL;
+
+  cr_assert_not_null (value, "%s", error ? error->message : "");
+  text = g_variant_print (value, TRUE);
+  cr_assert_str_eq (text, "{'dict', <[(<{'str', <b'a'>}>, <int64 2>)]>}");
+}

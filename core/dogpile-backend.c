@@ -490,6 +490,59 @@ dogpile__backend_set_serializer (DogpileBackend *self, const char *serializer,
       "set_serializer");
 }
 
+/* Tells a plugin (not a proxy) its region's expiration time, when it asks
+ * (ABI 3).  Declared in core/dogpile-region.c, its only caller. */
+void dogpile__backend_set_region_expiration_time (DogpileBackend *self,
+                                                  double expiration_time);
+
+void
+dogpile__backend_set_region_expiration_time (DogpileBackend *self,
+                                             double expiration_time)
+{
+  if (self->desc == NULL || self->desc->abi_version < 3
+      || self->desc->set_region_expiration_time == NULL)
+    return;
+  self->desc->set_region_expiration_time (self->impl, expiration_time);
+}
+
+/**
+ * dogpile_backend_get_counters:
+ * @self: a backend or proxy
+ * @out_counters: (out caller-allocates): the counters
+ * @error: return location for a #GError
+ *
+ * Reads the counters (entries, evictions by size and by expiry, the
+ * policy's window) of the plugin at the end of @self's chain: a proxy
+ * passes the call on.  @out_counters is zero-filled first, so a counter
+ * the plugin does not keep reads 0.
+ *
+ * Returns: %TRUE on success; %FALSE with %DOGPILE_ERROR_VALIDATION when
+ * the plugin keeps no counters (it has no get_counters, or was built for
+ * ABI 1 or 2), or with the plugin's own error.
+ */
+gboolean
+dogpile_backend_get_counters (DogpileBackend *self,
+                              DogpileBackendCounters *out_counters,
+                              GError **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (out_counters != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  while (self->proxy != NULL)
+    self = self->next;
+  memset (out_counters, 0, sizeof *out_counters);
+  if (self->desc->abi_version < 3 || self->desc->get_counters == NULL)
+    {
+      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
+                   "Backend %s keeps no counters", self->desc->name);
+      return FALSE;
+    }
+  return ensure_error (
+      self->desc->get_counters (self->impl, out_counters, error), error, self,
+      "get_counters");
+}
+
 /* Only plugins mangle keys: the region asks its actual backend, once, when
  * it is configured. */
 gboolean

@@ -205,8 +205,10 @@ const DogpileProxyDesc dogpile__proxy_stats_desc = {
  * @out_stats: (out caller-allocates): the counts so far
  * @error: return location for a #GError
  *
- * Sums every stats proxy in the region's chain.  Readers racing writers
- * see each counter at some recent moment; the counters are not one
+ * Sums every stats proxy in the region's chain, and adds the actual
+ * backend's evictions (by size, by expiry) and window size when it keeps
+ * counters (dogpile_backend_get_counters(); 0 otherwise).  Readers racing
+ * writers see each counter at some recent moment; the counters are not one
  * snapshot.
  *
  * Returns: %TRUE on success; %FALSE with %DOGPILE_ERROR_VALIDATION when no
@@ -217,6 +219,7 @@ dogpile_region_get_stats (DogpileRegion *self, DogpileStats *out_stats,
                           GError **error)
 {
   RegionConfig *config;
+  DogpileBackendCounters counters;
   gboolean found = FALSE;
   guint64 sums[N_COUNTERS] = { 0 };
 
@@ -255,5 +258,11 @@ dogpile_region_get_stats (DogpileRegion *self, DogpileStats *out_stats,
   out_stats->errors = sums[ERRORS];
   out_stats->bytes_in = sums[BYTES_IN];
   out_stats->bytes_out = sums[BYTES_OUT];
+  if (dogpile_backend_get_counters (config->backend, &counters, NULL))
+    {
+      out_stats->evictions_size = counters.evictions_size;
+      out_stats->evictions_expiry = counters.evictions_expiry;
+      out_stats->window_size = counters.window_size;
+    }
   return TRUE;
 }

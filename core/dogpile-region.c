@@ -11,6 +11,10 @@
  */
 #include "dogpile-region-private.h"
 
+/* core/dogpile-backend.c: tells a plugin its region's expiration time. */
+void dogpile__backend_set_region_expiration_time (DogpileBackend *self,
+                                                  double expiration_time);
+
 static void
 region_config_free (RegionConfig *config)
 {
@@ -110,6 +114,7 @@ dogpile__region_configure_chain (DogpileRegion *self, const char *backend,
       return FALSE;
     }
 
+  dogpile__backend_set_region_expiration_time (instance, expiration_time);
   config = g_new0 (RegionConfig, 1);
   config->backend = head;
   config->actual = instance;
@@ -413,6 +418,35 @@ dogpile_region_get_expiration_time (DogpileRegion *self)
 
   config = get_config (self);
   return config != NULL ? config->expiration_time : DOGPILE_EXPIRATION_NONE;
+}
+
+/**
+ * dogpile_region_get_backend_counters:
+ * @self: a region
+ * @out_counters: (out caller-allocates): the counters
+ * @error: return location for a #GError
+ *
+ * Reads the counters of the region's actual backend (entries, evictions by
+ * size and by expiry, the eviction policy's window), through any proxies:
+ * dogpile_backend_get_counters() on the chain.
+ *
+ * Returns: %TRUE on success; %FALSE with
+ * %DOGPILE_ERROR_REGION_NOT_CONFIGURED, or %DOGPILE_ERROR_VALIDATION when
+ * the backend keeps no counters.
+ */
+gboolean
+dogpile_region_get_backend_counters (DogpileRegion *self,
+                                     DogpileBackendCounters *out_counters,
+                                     GError **error)
+{
+  RegionConfig *config;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (out_counters != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  REGION_CONFIG_OR_FAIL (self, config, error);
+  return dogpile_backend_get_counters (config->backend, out_counters, error);
 }
 
 /**

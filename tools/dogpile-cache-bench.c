@@ -12,6 +12,13 @@
  * (a hit takes a reference, so the value's refcount line moves between
  * cores).
  *
+ * On dogpile.cache.memory or memory_pickle without max_entries or
+ * max_bytes, every operation runs again on a second region with
+ * max_entries=2N (every key and cached function value fits), and the
+ * bounded figures are printed beside the unbounded ones ("bounded" in
+ * --json).  On a terminal, without --json, one progress line on stderr
+ * names the operation running.
+ *
  * SPDX-License-Identifier: MIT
  */
 #include <math.h>
@@ -351,17 +358,26 @@ run_op (Bench *b, const BenchOp *op, BenchResult *result, GError **error)
 
 static void
 print_table (Bench *b, const char *backend, BenchResult *results,
-             guint n_results)
+             BenchResult *bounded, guint n_results)
 {
   printf ("backend %s, %u thread%s%s, %u keys, %u-byte values, %.1f s per "
-          "operation\n\n",
+          "operation\n",
           backend, b->n_threads, b->n_threads == 1 ? "" : "s",
           b->n_threads == 1 ? ""
           : b->shared_keys  ? " on shared keys"
                             : " on separate keys",
           b->n_keys, (guint) b->value_size, b->seconds);
-  printf ("%-22s %14s %12s %10s %10s\n", "operation", "ops/s", "us/op",
+  if (bounded != NULL)
+    printf ("bounded: the same backend with max_entries=%u (every key and "
+            "cached function value fits), in this run; \"x\" is its time "
+            "per call over the unbounded one's\n",
+            2 * b->n_keys);
+  printf ("\n%-22s %14s %12s %10s %10s", "operation", "ops/s", "us/op",
           "p50 us", "p99 us");
+  if (bounded != NULL)
+    printf (" %14s %12s %10s %6s", "bounded ops/s", "bounded us", "b. p50 us",
+            "x");
+  printf ("\n");
   for (guint r = 0; r < n_results; r++)
     {
       BenchResult *res = &results[r];
@@ -370,6 +386,16 @@ print_table (Bench *b, const char *backend, BenchResult *results,
               res->ops_per_sec,
               res->ops_per_sec > 0 ? 1e6 * b->n_threads / res->ops_per_sec : 0,
               res->p50_us, res->p99_us);
+      if (bounded != NULL)
+        {
+          BenchResult *bnd = &bounded[r];
+
+          printf (
+              " %14.0f %12.3f %10.3f %6.2f", bnd->ops_per_sec,
+              bnd->ops_per_sec > 0 ? 1e6 * b->n_threads / bnd->ops_per_sec : 0,
+              bnd->p50_us,
+              bnd->ops_per_sec > 0 ? res->ops_per_sec / bnd->ops_per_sec : 0);
+        }
       if (res->op->keys_per_call > 1)
         printf ("   %.0f keys/s (%.3f us/key)",
                 res->ops_per_sec * res->op->keys_per_call,
@@ -377,23 +403,19 @@ print_table (Bench *b, const char *backend, BenchResult *results,
                     / (res->ops_per_sec * res->op->keys_per_call));
       if (res->misses > 0 && res->op->run != op_get_miss)
         printf ("   (%" G_GUINT64_FORMAT " misses)", res->misses);
+      if (bounded != NULL && bounded[r].misses > 0
+          && res->op->run != op_get_miss)
+        printf ("   (bounded: %" G_GUINT64_FORMAT " misses)",
+                bounded[r].misses);
       printf ("\n");
     }
 }
 
+/* {"op": {"ops_per_sec": ..., ...}, ...} */
 static void
-print_json (Bench *b, const char *backend, BenchResult *results,
-            guint n_results)
+append_json_results (GString *out, BenchResult *results, guint n_results)
 {
-  g_autoptr (GString) out = g_string_new ("{\"backend\": ");
-
-  tool_json_string (out, backend);
-  g_string_append_printf (out,
-                          ", \"threads\": %u, \"keys\": %u, \"value_size\": "
-                          "%u, \"shared_keys\": %s, \"seconds\": %g, "
-                          "\"results\": {",
-                          b->n_threads, b->n_keys, (guint) b->value_size,
-                          b->shared_keys ? "true" : "false", b->seconds);
+  g_string_append_c (out, '{');
   for (guint r = 0; r < n_results; r++)
     {
       BenchResult *res = &results[r];
@@ -418,7 +440,32 @@ print_json (Bench *b, const char *backend, BenchResult *results,
                               "%" G_GUINT64_FORMAT "}",
                               p50, p99, res->misses);
     }
-  g_string_append (out, "}}\n");
+  g_string_append_c (out, '}');
+}
+
+static void
+print_json (Bench *b, const char *backend, BenchResult *results,
+            BenchResult *bounded, guint n_results)
+{
+  g_autoptr (GString) out = g_string_new ("{\"backend\": ");
+
+  tool_json_string (out, backend);
+  g_string_append_printf (out,
+                          ", \"threads\": %u, \"keys\": %u, \"value_size\": "
+                          "%u, \"shared_keys\": %s, \"seconds\": %g, "
+                          "\"results\": ",
+                          b->n_threads, b->n_keys, (guint) b->value_size,
+                          b->shared_keys ? "true" : "false", b->seconds);
+  append_json_results (out, results, n_results);
+  if (bounded != NULL)
+    {
+      g_string_append_printf (
+          out,
+          ", \"bounded\": {\"max_entries\": %u, \"results\": ", 2 * b->n_keys);
+      append_json_results (out, bounded, n_results);
+      g_string_append_c (out, '}');
+    }
+  g_string_append (out, "}\n");
   fputs (out->str, stdout);
 }
 
@@ -431,13 +478,92 @@ find_op (const char *name)
   return NULL;
 }
 
+/* Sets every key and primes the cached function on @region, then runs
+ * each of @op_names there; the progress line names each operation. */
+static gboolean
+bench_region (Bench *b, DogpileRegion *region, char **op_names,
+              BenchResult *results, const char *label, ToolProgress *progress,
+              GError **error)
+{
+  guint n_ops = g_strv_length (op_names), done = 0;
+  gboolean ok = TRUE;
+
+  b->region = region;
+  b->function = dogpile_cached_function_new (region, "bench", "fn",
+                                             bench_function, b, NULL);
+  for (guint i = 0; ok && i < b->n_keys; i++)
+    {
+      DogpileArg args[] = { DOGPILE_INT (i), DOGPILE_INT (7) };
+      g_autoptr (GBytes) primed = NULL;
+
+      ok = dogpile_region_set (region, b->keys[i], b->values[i], error)
+           && dogpile_cached_function_call (b->function, args, 2, &primed,
+                                            error);
+    }
+  for (char **name = op_names; ok && *name != NULL; name++, done++)
+    {
+      /* Each run lasts over 0.1 s, so the line's rate limit never drops
+       * one of these. */
+      tool_progress_update (progress, "%s%s (%u/%u)", label, *name, done + 1,
+                            n_ops);
+      ok = run_op (b, find_op (*name), &results[done], error);
+    }
+  g_clear_pointer (&b->function, dogpile_cached_function_unref);
+  return ok;
+}
+
+/* For dogpile.cache.memory and memory_pickle opened without max_entries
+ * or max_bytes: the same backend and arguments with max_entries=@bound.
+ * NULL (no error) for any other backend, or one already bounded. */
+static DogpileRegion *
+open_bounded_region (CacheRegionOptions *options, DogpileRegion *region,
+                     guint bound, GError **error)
+{
+  const char *name = dogpile_backend_get_name (
+      dogpile_region_get_actual_backend (region, NULL));
+  g_autoptr (GHashTable) arguments
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (DogpileRegion) bounded = NULL;
+  GHashTableIter iter;
+  gpointer key, value;
+
+  if (strcmp (name, "dogpile.cache.memory") != 0
+      && strcmp (name, "dogpile.cache.memory_pickle") != 0)
+    return NULL;
+  if (options->backend_arguments != NULL)
+    {
+      if (g_hash_table_contains (options->backend_arguments, "max_entries")
+          || g_hash_table_contains (options->backend_arguments, "max_bytes"))
+        return NULL;
+      g_hash_table_iter_init (&iter, options->backend_arguments);
+      while (g_hash_table_iter_next (&iter, &key, &value))
+        if (strcmp (key, "cache_dict") != 0) /* a store of its own */
+          g_hash_table_insert (arguments, g_strdup (key), g_strdup (value));
+    }
+  g_hash_table_insert (arguments, g_strdup ("max_entries"),
+                       g_strdup_printf ("%u", bound));
+  bounded = dogpile_region_new ("bench-bounded");
+  if (options->serializer != NULL
+      && !dogpile_region_set_serializer_name (bounded, options->serializer,
+                                              error))
+    return NULL;
+  if (!dogpile_region_configure (bounded, name,
+                                 dogpile_region_get_expiration_time (region),
+                                 arguments, DOGPILE_CONFIGURE_NONE, error))
+    return NULL;
+  return g_steal_pointer (&bounded);
+}
+
 int
 cache_bench_main (int argc, char **argv)
 {
   g_autoptr (GOptionContext) context = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (DogpileRegion) region = NULL;
+  g_autoptr (DogpileRegion) bounded_region = NULL;
   g_autofree BenchResult *results = NULL;
+  g_autofree BenchResult *bounded = NULL;
+  ToolProgress progress;
   g_autofree char *operations = NULL;
   g_auto (GStrv) op_names = NULL;
   g_autofree char *payload = NULL;
@@ -446,7 +572,7 @@ cache_bench_main (int argc, char **argv)
   int threads = 1, keys = 1000, value_size = 100;
   double seconds = 1.0;
   gboolean json = FALSE, shared_keys = FALSE;
-  guint n_results = 0;
+  guint n_results;
   Bench b = { 0 };
   const GOptionEntry entries[] = {
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads,
@@ -524,41 +650,46 @@ cache_bench_main (int argc, char **argv)
   tool_barrier_init (&b.start, b.n_threads);
   b.timer_overhead_us = measure_timer_overhead_us ();
 
-  /* Every read measured must find its value, whatever operations run:
-   * the keys, and the cached function's results. */
-  b.function = dogpile_cached_function_new (region, "bench", "fn",
-                                            bench_function, &b, NULL);
-  for (guint i = 0; i < b.n_keys; i++)
-    {
-      DogpileArg args[] = { DOGPILE_INT (i), DOGPILE_INT (7) };
-      g_autoptr (GBytes) primed = NULL;
-
-      if (!dogpile_region_set (region, b.keys[i], b.values[i], &error)
-          || !dogpile_cached_function_call (b.function, args, 2, &primed,
-                                            &error))
-        {
-          fprintf (stderr, "dogpile-cache bench: %s\n", error->message);
-          return 1;
-        }
-    }
-
+  tool_progress_init (&progress, !json);
   results = g_new0 (BenchResult, g_strv_length (op_names));
-  for (char **name = op_names; *name != NULL; name++)
+  if (!bench_region (&b, region, op_names, results, "", &progress, &error))
     {
-      if (!run_op (&b, find_op (*name), &results[n_results], &error))
+      tool_progress_clear (&progress);
+      fprintf (stderr, "dogpile-cache bench: %s\n", error->message);
+      return 1;
+    }
+  n_results = g_strv_length (op_names);
+
+  /* The memory backends with no bound of their own: the same operations
+   * again with one that holds every key and every cached function value
+   * (2 N entries), so the bound's cost is read off one run
+   * (docs/memory.md). */
+  bounded_region
+      = open_bounded_region (&options, region, 2 * b.n_keys, &error);
+  if (error != NULL)
+    {
+      tool_progress_clear (&progress);
+      fprintf (stderr, "dogpile-cache bench: %s\n", error->message);
+      return 1;
+    }
+  if (bounded_region != NULL)
+    {
+      bounded = g_new0 (BenchResult, n_results);
+      if (!bench_region (&b, bounded_region, op_names, bounded, "bounded ",
+                         &progress, &error))
         {
+          tool_progress_clear (&progress);
           fprintf (stderr, "dogpile-cache bench: %s\n", error->message);
           return 1;
         }
-      n_results++;
     }
+  tool_progress_clear (&progress);
 
   if (json)
-    print_json (&b, backend, results, n_results);
+    print_json (&b, backend, results, bounded, n_results);
   else
-    print_table (&b, backend, results, n_results);
+    print_table (&b, backend, results, bounded, n_results);
 
-  dogpile_cached_function_unref (b.function);
   g_strfreev (b.keys);
   g_strfreev (b.miss_keys);
   for (guint i = 0; i < b.n_keys; i++)

@@ -16,9 +16,6 @@
 #include "dogpile-cache.h"
 #include "tool-common.h"
 
-/* The memory backend's counters, read as a key (dogpile-memory.c). */
-#define MEMORY_COUNTERS_KEY "\001dogpile.cache.memory:counters"
-
 static double
 now_seconds (void)
 {
@@ -71,7 +68,8 @@ cache_replay_main (int argc, char **argv)
     { "value-size", 'v', 0, G_OPTION_ARG_INT, &value_size,
       "Bytes per value stored on a miss (default 16)", "V" },
     { "counters", 0, 0, G_OPTION_ARG_NONE, &counters,
-      "Also print the memory backend's counters (evictions, window)", NULL },
+      "Also print the backend's counters (evictions, window) to stderr",
+      NULL },
     { NULL },
   };
 
@@ -162,14 +160,26 @@ cache_replay_main (int argc, char **argv)
 
   if (counters)
     {
-      g_autoptr (GBytes) text = NULL;
+      g_autoptr (GError) counters_error = NULL;
+      DogpileBackendCounters c;
 
-      if (dogpile_backend_get (
-              dogpile_region_get_actual_backend (region, NULL),
-              MEMORY_COUNTERS_KEY, &text, NULL)
-          && text != NULL)
-        fprintf (stderr, "%.*s", (int) g_bytes_get_size (text),
-                 (const char *) g_bytes_get_data (text, NULL));
+      if (!dogpile_region_get_backend_counters (region, &c, &counters_error))
+        fprintf (stderr, "counters: %s\n", counters_error->message);
+      else
+        fprintf (stderr,
+                 "entries=%" G_GUINT64_FORMAT
+                 "\nweighted_size=%" G_GUINT64_FORMAT
+                 "\nmaximum=%" G_GUINT64_FORMAT
+                 "\nevictions_size=%" G_GUINT64_FORMAT
+                 "\nevictions_expiry=%" G_GUINT64_FORMAT
+                 "\nwindow_maximum=%" G_GUINT64_FORMAT
+                 "\nwindow_size=%" G_GUINT64_FORMAT
+                 "\nprotected_maximum=%" G_GUINT64_FORMAT
+                 "\nclimbs=%" G_GUINT64_FORMAT
+                 "\nsketch_resets=%" G_GUINT64_FORMAT "\n",
+                 c.entries, c.weighted_size, c.maximum, c.evictions_size,
+                 c.evictions_expiry, c.window_maximum, c.window_size,
+                 c.protected_maximum, c.climbs, c.sketch_resets);
     }
   cache_region_options_clear (&options);
   return TOOL_EXIT_OK;

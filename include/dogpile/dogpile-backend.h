@@ -75,6 +75,33 @@ DOGPILE_API gboolean dogpile_backend_set_value_multi (
 /* A proxy's next backend in a region's chain; NULL for a plugin. */
 DOGPILE_API DogpileBackend *dogpile_backend_get_next (DogpileBackend *self);
 
+/* What a bounded or expiring backend has done, for the stats proxy and for
+ * tools (dogpile-cache replay --counters).  The caller allocates it; its
+ * size is fixed and new counters take the reserved room.  Sizes are in the
+ * backend's own units: entries, or bytes when the bound is in bytes.  A
+ * counter the backend does not keep reads 0. */
+typedef struct {
+  guint64 entries;           /* entries held now */
+  guint64 weighted_size;     /* their total cost, in the bound's units */
+  guint64 maximum;           /* the bound, in those units; 0 when none */
+  guint64 evictions_size;    /* entries removed to stay within the bound */
+  guint64 evictions_expiry;  /* entries removed for their age */
+  guint64 window_maximum;    /* the admission window's target (W-TinyLFU) */
+  guint64 window_size;       /* ... and what it holds now */
+  guint64 protected_maximum; /* the main space's protected segment */
+  guint64 climbs;            /* adaptation samples taken */
+  guint64 sketch_resets;     /* times the frequency sketch was aged */
+  /*< private >*/
+  guint64 reserved[6];
+} DogpileBackendCounters;
+
+/* Reads the counters of the plugin at the end of @self's chain (a proxy
+ * passes the call on).  Fails with DOGPILE_ERROR_VALIDATION when that
+ * plugin keeps none (it has no get_counters, or predates ABI 3). */
+DOGPILE_API gboolean dogpile_backend_get_counters (
+    DogpileBackend *self, DogpileBackendCounters *out_counters,
+    GError **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DogpileBackend, dogpile_backend_unref)
 
 G_END_DECLS

@@ -52,7 +52,7 @@
 
 G_BEGIN_DECLS
 
-#define DOGPILE_BACKEND_ABI_VERSION 2
+#define DOGPILE_BACKEND_ABI_VERSION 3
 
 #if defined(__GNUC__) || defined(__clang__)
 #define DOGPILE_PLUGIN_EXPORT __attribute__ ((visibility ("default")))
@@ -147,7 +147,26 @@ struct DogpileBackendDesc {
   gboolean (*set_serializer) (DogpileBackendImpl *self, const char *serializer,
                               GError **error);
 
-  /* ABI version 3 and later: append new members below this line only. */
+  /* ABI version 3 */
+
+  /* Optional: the backend's counters (evictions by size and by expiry,
+   * the policy's window; see DogpileBackendCounters), read by
+   * dogpile_backend_get_counters, dogpile_region_get_backend_counters and
+   * the stats proxy.  @out_counters is zero-filled on entry; fill what the
+   * backend keeps. */
+  gboolean (*get_counters) (DogpileBackendImpl *self,
+                            DogpileBackendCounters *out_counters,
+                            GError **error);
+
+  /* Optional: the region's expiration time in seconds (a negative value:
+   * none), told once when a region is configured with this instance, after
+   * set_serializer.  For a backend with its own expiry to check it against
+   * (dogpile.cache.memory warns when memory_expiration_time would drop
+   * values the dogpile lock still needs). */
+  void (*set_region_expiration_time) (DogpileBackendImpl *self,
+                                      double expiration_time);
+
+  /* ABI version 4 and later: append new members below this line only. */
 };
 
 /* Writes the exported entry point dogpile_backend_<short_name>_get_desc. */

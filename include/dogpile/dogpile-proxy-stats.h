@@ -26,8 +26,13 @@ typedef struct {
   guint64 errors;    /* operations that failed */
   guint64 bytes_in;  /* payload bytes stored */
   guint64 bytes_out; /* payload bytes returned */
+  /* From the backend's counters (dogpile_backend_get_counters), 0 when it
+   * keeps none: */
+  guint64 evictions_size;   /* entries the backend evicted for its bound */
+  guint64 evictions_expiry; /* ... and for their age */
+  guint64 window_size;      /* entries in its admission window */
   /*< private >*/
-  guint64 reserved[8];
+  guint64 reserved[5];
 } DogpileStats;
 
 DOGPILE_API gboolean dogpile_region_get_stats (DogpileRegion *self,

@@ -84,6 +84,10 @@ DOGPILE_API DogpileBackend *dogpile_region_get_backend (DogpileRegion *self,
                                                         GError **error);
 DOGPILE_API DogpileBackend *
 dogpile_region_get_actual_backend (DogpileRegion *self, GError **error);
+/* The actual backend's counters (evictions, window): see
+ * dogpile_backend_get_counters(). */
+DOGPILE_API gboolean dogpile_region_get_backend_counters (
+    DogpileRegion *self, DogpileBackendCounters *out_counters, GError **error);
 
 DOGPILE_API gboolean dogpile_region_get (DogpileRegion *self, const char *key,
                                          GBytes **out_value, GError **error);

@@ -19,19 +19,17 @@
  *                           the region's expiration time plus the time a
  *                           value takes to regenerate (docs/memory.md)
  *
- * The store's counters read as the value of MEMORY_COUNTERS_KEY through
- * get (key=value lines); dogpile_region_get_stats reports them too.
+ * The store's counters are read through get_counters
+ * (dogpile_backend_get_counters, dogpile_region_get_backend_counters); the
+ * stats proxy reports the evictions and the window size.
  *
  * SPDX-License-Identifier: MIT
  */
 #include "memory-store.h"
 
-/* A key no region produces (it starts with a control character): its value
- * is the store's counters.  Kept in step with core/dogpile-proxy-stats.c. */
-#define MEMORY_COUNTERS_KEY "\001dogpile.cache.memory:counters"
-
 struct DogpileBackendImpl {
   MemoryStore *store;
+  double expiration_time; /* memory_expiration_time; 0 if none */
 };
 
 /* A byte count: digits, then optionally K, M or G (powers of 1024). */
@@ -105,27 +103,45 @@ memory_create (GHashTable *arguments, GError **error)
     return NULL;
   self = g_new0 (DogpileBackendImpl, 1);
   self->store = store;
+  self->expiration_time = options.expiration_time;
   return self;
 }
 
-static GBytes *
-counters_bytes (MemoryStore *store)
+static gboolean
+memory_get_counters (DogpileBackendImpl *self,
+                     DogpileBackendCounters *out_counters, GError **error)
 {
   MemoryStoreCounters c;
-  char *text;
 
-  memory_store_get_counters (store, &c);
-  text = g_strdup_printf (
-      "entries=%" G_GUINT64_FORMAT "\nweighted_size=%" G_GUINT64_FORMAT
-      "\nmaximum=%" G_GUINT64_FORMAT "\nevictions_size=%" G_GUINT64_FORMAT
-      "\nevictions_expiry=%" G_GUINT64_FORMAT
-      "\nwindow_maximum=%" G_GUINT64_FORMAT "\nwindow_size=%" G_GUINT64_FORMAT
-      "\nprotected_maximum=%" G_GUINT64_FORMAT "\nclimbs=%" G_GUINT64_FORMAT
-      "\nsketch_resets=%" G_GUINT64_FORMAT "\n",
-      c.entries, c.weighted_size, c.maximum, c.evictions_size,
-      c.evictions_expiry, c.window_maximum, c.window_size, c.protected_maximum,
-      c.climbs, c.sketch_resets);
-  return g_bytes_new_take (text, strlen (text));
+  memory_store_get_counters (self->store, &c);
+  out_counters->entries = c.entries;
+  out_counters->weighted_size = c.weighted_size;
+  out_counters->maximum = c.maximum;
+  out_counters->evictions_size = c.evictions_size;
+  out_counters->evictions_expiry = c.evictions_expiry;
+  out_counters->window_maximum = c.window_maximum;
+  out_counters->window_size = c.window_size;
+  out_counters->protected_maximum = c.protected_maximum;
+  out_counters->climbs = c.climbs;
+  out_counters->sketch_resets = c.sketch_resets;
+  return TRUE;
+}
+
+/* memory_expiration_time must exceed the region's expiration time (plus
+ * the time a value takes to regenerate): else the stale value the dogpile
+ * lock hands out while one caller regenerates is already gone. */
+static void
+memory_set_region_expiration_time (DogpileBackendImpl *self,
+                                   double expiration_time)
+{
+  if (self->expiration_time > 0 && expiration_time > 0
+      && self->expiration_time <= expiration_time)
+    g_warning ("memory_expiration_time (%g s) is not longer than the "
+               "region's expiration_time (%g s): expired values are removed "
+               "before the region regenerates them, so the dogpile lock has "
+               "no stale value to serve.  Make it exceed expiration_time "
+               "plus the time a value takes to regenerate",
+               self->expiration_time, expiration_time);
 }
 
 static void
@@ -143,11 +159,6 @@ memory_get (DogpileBackendImpl *self, const char *key, GBytes **out_value,
   DogpileMetadata metadata;
   MemoryItemKind kind;
 
-  if (G_UNLIKELY (key[0] == '\001') && strcmp (key, MEMORY_COUNTERS_KEY) == 0)
-    {
-      *out_value = counters_bytes (self->store);
-      return TRUE;
-    }
   kind = memory_store_lookup (self->store, key, &data, &metadata);
   if (kind == MEMORY_ITEM_VALUE)
     *out_value = dogpile_record_encode (data, &metadata);
@@ -218,6 +229,8 @@ static const DogpileBackendDesc memory_desc = {
   .delete_multi = memory_delete_multi,
   .get_value = memory_get_value,
   .set_value = memory_set_value,
+  .get_counters = memory_get_counters,
+  .set_region_expiration_time = memory_set_region_expiration_time,
 };
 
 DOGPILE_BACKEND_DEFINE (memory, memory_desc)
@@ -234,6 +247,8 @@ static const DogpileBackendDesc memory_pickle_desc = {
   .set = memory_set,
   .delete_key = memory_delete,
   .delete_multi = memory_delete_multi,
+  .get_counters = memory_get_counters,
+  .set_region_expiration_time = memory_set_region_expiration_time,
 };
 
 DOGPILE_BACKEND_DEFINE (memory_pickle, memory_pickle_desc)

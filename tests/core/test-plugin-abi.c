@@ -1,4 +1,4 @@
-/* test-plugin-abi.c: the descriptor layouts (backend version 2, proxy 1)
+/* test-plugin-abi.c: the descriptor layouts (backend version 3, proxy 1)
  * (backend and proxy) and the caller-allocated structs, pinned.  If one of
  * these fails, a member was moved or resized: that breaks every plugin
  * built before, so append instead (see dogpile-plugin.h).
@@ -32,7 +32,13 @@ static_assert (offsetof (DogpileBackendDesc, set_value) == 15 * P, "sv");
 /* version 2 */
 static_assert (offsetof (DogpileBackendDesc, set_serializer) == 16 * P,
                "v2 starts where v1 ended");
-static_assert (sizeof (DogpileBackendDesc) == 17 * P, "v2 size");
+/* version 3 */
+static_assert (offsetof (DogpileBackendDesc, get_counters) == 17 * P,
+               "v3 starts where v2 ended");
+static_assert (offsetof (DogpileBackendDesc, set_region_expiration_time)
+                   == 18 * P,
+               "region expiration");
+static_assert (sizeof (DogpileBackendDesc) == 19 * P, "v3 size");
 static_assert (offsetof (DogpileMetadata, cached_time) == 0, "ct");
 static_assert (offsetof (DogpileMetadata, version) == 8, "v");
 static_assert (sizeof (DogpileMetadata) == 32, "metadata keeps its room");
@@ -40,6 +46,12 @@ static_assert (sizeof (DogpileMutexFuncs) == 3 * P, "mutex funcs");
 static_assert (sizeof (DogpileLockFuncs) == 3 * P, "lock funcs");
 static_assert (sizeof (DogpileInvalidationFuncs) == 6 * P, "strategy");
 static_assert (offsetof (DogpileStats, bytes_out) == 7 * 8, "stats");
+static_assert (offsetof (DogpileStats, evictions_size) == 8 * 8, "evictions");
+static_assert (offsetof (DogpileStats, window_size) == 10 * 8, "window");
+static_assert (offsetof (DogpileBackendCounters, window_size) == 6 * 8,
+               "counters");
+static_assert (sizeof (DogpileBackendCounters) == 16 * 8,
+               "counters keep their room");
 static_assert (sizeof (DogpileStats) == 16 * 8, "stats keeps its room");
 static_assert (sizeof (DogpileArg) == 4 * P, "arg");
 
@@ -61,7 +73,7 @@ static_assert (offsetof (DogpileProxyDesc, set) == 14 * P, "set");
 static_assert (sizeof (DogpileProxyDesc) == 15 * P, "v1 size");
 #endif
 
-static_assert (DOGPILE_BACKEND_ABI_VERSION == 2, "bump with new members");
+static_assert (DOGPILE_BACKEND_ABI_VERSION == 3, "bump with new members");
 static_assert (DOGPILE_PROXY_ABI_VERSION == 1, "bump with new members");
 static_assert (DOGPILE_ERROR_PLUGIN_NOT_FOUND == 0, "error codes are ABI");
 static_assert (DOGPILE_ERROR_LOCK == 12, "error codes are ABI");
@@ -80,4 +92,157 @@ Test (abi, version_macros)
 {
   cr_assert (DOGPILE_CHECK_VERSION (0, 0, 0));
   cr_assert_str_eq (dogpile_get_version (), DOGPILE_VERSION_STRING);
+}
+
+/* --- optional members, read only from a new enough descriptor ---------- */
+
+struct DogpileBackendImpl {
+  GHashTable *table;
+};
+
+/* The region's expiration time, when a plugin was told it. */
+static double told = -2;
+
+static DogpileBackendImpl *
+tiny_create (GHashTable *arguments, GError **error)
+{
+  DogpileBackendImpl *self = g_new0 (DogpileBackendImpl, 1);
+
+  self->table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                       (GDestroyNotify) g_bytes_unref);
+  return self;
+}
+
+static void
+tiny_destroy (DogpileBackendImpl *self)
+{
+  g_hash_table_unref (self->table);
+  g_free (self);
+}
+
+static gboolean
+tiny_get (DogpileBackendImpl *self, const char *key, GBytes **out_value,
+          GError **error)
+{
+  GBytes *value = g_hash_table_lookup (self->table, key);
+
+  *out_value = value != NULL ? g_bytes_ref (value) : NULL;
+  return TRUE;
+}
+
+static gboolean
+tiny_set (DogpileBackendImpl *self, const char *key, GBytes *value,
+          GError **error)
+{
+  g_hash_table_insert (self->table, g_strdup (key), g_bytes_ref (value));
+  return TRUE;
+}
+
+static gboolean
+tiny_delete (DogpileBackendImpl *self, const char *key, GError **error)
+{
+  g_hash_table_remove (self->table, key);
+  return TRUE;
+}
+
+static gboolean
+tiny_get_counters (DogpileBackendImpl *self, DogpileBackendCounters *out,
+                   GError **error)
+{
+  out->entries = g_hash_table_size (self->table);
+  out->evictions_expiry = 7;
+  return TRUE;
+}
+
+static void
+tiny_set_region_expiration_time (DogpileBackendImpl *self, double seconds)
+{
+  told = seconds;
+}
+
+/* What a version 2 plugin ends with is not the core's to read: a version 2
+ * descriptor with version 3 members filled in (what a shorter descriptor's
+ * following bytes could hold) loads and works, and neither is called. */
+static const DogpileBackendDesc tiny_v2 = {
+  .abi_version = 2,
+  .name = "test.tiny_v2",
+  .description = "an ABI 2 plugin",
+  .version = "0",
+  .create = tiny_create,
+  .destroy = tiny_destroy,
+  .get = tiny_get,
+  .set = tiny_set,
+  .delete_key = tiny_delete,
+  .get_counters = tiny_get_counters,
+  .set_region_expiration_time = tiny_set_region_expiration_time,
+};
+
+static const DogpileBackendDesc tiny_v3 = {
+  .abi_version = 3,
+  .name = "test.tiny_v3",
+  .description = "an ABI 3 plugin",
+  .version = "0",
+  .create = tiny_create,
+  .destroy = tiny_destroy,
+  .get = tiny_get,
+  .set = tiny_set,
+  .delete_key = tiny_delete,
+  .get_counters = tiny_get_counters,
+  .set_region_expiration_time = tiny_set_region_expiration_time,
+};
+
+static DogpileRegion *
+tiny_region (const DogpileBackendDesc *desc)
+{
+  g_autoptr (GError) error = NULL;
+  DogpileRegion *region = dogpile_region_new ("tiny");
+
+  cr_assert (dogpile_registry_register_desc (dogpile_registry_get_default (),
+                                             desc, &error),
+             "%s", error ? error->message : "");
+  cr_assert (dogpile_region_configure (region, desc->name, 60, NULL,
+                                       DOGPILE_CONFIGURE_NONE, &error),
+             "%s", error ? error->message : "");
+  cr_assert (dogpile_region_wrap (region, DOGPILE_PROXY_STATS, NULL, &error),
+             "%s", error ? error->message : "");
+  return region;
+}
+
+Test (abi, version_2_descriptor_has_no_counters)
+{
+  g_autoptr (DogpileRegion) region = tiny_region (&tiny_v2);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) value = g_bytes_new_static ("v", 1);
+  g_autoptr (GBytes) got = NULL;
+  DogpileBackendCounters counters;
+  DogpileStats stats;
+
+  cr_assert (dogpile_region_set (region, "k", value, NULL));
+  cr_assert (dogpile_region_get (region, "k", &got, NULL));
+  cr_assert (g_bytes_equal (got, value));
+  cr_assert (!dogpile_region_get_backend_counters (region, &counters, &error));
+  cr_assert (g_error_matches (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION));
+  cr_assert_eq (counters.entries, 0);
+  /* The stats proxy still counts, with no backend counters. */
+  cr_assert (dogpile_region_get_stats (region, &stats, NULL));
+  cr_assert_eq (stats.sets, 1);
+  cr_assert_eq (stats.evictions_expiry, 0);
+  /* Nor was it told the region's expiration time. */
+  cr_assert_eq (told, -2);
+}
+
+Test (abi, version_3_descriptor_has_counters)
+{
+  g_autoptr (DogpileRegion) region = tiny_region (&tiny_v3);
+  g_autoptr (GBytes) value = g_bytes_new_static ("v", 1);
+  DogpileBackendCounters counters;
+  DogpileStats stats;
+
+  cr_assert (dogpile_region_set (region, "k", value, NULL));
+  cr_assert (dogpile_region_get_backend_counters (region, &counters, NULL));
+  cr_assert_eq (counters.entries, 1);
+  cr_assert_eq (counters.evictions_expiry, 7);
+  cr_assert (dogpile_region_get_stats (region, &stats, NULL));
+  cr_assert_eq (stats.evictions_expiry, 7);
+  cr_assert_eq (told, 60);
 }

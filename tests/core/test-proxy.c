@@ -420,6 +420,44 @@ Test (proxy, stats_counts_every_operation)
   cr_assert_eq (stats.errors, 0);
 }
 
+/* The stats proxy reports the backend's own counters: evictions by size
+ * and by expiry, and the policy's window, through the proxy chain. */
+Test (proxy, stats_report_the_backends_evictions_and_window)
+{
+  g_autoptr (GHashTable) arguments = arguments_of (
+      "max_entries", "100", "memory_expiration_time", "120", NULL);
+  g_autoptr (DogpileRegion) region = NULL;
+  g_autoptr (GBytes) value = bytes_of ("v");
+  DogpileBackendCounters counters;
+  DogpileStats stats;
+  char key[32];
+
+  use_test_clock (1000);
+  region = configured_region ("dogpile.cache.memory", 60, arguments);
+  cr_assert (dogpile_region_wrap (region, DOGPILE_PROXY_STATS, NULL, NULL));
+  for (int i = 0; i < 150; i++)
+    {
+      g_snprintf (key, sizeof key, "k:%d", i);
+      cr_assert (dogpile_region_set (region, key, value, NULL));
+    }
+  cr_assert (dogpile_region_get_backend_counters (region, &counters, NULL));
+  cr_assert (dogpile_region_get_stats (region, &stats, NULL));
+  cr_assert_eq (stats.sets, 150);
+  cr_assert_eq (stats.evictions_size, 50);
+  cr_assert_eq (stats.evictions_size, counters.evictions_size);
+  cr_assert_gt (stats.window_size, 0);
+  cr_assert_eq (stats.window_size, counters.window_size);
+  cr_assert_eq (stats.evictions_expiry, 0);
+  /* Everything ages out; the writes that follow sweep it away. */
+  test_clock_value = 1200;
+  for (int i = 0; i < 2000 && stats.evictions_expiry < 100; i++)
+    {
+      cr_assert (dogpile_region_delete (region, "none", NULL));
+      cr_assert (dogpile_region_get_stats (region, &stats, NULL));
+    }
+  cr_assert_eq (stats.evictions_expiry, 100);
+}
+
 typedef struct {
   DogpileRegion *region;
 } Hammer;

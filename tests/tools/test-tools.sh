@@ -34,7 +34,7 @@ check "NAME: module, symbol, registry file, ABI and plugin versions, description
   Kind            backend
   Description     $description
   Plugin version  0.1.0
-  ABI version     2 (libdogpile 0.1.0 loads backends of version 1 to 2)
+  ABI version     3 (libdogpile 0.1.0 loads backends of version 1 to 3)
   Module          $build/plugins/memory/dogpile-memory.so
   Symbol          dogpile_backend_memory_get_desc
   Registry file   $build/plugins/dogpile-build-registry.ini (build tree)"
@@ -43,7 +43,7 @@ check "NAME: a proxy" grep -qF "  ABI version     1 (libdogpile 0.1.0 loads prox
 check "NAME: a proxy built in" grep -qF "  Registry file   (registered in process)" <<<"$out"
 out=$("$plugins" --json dogpile.cache.null)
 check "NAME --json: one object" json '
-assert d["name"] == "dogpile.cache.null" and d["kind"] == "backend" and d["abi_version"] == 2 and d["version"] == "0.1.0", d' <<<"$out"
+assert d["name"] == "dogpile.cache.null" and d["kind"] == "backend" and d["abi_version"] == 3 and d["version"] == "0.1.0", d' <<<"$out"
 set +e
 err=$("$plugins" dogpile.cache.memroy 2>&1)
 status=$?
@@ -71,19 +71,19 @@ check "json: every field" json '
 e = {x["name"]: x for x in d}
 m = e["dogpile.cache.memory"]
 assert set(m) == {"name","kind","module","symbol","registry","abi_version","version","description","error"}, m
-assert m["kind"] == "backend" and m["abi_version"] == 2 and m["version"] == "0.1.0" and m["description"] and m["error"] is None, m
+assert m["kind"] == "backend" and m["abi_version"] == 3 and m["version"] == "0.1.0" and m["description"] and m["error"] is None, m
 s = e["dogpile.proxies.stats"]
 assert s["kind"] == "proxy" and s["abi_version"] == 1 and s["module"] is None and s["registry"] is None, s' <<<"$out"
 
 out=$("$plugins" --check --json)
 check "check: abi and description" json '
-assert all(x["abi_version"] == (2 if x["kind"] == "backend" else 1) and x["description"] and x["error"] is None for x in d), d' <<<"$out"
+assert all(x["abi_version"] == (3 if x["kind"] == "backend" else 1) and x["description"] and x["error"] is None for x in d), d' <<<"$out"
 
 for tool in "$plugins" "$cache"; do
   out=$("$tool" --version)
   check "$(basename "$tool") --version: tool, library and ABI range" \
     test "$out" = "$(basename "$tool") 0.1.0
-libdogpile 0.1.0 (API dogpile-1): loads backends of ABI version 1 to 2 and proxies of ABI version 1 to 1
+libdogpile 0.1.0 (API dogpile-1): loads backends of ABI version 1 to 3 and proxies of ABI version 1 to 1
 MIT License: see the LICENSE file of libdogpile"
 done
 check "the LICENSE is MIT" grep -q '^MIT License$' "$src/LICENSE"
@@ -95,7 +95,7 @@ set -e
 check "check: a failed load exits 1" test "$status" -eq 1
 check "check: each failure carries its message" json '
 e = {x["name"]: x for x in d}
-assert e["fixture.good"]["error"] is None and e["fixture.good"]["abi_version"] == 2
+assert e["fixture.good"]["error"] is None and e["fixture.good"]["abi_version"] == 3
 assert "ABI version" in e["fixture.abi_future"]["error"], e["fixture.abi_future"]
 assert e["fixture.abi_future"]["abi_version"] is None
 assert "ldd" in e["fixture.missing_file"]["error"]
@@ -116,7 +116,7 @@ check "table: a plugin that does not load says so" \
 check "table: the count says how many do not load" grep -qE '^[0-9]+ backends, [0-9]+ proxies, [0-9]+ of them not loading;' <<<"$out"
 check "table --check exits 1" test "$status_check" -eq 1
 check "table --check: each error in full on stderr" \
-  grep -q "^dogpile-plugins: fixture.abi_future: .*was built for ABI version 3" <<<"$err"
+  grep -q "^dogpile-plugins: fixture.abi_future: .*was built for ABI version 4" <<<"$err"
 set +e
 out=$("$plugins" --registry "$fixtures/fixtures.ini" fixture.no_symbol)
 status=$?

@@ -15,7 +15,6 @@
 #define N_THREADS 16
 #define N_KEYS 512
 #define BOUND 64
-#define COUNTERS_KEY "\001dogpile.cache.memory:counters"
 
 static gint failures;
 
@@ -39,15 +38,11 @@ typedef struct {
 static guint64
 entries (DogpileRegion *region)
 {
-  g_autoptr (GBytes) text = NULL;
-  const char *data;
+  DogpileBackendCounters counters;
 
-  dogpile_backend_get (dogpile_region_get_actual_backend (region, NULL),
-                       COUNTERS_KEY, &text, NULL);
-  if (text == NULL)
+  if (!dogpile_region_get_backend_counters (region, &counters, NULL))
     return G_MAXUINT64;
-  data = g_bytes_get_data (text, NULL);
-  return g_ascii_strtoull (data + strlen ("entries="), NULL, 10);
+  return counters.entries;
 }
 
 static gpointer

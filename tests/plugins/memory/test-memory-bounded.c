@@ -10,9 +10,6 @@
 
 #include "memory-policy.h"
 
-/* The backend's counters key (plugins/memory/dogpile-memory.c). */
-#define COUNTERS_KEY "\001dogpile.cache.memory:counters"
-
 /* --- the policy alone, on a toy cache --------------------------------- */
 
 typedef struct {
@@ -291,30 +288,19 @@ has (DogpileRegion *region, const char *key)
   return got != NULL;
 }
 
-/* The counters, parsed from the backend's key=value lines. */
-static guint64
-counter (DogpileRegion *region, const char *name)
+/* The backend's counters (dogpile_region_get_backend_counters). */
+static DogpileBackendCounters
+counters_of (DogpileRegion *region)
 {
-  g_autoptr (GBytes) text = NULL;
-  g_autofree char *copy = NULL;
-  g_auto (GStrv) lines = NULL;
+  g_autoptr (GError) error = NULL;
+  DogpileBackendCounters counters;
 
-  cr_assert (
-      dogpile_backend_get (dogpile_region_get_actual_backend (region, NULL),
-                           COUNTERS_KEY, &text, NULL));
-  cr_assert_not_null (text);
-  copy = g_strndup (g_bytes_get_data (text, NULL), g_bytes_get_size (text));
-  lines = g_strsplit (copy, "\n", -1);
-  for (char **line = lines; *line != NULL; line++)
-    {
-      gsize n = strlen (name);
-
-      if (strncmp (*line, name, n) == 0 && (*line)[n] == '=')
-        return g_ascii_strtoull (*line + n + 1, NULL, 10);
-    }
-  cr_assert_fail ("no counter %s", name);
-  return 0;
+  cr_assert (dogpile_region_get_backend_counters (region, &counters, &error),
+             "%s", error != NULL ? error->message : "");
+  return counters;
 }
+
+#define counter(region, name) (counters_of (region).name)
 
 TestSuite (bounded);
 
@@ -364,7 +350,7 @@ Test (bounded, bound_of_zero_keeps_nothing)
 
   put (region, "a", "1");
   cr_assert (!has (region, "a"));
-  cr_assert_eq (counter (region, "entries"), 0);
+  cr_assert_eq (counter (region, entries), 0);
 }
 
 Test (bounded, bound_of_one_keeps_the_last)
@@ -374,12 +360,12 @@ Test (bounded, bound_of_one_keeps_the_last)
   put (region, "a", "1");
   cr_assert (has (region, "a"));
   put (region, "b", "2");
-  cr_assert_eq (counter (region, "entries"), 1);
-  cr_assert_eq (counter (region, "evictions_size"), 1);
+  cr_assert_eq (counter (region, entries), 1);
+  cr_assert_eq (counter (region, evictions_size), 1);
   cr_assert (has (region, "a") != has (region, "b"));
   cr_assert (dogpile_region_delete (region, "a", NULL));
   cr_assert (dogpile_region_delete (region, "b", NULL));
-  cr_assert_eq (counter (region, "entries"), 0);
+  cr_assert_eq (counter (region, entries), 0);
 }
 
 Test (bounded, max_bytes_counts_key_payload_and_overhead)
@@ -389,13 +375,13 @@ Test (bounded, max_bytes_counts_key_payload_and_overhead)
   char key[32];
 
   put (region, "k", "12345");
-  cr_assert_eq (counter (region, "weighted_size"),
+  cr_assert_eq (counter (region, weighted_size),
                 1 + 5 + MEMORY_ENTRY_OVERHEAD);
   put (region, "k", "123"); /* replaced: the weight follows */
-  cr_assert_eq (counter (region, "weighted_size"),
+  cr_assert_eq (counter (region, weighted_size),
                 1 + 3 + MEMORY_ENTRY_OVERHEAD);
   cr_assert (dogpile_region_delete (region, "k", NULL));
-  cr_assert_eq (counter (region, "weighted_size"), 0);
+  cr_assert_eq (counter (region, weighted_size), 0);
   /* 1000-byte values: about 100K / (1000 + key + 128) fit. */
   for (int i = 0; i < 1000; i++)
     {
@@ -403,12 +389,12 @@ Test (bounded, max_bytes_counts_key_payload_and_overhead)
 
       g_snprintf (key, sizeof key, "key:%d", i);
       put (region, key, value);
-      cr_assert_leq (counter (region, "weighted_size"), 100 * 1024);
+      cr_assert_leq (counter (region, weighted_size), 100 * 1024);
     }
-  cr_assert_geq (counter (region, "entries"), 80);
-  cr_assert_leq (counter (region, "entries"), 100 * 1024 / 1128 + 1);
-  cr_assert_eq (
-      counter (region, "evictions_size") + counter (region, "entries"), 1000);
+  cr_assert_geq (counter (region, entries), 80);
+  cr_assert_leq (counter (region, entries), 100 * 1024 / 1128 + 1);
+  cr_assert_eq (counter (region, evictions_size) + counter (region, entries),
+                1000);
 }
 
 Test (bounded, an_entry_larger_than_the_bound_is_not_kept)
@@ -459,7 +445,7 @@ scan_resistance (const char *policy, gboolean expect_kept)
     cr_assert_eq (kept, 100, "%u of 100 hot keys survived the scan", kept);
   else
     cr_assert_eq (kept, 0, "LRU kept %u hot keys", kept);
-  cr_assert_eq (counter (region, "entries"), 1000);
+  cr_assert_eq (counter (region, entries), 1000);
 }
 
 Test (bounded, hot_set_survives_a_scan) { scan_resistance ("tinylfu", TRUE); }
@@ -485,13 +471,13 @@ Test (bounded, memory_expiration_time_removes_old_entries)
   cr_assert (!has (region, "old:0"));
   cr_assert (has (region, "young"));
   /* The next operations sweep them away: bounded work each. */
-  for (int i = 0; i < 2000 && counter (region, "entries") > 1; i++)
+  for (int i = 0; i < 2000 && counter (region, entries) > 1; i++)
     {
       g_snprintf (key, sizeof key, "other:%d", i);
       cr_assert (dogpile_region_delete (region, key, NULL));
     }
-  cr_assert_eq (counter (region, "entries"), 1);
-  cr_assert_eq (counter (region, "evictions_expiry"), 50);
+  cr_assert_eq (counter (region, entries), 1);
+  cr_assert_eq (counter (region, evictions_expiry), 50);
   cr_assert (has (region, "young"));
 }
 
@@ -505,12 +491,12 @@ Test (bounded, unbounded_store_expires_too)
   put (region, "old", "o");
   test_clock_value = 1020;
   cr_assert (!has (region, "old"));
-  for (int i = 0; i < 5000 && counter (region, "evictions_expiry") == 0; i++)
+  for (int i = 0; i < 5000 && counter (region, evictions_expiry) == 0; i++)
     {
       g_snprintf (key, sizeof key, "k:%d", i);
       put (region, key, "n");
     }
-  cr_assert_eq (counter (region, "evictions_expiry"), 1);
+  cr_assert_eq (counter (region, evictions_expiry), 1);
 }
 
 static GBytes *
@@ -556,7 +542,90 @@ Test (bounded, counters_show_the_window)
   g_autoptr (DogpileRegion) region
       = bounded_region ("max_entries", "1000", NULL);
 
-  cr_assert_eq (counter (region, "maximum"), 1000);
-  cr_assert_eq (counter (region, "window_maximum"), 10);
-  cr_assert_eq (counter (region, "protected_maximum"), 792);
+  cr_assert_eq (counter (region, maximum), 1000);
+  cr_assert_eq (counter (region, window_maximum), 10);
+  cr_assert_eq (counter (region, protected_maximum), 792);
+}
+
+/* The counters are a call, not a key: the key the backend once answered
+ * with them is an ordinary key now, and memory_pickle keeps them too. */
+Test (bounded, counters_are_a_call_not_a_key)
+{
+  static const char reserved[] = "\001dogpile.cache.memory:counters";
+  g_autoptr (DogpileRegion) region
+      = bounded_region ("max_entries", "10", NULL);
+  g_autoptr (GHashTable) arguments = arguments_of ("max_entries", "5", NULL);
+  g_autoptr (DogpileBackend) pickle = NULL;
+  g_autoptr (GBytes) got = NULL;
+  g_autoptr (GBytes) value = bytes_of ("mine");
+  DogpileBackend *backend = dogpile_region_get_actual_backend (region, NULL);
+  DogpileBackendCounters counters;
+
+  cr_assert (dogpile_backend_get (backend, reserved, &got, NULL));
+  cr_assert_null (got);
+  cr_assert (dogpile_backend_set (backend, reserved, value, NULL));
+  cr_assert (dogpile_backend_get (backend, reserved, &got, NULL));
+  cr_assert (g_bytes_equal (got, value));
+  cr_assert (dogpile_backend_get_counters (backend, &counters, NULL));
+  cr_assert_eq (counters.entries, 1);
+  cr_assert_eq (counters.maximum, 10);
+
+  pickle
+      = dogpile_backend_new ("dogpile.cache.memory_pickle", arguments, NULL);
+  cr_assert_not_null (pickle);
+  cr_assert (dogpile_backend_set (pickle, "a", value, NULL));
+  cr_assert (dogpile_backend_get_counters (pickle, &counters, NULL));
+  cr_assert_eq (counters.entries, 1);
+  cr_assert_eq (counters.maximum, 5);
+}
+
+/* --- memory_expiration_time against the region's expiration time ----- */
+
+static GPtrArray *warnings;
+
+static GLogWriterOutput
+keep_warnings (GLogLevelFlags level, const GLogField *fields, gsize n_fields,
+               gpointer user_data)
+{
+  if ((level & G_LOG_LEVEL_WARNING) == 0)
+    return g_log_writer_default (level, fields, n_fields, user_data);
+  for (gsize i = 0; i < n_fields; i++)
+    if (strcmp (fields[i].key, "MESSAGE") == 0)
+      g_ptr_array_add (warnings, g_strdup ((const char *) fields[i].value));
+  return G_LOG_WRITER_HANDLED;
+}
+
+/* The warnings configuring a region of @expiration_time with
+ * memory_expiration_time=@memory logs. */
+static guint
+configure_warnings (double expiration_time, const char *memory)
+{
+  g_autoptr (GHashTable) arguments
+      = arguments_of ("memory_expiration_time", memory, NULL);
+  g_autoptr (DogpileRegion) region = NULL;
+
+  if (warnings == NULL)
+    {
+      warnings = g_ptr_array_new_with_free_func (g_free);
+      g_log_set_writer_func (keep_warnings, NULL, NULL);
+    }
+  g_ptr_array_set_size (warnings, 0);
+  region
+      = configured_region ("dogpile.cache.memory", expiration_time, arguments);
+  return warnings->len;
+}
+
+Test (bounded, memory_expiration_time_not_above_the_regions_warns)
+{
+  cr_assert_eq (configure_warnings (60, "30"), 1);
+  cr_assert (
+      strstr (g_ptr_array_index (warnings, 0), "memory_expiration_time (30 s)")
+      != NULL);
+  cr_assert (strstr (g_ptr_array_index (warnings, 0), "expiration_time (60 s)")
+             != NULL);
+  cr_assert_eq (configure_warnings (60, "60"), 1);
+  /* Longer, as documented: no warning; nor when the region never
+   * expires values. */
+  cr_assert_eq (configure_warnings (60, "120"), 0);
+  cr_assert_eq (configure_warnings (DOGPILE_EXPIRATION_NONE, "30"), 0);
 }

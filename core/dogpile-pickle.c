@@ -1744,45 +1744,74 @@ save_bytearray_global (Dumper *d)
   memoize (d);
 }
 
+/* An array of variable-size members (a{sv}, av) read from its framing:
+ * where its offsets start, their width, how many.  The data is in normal
+ * form (py_view_init), so the checks only keep a damaged offset from
+ * reading outside the container. */
+typedef struct {
+  const guint8 *data;
+  gsize table, n;
+  guint width;
+} ArrayFrame;
+
+static gboolean
+frame_open (Dumper *d, const PyView *view, const char *what, ArrayFrame *f)
+{
+  f->data = view->data;
+  f->width = offset_size_for (view->size);
+  f->table = f->n = 0;
+  if (view->size == 0)
+    return TRUE;
+  f->table = read_offset (f->data + view->size - f->width, f->width);
+  if (f->table > view->size || (view->size - f->table) % f->width != 0)
+    return dump_failed (d, "a %s's offsets are damaged", what);
+  f->n = (view->size - f->table) / f->width;
+  return TRUE;
+}
+
+/* Member @i's bounds; FALSE when they are outside the array. */
+static gboolean
+frame_member (const ArrayFrame *f, gsize i, gsize *start, gsize *end)
+{
+  *start
+      = i == 0
+            ? 0
+            : align_up (read_offset (f->data + f->table + (i - 1) * f->width,
+                                     f->width),
+                        7);
+  *end = read_offset (f->data + f->table + i * f->width, f->width);
+  return *start <= *end && *end <= f->table;
+}
+
 /* A dict of str keys, a{sv}, read straight from its framing: most cached
- * values are one, and the general iterator costs five times as much.
- * The data is in normal form (py_view_init), so the checks only keep a
- * damaged offset from reading outside the container. */
+ * values are one, and the general iterator costs five times as much. */
 static gboolean
 save_str_dict (Dumper *d, const PyView *view, guint depth)
 {
-  const guint8 *data = view->data;
-  gsize size = view->size, table, n, i = 0, this_batch;
-  guint width = offset_size_for (size);
+  ArrayFrame f;
+  gsize i = 0, this_batch;
 
   put_byte (d, '}');
   memoize (d);
-  if (size == 0)
+  if (!frame_open (d, view, "dict", &f))
+    return FALSE;
+  if (f.n == 0)
     return TRUE;
-  table = read_offset (data + size - width, width);
-  if (table > size || (size - table) % width != 0)
-    return dump_failed (d, "a dict's offsets are damaged");
-  n = (size - table) / width;
   do
     {
       this_batch = 0;
-      if (n > 1)
+      if (f.n > 1)
         put_byte (d, '(');
-      for (; this_batch < BATCHSIZE && i < n; this_batch++, i++)
+      for (; this_batch < BATCHSIZE && i < f.n; this_batch++, i++)
         {
-          gsize start
-              = i == 0 ? 0
-                       : align_up (
-                           read_offset (data + table + (i - 1) * width, width),
-                           7);
-          gsize end = read_offset (data + table + i * width, width);
-          const guint8 *entry = data + start;
-          gsize esize, key_end;
+          gsize start, end, esize, key_end;
+          const guint8 *entry;
           guint ewidth;
           PyView value;
 
-          if (start > end || end > table || end - start < 2)
+          if (!frame_member (&f, i, &start, &end) || end - start < 2)
             return dump_failed (d, "a dict entry is outside its dict");
+          entry = f.data + start;
           esize = end - start;
           ewidth = offset_size_for (esize);
           key_end = read_offset (entry + esize - ewidth, ewidth);
@@ -1798,9 +1827,9 @@ save_str_dict (Dumper *d, const PyView *view, guint depth)
           if (!save (d, &value, depth + 1))
             return FALSE;
         }
-      put_byte (d, n > 1 ? 'u' : 's');
+      put_byte (d, f.n > 1 ? 'u' : 's');
     }
-  while (n > 1 && this_batch == BATCHSIZE);
+  while (f.n > 1 && this_batch == BATCHSIZE);
   return TRUE;
 }
 
@@ -1810,45 +1839,37 @@ save_str_dict (Dumper *d, const PyView *view, guint depth)
 static gboolean
 save_variant_list (Dumper *d, const PyView *view, guint depth)
 {
-  const guint8 *data = view->data;
-  gsize size = view->size, table, n, i = 0, this_batch;
-  guint width = offset_size_for (size);
+  ArrayFrame f;
+  gsize i = 0, this_batch;
 
   put_byte (d, ']');
   memoize (d);
-  if (size == 0)
+  if (!frame_open (d, view, "list", &f))
+    return FALSE;
+  if (f.n == 0)
     return TRUE;
-  table = read_offset (data + size - width, width);
-  if (table > size || (size - table) % width != 0)
-    return dump_failed (d, "a list's offsets are damaged");
-  n = (size - table) / width;
   do
     {
       this_batch = 0;
-      if (n > 1)
+      if (f.n > 1)
         put_byte (d, '(');
-      for (; this_batch < BATCHSIZE && i < n; this_batch++, i++)
+      for (; this_batch < BATCHSIZE && i < f.n; this_batch++, i++)
         {
-          gsize start
-              = i == 0 ? 0
-                       : align_up (
-                           read_offset (data + table + (i - 1) * width, width),
-                           7);
-          gsize end = read_offset (data + table + i * width, width);
+          gsize start, end;
           PyView member;
 
-          if (start > end || end > table)
+          if (!frame_member (&f, i, &start, &end))
             return dump_failed (d, "a list member is outside its list");
-          member.data = data + start;
+          member.data = f.data + start;
           member.size = end - start;
           member.type = "v";
           member.type_len = 1;
           if (!save (d, &member, depth + 1))
             return FALSE;
         }
-      put_byte (d, n > 1 ? 'e' : 'a');
+      put_byte (d, f.n > 1 ? 'e' : 'a');
     }
-  while (i < n);
+  while (i < f.n);
   return TRUE;
 }
 

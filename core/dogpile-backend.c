@@ -491,10 +491,7 @@ dogpile__backend_set_serializer (DogpileBackend *self, const char *serializer,
 }
 
 /* Tells a plugin (not a proxy) its region's expiration time, when it asks
- * (ABI 3).  Declared in core/dogpile-region.c, its only caller. */
-void dogpile__backend_set_region_expiration_time (DogpileBackend *self,
-                                                  double expiration_time);
-
+ * (ABI 3). */
 void
 dogpile__backend_set_region_expiration_time (DogpileBackend *self,
                                              double expiration_time)

@@ -128,6 +128,9 @@ DogpileBackend *dogpile__backend_new_proxy (const DogpileProxyDesc *proxy,
                                             DogpileBackend *next,
                                             GError **error);
 char *dogpile__backend_mangle_key (DogpileBackend *self, const char *key);
+/* Tells a plugin its region's expiration time, when it asks (ABI 3). */
+void dogpile__backend_set_region_expiration_time (DogpileBackend *self,
+                                                  double expiration_time);
 gboolean dogpile__backend_has_key_mangler (DogpileBackend *self);
 gboolean dogpile__backend_set_serializer (DogpileBackend *self,
                                           const char *serializer,

@@ -11,10 +11,6 @@
  */
 #include "dogpile-region-private.h"
 
-/* core/dogpile-backend.c: tells a plugin its region's expiration time. */
-void dogpile__backend_set_region_expiration_time (DogpileBackend *self,
-                                                  double expiration_time);
-
 static void
 region_config_free (RegionConfig *config)
 {

@@ -13,6 +13,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "dogpile-cache.h"
 #include "tool-common.h"
@@ -120,6 +121,20 @@ warn_lock_sleep (const char *backend, GHashTable *arguments, double expiration)
                                             : "");
 }
 
+/* A value read back through a remote backend is a slice of the reply,
+ * with no alignment promised. */
+static gint
+value_round (GBytes *value)
+{
+  gsize size;
+  const guint8 *data = g_bytes_get_data (value, &size);
+  gint round = -1;
+
+  if (size == sizeof round)
+    memcpy (&round, data, sizeof round);
+  return round;
+}
+
 static gpointer
 caller_thread (gpointer data)
 {
@@ -141,8 +156,7 @@ caller_thread (gpointer data)
           if (g_atomic_int_add (&s->failures, 1) == 0)
             s->first_error = g_strdup (error->message);
         }
-      else if (*(const gint *) g_bytes_get_data (value, NULL)
-               < g_atomic_int_get (&s->round))
+      else if (value_round (value) < g_atomic_int_get (&s->round))
         g_atomic_int_inc (&s->stale_served);
       c->waits_ms[r] = (double) (g_get_monotonic_time () - started) / 1000.0;
       tool_barrier_wait (&s->line); /* done */

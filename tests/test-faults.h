@@ -485,28 +485,47 @@ child_state (pid_t child)
   return g_string_free (out, FALSE);
 }
 
+/* Waits for the @n @children, all within @seconds; when one hangs, says
+ * where and kills them all, so none outlives the test holding its
+ * output open.  Their statuses go to @statuses, as wait_child gives. */
+static inline void
+wait_children (const pid_t *children, int n, double seconds, int *statuses)
+{
+  double deadline = monotonic_seconds () + seconds;
+
+  for (int p = 0; p < n; p++)
+    {
+      int status = 0;
+
+      while (waitpid (children[p], &status, WNOHANG) == 0)
+        {
+          if (monotonic_seconds () > deadline)
+            {
+              g_autofree char *where = child_state (children[p]);
+
+              for (int q = p; q < n; q++)
+                kill (children[q], SIGKILL);
+              for (int q = p; q < n; q++)
+                waitpid (children[q], NULL, 0);
+              cr_assert_fail ("child %d hung (a lock held across fork?)\n%s",
+                              (int) children[p], where);
+            }
+          g_usleep (2000);
+        }
+      statuses[p] = WIFEXITED (status) ? WEXITSTATUS (status)
+                                       : 128 + WTERMSIG (status);
+    }
+}
+
 /* Waits for @child at most @seconds; kills it if it hangs.  Its exit
  * status, or 128 + the signal that ended it. */
 static inline int
 wait_child (pid_t child, double seconds)
 {
-  double deadline = monotonic_seconds () + seconds;
-  int status = 0;
+  int status;
 
-  while (waitpid (child, &status, WNOHANG) == 0)
-    {
-      if (monotonic_seconds () > deadline)
-        {
-          g_autofree char *where = child_state (child);
-
-          kill (child, SIGKILL);
-          waitpid (child, &status, 0);
-          cr_assert_fail ("child %d hung (a lock held across fork?)\n%s",
-                          (int) child, where);
-        }
-      g_usleep (2000);
-    }
-  return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+  wait_children (&child, 1, seconds, &status);
+  return status;
 }
 
 /* Whether a set then a get of @key (its own name as value) on @b work. */

@@ -91,6 +91,7 @@ static inline int
 stampede_run (Stampede *s)
 {
   pid_t children[STAMPEDE_PROCESSES];
+  int statuses[STAMPEDE_PROCESSES];
   int total = 0;
 
   if (s->value_was_missing)
@@ -119,13 +120,12 @@ stampede_run (Stampede *s)
       if (children[p] == 0)
         stampede_child (s);
     }
+  wait_children (children, STAMPEDE_PROCESSES, 30, statuses);
   for (int p = 0; p < STAMPEDE_PROCESSES; p++)
     {
-      int status = wait_child (children[p], 30);
-
-      cr_assert (status < 100, "process %d: %d errors or wrong values", p,
-                 status);
-      total += status;
+      cr_assert (statuses[p] < 100, "process %d: %d errors or wrong values", p,
+                 statuses[p]);
+      total += statuses[p];
     }
   {
     g_autoptr (GBytes) now = NULL;

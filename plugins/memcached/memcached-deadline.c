@@ -51,8 +51,10 @@
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake;
+static pthread_cond_t started = PTHREAD_COND_INITIALIZER;
 static McWatch *head, *tail; /* armed watches, in arming order */
 static gboolean running;     /* the watchdog thread exists here */
+static gboolean ready;       /* and has reached its loop */
 static gboolean failed;      /* it could not be started: said once */
 static gint64 sleeping_until = G_MAXINT64; /* its next wake-up */
 
@@ -85,8 +87,9 @@ after_fork_in_child (gpointer data)
   /* The calls in the list were other threads', which the child does not
    * have; their handles are abandoned (memcached-pool.c). */
   init_cond ();
+  pthread_cond_init (&started, NULL);
   head = tail = NULL;
-  running = FALSE;
+  running = ready = FALSE;
   sleeping_until = G_MAXINT64;
   pthread_mutex_unlock (&lock);
 }
@@ -120,6 +123,8 @@ static void *
 watchdog_main (void *data)
 {
   pthread_mutex_lock (&lock);
+  ready = TRUE;
+  pthread_cond_broadcast (&started);
   for (;;)
     {
       gint64 now = g_get_monotonic_time ();
@@ -176,6 +181,14 @@ ensure_running (void)
     }
   pthread_setname_np (thread, "dogpile-mc-dl");
   running = TRUE;
+  /* A new thread's start-up allocates, and not every allocator takes
+   * its locks around fork as glibc's does (AddressSanitizer's does not):
+   * a process forked meanwhile can inherit one held, and its child then
+   * hangs at its first allocation.  Pre-fork servers fork right after
+   * their first call, so wait, once per process, until the thread is in
+   * its loop, where it allocates nothing. */
+  while (!ready)
+    pthread_cond_wait (&started, &lock);
 }
 
 void

@@ -370,7 +370,7 @@ soak_seconds (void)
         }
       return seconds;
     }
-  seconds = g_strcmp0 (g_getenv ("CI"), "true") == 0 ? 45 : 10;
+  seconds = g_strcmp0 (g_getenv ("CI"), "true") == 0 ? 20 : 10;
   return SOAK_UNDER_ASAN ? seconds / 3 : seconds;
 }
 

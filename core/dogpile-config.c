@@ -15,10 +15,12 @@
 #include "dogpile-region-private.h"
 
 #include <math.h>
+#include <stdarg.h>
 
 #include <unistd.h>
 
 #include "dogpile-ini.h"
+#include "dogpile-nearest.h"
 
 #define PY_MAX_STR_DIGITS 4300 /* sys.get_int_max_str_digits() */
 
@@ -417,35 +419,111 @@ wrap_names_of (GVariant *value)
   return g_strv_builder_end (builder);
 }
 
-/**
- * dogpile_region_configure_from_config:
- * @self: a region
- * @config: (element-type utf8 utf8): the settings, as strings
- * @prefix: what every key of this region starts with, e.g. "cache.local."
- * @error: return location for a #GError
- *
- * dogpile.cache's configure_from_config: the values are read through
- * dogpile_coerce_string() (coerce_string_conf), then
- * `<prefix>backend` (required),
- * `<prefix>expiration_time` (absent or `None`: never; an int or float:
- * seconds; `true`/`false`: 1 and 0 seconds, as Python takes them; and,
- * C only, `none`, an empty value or a duration such as `1h30m`),
- * `<prefix>arguments.<name>` (the backend's arguments, each as Python's
- * str() of its coerced value: `+0042` reaches the backend as `42`, `TRUE`
- * as `True`, ` text ` as `text`), `<prefix>wrap` (C only: proxy names,
- * outermost first, separated by commas or spaces;
- * `<prefix>wrap.<proxy>.<name>` gives a proxy arguments) and
- * `<prefix>replace_existing_backend` (Python's truth value; text other
- * than true/false is refused) and `<prefix>serializer` (raw, json or
- * pickle: dogpile_region_set_serializer_name(); a configured region keeps
- * the one it has).  Every other key is ignored.
- *
- * Returns: %TRUE on success; %FALSE with an error naming the missing or
- * bad key, or configure's own errors.
- */
-gboolean
-dogpile_region_configure_from_config (DogpileRegion *self, GHashTable *config,
-                                      const char *prefix, GError **error)
+/* The keys of a region, after its prefix; "arguments." and "wrap." take
+ * names after them. */
+static const char *const region_keys[]
+    = { "backend", "expiration_time",          "arguments",
+        "wrap",    "replace_existing_backend", "serializer",
+        NULL };
+
+/* Whether @rest is wrap.PROXY.NAME for a PROXY of @wrap_names (proxy
+ * names have dots of their own: dogpile.proxies.stats). */
+static gboolean
+names_wrapped_proxy (const char *rest, char **wrap_names)
+{
+  for (char **w = wrap_names; *w != NULL; w++)
+    {
+      gsize len = strlen (*w);
+
+      if (strncmp (rest + 5, *w, len) == 0 && rest[5 + len] == '.'
+          && rest[6 + len] != '\0')
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+unknown_key (GError **error, const char *key, const char *prefix,
+             const char *suggestion, const char *rest_of_it)
+{
+  g_autoptr (GString) message = g_string_new (NULL);
+
+  g_string_printf (message, "Configuration key '%s' is not a region setting",
+                   key);
+  if (suggestion != NULL)
+    g_string_append_printf (message, " (did you mean '%s%s%s'?)", prefix,
+                            suggestion, rest_of_it);
+  g_string_append (message, "; a region's keys are backend, expiration_time, "
+                            "arguments.NAME, wrap, wrap.PROXY.NAME, "
+                            "replace_existing_backend and serializer");
+  g_set_error_literal (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
+                       message->str);
+  return FALSE;
+}
+
+/* No silent typos: every key under @prefix is one of the region's, or
+ * (with a dot in what follows the prefix) another region's under a
+ * longer prefix ("cache." beside "cache.local.backend"), unless its first
+ * part is a near miss of arguments or wrap ("argument.port").  With
+ * @dotless_too FALSE a key without a dot is left alone: an empty prefix
+ * over a Paste section holds the application's own keys too. */
+static gboolean
+check_region_keys (GHashTable *config, const char *prefix, char **wrap_names,
+                   gboolean dotless_too, GError **error)
+{
+  gsize len = strlen (prefix);
+  GHashTableIter iter;
+  gpointer k;
+
+  g_hash_table_iter_init (&iter, config);
+  while (g_hash_table_iter_next (&iter, &k, NULL))
+    {
+      const char *key = k;
+      const char *rest = key + len;
+      const char *dot;
+
+      if (!g_str_has_prefix (key, prefix) || rest[0] == '\0'
+          || g_strv_contains (region_keys, rest)
+          || (g_str_has_prefix (rest, "arguments.") && rest[10] != '\0'))
+        continue;
+      dot = strchr (rest, '.');
+      if (g_str_has_prefix (rest, "wrap."))
+        {
+          if (names_wrapped_proxy (rest, wrap_names))
+            continue;
+          g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
+                       "Configuration key '%s' gives an argument to a proxy "
+                       "that '%swrap' does not list: wrap.PROXY.NAME, with "
+                       "PROXY one of the wrapped proxies",
+                       key, prefix);
+          return FALSE;
+        }
+      if (dot == NULL)
+        {
+          if (!dotless_too)
+            continue;
+          return unknown_key (error, key, prefix,
+                              dogpile__nearest_name (rest, region_keys), "");
+        }
+      {
+        g_autofree char *first = g_strndup (rest, (gsize) (dot - rest));
+        const char *const takes_names[] = { "arguments", "wrap", NULL };
+        const char *near = dogpile__nearest_name (first, takes_names);
+
+        /* "arguments." with no name: nothing nearer to suggest */
+        if (near != NULL)
+          return unknown_key (error, key, prefix,
+                              strcmp (near, first) != 0 ? near : NULL, dot);
+      }
+    }
+  return TRUE;
+}
+
+/* dogpile_region_configure_from_config(), below. */
+static gboolean
+configure_from_config (DogpileRegion *self, GHashTable *config,
+                       const char *prefix, gboolean dotless_too,
+                       GError **error)
 {
   g_autofree char *backend_key = NULL;
   g_autofree char *expiration_key = NULL;
@@ -465,11 +543,6 @@ dogpile_region_configure_from_config (DogpileRegion *self, GHashTable *config,
   double expiration = DOGPILE_EXPIRATION_NONE;
   gboolean replace = FALSE;
   guint n_wraps;
-
-  g_return_val_if_fail (self != NULL, FALSE);
-  g_return_val_if_fail (config != NULL, FALSE);
-  g_return_val_if_fail (prefix != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   backend_key = g_strconcat (prefix, "backend", NULL);
   if (!lookup_coerced (config, backend_key, &backend_value, error))
@@ -524,6 +597,8 @@ dogpile_region_configure_from_config (DogpileRegion *self, GHashTable *config,
   if (!lookup_coerced (config, wrap_key, &wrap_value, error))
     return FALSE;
   wrap_names = wrap_names_of (wrap_value);
+  if (!check_region_keys (config, prefix, wrap_names, dotless_too, error))
+    return FALSE;
   n_wraps = g_strv_length (wrap_names);
   wraps = g_new0 (DogpileRegionWrap, MAX (n_wraps, 1));
   proxy_arguments
@@ -547,6 +622,51 @@ dogpile_region_configure_from_config (DogpileRegion *self, GHashTable *config,
       self, backend, expiration, arguments, wraps, n_wraps,
       replace ? DOGPILE_CONFIGURE_REPLACE_EXISTING : DOGPILE_CONFIGURE_NONE,
       error);
+}
+
+/**
+ * dogpile_region_configure_from_config:
+ * @self: a region
+ * @config: (element-type utf8 utf8): the settings, as strings
+ * @prefix: what every key of this region starts with, e.g. "cache.local."
+ * @error: return location for a #GError
+ *
+ * dogpile.cache's configure_from_config: the values are read through
+ * dogpile_coerce_string() (coerce_string_conf), then
+ * `<prefix>backend` (required),
+ * `<prefix>expiration_time` (absent or `None`: never; an int or float:
+ * seconds; `true`/`false`: 1 and 0 seconds, as Python takes them; and,
+ * C only, `none`, an empty value or a duration such as `1h30m`),
+ * `<prefix>arguments.<name>` (the backend's arguments, each as Python's
+ * str() of its coerced value: `+0042` reaches the backend as `42`, `TRUE`
+ * as `True`, ` text ` as `text`), `<prefix>wrap` (C only: proxy names,
+ * outermost first, separated by commas or spaces;
+ * `<prefix>wrap.<proxy>.<name>` gives a proxy arguments) and
+ * `<prefix>replace_existing_backend` (Python's truth value; text other
+ * than true/false is refused) and `<prefix>serializer` (raw, json or
+ * pickle: dogpile_region_set_serializer_name(); a configured region keeps
+ * the one it has).
+ *
+ * Unlike Python, which ignores them, other keys under @prefix are errors
+ * (a typo such as `expiraton_time` or `argument.port` would otherwise be
+ * a silent default), with the nearest region key when there is one; keys
+ * with a dot after @prefix that are not near `arguments.` or `wrap.` are
+ * left to other regions under longer prefixes (`cache.local.backend`
+ * beside a region under `cache.`), and keys outside @prefix are ignored.
+ *
+ * Returns: %TRUE on success; %FALSE with an error naming the missing,
+ * bad or unknown key, or configure's own errors.
+ */
+gboolean
+dogpile_region_configure_from_config (DogpileRegion *self, GHashTable *config,
+                                      const char *prefix, GError **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (config != NULL, FALSE);
+  g_return_val_if_fail (prefix != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return configure_from_config (self, config, prefix, TRUE, error);
 }
 
 /* A group's keys and raw values. */
@@ -682,6 +802,100 @@ dogpile_config_load_regions_from_key_file (GKeyFile *key_file,
   return g_steal_pointer (&regions);
 }
 
+static gboolean line_error (GError **error, const char *shown, guint line,
+                            const char *format, ...) G_GNUC_PRINTF (4, 5);
+
+static gboolean
+line_error (GError **error, const char *shown, guint line, const char *format,
+            ...)
+{
+  g_autofree char *message = NULL;
+  va_list ap;
+
+  va_start (ap, format);
+  message = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION, "%s:%u: %s",
+               shown, line, message);
+  return FALSE;
+}
+
+/* What GKeyFile accepts without a word and a regions file should not:
+ * a key given twice in a group (GKeyFile keeps the last), a group given
+ * twice (it merges them); and its syntax errors, which carry no line
+ * number, with theirs.  The lines as g_key_file_parse_line reads them:
+ * leading whitespace skipped, `#` comments, `[group]`, `key = value`. */
+static gboolean
+check_key_file_lines (const char *contents, gsize len, const char *shown,
+                      GError **error)
+{
+  g_autoptr (GHashTable) groups
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GHashTable) keys
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree char *group = NULL;
+  const char *end = contents + len;
+  guint line = 0;
+
+  for (const char *p = contents; p < end;)
+    {
+      const char *eol = memchr (p, '\n', (gsize) (end - p));
+      const char *next = eol != NULL ? eol + 1 : end;
+      g_autofree char *text = NULL;
+      gpointer first;
+      char *eq;
+
+      eol = eol != NULL ? eol : end;
+      line++;
+      while (p < eol && g_ascii_isspace (*p))
+        p++;
+      text = g_strndup (p, (gsize) (eol - p));
+      g_strchomp (text);
+      p = next;
+      if (text[0] == '\0' || text[0] == '#')
+        continue;
+      if (text[0] == '[')
+        {
+          char *close = strrchr (text, ']');
+
+          if (close == NULL || close == text + 1)
+            return line_error (error, shown, line,
+                               "'%s' is not a [group] line", text);
+          g_free (group);
+          group = g_strndup (text + 1, (gsize) (close - text - 1));
+          if (g_hash_table_lookup_extended (groups, group, NULL, &first))
+            return line_error (error, shown, line,
+                               "group [%s] appears twice (first on line %u)",
+                               group, GPOINTER_TO_UINT (first));
+          g_hash_table_insert (groups, g_strdup (group),
+                               GUINT_TO_POINTER (line));
+          continue;
+        }
+      eq = strchr (text, '=');
+      if (eq == NULL)
+        return line_error (error, shown, line,
+                           "'%s' is neither a [group] nor a key = value line",
+                           text);
+      if (group == NULL)
+        return line_error (error, shown, line, "'%s' comes before any [group]",
+                           text);
+      *eq = '\0';
+      g_strchomp (text);
+      {
+        g_autofree char *where = g_strconcat (group, "\n", text, NULL);
+
+        if (g_hash_table_lookup_extended (keys, where, NULL, &first))
+          return line_error (error, shown, line,
+                             "key '%s' appears twice in [%s] (first on line "
+                             "%u)",
+                             text, group, GPOINTER_TO_UINT (first));
+        g_hash_table_insert (keys, g_steal_pointer (&where),
+                             GUINT_TO_POINTER (line));
+      }
+    }
+  return TRUE;
+}
+
 /* @path into @key_file, refusing what is not UTF-8 with the line it is
  * on: GKeyFile keeps invalid group names, which then reached messages as
  * raw bytes.  Errors name the file in its display form. */
@@ -708,6 +922,8 @@ load_key_file (GKeyFile *key_file, const char *path, GError **error)
                    "%s:%" G_GSIZE_FORMAT ": not UTF-8 text", shown, line);
       return FALSE;
     }
+  if (!check_key_file_lines (contents, len, shown, error))
+    return FALSE;
   if (!g_key_file_load_from_data (key_file, contents, len, G_KEY_FILE_NONE,
                                   error))
     {
@@ -932,7 +1148,10 @@ dogpile_config_load_prefixed_region (const char *path, const char *section,
     len--;
   name = len > 0 ? g_strndup (prefix, len) : g_strdup (section);
   region = dogpile_region_new (name);
-  if (!dogpile_region_configure_from_config (region, settings, prefix, error))
+  /* An empty prefix over a Paste section: the application's own keys
+   * (use, pyramid.*) are there too. */
+  if (!configure_from_config (region, settings, prefix, prefix[0] != '\0',
+                              error))
     {
       g_prefix_error (error, "%s: [%s] ", path, section);
       return NULL;

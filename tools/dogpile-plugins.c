@@ -17,6 +17,7 @@
 #include <locale.h>
 #include <stdio.h>
 
+#include "dogpile-nearest.h"
 #include "tool-common.h"
 
 typedef struct {
@@ -261,7 +262,7 @@ show_one (GPtrArray *rows, const char *name, gboolean json)
       return row->error != NULL ? TOOL_EXIT_ERROR : TOOL_EXIT_OK;
     }
   g_ptr_array_add (names, NULL);
-  nearest = tool_nearest_name (name, (const char *const *) names->pdata);
+  nearest = dogpile__nearest_name (name, (const char *const *) names->pdata);
   fprintf (stderr,
            "dogpile-plugins: no backend or proxy is registered as "
            "'%s'",

@@ -42,11 +42,6 @@ void tool_progress_clear (ToolProgress *progress);
  * tree", the compiled-in registry folder as "system", $HOME as "~". */
 char *tool_dup_short_path (const char *path);
 
-/* The candidate nearest to @name by edit distance, if it is near enough
- * to be a typo (transfer none), else NULL. */
-const char *tool_nearest_name (const char *name,
-                               const char *const *candidates);
-
 /* Run from the build tree, a tool uses the build tree's plugins unless
  * DOGPILE_REGISTRY_PATH says otherwise; installed, it changes nothing. */
 void tool_use_build_tree_registry (void);

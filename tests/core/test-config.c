@@ -511,7 +511,6 @@ static const char paste_ini[]
       "cache.local.arguments.url = redis://localhost:6379/0\n"
       "cache.local.arguments.lines = first\n"
       "    second\n"
-      "cache.local.serializer_is_not_an_argument = x\n"
       "cache.other.backend = dogpile.cache.memory\n"
       "cache.other.expiration_time = 60\n"
       "\n"
@@ -537,8 +536,8 @@ Test (config, paste_ini_region_under_a_prefix)
       dogpile_backend_get_name (dogpile_region_get_backend (region, NULL)),
       "mock");
   cr_assert_eq (dogpile_region_get_expiration_time (region), 3600);
-  /* every arguments.* key, and only those: cache.other.*, use and
-   * cache.local.serializer_is_not_an_argument stay out */
+  /* every arguments.* key, and only those: cache.other.* and use stay
+   * out */
   cr_assert_eq (g_hash_table_size (last_arguments), 20);
   cr_assert_str_eq (g_hash_table_lookup (last_arguments, "host"), "localhost");
   cr_assert (
@@ -956,4 +955,133 @@ Test (config, a_file_that_is_not_utf8_says_where)
       cr_assert_str_eq (all_error->message, want);
       g_unlink (path);
     }
+}
+
+/* No silent typos: a key under the prefix that is not a region's is an
+ * error with the nearest region key; other regions' keys under a longer
+ * prefix are not. */
+Test (config, unknown_keys_under_the_prefix_are_named)
+{
+  static const char *const tail
+      = "; a region's keys are backend, expiration_time, arguments.NAME, "
+        "wrap, wrap.PROXY.NAME, replace_existing_backend and serializer";
+  struct {
+    const char *key;
+    const char *message;
+  } cases[] = {
+    { "cache.local.expiraton_time",
+      "Configuration key 'cache.local.expiraton_time' is not a region "
+      "setting (did you mean 'cache.local.expiration_time'?)" },
+    { "cache.local.argument.port",
+      "Configuration key 'cache.local.argument.port' is not a region "
+      "setting (did you mean 'cache.local.arguments.port'?)" },
+    { "cache.local.colour",
+      "Configuration key 'cache.local.colour' is not a region setting" },
+    { "cache.local.arguments.",
+      "Configuration key 'cache.local.arguments.' is not a region "
+      "setting" },
+    { "cache.local.wrapp.x",
+      "Configuration key 'cache.local.wrapp.x' is not a region setting (did "
+      "you mean 'cache.local.wrap.x'?)" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GHashTable) config = arguments_of (
+          "cache.local.backend", "mock", cases[i].key, "1", NULL);
+      g_autoptr (DogpileRegion) region = dogpile_region_new (NULL);
+      g_autoptr (GError) error = NULL;
+      g_autofree char *expected = g_strconcat (cases[i].message, tail, NULL);
+
+      cr_assert_not (dogpile_region_configure_from_config (
+          region, config, "cache.local.", &error));
+      assert_error (error, DOGPILE_ERROR_VALIDATION);
+      cr_assert_str_eq (error->message, expected);
+      cr_assert_not (dogpile_region_is_configured (region));
+    }
+}
+
+Test (config, other_regions_and_wrapped_proxies_keys_are_not_typos)
+{
+  g_autoptr (GHashTable) config = arguments_of (
+      "cache.backend", "mock", "cache.local.backend", "dogpile.cache.memory",
+      "cache.local.arguments.x", "1", "cache.wrap", "dogpile.proxies.faults",
+      "cache.wrap.dogpile.proxies.faults.fail_nth", "0", "other", "x", NULL);
+  g_autoptr (GHashTable) unlisted
+      = arguments_of ("cache.backend", "mock",
+                      "cache.wrap.dogpile.proxies.stats.x", "1", NULL);
+  g_autoptr (DogpileRegion) region = dogpile_region_new (NULL);
+  g_autoptr (DogpileRegion) second = dogpile_region_new (NULL);
+  g_autoptr (GError) error = NULL;
+
+  cr_assert (
+      dogpile_region_configure_from_config (region, config, "cache.", &error),
+      "%s", error ? error->message : "");
+  cr_assert_not (dogpile_region_configure_from_config (second, unlisted,
+                                                       "cache.", &error));
+  cr_assert_str_eq (error->message,
+                    "Configuration key 'cache.wrap.dogpile.proxies.stats.x' "
+                    "gives an argument to a proxy that 'cache.wrap' does not "
+                    "list: wrap.PROXY.NAME, with PROXY one of the wrapped "
+                    "proxies");
+}
+
+/* A regions file: a typo names the file, the group and the nearest key;
+ * what GKeyFile would take silently (a key or a group given twice) and
+ * its syntax errors come with their lines. */
+Test (config, region_files_name_file_group_key_and_lines)
+{
+  struct {
+    const char *contents;
+    const char *message; /* after "PATH" */
+  } cases[] = {
+    { "[cache.local]\nbackend = mock\nexpiraton_time = 60\n",
+      ": [cache.local] Configuration key 'expiraton_time' is not a region "
+      "setting (did you mean 'expiration_time'?); a region's keys are "
+      "backend, expiration_time, arguments.NAME, wrap, wrap.PROXY.NAME, "
+      "replace_existing_backend and serializer" },
+    { "[cache.local]\nbackend = mock\n# a comment\n  backend = other\n",
+      ":4: key 'backend' appears twice in [cache.local] (first on line 2)" },
+    { "[a]\nbackend = mock\n[b]\nbackend = mock\n[a]\nwrap = x\n",
+      ":5: group [a] appears twice (first on line 1)" },
+    { "[cache.local]\nbackend = mock\nexpiration_time 60\n",
+      ":3: 'expiration_time 60' is neither a [group] nor a key = value "
+      "line" },
+    { "backend = mock\n[cache.local]\n",
+      ":1: 'backend = mock' comes before any [group]" },
+    { "\n[cache.local\nbackend = mock\n",
+      ":2: '[cache.local' is not a [group] line" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *path = write_file (cases[i].contents);
+      g_autofree char *expected = g_strconcat (path, cases[i].message, NULL);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GHashTable) regions
+          = dogpile_config_load_regions (path, NULL, &error);
+
+      cr_assert_null (regions, "case %u", i);
+      assert_error (error, DOGPILE_ERROR_VALIDATION);
+      cr_assert_str_eq (error->message, expected, "case %u", i);
+      g_unlink (path);
+    }
+}
+
+/* An empty prefix over a Paste section: the application's own keys are
+ * not the region's typos (Python reads the same section). */
+Test (config, paste_section_with_an_empty_prefix)
+{
+  PasteFile f = paste_file ("[app:main]\n"
+                            "use = egg:myapp\n"
+                            "backend = mock\n"
+                            "expiration_time = 30\n"
+                            "pyramid.includes = pyramid_tm\n");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DogpileRegion) region
+      = dogpile_config_load_prefixed_region (f.path, "app:main", "", &error);
+
+  cr_assert_not_null (region, "%s", error ? error->message : "");
+  cr_assert_eq (dogpile_region_get_expiration_time (region), 30);
+  paste_file_remove (&f);
 }

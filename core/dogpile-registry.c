@@ -14,6 +14,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "dogpile-private.h"
+#include "dogpile-nearest.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +40,10 @@ struct DogpileRegistry {
   gboolean scanned;
   /* "group\nname" -> DogpilePluginInfo, one table per tier */
   GHashTable *tiers[N_TIERS];
+  /* For PluginNotFound: the files given (tier 2), and each file and
+   * folder the default scan read or looked for (a missing one says so) */
+  GPtrArray *explicit_files;
+  GPtrArray *searched;
 };
 
 static DogpilePluginInfo *
@@ -216,6 +221,8 @@ dogpile_registry_new (void)
     self->tiers[i]
         = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                  (GDestroyNotify) dogpile_plugin_info_unref);
+  self->explicit_files = g_ptr_array_new_with_free_func (g_free);
+  self->searched = g_ptr_array_new_with_free_func (g_free);
   register_builtins (self);
   dogpile__loader_fork_init ();
   self->fork_hook = dogpile__fork_hook_add (DOGPILE__FORK_OUTER, fork_prepare,
@@ -272,6 +279,8 @@ dogpile_registry_unref (DogpileRegistry *self)
   dogpile_fork_hook_remove (self->fork_hook);
   for (int i = 0; i < N_TIERS; i++)
     g_hash_table_unref (self->tiers[i]);
+  g_ptr_array_unref (self->explicit_files);
+  g_ptr_array_unref (self->searched);
   g_mutex_clear (&self->lock);
   g_free (self);
 }
@@ -519,7 +528,7 @@ compare_strings (gconstpointer a, gconstpointer b)
 /* A list entry is a registry file or a folder of *.ini files, read in
  * sorted name order. */
 static void
-scan_location (GHashTable *tier, const char *location)
+scan_location (GHashTable *tier, GPtrArray *searched, const char *location)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GDir) dir = NULL;
@@ -533,13 +542,17 @@ scan_location (GHashTable *tier, const char *location)
       if (!g_file_test (location, G_FILE_TEST_EXISTS))
         {
           g_debug ("registry location %s does not exist", location);
+          g_ptr_array_add (searched,
+                           g_strdup_printf ("%s (does not exist)", location));
           return;
         }
+      g_ptr_array_add (searched, g_strdup (location));
       if (!load_registry_file (tier, location, FALSE, &error))
         g_warning ("Skipping registry file: %s", error->message);
       return;
     }
   g_debug ("scanning %s", location);
+  g_ptr_array_add (searched, g_strdup_printf ("%s/", location));
   dir = g_dir_open (location, 0, &error);
   if (dir == NULL)
     {
@@ -560,12 +573,12 @@ scan_location (GHashTable *tier, const char *location)
 }
 
 static void
-scan_path_list (GHashTable *tier, const char *list)
+scan_path_list (GHashTable *tier, GPtrArray *searched, const char *list)
 {
   g_auto (GStrv) parts = g_strsplit (list, G_SEARCHPATH_SEPARATOR_S, -1);
 
   for (char **p = parts; *p != NULL; p++)
-    scan_location (tier, *p);
+    scan_location (tier, searched, *p);
 }
 
 /* Called with the lock held. */
@@ -581,18 +594,18 @@ ensure_scanned (DogpileRegistry *self)
 
   env = g_getenv (DOGPILE_REGISTRY_PATH_ENV);
   if (env != NULL)
-    scan_path_list (tier, env);
+    scan_path_list (tier, self->searched, env);
   env = g_getenv (DOGPILE_REGISTRY_SYSTEM_PATH_ENV);
   if (env != NULL)
-    scan_path_list (tier, env);
+    scan_path_list (tier, self->searched, env);
   else
     {
       g_autofree char *user_dir = g_build_filename (
           g_get_user_data_dir (), "dogpile-" DOGPILE_API_VERSION, "registry.d",
           NULL);
 
-      scan_location (tier, user_dir);
-      scan_location (tier, DOGPILE_REGISTRY_DIR);
+      scan_location (tier, self->searched, user_dir);
+      scan_location (tier, self->searched, DOGPILE_REGISTRY_DIR);
     }
 }
 
@@ -624,6 +637,8 @@ dogpile_registry_add_file (DogpileRegistry *self, const char *path,
   absolute = g_canonicalize_filename (path, NULL);
   g_mutex_lock (&self->lock);
   ok = load_registry_file (self->tiers[TIER_EXPLICIT], absolute, TRUE, error);
+  if (ok)
+    g_ptr_array_add (self->explicit_files, g_strdup (absolute));
   g_mutex_unlock (&self->lock);
   return ok;
 }
@@ -868,6 +883,46 @@ dogpile_registry_dup_names (DogpileRegistry *self, const char *group)
   return (char **) g_ptr_array_free (names, FALSE);
 }
 
+/* PluginNotFound: Python's sentence, then the nearest name registered,
+ * where this registry looked (explicit files first, then the default
+ * scan, as the lookup goes), and what lists the rest. */
+static void
+not_found (DogpileRegistry *self, const char *group, const char *kind,
+           const char *name, GError **error)
+{
+  g_auto (GStrv) names = dogpile_registry_dup_names (self, group);
+  g_autoptr (GString) message = g_string_new (NULL);
+  const char *nearest
+      = dogpile__nearest_name (name, (const char *const *) names);
+
+  gboolean backends = strcmp (group, DOGPILE_REGISTRY_GROUP_BACKENDS) == 0;
+
+  if (backends)
+    g_string_printf (message, "Couldn't find cache plugin to load: %s", name);
+  else
+    g_string_printf (message, "Couldn't find %s to load: %s", kind, name);
+  if (nearest != NULL)
+    g_string_append_printf (message, " (did you mean %s?)", nearest);
+  if (backends)
+    g_string_append (message, "; searched names registered in process");
+  else
+    g_string_append_printf (message,
+                            "; searched the [%s] entries of names "
+                            "registered in process",
+                            group);
+  g_mutex_lock (&self->lock);
+  for (guint i = 0; i < self->explicit_files->len; i++)
+    g_string_append_printf (message, ", %s",
+                            (const char *) self->explicit_files->pdata[i]);
+  for (guint i = 0; i < self->searched->len; i++)
+    g_string_append_printf (message, ", %s",
+                            (const char *) self->searched->pdata[i]);
+  g_mutex_unlock (&self->lock);
+  g_string_append (message, "; dogpile-plugins lists what is registered");
+  g_set_error_literal (error, DOGPILE_ERROR, DOGPILE_ERROR_PLUGIN_NOT_FOUND,
+                       message->str);
+}
+
 /* The descriptor behind a registry entry, loaded (once) but not checked;
  * *out_where describes it for messages. */
 static gconstpointer
@@ -879,14 +934,7 @@ load_entry (DogpileRegistry *self, const char *group, const char *kind,
   info = dogpile_registry_lookup (self, group, name);
   if (info == NULL)
     {
-      if (strcmp (group, DOGPILE_REGISTRY_GROUP_BACKENDS) == 0)
-        g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_PLUGIN_NOT_FOUND,
-                     "Couldn't find cache plugin to load: %s", name);
-      else
-        g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_PLUGIN_NOT_FOUND,
-                     "Couldn't find %s to load: %s (no [%s] entry has that "
-                     "name)",
-                     kind, name, group);
+      not_found (self, group, kind, name, error);
       return NULL;
     }
   if (info->desc != NULL)

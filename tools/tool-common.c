@@ -111,13 +111,30 @@ tool_use_build_tree_registry (void)
 {
   g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
   g_autofree char *dir = NULL;
+  const char *given = g_getenv (DOGPILE_REGISTRY_PATH_ENV);
+  g_auto (GStrv) parts = NULL;
 
-  if (exe == NULL || g_getenv (DOGPILE_REGISTRY_PATH_ENV) != NULL)
+  if (exe == NULL)
     return;
   dir = g_path_get_dirname (exe);
   /* An installed copy of the tool lives elsewhere, so it never matches. */
-  if (strcmp (dir, DOGPILE_BUILD_TOOLS_DIR) == 0)
-    g_setenv (DOGPILE_REGISTRY_PATH_ENV, DOGPILE_BUILD_REGISTRY, TRUE);
+  if (strcmp (dir, DOGPILE_BUILD_TOOLS_DIR) != 0)
+    return;
+  if (given == NULL || given[0] == '\0')
+    {
+      g_setenv (DOGPILE_REGISTRY_PATH_ENV, DOGPILE_BUILD_REGISTRY, TRUE);
+      return;
+    }
+  /* The user's registries first (their names win), then the build
+   * tree's, as docs/writing-plugins.md promises. */
+  parts = g_strsplit (given, G_SEARCHPATH_SEPARATOR_S, -1);
+  if (!g_strv_contains ((const char *const *) parts, DOGPILE_BUILD_REGISTRY))
+    {
+      g_autofree char *both = g_strconcat (given, G_SEARCHPATH_SEPARATOR_S,
+                                           DOGPILE_BUILD_REGISTRY, NULL);
+
+      g_setenv (DOGPILE_REGISTRY_PATH_ENV, both, TRUE);
+    }
 }
 
 void

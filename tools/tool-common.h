@@ -42,8 +42,9 @@ void tool_progress_clear (ToolProgress *progress);
  * tree", the compiled-in registry folder as "system", $HOME as "~". */
 char *tool_dup_short_path (const char *path);
 
-/* Run from the build tree, a tool uses the build tree's plugins unless
- * DOGPILE_REGISTRY_PATH says otherwise; installed, it changes nothing. */
+/* Run from the build tree, a tool uses the build tree's plugins: its
+ * registry goes after DOGPILE_REGISTRY_PATH's (so those win a name);
+ * installed, it changes nothing. */
 void tool_use_build_tree_registry (void);
 
 /* Appends @value as a JSON string (quoted, escaped), or null for NULL. */

@@ -77,9 +77,54 @@ Test (registry, unknown_name_is_plugin_not_found)
   g_autoptr (GError) error = configure_error ("unknown", NULL);
 
   assert_error (error, DOGPILE_ERROR_PLUGIN_NOT_FOUND);
-  cr_assert_str_eq (error->message, "Couldn't find cache plugin to load: "
-                                    "unknown");
+  /* Python's sentence first, then where it looked */
+  cr_assert (g_str_has_prefix (error->message,
+                               "Couldn't find cache plugin to load: unknown; "
+                               "searched names registered in process, "),
+             "%s", error->message);
+  cr_assert (contains (error->message, "/dogpile-build-registry.ini"), "%s",
+             error->message);
   cr_assert_str_eq (dogpile_error_get_name (error->code), "PluginNotFound");
+}
+
+/* The registries a lookup read, in its order (explicit files, then
+ * DOGPILE_REGISTRY_PATH's, a missing one said so), the nearest name, and
+ * the tool that lists them. */
+Test (registry, plugin_not_found_says_where_it_looked)
+{
+  g_autoptr (DogpileRegistry) registry = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GError) proxy_error = NULL;
+  g_autofree char *expected = NULL;
+
+  g_setenv (DOGPILE_REGISTRY_PATH_ENV,
+            TEST_REGISTRY_DIR "/no-such.ini:" TEST_REGISTRY_DIR
+                              "/duplicates-a.ini",
+            TRUE);
+  registry = dogpile_registry_new ();
+  cr_assert (dogpile_registry_add_file (
+      registry, TEST_REGISTRY_DIR "/duplicates-b.ini", NULL));
+  cr_assert_null (
+      dogpile_registry_load_backend (registry, "fixture.dupe", &error));
+  assert_error (error, DOGPILE_ERROR_PLUGIN_NOT_FOUND);
+  expected = g_strdup_printf (
+      "Couldn't find cache plugin to load: fixture.dupe (did you mean "
+      "fixture.dup?); searched names registered in process, "
+      "%s/duplicates-b.ini, %s/no-such.ini (does not exist), "
+      "%s/duplicates-a.ini; dogpile-plugins lists what is registered",
+      TEST_REGISTRY_DIR, TEST_REGISTRY_DIR, TEST_REGISTRY_DIR);
+  cr_assert_str_eq (error->message, expected);
+
+  cr_assert_null (dogpile_registry_load_proxy (
+      registry, "dogpile.proxies.stat", &proxy_error));
+  assert_error (proxy_error, DOGPILE_ERROR_PLUGIN_NOT_FOUND);
+  cr_assert (g_str_has_prefix (proxy_error->message,
+                               "Couldn't find proxy to load: "
+                               "dogpile.proxies.stat (did you mean "
+                               "dogpile.proxies.stats?); searched the "
+                               "[dogpile.cache.proxies] entries of names "
+                               "registered in process, "),
+             "%s", proxy_error->message);
 }
 
 Test (registry, good_fixture_loads_and_works)

@@ -143,6 +143,17 @@ set -e
 check "get on a miss exits 3" test "$status" -eq 3
 check "unknown backend exits 1" test "$status_unknown" -eq 1
 check "unknown backend is PluginNotFound" grep -q "Couldn't find cache plugin to load: unknown" <<<"$err"
+set +e
+err_near=$("$cache" get -b dogpile.cache.memroy k 2>&1)
+set -e
+check "PluginNotFound: the nearest name, where it looked, what lists them" \
+  test "$err_near" = "dogpile-cache get: Couldn't find cache plugin to load: dogpile.cache.memroy (did you mean dogpile.cache.memory?); searched names registered in process, $build/plugins/dogpile-build-registry.ini; dogpile-plugins lists what is registered"
+# The build tree's tools add their registry to DOGPILE_REGISTRY_PATH's.
+out=$(DOGPILE_REGISTRY_PATH=$fixtures/duplicates-a.ini "$plugins")
+check "DOGPILE_REGISTRY_PATH adds to the build tree's registry" \
+  grep -qE '^fixture.dup +backend' <<<"$out"
+check "DOGPILE_REGISTRY_PATH keeps the build tree's backends" \
+  grep -qE '^dogpile.cache.memory +backend' <<<"$out"
 check "malformed -a exits 1" test "$status_args" -eq 1
 check "malformed -a is reported" grep -q 'name=value' <<<"$err_args"
 

@@ -47,17 +47,19 @@
 #include <time.h>
 
 #define REASSERT_US (20 * 1000)
+#define START_WAIT_US (100 * 1000)
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake;
-static pthread_cond_t started = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t started;
 static McWatch *head, *tail; /* armed watches, in arming order */
 static gboolean running;     /* the watchdog thread exists here */
 static gboolean ready;       /* and has reached its loop */
 static gboolean failed;      /* it could not be started: said once */
 static gint64 sleeping_until = G_MAXINT64; /* its next wake-up */
 
+/* Both on the monotonic clock: a deadline must not move with the date. */
 static void
 init_cond (void)
 {
@@ -66,6 +68,7 @@ init_cond (void)
   pthread_condattr_init (&attr);
   pthread_condattr_setclock (&attr, CLOCK_MONOTONIC);
   pthread_cond_init (&wake, &attr);
+  pthread_cond_init (&started, &attr);
   pthread_condattr_destroy (&attr);
 }
 
@@ -87,7 +90,6 @@ after_fork_in_child (gpointer data)
   /* The calls in the list were other threads', which the child does not
    * have; their handles are abandoned (memcached-pool.c). */
   init_cond ();
-  pthread_cond_init (&started, NULL);
   head = tail = NULL;
   running = ready = FALSE;
   sleeping_until = G_MAXINT64;
@@ -186,9 +188,19 @@ ensure_running (void)
    * a process forked meanwhile can inherit one held, and its child then
    * hangs at its first allocation.  Pre-fork servers fork right after
    * their first call, so wait, once per process, until the thread is in
-   * its loop, where it allocates nothing. */
-  while (!ready)
-    pthread_cond_wait (&started, &lock);
+   * its loop, where it allocates nothing.  Not for ever: a child forked
+   * while the parent's threads allocated can have inherited such a lock
+   * held (AddressSanitizer again), and then the thread never starts; the
+   * call goes on without it, bounded by libmemcached's waits. */
+  {
+    gint64 until = g_get_monotonic_time () + START_WAIT_US;
+    struct timespec at = { (time_t) (until / G_USEC_PER_SEC),
+                           (long) (until % G_USEC_PER_SEC) * 1000 };
+
+    while (!ready)
+      if (pthread_cond_timedwait (&started, &lock, &at) != 0)
+        break;
+  }
 }
 
 void

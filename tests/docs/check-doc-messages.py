@@ -9,7 +9,11 @@ it (blank lines aside) is
   <!-- checked -->      a console block: each `$ COMMAND` line is run, and
                         the lines after it, up to the next `$`, are what it
                         must print (stdout and stderr together);
-  <!-- check: COMMAND --> any block: COMMAND must print the block.
+  <!-- check: COMMAND --> any block: COMMAND must print the block;
+
+and a table is checked, one test per row, when the line before it is
+`<!-- checked-table -->`: the row's `command` cell (in backticks) must
+print its `message` cell (the columns named so in the header).
 
 The commands of a block run in order, by bash, in a scratch folder of
 their own, with the build tree's tools and tests/docs/doc-messages first on
@@ -54,6 +58,44 @@ def blocks(path):
         i = j + 1
 
 
+CHECKED_TABLE = re.compile(r"^<!--\s*checked-table\s*-->$")
+
+
+def cells(row):
+    """A table row's cells; `\\|` is a pipe inside a cell."""
+    parts = re.split(r"(?<!\\)\|", row.strip().strip("|"))
+    return [p.strip().replace("\\|", "|") for p in parts]
+
+
+def code(cell):
+    """The text of a cell that is one code span, or the cell itself."""
+    m = re.fullmatch(r"(`+)\s?(.*?)\s?\1", cell)
+    return m.group(2) if m else cell
+
+
+def table_rows(path):
+    """(line, command, expected) per row of every checked table."""
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    for i, line in enumerate(lines):
+        if not CHECKED_TABLE.match(line.strip()):
+            continue
+        j = i + 1
+        while j < len(lines) and lines[j].strip() == "":
+            j += 1
+        header = [h.lower() for h in cells(lines[j])]
+        try:
+            at_command, at_message = header.index("command"), header.index("message")
+        except ValueError:
+            raise ValueError("%s:%d: a checked table needs `command` and "
+                             "`message` columns" % (path, j + 1))
+        j += 2  # the header and its |---| line
+        while j < len(lines) and lines[j].strip().startswith("|"):
+            row = cells(lines[j])
+            yield j + 1, code(row[at_command]), code(row[at_message])
+            j += 1
+
+
 def steps(command, body):
     """(command, expected text) pairs of one block."""
     if command is not None:
@@ -95,13 +137,17 @@ def main():
     checked = failed = 0
     for doc in docs:
         shown = os.path.relpath(doc, source)
-        for line, command, info, body in blocks(doc):
+        groups = [(line, steps(command, body))
+                  for line, command, info, body in blocks(doc)]
+        groups += [(line, [(command, expected)])
+                   for line, command, expected in table_rows(doc)]
+        for line, group in groups:
             with tempfile.TemporaryDirectory(prefix="dogpile-doc-") as tmp:
                 env["HOME"] = env["XDG_DATA_HOME"] = tmp
                 # the library's own scan, for doc-messages
                 env["DOGPILE_REGISTRY_PATH"] = os.path.join(
                     build, "plugins", "dogpile-build-registry.ini")
-                for cmd, expected in steps(command, body):
+                for cmd, expected in group:
                     run = subprocess.run(["bash", "-c", cmd], cwd=tmp, env=env,
                                          stdout=subprocess.PIPE,
                                          stderr=subprocess.STDOUT,

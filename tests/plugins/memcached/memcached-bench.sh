@@ -5,7 +5,7 @@
 #   memcached-floor (a bare blocking libmemcached loop on one handle: the
 #   bound for any blocking client, so the distance to it is what plugin
 #   and region add),
-#   bench/peer_python.py memcached (Debian's Python dogpile.cache on
+#   tools/dev/bench-peer.py memcached (Debian's Python dogpile.cache on
 #   pylibmc, the same C library underneath).
 # Run it under memcached-servers.py, which provides the server:
 #   tests/plugins/memcached/memcached-servers.py -- \
@@ -15,7 +15,7 @@ set -euo pipefail
 build=$(cd "${1:?usage: memcached-bench.sh BUILD_DIR [ROUNDS]}" && pwd)
 rounds=${2:-3}
 here=$(cd "$(dirname "$0")" && pwd)
-peer=${DOGPILE_PEER_PYTHON:-$here/../../../../shared/bench/peer_python.py}
+peer=${DOGPILE_PEER_PYTHON:-$here/../../../tools/dev/bench-peer.py}
 port=${MEMCACHED_PORT:?run under tests/plugins/memcached/memcached-servers.py}
 export DOGPILE_REGISTRY_PATH=$build/plugins/dogpile-build-registry.ini
 

@@ -13,7 +13,7 @@ are found by their pid files and stopped too.
 
 Environment given to PROGRAM:
   MEMCACHED_HOST, MEMCACHED_PORT   the first server (MEMCACHED_PORT is
-                                   also what bench/peer_python.py reads)
+                                   also what tools/dev/bench-peer.py reads)
   MEMCACHED_PORTS                  every TCP server's port, "p1,p2,p3"
   MEMCACHED_SOCKET                 the unix-socket server's path (--socket)
   DOGPILE_MEMCACHED_COMMAND_P      how to start server P again on its port

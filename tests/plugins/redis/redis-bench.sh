@@ -3,7 +3,7 @@
 # peers', against one fresh server in the same minute:
 #   dogpile-cache bench (this plugin, through a region),
 #   redis-benchmark -c 1 (the round-trip bound of one connection),
-#   bench/peer_python.py redis (Debian's Python dogpile.cache),
+#   tools/dev/bench-peer.py redis (Debian's Python dogpile.cache),
 #   tests/plugins/redis/redis-floor (a bare blocking hiredis loop: the bound for any
 #   blocking client, so the distance to it is what plugin and region add).
 # Run it under tests/plugins/redis/redis-servers.py, which provides the server:
@@ -16,7 +16,7 @@ set -euo pipefail
 build=$(cd "${1:?usage: redis-bench.sh BUILD_DIR [ROUNDS]}" && pwd)
 rounds=${2:-3}
 here=$(cd "$(dirname "$0")" && pwd)
-peer=${DOGPILE_PEER_PYTHON:-$here/../../../../shared/bench/peer_python.py}
+peer=${DOGPILE_PEER_PYTHON:-$here/../../../tools/dev/bench-peer.py}
 port=${REDIS_PORT:?run under tests/plugins/redis/redis-servers.py}
 export DOGPILE_REGISTRY_PATH=$build/plugins/dogpile-build-registry.ini
 

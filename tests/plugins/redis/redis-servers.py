@@ -11,7 +11,7 @@ their pid files in the same directory and stopped too.
 
 Environment given to PROGRAM (single topology):
   REDIS_HOST, REDIS_PORT            the server (REDIS_PORT is also what
-                                    bench/peer_python.py reads)
+                                    tools/dev/bench-peer.py reads)
   REDIS_SOCKET                      its unix socket
   DOGPILE_REDIS_SERVER_PID          its process id
   DOGPILE_REDIS_SERVER_COMMAND      how to start it again on the same port,

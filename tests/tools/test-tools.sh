@@ -267,6 +267,31 @@ check "--config: a bad region names its group" grep -q "\[cache.broken\] Couldn'
 check "--config with -b is refused" test "$status_mixed" -eq 1
 check "--config with -b says why" grep -q "cannot be combined with --config" <<<"$err_mixed"
 check "--config needs --region" grep -q -- "--config and --region go together" <<<"$err_alone"
+# A bad config: what is wrong, where (file, line or group and key), exit 1.
+bad=$(mktemp -d)
+printf '[cache.typo]\nbackend = dogpile.cache.memory\nexpiraton_time = 60\n' >"$bad/typo.ini"
+printf '[cache.value]\nbackend = dogpile.cache.memory\nexpiration_time = soon\n' >"$bad/value.ini"
+printf '[cache.syntax]\nbackend = dogpile.cache.memory\nexpiration_time 60\n' >"$bad/syntax.ini"
+printf '[cache.twice]\nbackend = dogpile.cache.memory\nbackend = dogpile.cache.null\n' >"$bad/twice.ini"
+set +e
+err_typo=$("$cache" get -c "$bad/typo.ini" -R cache.typo k 2>&1); status_typo=$?
+err_value=$("$cache" get -c "$bad/value.ini" -R cache.value k 2>&1); status_value=$?
+err_syntax=$("$cache" get -c "$bad/syntax.ini" -R cache.syntax k 2>&1); status_syntax=$?
+err_twice=$("$cache" get -c "$bad/twice.ini" -R cache.twice k 2>&1); status_twice=$?
+set -e
+check "--config: an unknown key exits 1" test "$status_typo" -eq 1
+check "--config: an unknown key names file, group, key and the nearest" \
+  grep -qF "$bad/typo.ini: [cache.typo] Configuration key 'expiraton_time' is not a region setting (did you mean 'expiration_time'?)" <<<"$err_typo"
+check "--config: a bad value exits 1" test "$status_value" -eq 1
+check "--config: a bad value names file, group and key" \
+  grep -qF "$bad/value.ini: [cache.value] Configuration key 'expiration_time': expiration_time is not a number or timedelta. (got 'soon')" <<<"$err_value"
+check "--config: a syntax error exits 1" test "$status_syntax" -eq 1
+check "--config: a syntax error names its line" \
+  grep -qF "$bad/syntax.ini:3: 'expiration_time 60' is neither a [group] nor a key = value line" <<<"$err_syntax"
+check "--config: a key given twice exits 1" test "$status_twice" -eq 1
+check "--config: a key given twice names both lines" \
+  grep -qF "$bad/twice.ini:3: key 'backend' appears twice in [cache.twice] (first on line 2)" <<<"$err_twice"
+rm -rf "$bad"
 
 # --- dogpile-cache with a Paste/Pyramid INI and a key prefix ---------------
 # configparser syntax GKeyFile refuses (key: value, ; comments, continued

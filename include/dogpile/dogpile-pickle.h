@@ -2,7 +2,8 @@
  *
  * Reads what CPython's pickle writes for plain data in protocols 0 to 5,
  * and writes protocol 4, byte for byte what Python 3.8 to 3.13 write by
- * default (pickle.DEFAULT_PROTOCOL).  Values are GVariants as
+ * default (pickle.DEFAULT_PROTOCOL); <dogpile/dogpile-pickle-text.h>
+ * writes protocol 0.  Values are GVariants as
  * <dogpile/dogpile-python-value.h> maps them.  Loading runs no code:
  * the only globals it accepts are the few that protocols 0 to 3 need to
  * spell plain data (bytes, bytearray, set, frozenset) and dogpile.cache's

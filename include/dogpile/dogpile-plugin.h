@@ -40,6 +40,7 @@
 #include "dogpile-json.h"
 #include "dogpile-mutex.h"
 #include "dogpile-pickle.h"
+#include "dogpile-pickle-text.h"
 #include "dogpile-python-value.h"
 #include "dogpile-record.h"
 #include "dogpile-value.h"
@@ -141,9 +142,9 @@ struct DogpileBackendDesc {
   /* Optional: the name of the region's payload serializer ("raw", "json",
    * "pickle" or "custom"), told once, after create and before any other
    * call.  For a backend whose Python peers keep values in a client's own
-   * form: with "pickle", memcached stores what pylibmc and pymemcache store
-   * for a stock Python region (a pickled CachedValue).  A serializer the
-   * backend cannot work with fails configure with @error. */
+   * form: with "pickle", memcached stores what the Python client it is
+   * named after stores for a stock Python region (a pickled CachedValue).  A
+   * serializer the backend cannot work with fails configure with @error. */
   gboolean (*set_serializer) (DogpileBackendImpl *self, const char *serializer,
                               GError **error);
 

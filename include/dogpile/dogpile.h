@@ -25,6 +25,7 @@
 #include "dogpile-mutex.h"
 #include "dogpile-name-registry.h"
 #include "dogpile-pickle.h"
+#include "dogpile-pickle-text.h"
 #include "dogpile-proxies.h"
 #include "dogpile-proxy-stats.h"
 #include "dogpile-python-value.h"

@@ -4,9 +4,10 @@
  * the client a CachedValue, which the client pickles (flag 1), protocol
  * 5 from pylibmc and pymemcache, 0 from python-memcached and bmemcached.
  * A C region with serializer = pickle stores the same: its record is
- * taken apart and its payload pickle put inside a CachedValue (always
- * protocol 5, which every one of the four reads).  Reading, any flag 1
- * item is such a pickle, whoever wrote it, and becomes a record again.
+ * taken apart and its payload pickle put inside a CachedValue, in the
+ * protocol of the client the backend is named after, so the items are
+ * those the Python side would store.  Reading, any flag 1 item is such a
+ * pickle, whoever wrote it, and becomes a record again.
  *
  * Writing, the flags are those the Python client named by the backend
  * gives bytes (0; bmemcached 16) or a pickle (1), with 8 added when the
@@ -25,9 +26,11 @@
 #include <stdlib.h>
 #include <zlib.h>
 
-/* The record's payload pickle inside a CachedValue with its metadata. */
+/* The record's payload pickle inside a CachedValue with its metadata,
+ * in the protocol the backend's Python client pickles with. */
 static GBytes *
-cached_value_of (GBytes *record, const char *key, GError **error)
+cached_value_of (const McConfig *config, GBytes *record, const char *key,
+                 GError **error)
 {
   g_autoptr (GBytes) payload = NULL;
   g_autoptr (GVariant) value = NULL;
@@ -43,7 +46,11 @@ cached_value_of (GBytes *record, const char *key, GError **error)
                       "Cannot store '%s' as a Python client would: ", key);
       return NULL;
     }
-  out = dogpile_pickle_dumps_cached_value (value, &metadata, error);
+  out = config->kind == MC_CLIENT_MEMCACHED
+                || config->kind == MC_CLIENT_BMEMCACHED
+            ? dogpile_pickle_dumps_cached_value_protocol0 (value, &metadata,
+                                                           error)
+            : dogpile_pickle_dumps_cached_value (value, &metadata, error);
   if (out == NULL)
     g_prefix_error (error,
                     "Cannot store '%s' as a Python client would: ", key);
@@ -63,7 +70,7 @@ mc_item_encode (const McConfig *config, const char *key, GBytes *value,
   item->flags = mc_config_value_flags (config);
   if (config->stock_pickle)
     {
-      item->value = cached_value_of (value, key, error);
+      item->value = cached_value_of (config, value, key, error);
       if (item->value == NULL)
         return FALSE;
       value = item->value;

@@ -593,8 +593,16 @@ Test (pickle, cached_value_as_memcached_clients_pickle_it)
         g_autoptr (GBytes) ours
             = dogpile_pickle_dumps_cached_value (value, &metadata, &error);
 
+        g_autoptr (GBytes) text = NULL;
+        g_autofree char *what = g_strconcat (f[0], ", protocol 0", NULL);
+
         cr_assert_not_null (ours, "%s: %s", f[0], error->message);
         assert_same_bytes (ours, p5, f[0]);
+        /* python-memcached's and bmemcached's form */
+        text = dogpile_pickle_dumps_cached_value_protocol0 (value, &metadata,
+                                                            &error);
+        cr_assert_not_null (text, "%s: %s", what, error->message);
+        assert_same_bytes (text, p0, what);
       }
       for (int which = 0; which < 2; which++)
         {
@@ -695,4 +703,41 @@ Test (pickle, a_repeated_tagged_key_keeps_one_entry)
   cr_assert_not_null (value, "%s", error ? error->message : "");
   text = g_variant_print (value, TRUE);
   cr_assert_str_eq (text, "{'dict', <[(<{'str', <b'a'>}>, <int64 2>)]>}");
+}
+
+/* Protocol 0, as python-memcached and bmemcached write: every vector
+ * Python wrote in protocol 0 is written again byte for byte from the
+ * value C read, but those where Python shared an object C cannot know
+ * was one (a repeated str that is not a singleton), which Python reads
+ * back as the same value. */
+Test (pickle, protocol0_writes_as_python_writes)
+{
+  g_autoptr (GPtrArray) vectors = load_vectors ();
+  g_autoptr (GString) differ = g_string_new (NULL);
+  guint same = 0;
+
+  for (guint i = 0; i < vectors->len; i++)
+    {
+      Vector *v = vectors->pdata[i];
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GVariant) value = NULL;
+      g_autoptr (GBytes) text = NULL;
+      g_autoptr (GVariant) back = NULL;
+
+      value = dogpile_pickle_loads (v->by_protocol[4], &error);
+      cr_assert_not_null (value, "%s: %s", v->name, error->message);
+      text = dogpile_pickle_dumps_protocol0 (value, &error);
+      cr_assert_not_null (text, "%s: %s", v->name, error->message);
+      back = dogpile_pickle_loads (text, &error);
+      cr_assert_not_null (back, "%s: %s", v->name, error->message);
+      cr_assert (g_variant_equal (back, value), "%s: read back differs",
+                 v->name);
+      if (g_bytes_equal (text, v->by_protocol[0]))
+        same++;
+      else
+        g_string_append_printf (differ, " %s", v->name);
+    }
+  cr_log_info ("protocol 0: %u of %u as Python wrote them; differ:%s", same,
+               vectors->len, differ->str);
+  cr_assert_eq (same, vectors->len, "differ:%s", differ->str);
 }

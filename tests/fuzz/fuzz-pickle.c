@@ -3,7 +3,8 @@
  *
  * Invariants besides not crashing:
  *  - whatever loads dumps, and what it dumps loads as the same value and
- *    dumps to the same bytes again (protocol 4 is canonical);
+ *    dumps to the same bytes again (protocol 4 is canonical); protocol 0
+ *    (python-memcached's) loads as the same value too;
  *  - a loaded value also goes through tagged JSON and back unchanged (the
  *    JSON dogpile-cache prints for a pickled value holds every one);
  *  - a CachedValue read dumps as a CachedValue that reads back with the
@@ -43,6 +44,20 @@ pickle_check_round_trip (GVariant *value)
   again = dogpile_pickle_dumps (back, &error);
   fuzz_assert (again != NULL && g_bytes_equal (again, dumped),
                "dumps (loads (dumps (v))) is not dumps (v)");
+  {
+    g_autoptr (GBytes) text = dogpile_pickle_dumps_protocol0 (value, &error);
+    g_autoptr (GVariant) from_text = NULL;
+
+    fuzz_assert (text != NULL,
+                 "a loaded value does not dump as protocol "
+                 "0: %s",
+                 error->message);
+    from_text = dogpile_pickle_loads (text, &error);
+    fuzz_assert (from_text != NULL
+                     && fuzz_variant_equal_nan (from_text, value),
+                 "a value through protocol 0 comes back another: %s",
+                 error != NULL ? error->message : "");
+  }
 
   json = dogpile_json_dumps (value, DOGPILE_JSON_TAGGED, &json_len, &error);
   fuzz_assert (json != NULL, "a loaded value has no tagged JSON: %s",

@@ -66,6 +66,8 @@ static const struct {
 
 /* A tuple node made by CachedValue(...): it is one, in Python. */
 #define PY_NODE_CACHED 0x4
+/* a tuple found hashable: its members are fixed once it is built */
+#define PY_NODE_HASHABLE 0x8
 
 typedef struct {
   const guint8 *start, *p, *end;
@@ -509,6 +511,53 @@ load_float_text (Loader *l)
 /* ---- containers -----------------------------------------------------------
  */
 
+/* The type Python's hash() of @index refuses ("unhashable type: 'list'",
+ * the TypeError its unpickler raises for a dict key or a set member):
+ * a list, dict, set or bytearray, or a tuple holding one; else NULL. */
+static const char *
+unhashable_type (Loader *l, guint32 index, guint depth)
+{
+  PyNode *n = node (l, index);
+
+  switch (n->kind)
+    {
+    case PY_NODE_LIST: return "list";
+    case PY_NODE_DICT: return "dict";
+    case PY_NODE_SET: return "set";
+    case PY_NODE_BYTEARRAY: return "bytearray";
+    case PY_NODE_TUPLE:
+      if ((n->flags & PY_NODE_HASHABLE) || depth > PY_TREE_MAX_DEPTH)
+        return NULL; /* deeper is refused as too deep when written */
+      for (guint32 e = n->c.first; e != 0; e = l->tree.edges[e].next)
+        {
+          const char *type
+              = unhashable_type (l, l->tree.edges[e].node, depth + 1);
+
+          if (type != NULL)
+            return type;
+        }
+      node (l, index)->flags |= PY_NODE_HASHABLE;
+      return NULL;
+    default: return NULL;
+    }
+}
+
+/* Every @step-th of the @n items from @items (dict keys: 2; set members:
+ * 1) is hashable. */
+static gboolean
+check_hashable (Loader *l, const guint32 *items, gsize n, gsize step,
+                const char *op)
+{
+  for (gsize i = 0; i < n; i += step)
+    {
+      const char *type = unhashable_type (l, items[i], 0);
+
+      if (type != NULL)
+        return fail (l, "%s: unhashable type: '%s'", op, type);
+    }
+  return TRUE;
+}
+
 static gboolean
 make_from_mark (Loader *l, PyNodeKind kind, const char *op)
 {
@@ -516,6 +565,10 @@ make_from_mark (Loader *l, PyNodeKind kind, const char *op)
   guint32 index;
 
   if (!pop_mark (l, op, &mark))
+    return FALSE;
+  if ((kind == PY_NODE_DICT || kind == PY_NODE_FROZENSET)
+      && !check_hashable (l, l->stack + mark, l->n_stack - mark,
+                          kind == PY_NODE_DICT ? 2 : 1, op))
     return FALSE;
   index = py_tree_add (&l->tree, kind);
   for (gsize i = mark; i < l->n_stack; i++)
@@ -565,6 +618,10 @@ add_from_mark (Loader *l, PyNodeKind kind, const char *op)
                                         : "set");
   if (kind == PY_NODE_DICT && (l->n_stack - mark) % 2 != 0)
     return fail (l, "%s has an odd number of items", op);
+  if (kind != PY_NODE_LIST
+      && !check_hashable (l, l->stack + mark, l->n_stack - mark,
+                          kind == PY_NODE_DICT ? 2 : 1, op))
+    return FALSE;
   for (gsize i = mark; i < l->n_stack; i++)
     py_tree_append (&l->tree, target, l->stack[i]);
   l->n_stack = mark;
@@ -582,6 +639,9 @@ add_items (Loader *l, gsize n, PyNodeKind kind, const char *op)
   if (node (l, target)->kind != kind)
     return fail (l, "%s applies to a %s only", op,
                  kind == PY_NODE_LIST ? "list" : "dict");
+  if (kind == PY_NODE_DICT
+      && !check_hashable (l, l->stack + l->n_stack - n, n, 2, op))
+    return FALSE;
   for (gsize i = l->n_stack - n; i < l->n_stack; i++)
     py_tree_append (&l->tree, target, l->stack[i]);
   l->n_stack -= n;
@@ -795,9 +855,20 @@ load_reduce (Loader *l)
     case GLOBAL_FROZENSET:
       if (n == 0 || (n == 1 && node (l, a0)->kind == PY_NODE_LIST))
         {
-          guint32 set = push_new (l, id == GLOBAL_SET ? PY_NODE_SET
-                                                      : PY_NODE_FROZENSET);
+          guint32 set;
 
+          if (n == 1)
+            for (guint32 e = node (l, a0)->c.first; e != 0;
+                 e = l->tree.edges[e].next)
+              {
+                const char *type
+                    = unhashable_type (l, l->tree.edges[e].node, 0);
+
+                if (type != NULL)
+                  return fail (l, "REDUCE: unhashable type: '%s'", type);
+              }
+          set = push_new (l,
+                          id == GLOBAL_SET ? PY_NODE_SET : PY_NODE_FROZENSET);
           if (n == 1)
             for (guint32 e = node (l, a0)->c.first; e != 0;
                  e = l->tree.edges[e].next)

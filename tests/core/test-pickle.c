@@ -741,3 +741,52 @@ Test (pickle, protocol0_writes_as_python_writes)
                vectors->len, differ->str);
   cr_assert_eq (same, vectors->len, "differ:%s", differ->str);
 }
+
+/* A dict key or a set member Python cannot hash is its unpickler's
+ * TypeError ("unhashable type: 'list'"): refused here too, so what loads
+ * is what Python loads (and what tagged JSON can hold). */
+Test (pickle, unhashable_keys_and_members_are_refused)
+{
+  static const struct {
+    const char *what;
+    const char *pickle;
+    gsize len;
+    const char *type;
+  } cases[] = {
+#define CASE(what, bytes, type) { what, bytes, sizeof (bytes) - 1, type }
+    CASE ("a list as a dict key", "\x80\x04}\x94]\x94K\x01s.", "list"),
+    CASE ("a dict in a set", "\x80\x04\x8f\x94(}\x90.", "dict"),
+    CASE ("a tuple holding a list as a key", "\x80\x04}]\x85K\x01s.", "list"),
+    CASE ("a bytearray in a frozenset",
+          "\x80\x05(\x96\x00\x00\x00\x00\x00\x00\x00\x00\x91.", "bytearray"),
+    CASE ("a set key by SETITEMS", "\x80\x04}(\x8fK\x01u.", "set"),
+    CASE ("protocol 0: set() of a list holding a list",
+          "c__builtin__\nset\n(((lltR.", "list"),
+    CASE ("protocol 0: a dict key by DICT", "((dI1\nd.", "dict"),
+#undef CASE
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *expected
+          = g_strdup_printf ("unhashable type: '%s'", cases[i].type);
+      g_autoptr (GVariant) value = dogpile_pickle_loads_data (
+          (const guint8 *) cases[i].pickle, cases[i].len, &error);
+
+      cr_assert_null (value, "%s loaded", cases[i].what);
+      cr_assert (g_error_matches (error, DOGPILE_ERROR,
+                                  DOGPILE_ERROR_CANT_DESERIALIZE),
+                 "%s", cases[i].what);
+      cr_assert (strstr (error->message, expected) != NULL, "%s: %s",
+                 cases[i].what, error->message);
+    }
+  /* hashable keys still load: a tuple of scalars, a frozenset */
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GVariant) value = dogpile_pickle_loads_data (
+        (const guint8 *) "\x80\x04}K\x01\x85K\x02s.", 10, &error);
+
+    cr_assert_not_null (value, "%s", error ? error->message : "");
+  }
+}

@@ -12,7 +12,9 @@
  *  - a flag 1 item reads as a record (a pickled payload and metadata);
  *  - what an item reads as, written as an item (by each client's rule,
  *    pickled as a stock Python region's or not, compressed or not) and
- *    read again, is the same record;
+ *    read again, is the same record (but that protocol 0, as Python's,
+ *    writes every NaN as "nan": a stock item gives any NaN back as
+ *    Python's one NaN);
  *  - every error has a UTF-8 message.
  *
  * SPDX-License-Identifier: MIT
@@ -37,6 +39,33 @@ decode (const void *data, gsize len, guint32 flags, GError **error)
 
   memcpy (copy, data, len);
   return mc_item_decode (copy, len, flags, "key", error);
+}
+
+static gboolean
+same_number (double x, double y)
+{
+  return (x != x && y != y) || memcmp (&x, &y, sizeof x) == 0;
+}
+
+/* Two records holding the same metadata and pickled value, any NaN being
+ * equal to any other. */
+static gboolean
+same_record_nan (GBytes *a, GBytes *b)
+{
+  g_autoptr (GBytes) payload_a = NULL, payload_b = NULL;
+  g_autoptr (GVariant) value_a = NULL, value_b = NULL;
+  DogpileMetadata meta_a, meta_b;
+
+  if (!dogpile_record_decode (a, &payload_a, &meta_a, NULL)
+      || !dogpile_record_decode (b, &payload_b, &meta_b, NULL))
+    return FALSE;
+  if (!same_number (meta_a.cached_time, meta_b.cached_time)
+      || meta_a.version != meta_b.version)
+    return FALSE;
+  value_a = dogpile_pickle_loads (payload_a, NULL);
+  value_b = dogpile_pickle_loads (payload_b, NULL);
+  return value_a != NULL && value_b != NULL
+         && fuzz_variant_equal_nan (value_a, value_b);
 }
 
 /* @record written as an item by @config's rule, then read. */
@@ -64,7 +93,8 @@ check_written (GBytes *record, McClientKind kind, gsize min_compress_len,
   back = decode (item.data, item.len, item.flags, &error);
   fuzz_assert (back != NULL, "an item written (flags %u) does not read: %s",
                item.flags, error->message);
-  fuzz_assert (g_bytes_equal (back, record),
+  fuzz_assert (g_bytes_equal (back, record)
+                   || (stock_pickle && same_record_nan (back, record)),
                "an item written (flags %u) reads as another record",
                item.flags);
   mc_item_clear (&item);

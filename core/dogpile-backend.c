@@ -60,11 +60,16 @@ ensure_error (gboolean ok, GError **error, DogpileBackend *self,
 DogpileBackend *
 dogpile__backend_new_proxy (const DogpileProxyDesc *proxy,
                             GHashTable *arguments, DogpileBackend *next,
-                            GError **error)
+                            gboolean strict, GError **error)
 {
   g_autoptr (GError) local_error = NULL;
   DogpileProxyImpl *impl = NULL;
   DogpileBackend *self;
+
+  if (!dogpile_argument_specs_check (proxy->abi_version >= 2 ? proxy->arguments
+                                                             : NULL,
+                                     proxy->name, arguments, strict, error))
+    return NULL;
 
   if (proxy->create != NULL)
     {
@@ -92,11 +97,17 @@ dogpile__backend_new_proxy (const DogpileProxyDesc *proxy,
 
 DogpileBackend *
 dogpile__backend_new_from_desc (const DogpileBackendDesc *desc,
-                                GHashTable *arguments, GError **error)
+                                GHashTable *arguments, gboolean strict,
+                                GError **error)
 {
   g_autoptr (GError) local_error = NULL;
   DogpileBackendImpl *impl;
   DogpileBackend *self;
+
+  if (!dogpile_argument_specs_check (desc->abi_version >= 4 ? desc->arguments
+                                                            : NULL,
+                                     desc->name, arguments, strict, error))
+    return NULL;
 
   impl = desc->create (arguments, &local_error);
   if (impl == NULL)
@@ -141,7 +152,7 @@ dogpile_backend_new (const char *name, GHashTable *arguments, GError **error)
                                         error);
   if (desc == NULL)
     return NULL;
-  return dogpile__backend_new_from_desc (desc, arguments, error);
+  return dogpile__backend_new_from_desc (desc, arguments, FALSE, error);
 }
 
 /**

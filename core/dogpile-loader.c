@@ -58,6 +58,23 @@ where_listed (const char *registry_file)
   return registry_file != NULL ? registry_file : "an in-process registration";
 }
 
+/* A descriptor's argument table, when it has one. */
+static gboolean
+check_arguments (const char *kind, const char *name, const char *where,
+                 const DogpileArgumentSpec *specs, GError **error)
+{
+  g_autofree char *problem = NULL;
+
+  if (specs == NULL
+      || (problem = dogpile__argument_specs_problem (specs)) == NULL)
+    return TRUE;
+  g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_PLUGIN_INCOMPLETE,
+               "%s %s (%s) has a broken argument table: %s; fix the "
+               "plugin's DogpileArgumentSpec table",
+               kind, name, where, problem);
+  return FALSE;
+}
+
 /* The members every descriptor starts with. */
 static gboolean
 check_header (const char *kind, guint32 abi_version, guint32 max_abi,
@@ -103,7 +120,9 @@ dogpile__loader_check_proxy_desc (const DogpileProxyDesc *desc,
                    desc->create != NULL ? "destroy" : "create");
       return FALSE;
     }
-  return TRUE;
+  return check_arguments ("Proxy", name, where,
+                          desc->abi_version >= 2 ? desc->arguments : NULL,
+                          error);
 }
 
 gboolean
@@ -134,7 +153,9 @@ dogpile__loader_check_desc (const DogpileBackendDesc *desc, const char *name,
                    name, where, missing);
       return FALSE;
     }
-  return TRUE;
+  return check_arguments ("Cache plugin", name, where,
+                          desc->abi_version >= 4 ? desc->arguments : NULL,
+                          error);
 }
 
 /* Why @address (what dlsym found for a registry line's symbol) is not a

@@ -103,6 +103,10 @@ DogpileAsyncTask *dogpile__async_task_new (
     DogpileRegion *region, const char *key, DogpileCreatorFunc creator,
     gpointer user_data, GDestroyNotify user_data_destroy, DogpileMutex *mutex);
 
+/* dogpile-argument-spec.c: why a plugin's argument table cannot be read
+ * safely (no end, a bad type, no doc line), or NULL when it can. */
+char *dogpile__argument_specs_problem (const DogpileArgumentSpec *specs);
+
 /* dogpile-loader.c: the descriptor a registry entry's symbol returns
  * (@kind names what it is in messages: "cache plugin", "proxy"), and the
  * checks for each kind of descriptor. */
@@ -122,11 +126,12 @@ gboolean dogpile__loader_check_proxy_desc (const DogpileProxyDesc *desc,
  * a proxy in front of another node.  The struct is private to that file. */
 DogpileBackend *dogpile__backend_new_from_desc (const DogpileBackendDesc *desc,
                                                 GHashTable *arguments,
+                                                gboolean strict,
                                                 GError **error);
 DogpileBackend *dogpile__backend_new_proxy (const DogpileProxyDesc *proxy,
                                             GHashTable *arguments,
                                             DogpileBackend *next,
-                                            GError **error);
+                                            gboolean strict, GError **error);
 char *dogpile__backend_mangle_key (DogpileBackend *self, const char *key);
 /* Tells a plugin its region's expiration time, when it asks (ABI 3). */
 void dogpile__backend_set_region_expiration_time (DogpileBackend *self,

@@ -36,12 +36,12 @@ create_key_mutex (const char *key, gpointer region)
 /* Builds proxies (outermost first) in front of @backend; takes @backend. */
 static DogpileBackend *
 build_chain (DogpileBackend *backend, const DogpileRegionWrap *wraps,
-             gsize n_wraps, GError **error)
+             gsize n_wraps, gboolean strict, GError **error)
 {
   for (gsize i = n_wraps; i > 0; i--)
     {
       DogpileBackend *node = dogpile__backend_new_proxy (
-          wraps[i - 1].desc, wraps[i - 1].arguments, backend, error);
+          wraps[i - 1].desc, wraps[i - 1].arguments, backend, strict, error);
 
       dogpile_backend_unref (backend);
       if (node == NULL)
@@ -93,16 +93,19 @@ dogpile__region_configure_chain (DogpileRegion *self, const char *backend,
     }
   desc = dogpile_registry_load_backend (dogpile_registry_get_default (),
                                         backend, error);
-  instance = desc != NULL
-                 ? dogpile__backend_new_from_desc (desc, arguments, error)
-                 : NULL;
+  instance = desc != NULL ? dogpile__backend_new_from_desc (
+                 desc, arguments,
+                 (flags & DOGPILE_CONFIGURE_STRICT_ARGUMENTS) != 0, error)
+                          : NULL;
   if (instance != NULL
       && !dogpile__backend_set_serializer (instance, self->serializer_name,
                                            error))
     g_clear_pointer (&instance, dogpile_backend_unref);
-  head = instance != NULL ? build_chain (dogpile_backend_ref (instance), wraps,
-                                         n_wraps, error)
-                          : NULL;
+  head = instance != NULL
+             ? build_chain (dogpile_backend_ref (instance), wraps, n_wraps,
+                            (flags & DOGPILE_CONFIGURE_STRICT_ARGUMENTS) != 0,
+                            error)
+             : NULL;
   if (head == NULL)
     {
       g_clear_pointer (&instance, dogpile_backend_unref);
@@ -331,7 +334,8 @@ dogpile_region_wrap_desc (DogpileRegion *self, const DogpileProxyDesc *desc,
       g_mutex_unlock (&self->configure_lock);
       return dogpile__region_not_configured (error);
     }
-  head = dogpile__backend_new_proxy (desc, arguments, old->backend, error);
+  head = dogpile__backend_new_proxy (desc, arguments, old->backend, FALSE,
+                                     error);
   if (head == NULL)
     {
       g_mutex_unlock (&self->configure_lock);

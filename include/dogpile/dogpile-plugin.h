@@ -31,6 +31,7 @@
 #define DOGPILE_PLUGIN_H_DEFINED_INSIDE
 #endif
 
+#include "dogpile-argument-spec.h"
 #include "dogpile-arguments.h"
 #include "dogpile-backend.h"
 #include "dogpile-clock.h"
@@ -53,7 +54,7 @@
 
 G_BEGIN_DECLS
 
-#define DOGPILE_BACKEND_ABI_VERSION 3
+#define DOGPILE_BACKEND_ABI_VERSION 4
 
 #if defined(__GNUC__) || defined(__clang__)
 #define DOGPILE_PLUGIN_EXPORT __attribute__ ((visibility ("default")))
@@ -95,7 +96,8 @@ struct DogpileBackendDesc {
 
   /* Required.  @arguments maps argument names to strings; it is borrowed
    * and must not be modified (the dogpile_arguments_* accessors read it).
-   * Unknown names are ignored, as in dogpile.cache. */
+   * Names the backend does not read are ignored, as in dogpile.cache,
+   * unless it declares its arguments (ABI version 4, below). */
   DogpileBackendImpl *(*create) (GHashTable *arguments, GError **error);
   void (*destroy) (DogpileBackendImpl *self);
 
@@ -167,7 +169,17 @@ struct DogpileBackendDesc {
   void (*set_region_expiration_time) (DogpileBackendImpl *self,
                                       double expiration_time);
 
-  /* ABI version 4 and later: append new members below this line only. */
+  /* ABI version 4 */
+
+  /* Optional: the arguments this backend takes, ended by
+   * DOGPILE_ARGUMENT_SPEC_END (dogpile-argument-spec.h).  With a table, an
+   * argument it does not name is a warning when the backend is created
+   * (an error with DOGPILE_CONFIGURE_STRICT_ARGUMENTS), and
+   * `dogpile-plugins NAME` lists them.  NULL: any argument is accepted
+   * unseen, as in dogpile.cache. */
+  const DogpileArgumentSpec *arguments;
+
+  /* ABI version 5 and later: append new members below this line only. */
 };
 
 /* Writes the exported entry point dogpile_backend_<short_name>_get_desc. */
@@ -189,7 +201,7 @@ typedef const DogpileBackendDesc *(*DogpileBackendGetDescFunc) (void);
  * dogpile_backend_* calls on @next.  Regions work at the value level
  * (get_value, set_value and their multi forms); get and set are the raw
  * byte API.  Same ABI rules as backends, with their own version. */
-#define DOGPILE_PROXY_ABI_VERSION 1
+#define DOGPILE_PROXY_ABI_VERSION 2
 
 typedef struct DogpileProxyImpl DogpileProxyImpl;
 typedef struct DogpileProxyDesc DogpileProxyDesc;
@@ -234,7 +246,12 @@ struct DogpileProxyDesc {
   gboolean (*set) (DogpileProxyImpl *self, DogpileBackend *next,
                    const char *key, GBytes *value, GError **error);
 
-  /* ABI version 2 and later: append new members below this line only. */
+  /* ABI version 2 */
+
+  /* Optional: the arguments this proxy takes, as a backend's (above). */
+  const DogpileArgumentSpec *arguments;
+
+  /* ABI version 3 and later: append new members below this line only. */
 };
 
 /* Writes the exported entry point dogpile_proxy_<short_name>_get_desc. */

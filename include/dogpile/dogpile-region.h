@@ -30,6 +30,7 @@ G_BEGIN_DECLS
 typedef enum {
   DOGPILE_CONFIGURE_NONE = 0,
   DOGPILE_CONFIGURE_REPLACE_EXISTING = 1 << 0, /* replace_existing_backend */
+  DOGPILE_CONFIGURE_STRICT_ARGUMENTS = 1 << 1, /* strict_arguments (C only) */
 } DogpileConfigureFlags;
 
 typedef enum {

@@ -7,6 +7,7 @@
 #pragma once
 
 #define DOGPILE_INSIDE
+#include "dogpile-argument-spec.h"
 #include "dogpile-arguments.h"
 #include "dogpile-async.h"
 #include "dogpile-backend.h"

@@ -38,7 +38,18 @@ static_assert (offsetof (DogpileBackendDesc, get_counters) == 17 * P,
 static_assert (offsetof (DogpileBackendDesc, set_region_expiration_time)
                    == 18 * P,
                "region expiration");
-static_assert (sizeof (DogpileBackendDesc) == 19 * P, "v3 size");
+static_assert (offsetof (DogpileBackendDesc, arguments) == 19 * P,
+               "arguments");
+static_assert (sizeof (DogpileBackendDesc) == 20 * P, "v4 size");
+static_assert (offsetof (DogpileArgumentSpec, name) == 0, "spec name");
+static_assert (offsetof (DogpileArgumentSpec, type) == P, "spec type");
+static_assert (offsetof (DogpileArgumentSpec, flags) == P + 4, "spec flags");
+static_assert (offsetof (DogpileArgumentSpec, default_value) == 2 * P,
+               "spec default");
+static_assert (offsetof (DogpileArgumentSpec, doc) == 3 * P, "spec doc");
+static_assert (sizeof (DogpileArgumentSpec) == 6 * P, "spec keeps its room");
+static_assert (DOGPILE_ARGUMENT_FILENAME == 8, "argument types are ABI");
+static_assert (DOGPILE_ARGUMENT_PREFIX == 8, "argument flags are ABI");
 static_assert (offsetof (DogpileMetadata, cached_time) == 0, "ct");
 static_assert (offsetof (DogpileMetadata, version) == 8, "v");
 static_assert (sizeof (DogpileMetadata) == 32, "metadata keeps its room");
@@ -70,11 +81,12 @@ static_assert (offsetof (DogpileProxyDesc, delete_multi) == 11 * P, "dm");
 static_assert (offsetof (DogpileProxyDesc, get_mutex) == 12 * P, "mutex");
 static_assert (offsetof (DogpileProxyDesc, get) == 13 * P, "get");
 static_assert (offsetof (DogpileProxyDesc, set) == 14 * P, "set");
-static_assert (sizeof (DogpileProxyDesc) == 15 * P, "v1 size");
+static_assert (offsetof (DogpileProxyDesc, arguments) == 15 * P, "args");
+static_assert (sizeof (DogpileProxyDesc) == 16 * P, "v2 size");
 #endif
 
-static_assert (DOGPILE_BACKEND_ABI_VERSION == 3, "bump with new members");
-static_assert (DOGPILE_PROXY_ABI_VERSION == 1, "bump with new members");
+static_assert (DOGPILE_BACKEND_ABI_VERSION == 4, "bump with new members");
+static_assert (DOGPILE_PROXY_ABI_VERSION == 2, "bump with new members");
 static_assert (DOGPILE_ERROR_PLUGIN_NOT_FOUND == 0, "error codes are ABI");
 static_assert (DOGPILE_ERROR_LOCK == 12, "error codes are ABI");
 static_assert (DOGPILE_ERROR_INVALIDATION == 13, "error codes are ABI");
@@ -245,4 +257,196 @@ Test (abi, version_3_descriptor_has_counters)
   cr_assert (dogpile_region_get_stats (region, &stats, NULL));
   cr_assert_eq (stats.evictions_expiry, 7);
   cr_assert_eq (told, 60);
+}
+
+/* --- argument tables (ABI 4) ------------------------------------------- */
+
+static const DogpileArgumentSpec tiny_arguments[]
+    = { DOGPILE_ARGUMENT ("port", DOGPILE_ARGUMENT_INTEGER,
+                          DOGPILE_ARGUMENT_FLAGS_NONE, "6379", "the port"),
+        DOGPILE_ARGUMENT ("connection_pool", DOGPILE_ARGUMENT_STRING,
+                          DOGPILE_ARGUMENT_IGNORED, NULL,
+                          "Python's object; ignored"),
+        DOGPILE_ARGUMENT ("behaviors.", DOGPILE_ARGUMENT_MAPPING,
+                          DOGPILE_ARGUMENT_PREFIX, NULL, "one behavior each"),
+        DOGPILE_ARGUMENT_SPEC_END };
+
+#define TINY_V4(short_name, registered, table)                                \
+  static const DogpileBackendDesc short_name = {                              \
+    .abi_version = 4,                                                         \
+    .name = registered,                                                       \
+    .description = "an ABI 4 plugin",                                         \
+    .version = "0",                                                           \
+    .create = tiny_create,                                                    \
+    .destroy = tiny_destroy,                                                  \
+    .get = tiny_get,                                                          \
+    .set = tiny_set,                                                          \
+    .delete_key = tiny_delete,                                                \
+    .arguments = table,                                                       \
+  }
+
+TINY_V4 (tiny_v4, "test.tiny_v4", tiny_arguments);
+
+/* A version 3 descriptor followed by what could be a table: not read. */
+static const struct {
+  DogpileBackendDesc desc;
+} tiny_v3_then_table = { {
+    .abi_version = 3,
+    .name = "test.tiny_v3_table",
+    .description = "an ABI 3 plugin",
+    .version = "0",
+    .create = tiny_create,
+    .destroy = tiny_destroy,
+    .get = tiny_get,
+    .set = tiny_set,
+    .delete_key = tiny_delete,
+    .arguments = tiny_arguments,
+} };
+
+static GPtrArray *warnings;
+
+static void
+keep_warning (const char *domain, GLogLevelFlags level, const char *message,
+              gpointer user_data)
+{
+  g_ptr_array_add (warnings, g_strdup (message));
+}
+
+static void
+watch_warnings (void)
+{
+  warnings = g_ptr_array_new_with_free_func (g_free);
+  g_log_set_handler ("dogpile", G_LOG_LEVEL_WARNING, keep_warning, NULL);
+}
+
+static GHashTable *
+string_map (const char *first_name, ...)
+{
+  GHashTable *arguments = g_hash_table_new (g_str_hash, g_str_equal);
+  va_list ap;
+
+  va_start (ap, first_name);
+  for (const char *name = first_name; name != NULL;
+       name = va_arg (ap, const char *))
+    g_hash_table_insert (arguments, (gpointer) name, va_arg (ap, char *));
+  va_end (ap);
+  return arguments;
+}
+
+static gboolean
+configure_tiny (const DogpileBackendDesc *desc, GHashTable *arguments,
+                DogpileConfigureFlags flags, GError **error)
+{
+  g_autoptr (DogpileRegion) region = dogpile_region_new ("tiny");
+
+  dogpile_registry_register_desc (dogpile_registry_get_default (), desc, NULL);
+  return dogpile_region_configure (region, desc->name, 60, arguments, flags,
+                                   error);
+}
+
+Test (abi, known_arguments_pass_silently, .init = watch_warnings)
+{
+  g_autoptr (GHashTable) arguments = string_map (
+      "port", "1", "connection_pool", "x", "behaviors.ketama", "true", NULL);
+  g_autoptr (GError) error = NULL;
+
+  cr_assert (configure_tiny (&tiny_v4, arguments,
+                             DOGPILE_CONFIGURE_STRICT_ARGUMENTS, &error),
+             "%s", error ? error->message : "");
+  cr_assert_eq (warnings->len, 0);
+}
+
+Test (abi, unknown_argument_is_a_warning_naming_the_nearest,
+      .init = watch_warnings)
+{
+  g_autoptr (GHashTable) arguments
+      = string_map ("prot", "1", "zzzzzzzz", "2", NULL);
+
+  cr_assert (
+      configure_tiny (&tiny_v4, arguments, DOGPILE_CONFIGURE_NONE, NULL));
+  cr_assert_eq (warnings->len, 2);
+  cr_assert_str_eq (g_ptr_array_index (warnings, 0),
+                    "test.tiny_v4 takes no argument 'prot' (did you mean "
+                    "'port'?); `dogpile-plugins test.tiny_v4` lists the "
+                    "arguments it takes (ignored; strict_arguments makes "
+                    "this an error)");
+  cr_assert_str_eq (g_ptr_array_index (warnings, 1),
+                    "test.tiny_v4 takes no argument 'zzzzzzzz'; "
+                    "`dogpile-plugins test.tiny_v4` lists the arguments it "
+                    "takes (ignored; strict_arguments makes this an error)");
+}
+
+Test (abi, unknown_argument_is_an_error_when_strict, .init = watch_warnings)
+{
+  g_autoptr (GHashTable) arguments = string_map ("prot", "1", NULL);
+  g_autoptr (GError) error = NULL;
+
+  /* the result is the same without an error to fill */
+  cr_assert (!configure_tiny (&tiny_v4, arguments,
+                              DOGPILE_CONFIGURE_STRICT_ARGUMENTS, NULL));
+  cr_assert (!configure_tiny (&tiny_v4, arguments,
+                              DOGPILE_CONFIGURE_STRICT_ARGUMENTS, &error));
+  cr_assert (g_error_matches (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION));
+  cr_assert_str_eq (error->message,
+                    "test.tiny_v4 takes no argument 'prot' (did you mean "
+                    "'port'?); `dogpile-plugins test.tiny_v4` lists the "
+                    "arguments it takes");
+  cr_assert_eq (warnings->len, 0);
+}
+
+Test (abi, version_3_descriptor_has_no_argument_table, .init = watch_warnings)
+{
+  g_autoptr (GHashTable) arguments = string_map ("prot", "1", NULL);
+
+  cr_assert (configure_tiny (&tiny_v3_then_table.desc, arguments,
+                             DOGPILE_CONFIGURE_STRICT_ARGUMENTS, NULL));
+  cr_assert_eq (warnings->len, 0);
+}
+
+Test (abi, lookup_and_type_names)
+{
+  cr_assert_str_eq (
+      dogpile_argument_specs_lookup (tiny_arguments, "port")->name, "port");
+  cr_assert_str_eq (
+      dogpile_argument_specs_lookup (tiny_arguments, "behaviors.tcp_nodelay")
+          ->name,
+      "behaviors.");
+  cr_assert_null (dogpile_argument_specs_lookup (tiny_arguments, "behaviors"));
+  cr_assert_null (dogpile_argument_specs_lookup (NULL, "port"));
+  cr_assert_str_eq (dogpile_argument_type_get_name (DOGPILE_ARGUMENT_DURATION),
+                    "duration");
+  cr_assert_null (dogpile_argument_type_get_name ((DogpileArgumentType) 99));
+}
+
+static const DogpileArgumentSpec bad_type[]
+    = { DOGPILE_ARGUMENT ("port", (DogpileArgumentType) 99,
+                          DOGPILE_ARGUMENT_FLAGS_NONE, NULL, "the port"),
+        DOGPILE_ARGUMENT_SPEC_END };
+static const DogpileArgumentSpec no_doc[]
+    = { DOGPILE_ARGUMENT ("port", DOGPILE_ARGUMENT_INTEGER,
+                          DOGPILE_ARGUMENT_FLAGS_NONE, NULL, NULL),
+        DOGPILE_ARGUMENT_SPEC_END };
+TINY_V4 (tiny_bad_type, "test.tiny_bad_type", bad_type);
+TINY_V4 (tiny_no_doc, "test.tiny_no_doc", no_doc);
+
+Test (abi, broken_argument_table_is_refused_at_load)
+{
+  DogpileRegistry *registry = dogpile_registry_get_default ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GError) error2 = NULL;
+
+  cr_assert (dogpile_registry_register_desc (registry, &tiny_bad_type, NULL));
+  cr_assert (dogpile_registry_register_desc (registry, &tiny_no_doc, NULL));
+  cr_assert_null (
+      dogpile_registry_load_backend (registry, "test.tiny_bad_type", &error));
+  cr_assert (
+      g_error_matches (error, DOGPILE_ERROR, DOGPILE_ERROR_PLUGIN_INCOMPLETE));
+  cr_assert_str_eq (error->message,
+                    "Cache plugin test.tiny_bad_type (registered in "
+                    "process) has a broken argument table: argument "
+                    "'port' has type 99, which is no DogpileArgumentType; "
+                    "fix the plugin's DogpileArgumentSpec table");
+  cr_assert_null (
+      dogpile_registry_load_backend (registry, "test.tiny_no_doc", &error2));
+  cr_assert (strstr (error2->message, "argument 'port' has no doc line"));
 }

@@ -421,10 +421,14 @@ wrap_names_of (GVariant *value)
 
 /* The keys of a region, after its prefix; "arguments." and "wrap." take
  * names after them. */
-static const char *const region_keys[]
-    = { "backend", "expiration_time",          "arguments",
-        "wrap",    "replace_existing_backend", "serializer",
-        NULL };
+static const char *const region_keys[] = { "backend",
+                                           "expiration_time",
+                                           "arguments",
+                                           "wrap",
+                                           "replace_existing_backend",
+                                           "serializer",
+                                           "strict_arguments",
+                                           NULL };
 
 /* Whether @rest is wrap.PROXY.NAME for a PROXY of @wrap_names (proxy
  * names have dots of their own: dogpile.proxies.stats). */
@@ -455,7 +459,8 @@ unknown_key (GError **error, const char *key, const char *prefix,
                             suggestion, rest_of_it);
   g_string_append (message, "; a region's keys are backend, expiration_time, "
                             "arguments.NAME, wrap, wrap.PROXY.NAME, "
-                            "replace_existing_backend and serializer");
+                            "replace_existing_backend, serializer and "
+                            "strict_arguments");
   g_set_error_literal (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
                        message->str);
   return FALSE;
@@ -530,10 +535,12 @@ configure_from_config (DogpileRegion *self, GHashTable *config,
   g_autofree char *wrap_key = NULL;
   g_autofree char *replace_key = NULL;
   g_autofree char *serializer_key = NULL;
+  g_autofree char *strict_key = NULL;
   g_autofree char *arguments_prefix = NULL;
   g_autoptr (GVariant) backend_value = NULL;
   g_autoptr (GVariant) expiration_value = NULL;
   g_autoptr (GVariant) replace_value = NULL;
+  g_autoptr (GVariant) strict_value = NULL;
   g_autoptr (GVariant) wrap_value = NULL;
   g_autoptr (GHashTable) arguments = NULL;
   g_autoptr (GPtrArray) proxy_arguments = NULL;
@@ -542,6 +549,7 @@ configure_from_config (DogpileRegion *self, GHashTable *config,
   g_autofree char *backend = NULL;
   double expiration = DOGPILE_EXPIRATION_NONE;
   gboolean replace = FALSE;
+  gboolean strict = FALSE;
   guint n_wraps;
 
   backend_key = g_strconcat (prefix, "backend", NULL);
@@ -565,6 +573,13 @@ configure_from_config (DogpileRegion *self, GHashTable *config,
     return FALSE;
   if (replace_value != NULL
       && !truth_of (replace_value, replace_key, &replace, error))
+    return FALSE;
+
+  strict_key = g_strconcat (prefix, "strict_arguments", NULL);
+  if (!lookup_coerced (config, strict_key, &strict_value, error))
+    return FALSE;
+  if (strict_value != NULL
+      && !truth_of (strict_value, strict_key, &strict, error))
     return FALSE;
 
   serializer_key = g_strconcat (prefix, "serializer", NULL);
@@ -620,7 +635,9 @@ configure_from_config (DogpileRegion *self, GHashTable *config,
 
   return dogpile__region_configure_chain (
       self, backend, expiration, arguments, wraps, n_wraps,
-      replace ? DOGPILE_CONFIGURE_REPLACE_EXISTING : DOGPILE_CONFIGURE_NONE,
+      (replace ? DOGPILE_CONFIGURE_REPLACE_EXISTING : DOGPILE_CONFIGURE_NONE)
+          | (strict ? DOGPILE_CONFIGURE_STRICT_ARGUMENTS
+                    : DOGPILE_CONFIGURE_NONE),
       error);
 }
 
@@ -643,9 +660,12 @@ configure_from_config (DogpileRegion *self, GHashTable *config,
  * outermost first, separated by commas or spaces;
  * `<prefix>wrap.<proxy>.<name>` gives a proxy arguments) and
  * `<prefix>replace_existing_backend` (Python's truth value; text other
- * than true/false is refused) and `<prefix>serializer` (raw, json or
+ * than true/false is refused), `<prefix>serializer` (raw, json or
  * pickle: dogpile_region_set_serializer_name(); a configured region keeps
- * the one it has).
+ * the one it has) and `<prefix>strict_arguments` (C only, a truth value
+ * as replace_existing_backend: an argument the backend or a proxy does
+ * not declare is an error, %DOGPILE_CONFIGURE_STRICT_ARGUMENTS, instead
+ * of a warning).
  *
  * Unlike Python, which ignores them, other keys under @prefix are errors
  * (a typo such as `expiraton_time` or `argument.port` would otherwise be

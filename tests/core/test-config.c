@@ -70,14 +70,40 @@ static const DogpileBackendDesc mock_desc = {
   .delete_key = mock_delete,
 };
 
+static const DogpileArgumentSpec declared_arguments[] = {
+  DOGPILE_ARGUMENT ("url", DOGPILE_ARGUMENT_STRING,
+                    DOGPILE_ARGUMENT_FLAGS_NONE, NULL, "where"),
+  DOGPILE_ARGUMENT_SPEC_END,
+};
+
+/* mock, with an argument table */
+static const DogpileBackendDesc declared_desc = {
+  .abi_version = DOGPILE_BACKEND_ABI_VERSION,
+  .name = "mock.declared",
+  .create = mock_create,
+  .destroy = mock_destroy,
+  .get = mock_get,
+  .set = mock_set,
+  .delete_key = mock_delete,
+  .arguments = declared_arguments,
+};
+
 static void
 setup (void)
 {
   cr_assert (dogpile_registry_register_desc (dogpile_registry_get_default (),
                                              &mock_desc, NULL));
+  cr_assert (dogpile_registry_register_desc (dogpile_registry_get_default (),
+                                             &declared_desc, NULL));
 }
 
 TestSuite (config, .init = setup);
+
+static void
+ignore_warnings (const char *domain, GLogLevelFlags level, const char *message,
+                 gpointer user_data)
+{
+}
 
 /* test_instance_from_dict */
 Test (config, instance_from_dict)
@@ -964,7 +990,8 @@ Test (config, unknown_keys_under_the_prefix_are_named)
 {
   static const char *const tail
       = "; a region's keys are backend, expiration_time, arguments.NAME, "
-        "wrap, wrap.PROXY.NAME, replace_existing_backend and serializer";
+        "wrap, wrap.PROXY.NAME, replace_existing_backend, serializer and "
+        "strict_arguments";
   struct {
     const char *key;
     const char *message;
@@ -1039,7 +1066,7 @@ Test (config, region_files_name_file_group_key_and_lines)
       ": [cache.local] Configuration key 'expiraton_time' is not a region "
       "setting (did you mean 'expiration_time'?); a region's keys are "
       "backend, expiration_time, arguments.NAME, wrap, wrap.PROXY.NAME, "
-      "replace_existing_backend and serializer" },
+      "replace_existing_backend, serializer and strict_arguments" },
     { "[cache.local]\nbackend = mock\n# a comment\n  backend = other\n",
       ":4: key 'backend' appears twice in [cache.local] (first on line 2)" },
     { "[a]\nbackend = mock\n[b]\nbackend = mock\n[a]\nwrap = x\n",
@@ -1084,4 +1111,52 @@ Test (config, paste_section_with_an_empty_prefix)
   cr_assert_not_null (region, "%s", error ? error->message : "");
   cr_assert_eq (dogpile_region_get_expiration_time (region), 30);
   paste_file_remove (&f);
+}
+
+/* strict_arguments: an argument the backend does not declare fails the
+ * configure instead of being a warning; a truth value as
+ * replace_existing_backend. */
+Test (config, strict_arguments_key)
+{
+  struct {
+    const char *strict;
+    gboolean ok;
+  } cases[] = { { NULL, TRUE },
+                { "false", TRUE },
+                { "true", FALSE },
+                { "1", FALSE },
+                { "0", TRUE } };
+
+  g_log_set_handler ("dogpile", G_LOG_LEVEL_WARNING, ignore_warnings, NULL);
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GHashTable) config
+          = arguments_of ("c.backend", "mock.declared", "c.arguments.url", "x",
+                          "c.arguments.ulr", "y", NULL);
+      g_autoptr (DogpileRegion) region = dogpile_region_new ("strict");
+      g_autoptr (GError) error = NULL;
+
+      if (cases[i].strict != NULL)
+        g_hash_table_insert (config, g_strdup ("c.strict_arguments"),
+                             g_strdup (cases[i].strict));
+      cr_assert_eq (
+          dogpile_region_configure_from_config (region, config, "c.", &error),
+          cases[i].ok, "%s", cases[i].strict);
+      if (!cases[i].ok)
+        cr_assert_str_eq (error->message,
+                          "mock.declared takes no argument 'ulr' (did you "
+                          "mean 'url'?); `dogpile-plugins mock.declared` "
+                          "lists the arguments it takes");
+    }
+  {
+    g_autoptr (GHashTable) config = arguments_of (
+        "c.backend", "mock.declared", "c.strict_arguments", "yes", NULL);
+    g_autoptr (DogpileRegion) region = dogpile_region_new ("strict");
+    g_autoptr (GError) error = NULL;
+
+    cr_assert (
+        !dogpile_region_configure_from_config (region, config, "c.", &error));
+    cr_assert (strstr (error->message, "c.strict_arguments"), "%s",
+               error->message);
+  }
 }

@@ -71,7 +71,8 @@ inject (DogpileProxyImpl *impl, const char *operation, GError **error)
 
       atomic_compare_exchange_strong (&self->failing_since, &since, now);
       since = atomic_load (&self->failing_since);
-      fail = self->fail_for < 0
+      /* within the window; fail_nth and fail_every still count outside */
+      fail = fail || self->fail_for < 0
              || (double) (now - since) < self->fail_for * G_USEC_PER_SEC;
     }
   if (fail)
@@ -155,6 +156,22 @@ faults_set (DogpileProxyImpl *self, DogpileBackend *next, const char *key,
          && dogpile_backend_set (next, key, value, error);
 }
 
+static const DogpileArgumentSpec faults_arguments[] = {
+  DOGPILE_ARGUMENT ("fail_nth", DOGPILE_ARGUMENT_INTEGER,
+                    DOGPILE_ARGUMENT_C_ONLY, "0",
+                    "the Nth operation fails (counted from 1; 0: none)"),
+  DOGPILE_ARGUMENT ("fail_every", DOGPILE_ARGUMENT_INTEGER,
+                    DOGPILE_ARGUMENT_C_ONLY, "0",
+                    "every Nth operation fails (0: none)"),
+  DOGPILE_ARGUMENT ("fail_from", DOGPILE_ARGUMENT_INTEGER,
+                    DOGPILE_ARGUMENT_C_ONLY, "0",
+                    "every operation from the Nth fails (0: none)"),
+  DOGPILE_ARGUMENT ("fail_for", DOGPILE_ARGUMENT_DURATION,
+                    DOGPILE_ARGUMENT_C_ONLY, "for ever",
+                    "with fail_from: how long the failing lasts"),
+  DOGPILE_ARGUMENT_SPEC_END,
+};
+
 const DogpileProxyDesc dogpile__proxy_faults_desc = {
   .abi_version = DOGPILE_PROXY_ABI_VERSION,
   .name = DOGPILE_PROXY_FAULTS,
@@ -170,4 +187,5 @@ const DogpileProxyDesc dogpile__proxy_faults_desc = {
   .delete_multi = faults_delete_multi,
   .get = faults_get,
   .set = faults_set,
+  .arguments = faults_arguments,
 };

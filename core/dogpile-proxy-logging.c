@@ -151,6 +151,11 @@ logging_set (DogpileProxyImpl *self, DogpileBackend *next, const char *key,
           dogpile_backend_set (next, key, value, error), "stored");
 }
 
+/* It takes no arguments: any given is reported. */
+static const DogpileArgumentSpec logging_arguments[] = {
+  DOGPILE_ARGUMENT_SPEC_END,
+};
+
 const DogpileProxyDesc dogpile__proxy_logging_desc = {
   .abi_version = DOGPILE_PROXY_ABI_VERSION,
   .name = DOGPILE_PROXY_LOGGING,
@@ -165,4 +170,5 @@ const DogpileProxyDesc dogpile__proxy_logging_desc = {
   .delete_multi = logging_delete_multi,
   .get = logging_get,
   .set = logging_set,
+  .arguments = logging_arguments,
 };

@@ -182,6 +182,11 @@ stats_set (DogpileProxyImpl *self, DogpileBackend *next, const char *key,
   return TRUE;
 }
 
+/* It takes no arguments: any given is reported. */
+static const DogpileArgumentSpec stats_arguments[] = {
+  DOGPILE_ARGUMENT_SPEC_END,
+};
+
 const DogpileProxyDesc dogpile__proxy_stats_desc = {
   .abi_version = DOGPILE_PROXY_ABI_VERSION,
   .name = DOGPILE_PROXY_STATS,
@@ -197,22 +202,29 @@ const DogpileProxyDesc dogpile__proxy_stats_desc = {
   .delete_multi = stats_delete_multi,
   .get = stats_get,
   .set = stats_set,
+  .arguments = stats_arguments,
 };
 
 /**
  * dogpile_region_get_stats:
- * @self: a region wrapped with dogpile.proxies.stats
- * @out_stats: (out caller-allocates): the counts so far
- * @error: return location for a #GError
+ * @self: a configured region wrapped with %DOGPILE_PROXY_STATS
+ * @out_stats: (out caller-allocates): the counts so far; zero-filled
+ *   first, left untouched when the call fails
+ * @error: return location for a #GError, or %NULL
  *
- * Sums every stats proxy in the region's chain, and adds the actual
- * backend's evictions (by size, by expiry) and window size when it keeps
- * counters (dogpile_backend_get_counters(); 0 otherwise).  Readers racing
- * writers see each counter at some recent moment; the counters are not one
- * snapshot.
+ * Sums the counters of every stats proxy in the region's chain, and adds
+ * the actual backend's evictions (by size, by expiry) and window size
+ * when it keeps counters (dogpile_backend_get_counters(); 0 otherwise,
+ * and when reading them fails).  dogpile.cache has no counterpart.
  *
- * Returns: %TRUE on success; %FALSE with %DOGPILE_ERROR_VALIDATION when no
- * stats proxy wraps the region (or it is not configured).
+ * Errors: %DOGPILE_ERROR_REGION_NOT_CONFIGURED when @self has no backend;
+ * %DOGPILE_ERROR_VALIDATION when no stats proxy wraps it.
+ *
+ * Thread safety: any thread, concurrently with any call on @self; a read
+ * racing the operations sees each counter at some recent moment, not one
+ * snapshot of them all.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
  */
 gboolean
 dogpile_region_get_stats (DogpileRegion *self, DogpileStats *out_stats,

@@ -18,6 +18,7 @@ typedef struct {
   char *region;     /* its group, e.g. cache.redis */
   char *prefix;     /* the region's keys in that group (a Paste INI) */
   char *serializer; /* raw, json or pickle; NULL: raw, or the file's */
+  gboolean strict;  /* an undeclared backend argument is an error */
 
   /* Set by cache_region_options_open: the backend arguments as given on
    * the command line or in the file (name -> string), for the checks a

@@ -26,6 +26,7 @@ typedef struct {
   guint abi_version;
   const char *version;
   const char *description;
+  const DogpileArgumentSpec *arguments; /* NULL: none declared */
   char *error;
 } Row;
 
@@ -67,6 +68,7 @@ row_load (DogpileRegistry *registry, Row *row)
           row->abi_version = desc->abi_version;
           row->version = desc->version;
           row->description = desc->description;
+          row->arguments = desc->abi_version >= 2 ? desc->arguments : NULL;
         }
     }
   else
@@ -79,6 +81,7 @@ row_load (DogpileRegistry *registry, Row *row)
           row->abi_version = desc->abi_version;
           row->version = desc->version;
           row->description = desc->description;
+          row->arguments = desc->abi_version >= 4 ? desc->arguments : NULL;
         }
     }
   if (error != NULL)
@@ -161,6 +164,75 @@ print_table (GPtrArray *rows)
           "them.\n");
 }
 
+/* What an argument's row says before its doc line. */
+static const char *
+argument_note (const DogpileArgumentSpec *spec)
+{
+  if (spec->flags & DOGPILE_ARGUMENT_IGNORED)
+    return "(Python's; accepted and ignored) ";
+  if (spec->flags & DOGPILE_ARGUMENT_C_ONLY)
+    return "(C only) ";
+  return "";
+}
+
+static const char *
+argument_default (const DogpileArgumentSpec *spec)
+{
+  if (spec->flags & DOGPILE_ARGUMENT_REQUIRED)
+    return "required";
+  return spec->default_value != NULL ? spec->default_value : "-";
+}
+
+static char *
+argument_name (const DogpileArgumentSpec *spec)
+{
+  if (!(spec->flags & DOGPILE_ARGUMENT_PREFIX))
+    return g_strdup (spec->name);
+  return spec->name[0] != '\0' ? g_strconcat (spec->name, "*", NULL)
+                               : g_strdup ("*");
+}
+
+/* The table gst-inspect-1.0 gives properties: name, type, default, doc. */
+static void
+print_arguments (const Row *row)
+{
+  int name_width = 4, default_width = 7;
+
+  if (row->arguments == NULL)
+    {
+      printf ("  %-16s%s\n", "Arguments",
+              "(none declared: every argument is passed on unchecked)");
+      return;
+    }
+  if (row->arguments[0].name == NULL)
+    {
+      printf ("  %-16s%s\n", "Arguments", "none");
+      return;
+    }
+  for (const DogpileArgumentSpec *a = row->arguments; a->name != NULL; a++)
+    {
+      g_autofree char *name = argument_name (a);
+
+      name_width = MAX (name_width, (int) strlen (name));
+      default_width = MAX (default_width,
+                           (int) g_utf8_strlen (argument_default (a), -1));
+    }
+  default_width = MIN (default_width, 26);
+  printf ("  Arguments\n");
+  printf ("    %-*s  %-8s  %-*s  %s\n", name_width, "NAME", "TYPE",
+          default_width, "DEFAULT", "DESCRIPTION");
+  for (const DogpileArgumentSpec *a = row->arguments; a->name != NULL; a++)
+    {
+      g_autofree char *name = argument_name (a);
+      const char *fallback = argument_default (a);
+      int pad = default_width - (int) g_utf8_strlen (fallback, -1);
+
+      printf ("    %-*s  %-8s  %s%*s  %s%s\n", name_width, name,
+              dogpile_argument_type_get_name (a->type), fallback, MAX (pad, 0),
+              "", argument_note (a), a->doc);
+    }
+}
+
 static void
 print_detail (const Row *row)
 {
@@ -192,6 +264,8 @@ print_detail (const Row *row)
     printf ("  %-16s%s\n", "Registry file", "(registered in process)");
   if (row->error != NULL)
     printf ("  %-16s%s\n", "Error", row->error);
+  else
+    print_arguments (row);
 }
 
 static void
@@ -217,6 +291,35 @@ append_json_row (GString *out, const Row *row)
   tool_json_string (out, row->error == NULL ? row->description : NULL);
   g_string_append (out, ", \"error\": ");
   tool_json_string (out, row->error);
+  g_string_append (out, ", \"arguments\": ");
+  if (row->arguments == NULL)
+    g_string_append (out, "null");
+  else
+    {
+      g_string_append_c (out, '[');
+      for (const DogpileArgumentSpec *a = row->arguments; a->name != NULL; a++)
+        {
+          g_string_append (out, a == row->arguments ? "{\"name\": "
+                                                    : ", {\"name\": ");
+          tool_json_string (out, a->name);
+          g_string_append (out, ", \"type\": ");
+          tool_json_string (out, dogpile_argument_type_get_name (a->type));
+          g_string_append (out, ", \"default\": ");
+          tool_json_string (out, a->default_value);
+          g_string_append_printf (
+              out,
+              ", \"required\": %s, \"c_only\": %s, \"ignored\": %s, "
+              "\"prefix\": %s",
+              a->flags & DOGPILE_ARGUMENT_REQUIRED ? "true" : "false",
+              a->flags & DOGPILE_ARGUMENT_C_ONLY ? "true" : "false",
+              a->flags & DOGPILE_ARGUMENT_IGNORED ? "true" : "false",
+              a->flags & DOGPILE_ARGUMENT_PREFIX ? "true" : "false");
+          g_string_append (out, ", \"doc\": ");
+          tool_json_string (out, a->doc);
+          g_string_append_c (out, '}');
+        }
+      g_string_append_c (out, ']');
+    }
   g_string_append_c (out, '}');
 }
 

@@ -131,6 +131,16 @@ files_delete (DogpileBackendImpl *self, const char *key, GError **error)
   return TRUE;
 }
 
+/* The arguments it takes: an argument not listed here is reported (a
+ * warning, or an error with strict_arguments), and `dogpile-plugins
+ * example.files` shows the table. */
+static const DogpileArgumentSpec files_arguments[] = {
+  DOGPILE_ARGUMENT ("directory", DOGPILE_ARGUMENT_FILENAME,
+                    DOGPILE_ARGUMENT_REQUIRED, NULL,
+                    "the folder to keep values in, one file per key"),
+  DOGPILE_ARGUMENT_SPEC_END,
+};
+
 static const DogpileBackendDesc files_desc = {
   .abi_version = DOGPILE_BACKEND_ABI_VERSION,
   .name = "example.files",
@@ -143,6 +153,7 @@ static const DogpileBackendDesc files_desc = {
   .delete_key = files_delete,
   /* get_multi, set_multi, delete_multi, get_mutex: left out, so the core
    * loops over the single-key operations and uses in-process locks. */
+  .arguments = files_arguments,
 };
 
 DOGPILE_BACKEND_DEFINE (example_files, files_desc)

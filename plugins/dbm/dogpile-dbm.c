@@ -273,6 +273,29 @@ dbm_get_mutex (DogpileBackendImpl *self, const char *key)
   return self->keys != NULL ? dbm_key_mutex_new (self->keys, key) : NULL;
 }
 
+/* What dbm_create reads, and Python's argument it cannot. */
+static const DogpileArgumentSpec dbm_arguments[] = {
+  DOGPILE_ARGUMENT ("filename", DOGPILE_ARGUMENT_FILENAME,
+                    DOGPILE_ARGUMENT_REQUIRED, NULL,
+                    "the gdbm file, made absolute; created if missing"),
+  DOGPILE_ARGUMENT ("rw_lockfile", DOGPILE_ARGUMENT_FILENAME,
+                    DOGPILE_ARGUMENT_FLAGS_NONE, "<filename>.rw.lock",
+                    "the read/write lock file around every access; false: "
+                    "none"),
+  DOGPILE_ARGUMENT ("dogpile_lockfile", DOGPILE_ARGUMENT_FILENAME,
+                    DOGPILE_ARGUMENT_FLAGS_NONE, "<filename>.dogpile.lock",
+                    "the regeneration lock file; false: the region's "
+                    "in-process lock per key"),
+  DOGPILE_ARGUMENT ("reuse_handle", DOGPILE_ARGUMENT_CHOICE,
+                    DOGPILE_ARGUMENT_C_ONLY, "auto",
+                    "true, false or auto: keep the gdbm file open between "
+                    "operations (auto: where the filesystem makes it safe)"),
+  DOGPILE_ARGUMENT ("lock_factory", DOGPILE_ARGUMENT_STRING,
+                    DOGPILE_ARGUMENT_IGNORED, NULL,
+                    "Python's lock class: a config string cannot carry it"),
+  DOGPILE_ARGUMENT_SPEC_END,
+};
+
 static const DogpileBackendDesc dbm_desc = {
   .abi_version = DOGPILE_BACKEND_ABI_VERSION,
   .name = "dogpile.cache.dbm",
@@ -288,6 +311,7 @@ static const DogpileBackendDesc dbm_desc = {
   .set_multi = dbm_set_multi,
   .delete_multi = dbm_delete_multi,
   .get_mutex = dbm_get_mutex,
+  .arguments = dbm_arguments,
 };
 
 DOGPILE_BACKEND_DEFINE (dbm, dbm_desc)

@@ -693,6 +693,7 @@ mc_backend_mangle_key (DogpileBackendImpl *self, const char *key)
     .get_mutex = mc_backend_get_mutex,                                        \
     .mangle_key = mc_backend_mangle_key,                                      \
     .set_serializer = mc_backend_set_serializer,                              \
+    .arguments = mc_arguments,                                                \
   };                                                                          \
   DOGPILE_BACKEND_DEFINE (short_name, short_name##_desc)
 

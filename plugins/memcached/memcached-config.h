@@ -67,4 +67,7 @@ guint32 mc_config_value_flags (const McConfig *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (McConfig, mc_config_free)
 
+/* memcached-arguments.c: the table every name declares. */
+extern const DogpileArgumentSpec mc_arguments[];
+
 G_END_DECLS

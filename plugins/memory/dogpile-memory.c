@@ -215,6 +215,28 @@ memory_delete_multi (DogpileBackendImpl *self, const char *const *keys,
   return TRUE;
 }
 
+/* What memory_create reads; docs/memory.md says more of each. */
+static const DogpileArgumentSpec memory_arguments[] = {
+  DOGPILE_ARGUMENT ("cache_dict", DOGPILE_ARGUMENT_STRING,
+                    DOGPILE_ARGUMENT_FLAGS_NONE, "none",
+                    "a name: backends given the same name share one store "
+                    "(Python passes a dict object)"),
+  DOGPILE_ARGUMENT ("max_entries", DOGPILE_ARGUMENT_INTEGER,
+                    DOGPILE_ARGUMENT_C_ONLY, "unbounded",
+                    "keep at most this many entries; 0 keeps nothing"),
+  DOGPILE_ARGUMENT ("max_bytes", DOGPILE_ARGUMENT_INTEGER,
+                    DOGPILE_ARGUMENT_C_ONLY, "unbounded",
+                    "keep at most this many bytes (K, M, G: 1024, 1024^2, "
+                    "1024^3); 128 bytes of overhead an entry"),
+  DOGPILE_ARGUMENT ("eviction_policy", DOGPILE_ARGUMENT_CHOICE,
+                    DOGPILE_ARGUMENT_C_ONLY, "tinylfu",
+                    "tinylfu (W-TinyLFU, adaptive window) or lru"),
+  DOGPILE_ARGUMENT ("memory_expiration_time", DOGPILE_ARGUMENT_DURATION,
+                    DOGPILE_ARGUMENT_C_ONLY, "none",
+                    "entries older than this are gone (by creation time)"),
+  DOGPILE_ARGUMENT_SPEC_END,
+};
+
 static const DogpileBackendDesc memory_desc = {
   .abi_version = DOGPILE_BACKEND_ABI_VERSION,
   .name = "dogpile.cache.memory",
@@ -231,6 +253,7 @@ static const DogpileBackendDesc memory_desc = {
   .set_value = memory_set_value,
   .get_counters = memory_get_counters,
   .set_region_expiration_time = memory_set_region_expiration_time,
+  .arguments = memory_arguments,
 };
 
 DOGPILE_BACKEND_DEFINE (memory, memory_desc)
@@ -249,6 +272,7 @@ static const DogpileBackendDesc memory_pickle_desc = {
   .delete_multi = memory_delete_multi,
   .get_counters = memory_get_counters,
   .set_region_expiration_time = memory_set_region_expiration_time,
+  .arguments = memory_arguments,
 };
 
 DOGPILE_BACKEND_DEFINE (memory_pickle, memory_pickle_desc)

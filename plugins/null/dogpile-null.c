@@ -73,6 +73,17 @@ null_get_mutex (DogpileBackendImpl *self, const char *key)
   return dogpile_mutex_new_null ();
 }
 
+/* Python's NullBackend ignores its arguments: so does this one, all of
+ * them, so a region switched to null keeps its other backend's arguments
+ * without a warning. */
+static const DogpileArgumentSpec null_arguments[] = {
+  DOGPILE_ARGUMENT ("", DOGPILE_ARGUMENT_STRING,
+                    DOGPILE_ARGUMENT_PREFIX | DOGPILE_ARGUMENT_IGNORED, NULL,
+                    "any argument: a region can switch to null without "
+                    "editing its arguments"),
+  DOGPILE_ARGUMENT_SPEC_END,
+};
+
 static const DogpileBackendDesc null_desc = {
   .abi_version = DOGPILE_BACKEND_ABI_VERSION,
   .name = "dogpile.cache.null",
@@ -87,6 +98,7 @@ static const DogpileBackendDesc null_desc = {
   .set_multi = null_set_multi,
   .delete_multi = null_delete_multi,
   .get_mutex = null_get_mutex,
+  .arguments = null_arguments,
 };
 
 DOGPILE_BACKEND_DEFINE (null, null_desc)

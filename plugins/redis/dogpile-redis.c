@@ -529,7 +529,7 @@ redis_backend_get_mutex (DogpileBackendImpl *self, const char *key)
     return backend_new (&short_name##_variant, arguments, error);             \
   }
 
-#define DESC(short_name, registered, text)                                    \
+#define DESC(short_name, registered, table, text)                             \
   static const DogpileBackendDesc short_name##_desc = {                       \
     .abi_version = DOGPILE_BACKEND_ABI_VERSION,                               \
     .name = registered,                                                       \
@@ -544,6 +544,7 @@ redis_backend_get_mutex (DogpileBackendImpl *self, const char *key)
     .set_multi = redis_backend_set_multi,                                     \
     .delete_multi = redis_backend_delete_multi,                               \
     .get_mutex = redis_backend_get_mutex,                                     \
+    .arguments = table,                                                       \
   };                                                                          \
   DOGPILE_BACKEND_DEFINE (short_name, short_name##_desc)
 
@@ -560,17 +561,21 @@ DEFINE_VARIANT (valkey_sentinel, "dogpile.cache.valkey_sentinel", "Valkey",
 DEFINE_VARIANT (valkey_cluster, "dogpile.cache.valkey_cluster", "Valkey",
                 "valkey_expiration_time", REDIS_MODE_CLUSTER)
 
-DESC (redis, "dogpile.cache.redis",
+DESC (redis, "dogpile.cache.redis", redis_arguments_redis_single,
       "Redis server (hiredis): connection pool, distributed lock")
 DESC (redis_sentinel, "dogpile.cache.redis_sentinel",
+      redis_arguments_redis_sentinel,
       "Redis master found through Sentinel (hiredis): failover, "
       "distributed lock")
 DESC (redis_cluster, "dogpile.cache.redis_cluster",
+      redis_arguments_redis_cluster,
       "Redis Cluster (hiredis): hash slots, MOVED/ASK, distributed lock")
-DESC (valkey, "dogpile.cache.valkey",
+DESC (valkey, "dogpile.cache.valkey", redis_arguments_valkey_single,
       "Valkey server (hiredis): connection pool, distributed lock")
 DESC (valkey_sentinel, "dogpile.cache.valkey_sentinel",
+      redis_arguments_valkey_sentinel,
       "Valkey master found through Sentinel (hiredis): failover, "
       "distributed lock")
 DESC (valkey_cluster, "dogpile.cache.valkey_cluster",
+      redis_arguments_valkey_cluster,
       "Valkey Cluster (hiredis): hash slots, MOVED/ASK, distributed lock")

@@ -139,4 +139,12 @@ gboolean redis_endpoint_parse (const char *text, guint16 default_port,
 /* lock_prefix must match Python's ^[\w\-\.\:]{2,10}$ */
 gboolean redis_lock_prefix_is_valid (const char *prefix);
 
+/* redis-arguments.c: each name's argument table. */
+extern const DogpileArgumentSpec redis_arguments_redis_single[];
+extern const DogpileArgumentSpec redis_arguments_redis_sentinel[];
+extern const DogpileArgumentSpec redis_arguments_redis_cluster[];
+extern const DogpileArgumentSpec redis_arguments_valkey_single[];
+extern const DogpileArgumentSpec redis_arguments_valkey_sentinel[];
+extern const DogpileArgumentSpec redis_arguments_valkey_cluster[];
+
 G_END_DECLS

@@ -22,7 +22,8 @@ test -z "$extra"
   | python3 -c '
 import json, sys
 e = {x["name"]: x for x in json.load(sys.stdin)}["example.files"]
-assert e["abi_version"] == 3 and e["error"] is None, e
+assert e["abi_version"] == 4 and e["error"] is None, e
+assert [a["name"] for a in e["arguments"]] == ["directory"], e
 assert e["registry"].endswith("/example.ini"), e'
 
 # Loaded by name, from two separate processes sharing the directory.

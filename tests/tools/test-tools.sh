@@ -34,16 +34,23 @@ check "NAME: module, symbol, registry file, ABI and plugin versions, description
   Kind            backend
   Description     $description
   Plugin version  0.1.0
-  ABI version     3 (libdogpile 0.1.0 loads backends of version 1 to 3)
+  ABI version     4 (libdogpile 0.1.0 loads backends of version 1 to 4)
   Module          $build/plugins/memory/dogpile-memory.so
   Symbol          dogpile_backend_memory_get_desc
-  Registry file   $build/plugins/dogpile-build-registry.ini (build tree)"
+  Registry file   $build/plugins/dogpile-build-registry.ini (build tree)
+  Arguments
+    NAME                    TYPE      DEFAULT    DESCRIPTION
+    cache_dict              string    none       a name: backends given the same name share one store (Python passes a dict object)
+    max_entries             integer   unbounded  (C only) keep at most this many entries; 0 keeps nothing
+    max_bytes               integer   unbounded  (C only) keep at most this many bytes (K, M, G: 1024, 1024^2, 1024^3); 128 bytes of overhead an entry
+    eviction_policy         choice    tinylfu    (C only) tinylfu (W-TinyLFU, adaptive window) or lru
+    memory_expiration_time  duration  none       (C only) entries older than this are gone (by creation time)"
 out=$("$plugins" dogpile.proxies.stats)
-check "NAME: a proxy" grep -qF "  ABI version     1 (libdogpile 0.1.0 loads proxies of version 1 to 1)" <<<"$out"
+check "NAME: a proxy" grep -qF "  ABI version     2 (libdogpile 0.1.0 loads proxies of version 1 to 2)" <<<"$out"
 check "NAME: a proxy built in" grep -qF "  Registry file   (registered in process)" <<<"$out"
 out=$("$plugins" --json dogpile.cache.null)
 check "NAME --json: one object" json '
-assert d["name"] == "dogpile.cache.null" and d["kind"] == "backend" and d["abi_version"] == 3 and d["version"] == "0.1.0", d' <<<"$out"
+assert d["name"] == "dogpile.cache.null" and d["kind"] == "backend" and d["abi_version"] == 4 and d["version"] == "0.1.0", d' <<<"$out"
 set +e
 err=$("$plugins" dogpile.cache.memroy 2>&1)
 status=$?
@@ -70,20 +77,22 @@ out=$("$plugins" --json)
 check "json: every field" json '
 e = {x["name"]: x for x in d}
 m = e["dogpile.cache.memory"]
-assert set(m) == {"name","kind","module","symbol","registry","abi_version","version","description","error"}, m
-assert m["kind"] == "backend" and m["abi_version"] == 3 and m["version"] == "0.1.0" and m["description"] and m["error"] is None, m
+assert set(m) == {"name","kind","module","symbol","registry","abi_version","version","description","error","arguments"}, m
+assert m["kind"] == "backend" and m["abi_version"] == 4 and m["version"] == "0.1.0" and m["description"] and m["error"] is None, m
 s = e["dogpile.proxies.stats"]
-assert s["kind"] == "proxy" and s["abi_version"] == 1 and s["module"] is None and s["registry"] is None, s' <<<"$out"
+assert [a["name"] for a in m["arguments"]] == ["cache_dict", "max_entries", "max_bytes", "eviction_policy", "memory_expiration_time"], m
+assert m["arguments"][3] == {"name": "eviction_policy", "type": "choice", "default": "tinylfu", "required": False, "c_only": True, "ignored": False, "prefix": False, "doc": "tinylfu (W-TinyLFU, adaptive window) or lru"}, m
+assert s["kind"] == "proxy" and s["abi_version"] == 2 and s["arguments"] == [] and s["module"] is None and s["registry"] is None, s' <<<"$out"
 
 out=$("$plugins" --check --json)
 check "check: abi and description" json '
-assert all(x["abi_version"] == (3 if x["kind"] == "backend" else 1) and x["description"] and x["error"] is None for x in d), d' <<<"$out"
+assert all(x["abi_version"] == (4 if x["kind"] == "backend" else 2) and x["description"] and x["error"] is None for x in d), d' <<<"$out"
 
 for tool in "$plugins" "$cache"; do
   out=$("$tool" --version)
   check "$(basename "$tool") --version: tool, library and ABI range" \
     test "$out" = "$(basename "$tool") 0.1.0
-libdogpile 0.1.0 (API dogpile-1): loads backends of ABI version 1 to 3 and proxies of ABI version 1 to 1
+libdogpile 0.1.0 (API dogpile-1): loads backends of ABI version 1 to 4 and proxies of ABI version 1 to 2
 MIT License: see the LICENSE file of libdogpile"
 done
 check "the LICENSE is MIT" grep -q '^MIT License$' "$src/LICENSE"
@@ -95,7 +104,7 @@ set -e
 check "check: a failed load exits 1" test "$status" -eq 1
 check "check: each failure carries its message" json '
 e = {x["name"]: x for x in d}
-assert e["fixture.good"]["error"] is None and e["fixture.good"]["abi_version"] == 3
+assert e["fixture.good"]["error"] is None and e["fixture.good"]["abi_version"] == 4
 assert "ABI version" in e["fixture.abi_future"]["error"], e["fixture.abi_future"]
 assert e["fixture.abi_future"]["abi_version"] is None
 assert "ldd" in e["fixture.missing_file"]["error"]
@@ -116,7 +125,7 @@ check "table: a plugin that does not load says so" \
 check "table: the count says how many do not load" grep -qE '^[0-9]+ backends, [0-9]+ proxies, [0-9]+ of them not loading;' <<<"$out"
 check "table --check exits 1" test "$status_check" -eq 1
 check "table --check: each error in full on stderr" \
-  grep -q "^dogpile-plugins: fixture.abi_future: .*was built for ABI version 4" <<<"$err"
+  grep -q "^dogpile-plugins: fixture.abi_future: .*was built for ABI version 5" <<<"$err"
 set +e
 out=$("$plugins" --registry "$fixtures/fixtures.ini" fixture.no_symbol)
 status=$?
@@ -365,6 +374,33 @@ for so in "$build"/plugins/*/*.so; do
   extra=$(nm -D --defined-only "$so" | awk '{print $3}' | grep -v '^dogpile_backend_.*_get_desc$' || true)
   check "$(basename "$so") exports only descriptor functions" test -z "$extra"
 done
+
+# Backends declare their arguments: a typo is a warning naming the
+# nearest one, an error with --strict (or strict_arguments in the file).
+strict_dir=$(mktemp -d)
+printf '[c]\nbackend = dogpile.cache.memory\narguments.max_entrie = 5\n' > "$strict_dir/typo.ini"
+printf '[c]\nbackend = dogpile.cache.memory\nstrict_arguments = true\narguments.max_entrie = 5\n' > "$strict_dir/strict.ini"
+set +e
+warn=$("$cache" get -b dogpile.cache.memory -a max_entrie=5 k 2>&1)
+status_warn=$?
+err=$("$cache" get -b dogpile.cache.memory -a max_entrie=5 --strict k 2>&1)
+status_err=$?
+err_file=$("$cache" get -c "$strict_dir/typo.ini" -R c --strict k 2>&1 >/dev/null)
+status_file=$?
+err_key=$("$cache" get -c "$strict_dir/strict.ini" -R c k 2>&1 >/dev/null)
+status_key=$?
+set -e
+rm -rf "$strict_dir"
+typo="dogpile.cache.memory takes no argument 'max_entrie' (did you mean 'max_entries'?); \`dogpile-plugins dogpile.cache.memory\` lists the arguments it takes"
+check "an undeclared argument: a warning, and a miss as usual" test "$status_warn" -eq 3
+check "an undeclared argument: the warning names the nearest" grep -qF "$typo (ignored; strict_arguments makes this an error)" <<<"$warn"
+check "--strict: an undeclared argument exits 1" test "$status_err" -eq 1
+check "--strict: the error names the nearest" test "$err" = "dogpile-cache get: $typo"
+check "--strict with --config exits 1 naming the file and group" \
+  grep -qF "dogpile-cache get: $strict_dir/typo.ini: [c] $typo" <<<"$err_file"
+check "--strict with --config: exit status" test "$status_file" -eq 1
+check "strict_arguments in the file exits 1" test "$status_key" -eq 1
+check "strict_arguments in the file: the message" grep -qF "$typo" <<<"$err_key"
 
 if [ "$failures" -ne 0 ]; then
   echo "$failures check(s) failed" >&2

@@ -46,6 +46,10 @@ release_once (DogpileAsyncTask *self, GError **error)
  * dogpile_async_task_ref:
  * @self: a task
  *
+ * Takes a reference to @self.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
  * Returns: (transfer full): @self
  */
 DogpileAsyncTask *
@@ -61,8 +65,12 @@ dogpile_async_task_ref (DogpileAsyncTask *self)
  * dogpile_async_task_unref:
  * @self: (transfer full): a task
  *
- * The last reference releases the key's mutex if dogpile_async_task_run()
- * did not, and frees the creator's user data.
+ * Drops a reference.  The last one releases the key's mutex if
+ * dogpile_async_task_run() did not (a failure to release is ignored), frees
+ * the creator's user data with its destroy notify and drops the reference
+ * to the region.
+ *
+ * Thread safety: any thread; the last unref must not race a call on @self.
  */
 void
 dogpile_async_task_unref (DogpileAsyncTask *self)
@@ -84,7 +92,11 @@ dogpile_async_task_unref (DogpileAsyncTask *self)
  * dogpile_async_task_get_region:
  * @self: a task
  *
- * Returns: (transfer none): the region the value belongs to.
+ * The region the regeneration stores into.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: (transfer none): the region, valid as long as @self
  */
 DogpileRegion *
 dogpile_async_task_get_region (DogpileAsyncTask *self)
@@ -97,7 +109,12 @@ dogpile_async_task_get_region (DogpileAsyncTask *self)
  * dogpile_async_task_get_key:
  * @self: a task
  *
- * Returns: (transfer none): the key as the caller gave it (not mangled).
+ * The key being regenerated.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: (transfer none): the key as the caller gave it (not mangled),
+ *   valid as long as @self
  */
 const char *
 dogpile_async_task_get_key (DogpileAsyncTask *self)
@@ -110,8 +127,12 @@ dogpile_async_task_get_key (DogpileAsyncTask *self)
  * dogpile_async_task_get_mutex:
  * @self: a task
  *
- * Returns: (transfer none): the key's mutex, held by this task; the same
- * object other callers for the key get from the region meanwhile.
+ * The key's mutex, which the task holds until it has run or is freed; the
+ * same object other callers for the key get from the region meanwhile.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: (transfer none): the mutex, valid as long as @self
  */
 DogpileMutex *
 dogpile_async_task_get_mutex (DogpileAsyncTask *self)
@@ -123,36 +144,55 @@ dogpile_async_task_get_mutex (DogpileAsyncTask *self)
 /**
  * dogpile_async_task_run:
  * @self: a task
- * @error: return location for a #GError
+ * @error: return location for a #GError, or %NULL
  *
  * Does what dogpile.cache's runners do: calls the creator, stores the value
  * with dogpile_region_set() (no should_cache check, as in Python) and
- * releases the mutex, whatever happened.  Call it once.
+ * releases the mutex, whatever happened.  The calling thread becomes the
+ * mutex's holder first, so a creator asking for its own key fails with
+ * %DOGPILE_ERROR_LOCK rather than waiting for itself.  Call it once.
  *
- * Returns: %TRUE when the value was created and stored.
+ * Errors: the creator's error, or %DOGPILE_ERROR_CREATOR when it returns
+ * %NULL without one; whatever dogpile_region_set() reports (the
+ * serializer's error, the backend's); %DOGPILE_ERROR_LOCK, or the
+ * backend's mutex error, when the store succeeded but releasing the mutex
+ * failed.
+ *
+ * Thread safety: any thread, at most once per task.
+ *
+ * Returns: %TRUE when the value was created and stored and the mutex
+ *   released; %FALSE with @error set
  */
 gboolean
 dogpile_async_task_run (DogpileAsyncTask *self, GError **error)
 {
   g_autoptr (GBytes) value = NULL;
+  g_autoptr (GError) local_error = NULL;
   gboolean ok;
 
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  /* A local error throughout: a failed release after a stored value
+   * fails the call whether or not the caller asked for the error. */
   dogpile__mutex_adopt (self->mutex);
-  value = self->creator (self->key, self->user_data, error);
+  value = self->creator (self->key, self->user_data, &local_error);
   if (value == NULL)
     {
-      if (error != NULL && *error == NULL)
-        g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_CREATOR,
+      if (local_error == NULL)
+        g_set_error (&local_error, DOGPILE_ERROR, DOGPILE_ERROR_CREATOR,
                      "The creator for '%s' returned no value", self->key);
       ok = FALSE;
     }
   else
-    ok = dogpile_region_set (self->region, self->key, value, error);
-  release_once (self, ok ? error : NULL);
-  return ok && (error == NULL || *error == NULL);
+    ok = dogpile_region_set (self->region, self->key, value, &local_error);
+  release_once (self, ok ? &local_error : NULL);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  return TRUE;
 }
 
 struct DogpileAsyncPool {
@@ -180,16 +220,24 @@ pool_worker (gpointer data, gpointer user_data)
 
 /**
  * dogpile_async_pool_new:
- * @max_threads: how many regenerations run at once (at least 1)
- * @error: return location for a #GError
+ * @max_threads: how many regenerations run at once (0 counts as 1)
+ * @error: return location for a #GError, or %NULL
  *
  * A ready async_creation_runner: install it with
  * `dogpile_region_set_async_creation_runner (region, dogpile_async_pool_run,
- * pool, NULL)` and keep the pool alive as long as the region.  Queued
- * regenerations beyond @max_threads wait their turn; their keys stay
- * locked meanwhile, so callers keep getting the stale value.
+ * pool, NULL)` and keep the pool alive as long as the region may hand it
+ * tasks.  Queued regenerations beyond @max_threads wait their turn; their
+ * keys stay locked meanwhile, so callers keep getting the stale value.  A
+ * failed regeneration is counted (dogpile_async_pool_get_failures()) and
+ * logged with g_warning(): nobody waits for its result.
  *
- * Returns: (transfer full): a pool, or %NULL with @error set.
+ * Errors: none in practice: the pool is not exclusive (GLib starts its
+ * threads on demand), and g_thread_pool_new() reports a #GThreadError only
+ * for exclusive pools.
+ *
+ * Thread safety: any thread.
+ *
+ * Returns: (transfer full): a pool, or %NULL with @error set
  */
 DogpileAsyncPool *
 dogpile_async_pool_new (guint max_threads, GError **error)
@@ -214,7 +262,12 @@ dogpile_async_pool_new (guint max_threads, GError **error)
  * @task: (transfer full): the regeneration
  * @pool: a #DogpileAsyncPool
  *
- * The #DogpileAsyncRunner of the pool.
+ * The #DogpileAsyncRunner of the pool: queues @task for one of the pool's
+ * threads.  When no thread can be started, the task runs at once in the
+ * calling thread rather than never.
+ *
+ * Thread safety: any thread, concurrently with any call on @pool but
+ * dogpile_async_pool_free().
  */
 void
 dogpile_async_pool_run (DogpileAsyncTask *task, gpointer pool)
@@ -237,8 +290,13 @@ dogpile_async_pool_run (DogpileAsyncTask *task, gpointer pool)
  * dogpile_async_pool_get_failures:
  * @self: a pool
  *
+ * How many of the pool's regenerations failed so far.
+ *
+ * Thread safety: any thread, concurrently with any call on @self but
+ * dogpile_async_pool_free().
+ *
  * Returns: how many regenerations failed (each was also logged with
- * g_warning()).
+ *   g_warning())
  */
 guint64
 dogpile_async_pool_get_failures (DogpileAsyncPool *self)
@@ -251,7 +309,11 @@ dogpile_async_pool_get_failures (DogpileAsyncPool *self)
  * dogpile_async_pool_free:
  * @self: (transfer full): a pool
  *
- * Waits for queued and running regenerations, then frees the pool.
+ * Waits for queued and running regenerations, then frees the pool.  No
+ * region may hand it tasks any more.
+ *
+ * Thread safety: any thread but the pool's own (not from a creator it
+ * runs), once no other call on @self can be in progress.
  */
 void
 dogpile_async_pool_free (DogpileAsyncPool *self)

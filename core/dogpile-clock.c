@@ -40,9 +40,12 @@ dogpile__clock_now_precise (void)
  *
  * The library's notion of "now": seconds since the Unix epoch as a double,
  * the same scale as Python's time.time(), so processes in either language
- * can compare the creation times they store.
+ * can compare the creation times they store.  The system's real-time
+ * clock, or the function given to dogpile_clock_set_func().
  *
- * Returns: the current time in seconds.
+ * Thread safety: any thread, concurrently with any other call.
+ *
+ * Returns: the current time in seconds
  */
 double
 dogpile_clock_now (void)
@@ -58,11 +61,13 @@ dogpile_clock_now (void)
 /**
  * dogpile_clock_set_func:
  * @func: (nullable): the clock to use, or %NULL for the system clock
- * @user_data: passed to @func
+ * @user_data: (closure): passed to @func; never freed
  *
  * Replaces the clock for the whole process: creation times, expiration,
- * invalidation and ages all follow it.  Meant for tests and simulations;
- * set it before other threads use the library.
+ * invalidation and ages all follow it.  Meant for tests and simulations.
+ *
+ * Thread safety: setup: call before other threads use the library (a
+ * reader racing it may pair the old function with the new user data).
  */
 void
 dogpile_clock_set_func (DogpileClockFunc func, gpointer user_data)

@@ -4,9 +4,19 @@
  */
 #include "dogpile-private.h"
 
-/* G_DEFINE_QUARK's lazy static is written unsynchronised: two threads
- * raising their first error at once race on it (ThreadSanitizer sees
- * it).  g_once_init_* publishes it once. */
+/**
+ * dogpile_error_quark:
+ *
+ * The quark of the "dogpile-error-quark" domain, which %DOGPILE_ERROR
+ * stands for.  It is made at the first call and published with
+ * g_once_init_enter(): G_DEFINE_QUARK's lazy static is written
+ * unsynchronised, so two threads raising their first error at once would
+ * race on it (ThreadSanitizer sees it).
+ *
+ * Thread safety: any thread, concurrently with any other call.
+ *
+ * Returns: the error domain of libdogpile
+ */
 GQuark
 dogpile_error_quark (void)
 {
@@ -22,11 +32,16 @@ dogpile_error_quark (void)
  * dogpile_error_get_name:
  * @code: a #DogpileError value
  *
- * Gives the dogpile.cache exception a code stands for, so tools can print
- * what Python users know ("PluginNotFound", "RegionNotConfigured", ...).
- * C-only codes get a name in the same style.
+ * Gives the name of the dogpile.cache exception a code stands for, so
+ * tools can print what Python users know ("PluginNotFound",
+ * "RegionNotConfigured", "CantDeserializeException", ...).  Codes Python
+ * has no exception for get a descriptive name in the same style
+ * ("PluginLoadFailed", "BackendError", "LockError", "CreatorError").
  *
- * Returns: (nullable): a static string, or %NULL for an unknown code.
+ * Thread safety: any thread, concurrently with any other call.
+ *
+ * Returns: (transfer none) (nullable): a static string, or %NULL for a
+ *   code that is not a #DogpileError value
  */
 const char *
 dogpile_error_get_name (int code)

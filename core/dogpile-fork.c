@@ -104,12 +104,19 @@ dogpile__fork_hook_add (int tier, DogpileForkFunc prepare,
  * @prepare: (nullable): run in the parent before fork(), newest hook first
  * @parent: (nullable): run in the parent after fork(), oldest hook first
  * @child: (nullable): run in the child after fork(), oldest hook first
- * @user_data: passed to each
+ * @user_data: (closure): passed to each
  *
- * Registers what fork() must do for an object of a plugin (see
- * dogpile-fork.h).  Thread-safe.
+ * Registers what fork() must do for an object of a plugin (see the
+ * section's description and docs/fork.md).  Plugins' prepare hooks run
+ * after the core's outer locks are taken and before its inner ones; their
+ * parent and child hooks in the reverse order.  Remove the hook with
+ * dogpile_fork_hook_remove() before @user_data goes away.
  *
- * Returns: (transfer full): the hook, for dogpile_fork_hook_remove().
+ * Thread safety: any thread, concurrently with other calls; it waits for a
+ * fork under way, so never call it from a hook, while holding a lock a
+ * prepare hook takes, or from a plugin's get_mutex().
+ *
+ * Returns: (transfer full): the hook, for dogpile_fork_hook_remove()
  */
 DogpileForkHook *
 dogpile_fork_hook_add (DogpileForkFunc prepare, DogpileForkFunc parent,
@@ -123,7 +130,12 @@ dogpile_fork_hook_add (DogpileForkFunc prepare, DogpileForkFunc parent,
  * dogpile_fork_hook_remove:
  * @hook: (transfer full): a hook from dogpile_fork_hook_add()
  *
- * After it returns no function of @hook runs again.  Thread-safe.
+ * Unregisters and frees @hook: after it returns, no function of @hook runs
+ * again.
+ *
+ * Thread safety: any thread, concurrently with other calls; like
+ * dogpile_fork_hook_add(), it waits for a fork under way, so never call it
+ * from a hook or while holding a lock a prepare hook takes.
  */
 void
 dogpile_fork_hook_remove (DogpileForkHook *hook)
@@ -146,8 +158,15 @@ dogpile_fork_hook_remove (DogpileForkHook *hook)
 /**
  * dogpile_fork_get_generation:
  *
- * Returns: how many fork() children deep this process is, counted from
- * the first process that registered a hook.
+ * How many times this process is a fork() child of a process that used
+ * libdogpile: lets objects made before a fork tell they are the parent's
+ * (a connection pool comparing the generation it was made in, for
+ * example).
+ *
+ * Thread safety: any thread, concurrently with any other call.
+ *
+ * Returns: how many fork() children deep this process is, counted from the
+ *   first process that registered a hook (0 in that process)
  */
 guint
 dogpile_fork_get_generation (void)

@@ -452,21 +452,24 @@ format_arg (const DogpileArg *arg, gboolean repr)
 
 /**
  * dogpile_arg_to_str:
- * @arg: an argument
+ * @arg: (not nullable): an argument; borrowed
  * @user_data: ignored (the signature of a #DogpileArgFormatFunc)
  *
- * Python's str(): `1`, `a`, `2.5`, `True`, `None`, `b'x'`, `(1, 2)`,
- * `[3]`, `{'k': 1}`.  Containers (GVariant tuples, arrays, dictionaries,
- * maybes) show their elements with repr(), as Python does.  A variant
- * stands for the Python value <dogpile/dogpile-python-value.h> maps it
- * to, the tagged forms included: an int beyond 64 bits prints its digits,
- * a bytearray `bytearray(b'x')`, a set `{1}` or `set()`.  A str's lone
- * surrogate (tagged str) comes out as the byte surrogateescape encodes
- * it to when it is one of U+DC80..U+DCFF, else as surrogatepass's three
- * bytes; its repr() escapes it (`'\ud800'`).  A set's members keep
- * their order, where Python prints them in hash order.
+ * Python's str() of @arg, the text dogpile.cache's function_key_generator
+ * puts in keys: `1`, `a`, `2.5`, `True`, `None`, `b'x'`, `(1, 2)`, `[3]`,
+ * `{'k': 1}`.  Containers (GVariant tuples, arrays, dictionaries, maybes)
+ * show their elements with repr(), as Python does.  A variant stands for
+ * the Python value `dogpile/dogpile-python-value.h` maps it to, the tagged
+ * forms included: an int beyond 64 bits prints its digits, a bytearray
+ * `bytearray(b'x')`, a set `{1}` or `set()`.  A str's lone surrogate
+ * (tagged str) comes out as the byte surrogateescape encodes it to when it
+ * is one of U+DC80..U+DCFF, else as surrogatepass's three bytes; its
+ * repr() escapes it (`'\ud800'`).  A set's members keep their order,
+ * where Python prints them in hash order.
  *
- * Returns: (transfer full): the text.
+ * Thread safety: any thread, concurrently with any other call.
+ *
+ * Returns: (transfer full): the text; free it with g_free()
  */
 char *
 dogpile_arg_to_str (const DogpileArg *arg, gpointer user_data)
@@ -477,14 +480,17 @@ dogpile_arg_to_str (const DogpileArg *arg, gpointer user_data)
 
 /**
  * dogpile_arg_to_repr:
- * @arg: an argument
+ * @arg: (not nullable): an argument; borrowed
  * @user_data: ignored (the signature of a #DogpileArgFormatFunc)
  *
- * Python's repr(): strings quoted and escaped (`'x'`), the rest as
- * dogpile_arg_to_str().  Use it as a to_str function for keys that keep
- * 1 and '1' apart.
+ * Python's repr() of @arg: strings quoted and escaped as CPython 3.11
+ * does (`'x'`), the rest as dogpile_arg_to_str().  Give it to
+ * dogpile_cached_function_set_to_str() for keys that keep `1` and `'1'`
+ * apart (Python's `to_str=repr`).
  *
- * Returns: (transfer full): the text.
+ * Thread safety: any thread, concurrently with any other call.
+ *
+ * Returns: (transfer full): the text; free it with g_free()
  */
 char *
 dogpile_arg_to_repr (const DogpileArg *arg, gpointer user_data)

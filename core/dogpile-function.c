@@ -128,18 +128,23 @@ function_new (DogpileRegion *region, const char *module, const char *function,
 
 /**
  * dogpile_cached_function_new:
- * @region: the region values are cached in
- * @module: the module part of keys (Python's fn.__module__)
- * @function: the function part of keys (fn.__name__)
- * @creator: the function being cached
- * @user_data: passed to @creator
- * @destroy: (nullable): frees @user_data with the object
+ * @region: the region values are cached in; a reference is taken
+ * @module: the module part of keys (Python's fn.__module__); copied
+ * @function: the function part of keys (fn.__name__); copied
+ * @creator: (scope notified): the function being cached
+ * @user_data: (closure): passed to @creator
+ * @destroy: (nullable): frees @user_data when the last reference to the
+ *   object is dropped
  *
- * cache_on_arguments() applied to @creator: keys are
- * `<module>:<function>|<arguments>`, so a Python function decorated in
- * module @module shares its entries with this one.
+ * dogpile.cache's CacheRegion.cache_on_arguments() applied to @creator:
+ * keys are `<module>:<function>|<arguments>`, so a Python function
+ * decorated in module @module shares its entries with this one.  Set the
+ * options (dogpile_cached_function_set_namespace() and the others) before
+ * the first call.
  *
- * Returns: (transfer full): the cached function.
+ * Thread safety: any thread; @region may be in use by other threads.
+ *
+ * Returns: (transfer full): the cached function
  */
 DogpileCachedFunction *
 dogpile_cached_function_new (DogpileRegion *region, const char *module,
@@ -160,19 +165,25 @@ dogpile_cached_function_new (DogpileRegion *region, const char *module,
 
 /**
  * dogpile_cached_function_new_multi:
- * @region: the region values are cached in
- * @module: the module part of keys
- * @function: the function part of keys
- * @creator: makes values for the arguments that need them, in one call
- * @user_data: passed to @creator
- * @destroy: (nullable): frees @user_data with the object
+ * @region: the region values are cached in; a reference is taken
+ * @module: the module part of keys; copied
+ * @function: the function part of keys; copied
+ * @creator: (scope notified): makes values for the arguments that need
+ *   them, in one call
+ * @user_data: (closure): passed to @creator
+ * @destroy: (nullable): frees @user_data when the last reference to the
+ *   object is dropped
  *
- * cache_multi_on_arguments() applied to @creator: every argument is a key
- * of its own (`<module>:<function>|<argument>`); a call returns one value
- * per argument and calls @creator once with those that are missing or
- * expired, in key order.
+ * dogpile.cache's CacheRegion.cache_multi_on_arguments() applied to
+ * @creator: every argument is a key of its own
+ * (`<module>:<function>|<argument>`); a call returns one value per
+ * argument and calls @creator once with those that are missing or
+ * expired, in key order.  Use the `_multi` calls on it
+ * (dogpile_cached_function_call_multi() and the others).
  *
- * Returns: (transfer full): the cached function.
+ * Thread safety: any thread; @region may be in use by other threads.
+ *
+ * Returns: (transfer full): the cached function
  */
 DogpileCachedFunction *
 dogpile_cached_function_new_multi (DogpileRegion *region, const char *module,
@@ -195,6 +206,10 @@ dogpile_cached_function_new_multi (DogpileRegion *region, const char *module,
 /**
  * dogpile_cached_function_ref:
  * @self: a cached function
+ *
+ * Takes a reference to @self.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
  *
  * Returns: (transfer full): @self
  */
@@ -220,6 +235,12 @@ replace_hook (GDestroyNotify *destroy, gpointer *data,
 /**
  * dogpile_cached_function_unref:
  * @self: (transfer full): a cached function
+ *
+ * Drops a reference.  The last one calls the destroy notifies of the
+ * creator's and the options' user data and drops the reference to the
+ * region.
+ *
+ * Thread safety: any thread; the last unref must not race a call on @self.
  */
 void
 dogpile_cached_function_unref (DogpileCachedFunction *self)
@@ -251,7 +272,12 @@ dogpile_cached_function_unref (DogpileCachedFunction *self)
  * dogpile_cached_function_set_namespace:
  * @self: a cached function
  * @namespace_: (nullable): told apart from other functions of the same
- *   name: keys become `<module>:<function>|<namespace>|<arguments>`
+ *   name: keys become `<module>:<function>|<namespace>|<arguments>` (an
+ *   empty namespace is a namespace: `mod:fn||1`); copied.  %NULL for none
+ *
+ * cache_on_arguments' `namespace` argument.
+ *
+ * Thread safety: setup: call before @self is called or shared.
  */
 void
 dogpile_cached_function_set_namespace (DogpileCachedFunction *self,
@@ -270,10 +296,15 @@ dogpile_cached_function_set_namespace (DogpileCachedFunction *self,
  * dogpile_cached_function_set_expiration_time:
  * @self: a cached function
  * @expiration_time: seconds, %DOGPILE_EXPIRATION_NONE, or
- *   %DOGPILE_EXPIRATION_DEFAULT for the region's
+ *   %DOGPILE_EXPIRATION_DEFAULT (the initial value) for the region's
  *
- * Applies to calls; dogpile_cached_function_get() uses the region's
- * expiration time, as in dogpile.cache.
+ * cache_on_arguments' `expiration_time` as a number.  It applies to
+ * dogpile_cached_function_call() and dogpile_cached_function_call_multi();
+ * dogpile_cached_function_get() uses the region's expiration time, as in
+ * dogpile.cache.  An expiration function, when set
+ * (dogpile_cached_function_set_expiration_func()), takes its place.
+ *
+ * Thread safety: setup: call before @self is called or shared.
  */
 void
 dogpile_cached_function_set_expiration_time (DogpileCachedFunction *self,
@@ -286,9 +317,16 @@ dogpile_cached_function_set_expiration_time (DogpileCachedFunction *self,
 /**
  * dogpile_cached_function_set_expiration_func:
  * @self: a cached function
- * @func: (nullable): returns the expiration time, asked at every call
- * @user_data: passed to @func
- * @destroy: (nullable): frees @user_data
+ * @func: (nullable) (scope notified): returns the expiration time, asked
+ *   at every call; %NULL to use the expiration time again
+ * @user_data: (closure): passed to @func
+ * @destroy: (nullable): frees @user_data when it is replaced or @self is
+ *   freed
+ *
+ * cache_on_arguments' `expiration_time` as a callable.  The previous
+ * function's user data is freed at once.
+ *
+ * Thread safety: setup: call before @self is called or shared.
  */
 void
 dogpile_cached_function_set_expiration_func (DogpileCachedFunction *self,
@@ -306,9 +344,18 @@ dogpile_cached_function_set_expiration_func (DogpileCachedFunction *self,
 /**
  * dogpile_cached_function_set_should_cache:
  * @self: a cached function
- * @func: (nullable): decides whether a new value is stored
- * @user_data: passed to @func
- * @destroy: (nullable): frees @user_data
+ * @func: (nullable) (scope notified): decides whether a newly created value
+ *   is stored (it is returned either way); %NULL stores every value
+ * @user_data: (closure): passed to @func
+ * @destroy: (nullable): frees @user_data when it is replaced or @self is
+ *   freed
+ *
+ * cache_on_arguments' `should_cache_fn`, for dogpile_cached_function_call()
+ * and dogpile_cached_function_call_multi().  As in dogpile.cache, it is not
+ * asked by dogpile_cached_function_refresh() nor by a regeneration an
+ * async runner makes.  The previous function's user data is freed at once.
+ *
+ * Thread safety: setup: call before @self is called or shared.
  */
 void
 dogpile_cached_function_set_should_cache (DogpileCachedFunction *self,
@@ -326,10 +373,18 @@ dogpile_cached_function_set_should_cache (DogpileCachedFunction *self,
 /**
  * dogpile_cached_function_set_to_str:
  * @self: a cached function
- * @func: (nullable): formats each argument for keys; %NULL for Python's
- *   str() (dogpile_arg_to_str); dogpile_arg_to_repr is the other usual one
- * @user_data: passed to @func
- * @destroy: (nullable): frees @user_data
+ * @func: (nullable) (scope notified): formats each argument for keys; %NULL
+ *   for Python's str() (dogpile_arg_to_str()); dogpile_arg_to_repr() is the
+ *   other usual one
+ * @user_data: (closure): passed to @func
+ * @destroy: (nullable): frees @user_data when it is replaced or @self is
+ *   freed
+ *
+ * cache_on_arguments' `to_str`, used by the default key generators and
+ * dogpile_cached_function_format_arg().  The previous function's user data
+ * is freed at once.
+ *
+ * Thread safety: setup: call before @self is called or shared.
  */
 void
 dogpile_cached_function_set_to_str (DogpileCachedFunction *self,
@@ -345,11 +400,17 @@ dogpile_cached_function_set_to_str (DogpileCachedFunction *self,
 /**
  * dogpile_cached_function_set_key_generator:
  * @self: a cached function
- * @func: (nullable): builds the key of a call; %NULL for
+ * @func: (nullable) (scope notified): builds the key of a call; %NULL for
  *   dogpile_function_key_generator(); dogpile_kwarg_function_key_generator()
  *   takes keyword arguments too
- * @user_data: passed to @func
- * @destroy: (nullable): frees @user_data
+ * @user_data: (closure): passed to @func
+ * @destroy: (nullable): frees @user_data when it is replaced or @self is
+ *   freed
+ *
+ * cache_on_arguments' `function_key_generator`, for the single-key form.
+ * The previous function's user data is freed at once.
+ *
+ * Thread safety: setup: call before @self is called or shared.
  */
 void
 dogpile_cached_function_set_key_generator (DogpileCachedFunction *self,
@@ -367,10 +428,16 @@ dogpile_cached_function_set_key_generator (DogpileCachedFunction *self,
 /**
  * dogpile_cached_function_set_multi_key_generator:
  * @self: a multi cached function
- * @func: (nullable): one key per argument; %NULL for
+ * @func: (nullable) (scope notified): one key per argument; %NULL for
  *   dogpile_function_multi_key_generator()
- * @user_data: passed to @func
- * @destroy: (nullable): frees @user_data
+ * @user_data: (closure): passed to @func
+ * @destroy: (nullable): frees @user_data when it is replaced or @self is
+ *   freed
+ *
+ * cache_multi_on_arguments' `function_multi_key_generator`.  The previous
+ * function's user data is freed at once.
+ *
+ * Thread safety: setup: call before @self is called or shared.
  */
 void
 dogpile_cached_function_set_multi_key_generator (
@@ -387,16 +454,25 @@ dogpile_cached_function_set_multi_key_generator (
 /**
  * dogpile_cached_function_set_parameters:
  * @self: a cached function
- * @names: (array length=n_names): the function's parameter names, in order
+ * @names: (array length=n_names): the function's parameter names, in
+ *   order; copied
  * @n_names: how many
  * @defaults: (array length=n_defaults) (nullable): default values of the
- *   last @n_defaults parameters, as in a Python signature
- * @n_defaults: how many
+ *   last @n_defaults parameters, as in a Python signature; copied (a
+ *   variant is kept with g_variant_ref_sink())
+ * @n_defaults: how many; at most @n_names
  *
  * The signature, as Python's key generators read it: a first parameter
  * named `self` or `cls` is the receiver and is left out of keys;
  * dogpile_kwarg_function_key_generator() maps arguments to names and fills
- * in defaults.
+ * in defaults.  Once it is set, every single-key operation but
+ * dogpile_cached_function_original() binds its arguments to it as
+ * Python's decorator does for a call: a keyword
+ * argument naming a parameter takes its place, an omitted parameter gets
+ * its default, surplus positional arguments and unknown keywords follow.
+ * Calling it again replaces the previous signature.
+ *
+ * Thread safety: setup: call before @self is called or shared.
  */
 void
 dogpile_cached_function_set_parameters (DogpileCachedFunction *self,
@@ -429,6 +505,12 @@ dogpile_cached_function_set_parameters (DogpileCachedFunction *self,
  * @asdict: the creator may leave slots empty for arguments it has no value
  *   for: those are not cached and come back %NULL (cache_multi_on_arguments'
  *   asdict=True)
+ *
+ * Applies to dogpile_cached_function_call_multi() and
+ * dogpile_cached_function_refresh_multi(); without it, an empty slot is
+ * %DOGPILE_ERROR_CREATOR.
+ *
+ * Thread safety: setup: call before @self is called or shared.
  */
 void
 dogpile_cached_function_set_asdict (DogpileCachedFunction *self,
@@ -442,8 +524,14 @@ dogpile_cached_function_set_asdict (DogpileCachedFunction *self,
  * dogpile_cached_function_get_namespace_prefix:
  * @self: a cached function
  *
+ * What every key of @self starts with, for key generators: dogpile.cache's
+ * `namespace` argument of a key generator.
+ *
+ * Thread safety: any thread, concurrently with any call on @self but
+ * dogpile_cached_function_set_namespace(), which frees the string.
+ *
  * Returns: (transfer none): `<module>:<function>`, or
- * `<module>:<function>|<namespace>`: what every key starts with.
+ *   `<module>:<function>|<namespace>`; owned by @self
  */
 const char *
 dogpile_cached_function_get_namespace_prefix (DogpileCachedFunction *self)
@@ -455,9 +543,14 @@ dogpile_cached_function_get_namespace_prefix (DogpileCachedFunction *self)
 /**
  * dogpile_cached_function_format_arg:
  * @self: a cached function
- * @arg: one argument
+ * @arg: one argument; borrowed
  *
- * Returns: (transfer full): @arg as keys show it (the to_str function).
+ * Formats @arg with @self's to_str function (dogpile_arg_to_str() unless
+ * dogpile_cached_function_set_to_str() gave another), for key generators.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: (transfer full): @arg as keys show it
  */
 char *
 dogpile_cached_function_format_arg (DogpileCachedFunction *self,
@@ -501,18 +594,22 @@ refuse_keywords (const DogpileArg *args, gsize n_args, GError **error)
 /**
  * dogpile_function_key_generator:
  * @function: the cached function
- * @args: (array length=n_args): the arguments
+ * @args: (array length=n_args): the arguments; borrowed
  * @n_args: how many
  * @user_data: unused
- * @error: return location for a #GError
+ * @error: return location for a #GError, or %NULL
  *
  * dogpile.cache's function_key_generator: the namespace prefix, `|`, and
  * the arguments formatted with the to_str function, joined by one space
  * (`tests.cache.test_decorator:one|1 2`); a receiver (`self`, `cls`) is
- * left out.
+ * left out.  The default #DogpileKeyGeneratorFunc.
  *
- * Returns: (transfer full): the key; %NULL with %DOGPILE_ERROR_VALIDATION
- * for keyword arguments, which it does not accept.
+ * Errors: %DOGPILE_ERROR_VALIDATION for a keyword argument, which it does
+ * not accept (Python's ValueError message).
+ *
+ * Thread safety: any thread, concurrently with any call on @function.
+ *
+ * Returns: (transfer full) (nullable): the key, or %NULL with @error set
  */
 char *
 dogpile_function_key_generator (DogpileCachedFunction *function,
@@ -549,20 +646,24 @@ compare_names (gconstpointer a, gconstpointer b)
  * dogpile_kwarg_function_key_generator:
  * @function: the cached function, with its parameters set
  *   (dogpile_cached_function_set_parameters())
- * @args: (array length=n_args): positional and keyword arguments
+ * @args: (array length=n_args): positional and keyword arguments; borrowed
  * @n_args: how many
  * @user_data: unused
- * @error: return location for a #GError
+ * @error: return location for a #GError, or %NULL
  *
  * dogpile.cache's kwarg_function_key_generator: positional arguments are
  * matched to parameter names, keyword arguments by name, missing ones with
  * a default get it; the values are joined in sorted parameter-name order.
  * `one(a, b=None)` called with `a=1` gives `...:one|1 None`, as does
- * `one(1)` and `one(b=None, a=1)`.
+ * `one(1)` and `one(b=None, a=1)`.  A keyword naming no parameter is keyed
+ * under its own name, as Python's `**kwargs` would be.
  *
- * Returns: (transfer full): the key; %NULL with %DOGPILE_ERROR_VALIDATION
- * when there are more positional arguments than parameters or no
- * parameters were given.
+ * Errors: %DOGPILE_ERROR_VALIDATION when no parameters were given or there
+ * are more positional arguments than parameters.
+ *
+ * Thread safety: any thread, concurrently with any call on @function.
+ *
+ * Returns: (transfer full) (nullable): the key, or %NULL with @error set
  */
 char *
 dogpile_kwarg_function_key_generator (DogpileCachedFunction *function,
@@ -645,16 +746,22 @@ dogpile_kwarg_function_key_generator (DogpileCachedFunction *function,
 /**
  * dogpile_function_multi_key_generator:
  * @function: the multi cached function
- * @args: (array length=n_args): the arguments, each one value
+ * @args: (array length=n_args): the arguments, each one value, the
+ *   receiver first when the first parameter is `self` or `cls`; borrowed
  * @n_args: how many
  * @user_data: unused
- * @error: return location for a #GError
+ * @error: return location for a #GError, or %NULL
  *
  * dogpile.cache's function_multi_key_generator: one key per argument,
- * `<prefix>|<argument>`.
+ * `<prefix>|<argument>`, the receiver left out.  The default
+ * #DogpileMultiKeyGeneratorFunc.
  *
- * Returns: (transfer full): %NULL-terminated keys; %NULL with
- * %DOGPILE_ERROR_VALIDATION for keyword arguments.
+ * Errors: %DOGPILE_ERROR_VALIDATION for a keyword argument.
+ *
+ * Thread safety: any thread, concurrently with any call on @function.
+ *
+ * Returns: (transfer full) (array zero-terminated=1) (nullable): the keys,
+ *   or %NULL with @error set; free with g_strfreev()
  */
 char **
 dogpile_function_multi_key_generator (DogpileCachedFunction *function,
@@ -794,17 +901,23 @@ bind_and_key (DogpileCachedFunction *self, const DogpileArg **args,
 /**
  * dogpile_cached_function_dup_key:
  * @self: a cached function
- * @args: (array length=n_args): the arguments of a call
+ * @args: (array length=n_args): the arguments of a call; borrowed
  * @n_args: how many
- * @error: return location for a #GError
+ * @error: return location for a #GError, or %NULL
  *
- * With the function's parameters known, the arguments are first bound to
- * them as Python's decorator does: keyword arguments naming a parameter
- * take its place, omitted parameters their defaults.
+ * The key a call with @args uses, without touching the region.  With the
+ * function's parameters known, the arguments are first bound to them as
+ * Python's decorator does: keyword arguments naming a parameter take its
+ * place, omitted parameters their defaults.
  *
- * Returns: (transfer full): the key a call with @args uses, or %NULL with
- * %DOGPILE_ERROR_VALIDATION (a required argument missing, one given
- * twice) or the key generator's error.
+ * Errors: %DOGPILE_ERROR_VALIDATION when binding fails (a required
+ * argument missing, one given twice), when the default key generator
+ * meets a keyword argument, or when a custom one returns %NULL without an
+ * error; else whatever the key generator reports.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: (transfer full) (nullable): the key, or %NULL with @error set
  */
 char *
 dogpile_cached_function_dup_key (DogpileCachedFunction *self,
@@ -859,19 +972,31 @@ call_creator (const char *key, gpointer data, GError **error)
 
 /**
  * dogpile_cached_function_call:
- * @self: a cached function
- * @args: (array length=n_args): the arguments
+ * @self: a cached function (not a multi one)
+ * @args: (array length=n_args): the arguments; borrowed for the call (an
+ *   async regeneration gets a copy)
  * @n_args: how many
  * @out_value: (out) (transfer full): the value
- * @error: return location for a #GError
+ * @error: return location for a #GError, or %NULL
  *
- * The decorated call: the value cached for these arguments, created once
- * under the dogpile lock when missing or expired (the expiration time and
- * should_cache options apply; an async runner on the region regenerates
- * in the background).
+ * The decorated call, `fn(*args)`: the value cached for these arguments,
+ * created once under the dogpile lock when missing or expired, with
+ * dogpile_region_get_or_create_full().  The expiration time (or function)
+ * and should_cache options apply; when the region has an async runner, an
+ * expired value is returned while the runner regenerates it.
  *
- * Returns: %TRUE with the value; %FALSE with the key generator's, the
- * function's or the region's error.
+ * Errors: %DOGPILE_ERROR_VALIDATION when the arguments cannot be bound or
+ * keyed (see dogpile_cached_function_dup_key()), or the key generator's
+ * error; then whatever dogpile_region_get_or_create_full() reports:
+ * %DOGPILE_ERROR_REGION_NOT_CONFIGURED, %DOGPILE_ERROR_LOCK,
+ * %DOGPILE_ERROR_INVALIDATION, the creator's error
+ * (%DOGPILE_ERROR_CREATOR when it returns %NULL without one), the
+ * serializer's error, and whatever the backend's call reports.
+ *
+ * Thread safety: any thread, concurrently with any call on @self but the
+ * setup calls.
+ *
+ * Returns: %TRUE with the value, %FALSE with @error set
  */
 gboolean
 dogpile_cached_function_call (DogpileCachedFunction *self,
@@ -907,14 +1032,27 @@ dogpile_cached_function_call (DogpileCachedFunction *self,
 
 /**
  * dogpile_cached_function_get:
- * @self: a cached function
- * @args: (array length=n_args): the arguments
+ * @self: a cached function (not a multi one)
+ * @args: (array length=n_args): the arguments; borrowed
  * @n_args: how many
  * @out_value: (out) (transfer full) (nullable): the cached value, %NULL if
  *   none (or expired by the region's expiration time)
- * @error: return location for a #GError
+ * @error: return location for a #GError, or %NULL
  *
- * Returns: %TRUE on success, hit or miss.
+ * The decorated function's `fn.get(*args)`: dogpile_region_get() of the
+ * call's key.  The function's own expiration time is not used, as in
+ * dogpile.cache, and nothing is created.
+ *
+ * Errors: %DOGPILE_ERROR_VALIDATION when the arguments cannot be bound or
+ * keyed, or the key generator's error; then whatever dogpile_region_get()
+ * reports: %DOGPILE_ERROR_REGION_NOT_CONFIGURED,
+ * %DOGPILE_ERROR_CANT_DESERIALIZE for stored bytes that are not a record,
+ * and whatever the backend's call reports.
+ *
+ * Thread safety: any thread, concurrently with any call on @self but the
+ * setup calls.
+ *
+ * Returns: %TRUE on success (a miss included), %FALSE with @error set
  */
 gboolean
 dogpile_cached_function_get (DogpileCachedFunction *self,
@@ -935,13 +1073,25 @@ dogpile_cached_function_get (DogpileCachedFunction *self,
 
 /**
  * dogpile_cached_function_set:
- * @self: a cached function
- * @value: the value to cache for @args
- * @args: (array length=n_args): the arguments
+ * @self: a cached function (not a multi one)
+ * @value: the value to cache for @args; borrowed (the region takes its own
+ *   reference if it keeps it)
+ * @args: (array length=n_args): the arguments; borrowed
  * @n_args: how many
- * @error: return location for a #GError
+ * @error: return location for a #GError, or %NULL
  *
- * Returns: %TRUE on success.
+ * The decorated function's `fn.set(value, *args)`: dogpile_region_set() of
+ * the call's key.
+ *
+ * Errors: %DOGPILE_ERROR_VALIDATION when the arguments cannot be bound or
+ * keyed, or the key generator's error; then whatever dogpile_region_set()
+ * reports: %DOGPILE_ERROR_REGION_NOT_CONFIGURED, the serializer's error,
+ * and whatever the backend's call reports.
+ *
+ * Thread safety: any thread, concurrently with any call on @self but the
+ * setup calls.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
  */
 gboolean
 dogpile_cached_function_set (DogpileCachedFunction *self, GBytes *value,
@@ -960,14 +1110,24 @@ dogpile_cached_function_set (DogpileCachedFunction *self, GBytes *value,
 
 /**
  * dogpile_cached_function_invalidate:
- * @self: a cached function
- * @args: (array length=n_args): the arguments
+ * @self: a cached function (not a multi one)
+ * @args: (array length=n_args): the arguments; borrowed
  * @n_args: how many
- * @error: return location for a #GError
+ * @error: return location for a #GError, or %NULL
  *
- * Deletes the value cached for @args.
+ * The decorated function's `fn.invalidate(*args)`: deletes the value cached
+ * for @args (dogpile_region_delete()).  Deleting a missing key is not an
+ * error.
  *
- * Returns: %TRUE on success.
+ * Errors: %DOGPILE_ERROR_VALIDATION when the arguments cannot be bound or
+ * keyed, or the key generator's error; then
+ * %DOGPILE_ERROR_REGION_NOT_CONFIGURED and whatever the backend's call
+ * reports.
+ *
+ * Thread safety: any thread, concurrently with any call on @self but the
+ * setup calls.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
  */
 gboolean
 dogpile_cached_function_invalidate (DogpileCachedFunction *self,
@@ -985,15 +1145,24 @@ dogpile_cached_function_invalidate (DogpileCachedFunction *self,
 
 /**
  * dogpile_cached_function_original:
- * @self: a cached function
- * @args: (array length=n_args): the arguments
+ * @self: a cached function (not a multi one)
+ * @args: (array length=n_args): the arguments, passed to the creator as
+ *   given (not bound to the parameters); borrowed
  * @n_args: how many
- * @out_value: (out) (transfer full): what the function returns
- * @error: return location for a #GError
+ * @out_value: (out) (transfer full) (nullable): what the function returns,
+ *   %NULL on failure
+ * @error: return location for a #GError, or %NULL
  *
- * Calls the function itself, bypassing the cache (`.original`).
+ * The decorated function's `fn.original(*args)`: calls the creator itself,
+ * bypassing the cache.
  *
- * Returns: %TRUE with the value.
+ * Errors: the creator's error; %DOGPILE_ERROR_CREATOR when it returns
+ * %NULL without one.
+ *
+ * Thread safety: any thread, concurrently with any call on @self but the
+ * setup calls.
+ *
+ * Returns: %TRUE with the value, %FALSE with @error set
  */
 gboolean
 dogpile_cached_function_original (DogpileCachedFunction *self,
@@ -1012,16 +1181,28 @@ dogpile_cached_function_original (DogpileCachedFunction *self,
 
 /**
  * dogpile_cached_function_refresh:
- * @self: a cached function
- * @args: (array length=n_args): the arguments
+ * @self: a cached function (not a multi one)
+ * @args: (array length=n_args): the arguments; borrowed
  * @n_args: how many
- * @out_value: (out) (transfer full): the new value
- * @error: return location for a #GError
+ * @out_value: (out) (transfer full) (nullable): the new value, %NULL on
+ *   failure
+ * @error: return location for a #GError, or %NULL
  *
- * Calls the function and caches what it returns (no lock, no
- * should_cache, as in dogpile.cache).
+ * The decorated function's `fn.refresh(*args)`: calls the creator with the
+ * bound arguments and stores what it returns with dogpile_region_set(): no
+ * lock, no should_cache, as in dogpile.cache.
  *
- * Returns: %TRUE with the new value.
+ * Errors: %DOGPILE_ERROR_VALIDATION when the arguments cannot be bound or
+ * keyed, or the key generator's error; the creator's error
+ * (%DOGPILE_ERROR_CREATOR when it returns %NULL without one); then
+ * whatever dogpile_region_set() reports:
+ * %DOGPILE_ERROR_REGION_NOT_CONFIGURED, the serializer's error, and
+ * whatever the backend's call reports.
+ *
+ * Thread safety: any thread, concurrently with any call on @self but the
+ * setup calls.
+ *
+ * Returns: %TRUE with the new value, %FALSE with @error set
  */
 gboolean
 dogpile_cached_function_refresh (DogpileCachedFunction *self,
@@ -1159,20 +1340,36 @@ split_receiver (DogpileCachedFunction *self, const DogpileArg **args,
  * dogpile_cached_function_call_multi:
  * @self: a multi cached function
  * @args: (array length=n_args): the arguments, each a key of its own (after
- *   the receiver, when the first parameter is `self` or `cls`)
+ *   the receiver, when the first parameter is `self` or `cls`); borrowed
  * @n_args: how many
- * @out_values: (array length=n_args) (out caller-allocates): the values,
+ * @out_values: (array) (out caller-allocates): one slot per keyed argument
+ *   (@n_args, or @n_args - 1 with a receiver): the values (transfer full),
  *   aligned with the keyed arguments; %NULL for "no value" of an asdict
  *   function
- * @error: return location for a #GError
+ * @error: return location for a #GError, or %NULL
  *
- * One region get_or_create_multi: the creator is called once with the
- * arguments whose values are missing or expired, in the order of their
- * keys (so `10` before `2` before `8`, as Python sorts the key strings).
+ * The call of a function decorated with cache_multi_on_arguments: one
+ * dogpile_region_get_or_create_multi(), which calls the creator once with
+ * the arguments whose values are missing or expired, in the order of
+ * their keys (so `10` before `2` before `8`, as Python sorts the key
+ * strings).  The expiration time (or function) and should_cache apply.
  * Unlike dogpile.cache, a receiver is passed to the creator first and
  * never mixed up with the keyed arguments.
  *
- * Returns: %TRUE with every slot filled (but asdict misses).
+ * Errors: %DOGPILE_ERROR_VALIDATION when the keys cannot be made (a
+ * keyword argument, a key generator that gives none or the wrong number),
+ * or the key generator's error; then whatever
+ * dogpile_region_get_or_create_multi() reports:
+ * %DOGPILE_ERROR_REGION_NOT_CONFIGURED, %DOGPILE_ERROR_LOCK,
+ * %DOGPILE_ERROR_INVALIDATION, the creator's error, %DOGPILE_ERROR_CREATOR
+ * when it fails without one or leaves a slot empty (asdict aside), the
+ * serializer's error, and whatever the backend's call reports.
+ *
+ * Thread safety: any thread, concurrently with any call on @self but the
+ * setup calls.
+ *
+ * Returns: %TRUE with every slot filled (but asdict misses), %FALSE with
+ *   @error set and every slot %NULL
  */
 gboolean
 dogpile_cached_function_call_multi (DogpileCachedFunction *self,
@@ -1214,13 +1411,29 @@ dogpile_cached_function_call_multi (DogpileCachedFunction *self,
 /**
  * dogpile_cached_function_get_multi:
  * @self: a multi cached function
- * @args: (array length=n_args): the arguments
+ * @args: (array length=n_args): the arguments (after the receiver, when
+ *   there is one); borrowed
  * @n_args: how many
- * @out_values: (array length=n_args) (out caller-allocates): cached values
- *   or %NULL
- * @error: return location for a #GError
+ * @out_values: (array) (out caller-allocates): one slot per keyed argument
+ *   (@n_args, or @n_args - 1 with a receiver): the cached value (transfer
+ *   full) or %NULL
+ * @error: return location for a #GError, or %NULL
  *
- * Returns: %TRUE on success.
+ * The decorated function's `fn.get(*args)` of the multi form:
+ * dogpile_region_get_multi() of the arguments' keys, with the region's
+ * expiration time.  Nothing is created.
+ *
+ * Errors: %DOGPILE_ERROR_VALIDATION when the keys cannot be made, or the
+ * key generator's error (@out_values is then left as it was); then
+ * whatever dogpile_region_get_multi() reports (every slot is then %NULL):
+ * %DOGPILE_ERROR_REGION_NOT_CONFIGURED, %DOGPILE_ERROR_CANT_DESERIALIZE
+ * for stored bytes that are not a record, and whatever the backend's call
+ * reports.
+ *
+ * Thread safety: any thread, concurrently with any call on @self but the
+ * setup calls.
+ *
+ * Returns: %TRUE on success (misses included), %FALSE with @error set
  */
 gboolean
 dogpile_cached_function_get_multi (DogpileCachedFunction *self,
@@ -1241,12 +1454,25 @@ dogpile_cached_function_get_multi (DogpileCachedFunction *self,
 /**
  * dogpile_cached_function_set_multi:
  * @self: a multi cached function
- * @args: (array length=n_args): the arguments
- * @values: (array length=n_args): the value for each
- * @n_args: how many
- * @error: return location for a #GError
+ * @args: (array length=n_args): the arguments (after the receiver, when
+ *   there is one); borrowed
+ * @values: (array): the value for each keyed argument (@n_args of them, or
+ *   @n_args - 1 with a receiver); borrowed
+ * @n_args: how many arguments
+ * @error: return location for a #GError, or %NULL
  *
- * Returns: %TRUE on success.
+ * The decorated function's `fn.set(...)` of the multi form:
+ * dogpile_region_set_multi() of the arguments' keys.
+ *
+ * Errors: %DOGPILE_ERROR_VALIDATION when the keys cannot be made, or the
+ * key generator's error; then whatever dogpile_region_set_multi() reports:
+ * %DOGPILE_ERROR_REGION_NOT_CONFIGURED, the serializer's error, and
+ * whatever the backend's call reports.
+ *
+ * Thread safety: any thread, concurrently with any call on @self but the
+ * setup calls.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
  */
 gboolean
 dogpile_cached_function_set_multi (DogpileCachedFunction *self,
@@ -1268,11 +1494,23 @@ dogpile_cached_function_set_multi (DogpileCachedFunction *self,
 /**
  * dogpile_cached_function_invalidate_multi:
  * @self: a multi cached function
- * @args: (array length=n_args): the arguments
+ * @args: (array length=n_args): the arguments (after the receiver, when
+ *   there is one); borrowed
  * @n_args: how many
- * @error: return location for a #GError
+ * @error: return location for a #GError, or %NULL
  *
- * Returns: %TRUE on success.
+ * The decorated function's `fn.invalidate(*args)` of the multi form:
+ * deletes the arguments' keys with dogpile_region_delete_multi().  Missing
+ * keys are not an error.
+ *
+ * Errors: %DOGPILE_ERROR_VALIDATION when the keys cannot be made, or the
+ * key generator's error; then %DOGPILE_ERROR_REGION_NOT_CONFIGURED and
+ * whatever the backend's call reports.
+ *
+ * Thread safety: any thread, concurrently with any call on @self but the
+ * setup calls.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
  */
 gboolean
 dogpile_cached_function_invalidate_multi (DogpileCachedFunction *self,
@@ -1293,15 +1531,32 @@ dogpile_cached_function_invalidate_multi (DogpileCachedFunction *self,
 /**
  * dogpile_cached_function_refresh_multi:
  * @self: a multi cached function
- * @args: (array length=n_args): the arguments
+ * @args: (array length=n_args): the arguments (after the receiver, when
+ *   there is one); borrowed
  * @n_args: how many
- * @out_values: (array length=n_args) (out caller-allocates): the new values
- * @error: return location for a #GError
+ * @out_values: (array) (out caller-allocates): one slot per keyed argument
+ *   (@n_args, or @n_args - 1 with a receiver): the new values (transfer
+ *   full); %NULL for "no value" of an asdict function
+ * @error: return location for a #GError, or %NULL
  *
- * Calls the creator with every argument, in the order given, caches the
- * values (an asdict function's missing ones are skipped) and returns them.
+ * The decorated function's `fn.refresh(*args)` of the multi form: calls
+ * the creator once with every argument, in the order given (the receiver
+ * first), stores the values with one dogpile_region_set_multi() (an asdict
+ * function's missing ones are skipped) and returns them.  No lock, no
+ * should_cache, as in dogpile.cache.
  *
- * Returns: %TRUE on success.
+ * Errors: %DOGPILE_ERROR_VALIDATION when the keys cannot be made, or the
+ * key generator's error; the creator's error; %DOGPILE_ERROR_CREATOR when
+ * the creator fails without one or leaves a slot empty (asdict aside);
+ * then whatever dogpile_region_set_multi() reports:
+ * %DOGPILE_ERROR_REGION_NOT_CONFIGURED, the serializer's error, and
+ * whatever the backend's call reports.
+ *
+ * Thread safety: any thread, concurrently with any call on @self but the
+ * setup calls.
+ *
+ * Returns: %TRUE with the values, %FALSE with @error set and every slot
+ *   %NULL
  */
 gboolean
 dogpile_cached_function_refresh_multi (DogpileCachedFunction *self,

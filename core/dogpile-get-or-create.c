@@ -219,34 +219,46 @@ static const DogpileLockFuncs request_async_funcs = {
 /**
  * dogpile_region_get_or_create_full:
  * @self: a configured region
- * @key: the key
- * @creator: makes the value when it is missing or expired
- * @user_data: passed to @creator
+ * @key: the key; borrowed for the call (an async task copies it)
+ * @creator: (scope notified): makes the value when it is missing or
+ *   expired
+ * @user_data: (closure): passed to @creator
  * @user_data_destroy: (nullable): frees @user_data once it is no longer
- *   needed, which may be after this call returns when an async runner
- *   regenerates in the background
+ *   needed: before this call returns, or, when an async runner regenerates
+ *   in the background, when its task is freed.  Called on failure too
  * @expiration_time: %DOGPILE_EXPIRATION_DEFAULT for the region's, an
  *   override, or %DOGPILE_EXPIRATION_NONE: never expires by age
- * @should_cache: (nullable): decides whether a new value is stored (it is
- *   returned either way)
- * @should_cache_data: passed to @should_cache
- * @out_value: (out) (transfer full): the value
- * @error: return location for a #GError
+ * @should_cache: (nullable) (scope call): decides whether a new value is
+ *   stored (it is returned either way)
+ * @should_cache_data: (closure): passed to @should_cache
+ * @out_value: (out) (transfer full): the value; %NULL on failure
+ * @error: return location for a #GError, or %NULL
  *
- * The read-through call, under the dogpile lock: at most one caller per key
- * (per process, or across processes with a backend's distributed lock)
- * runs @creator at a time.  A fresh value is returned at once.  An expired
- * one: if another caller is regenerating it, this caller gets the stale
- * value at once; otherwise this caller regenerates it -- or, when the
- * region has an async runner and @user_data can be kept (@user_data is
- * %NULL or @user_data_destroy is set), hands it to the runner and returns
- * the stale value.  A missing value (or one with another "v", undecodable
- * or hard-invalidated): callers wait for the one creating it.
+ * dogpile.cache's CacheRegion.get_or_create() with its expiration_time and
+ * should_cache_fn arguments.  The read-through call, under the dogpile
+ * lock: at most one caller per key (per process, or across processes with
+ * a backend's distributed lock) runs @creator at a time.  A fresh value is
+ * returned at once.  An expired one: if another caller is regenerating it,
+ * this caller gets the stale value at once; otherwise this caller
+ * regenerates it -- or, when the region has an async runner and
+ * @user_data can be kept (@user_data is %NULL or @user_data_destroy is
+ * set), hands it to the runner and returns the stale value.  A missing
+ * value (or one with another "v", undecodable or hard-invalidated):
+ * callers wait for the one creating it, then read it.  A soft-invalidated
+ * value counts as expired.
  *
- * Returns: %TRUE with the value; %FALSE with the creator's error (nothing
- * is stored, the lock is released and the next caller tries again), a
- * backend or lock error, or %DOGPILE_ERROR_INVALIDATION when a soft
- * invalidation meets a value that never expires.
+ * Errors: the creator's error, or %DOGPILE_ERROR_CREATOR when it returns
+ * %NULL without one (nothing is stored, the mutex is released and the next
+ * caller tries again); %DOGPILE_ERROR_REGION_NOT_CONFIGURED when @self
+ * has no backend; %DOGPILE_ERROR_LOCK when waiting for the key's mutex
+ * gives up or this thread already holds it (a creator asking for its own
+ * key); %DOGPILE_ERROR_INVALIDATION when a soft invalidation meets a
+ * value that never expires; the serializer's error; and whatever the
+ * backend's call or mutex reports.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: %TRUE with the value, %FALSE with @error set
  */
 gboolean
 dogpile_region_get_or_create_full (
@@ -331,16 +343,28 @@ out:
 /**
  * dogpile_region_get_or_create:
  * @self: a configured region
- * @key: the key
- * @creator: makes the value when it is missing or expired
- * @user_data: passed to @creator; must stay valid for the call only
- * @out_value: (out) (transfer full): the value
- * @error: return location for a #GError
+ * @key: the key; borrowed for the call
+ * @creator: makes the value when it is missing or expired; with %NULL
+ *   @user_data, an async runner may call it after this call returns
+ * @user_data: (closure): passed to @creator; it must stay valid for the
+ *   call only
+ * @out_value: (out) (transfer full): the value; %NULL on failure
+ * @error: return location for a #GError, or %NULL
  *
- * dogpile_region_get_or_create_full() with the region's expiration time,
- * no should_cache, and regeneration in this thread.
+ * dogpile.cache's CacheRegion.get_or_create():
+ * dogpile_region_get_or_create_full() with the region's expiration time
+ * and no should_cache.  Since @user_data is not kept after the call, an
+ * async runner regenerates in the background only when @user_data is
+ * %NULL; otherwise this thread does.
  *
- * Returns: %TRUE with the value.
+ * Errors: as dogpile_region_get_or_create_full(): the creator's error or
+ * %DOGPILE_ERROR_CREATOR; %DOGPILE_ERROR_REGION_NOT_CONFIGURED;
+ * %DOGPILE_ERROR_LOCK; %DOGPILE_ERROR_INVALIDATION; the serializer's
+ * error; and whatever the backend's call or mutex reports.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: %TRUE with the value, %FALSE with @error set
  */
 gboolean
 dogpile_region_get_or_create (DogpileRegion *self, const char *key,
@@ -537,26 +561,41 @@ multi_create (DogpileRegion *self, RegionConfig *config, double exp,
 /**
  * dogpile_region_get_or_create_multi:
  * @self: a configured region
- * @keys: (array length=n_keys): the keys; duplicates allowed
- * @n_keys: how many; 0 does nothing
- * @creator: makes values for the keys that need them, in one call
- * @user_data: passed to @creator
+ * @keys: (array length=n_keys): the keys; duplicates allowed; borrowed
+ * @n_keys: how many; with 0, nothing is read or created
+ * @creator: (scope call): makes values for the keys that need them, in one
+ *   call
+ * @user_data: (closure): passed to @creator
  * @expiration_time: %DOGPILE_EXPIRATION_DEFAULT, an override, or
  *   %DOGPILE_EXPIRATION_NONE
- * @should_cache: (nullable): decides, per value, whether it is stored
- * @should_cache_data: passed to @should_cache
+ * @should_cache: (nullable) (scope call): decides, per value, whether it is
+ *   stored
+ * @should_cache_data: (closure): passed to @should_cache
  * @out_values: (array length=n_keys) (out caller-allocates): the values,
  *   aligned with @keys (transfer full each)
- * @error: return location for a #GError
+ * @error: return location for a #GError, or %NULL
  *
- * One multi-get; then, in sorted key order, the mutex of every key that is
- * missing or expired (an expired key whose mutex is busy keeps its stale
- * value); then one @creator call with all those keys, sorted, and one
- * set_multi for the values @should_cache accepts.  Every mutex is released
- * whatever fails.  A creator that leaves a slot empty is an error
- * (%DOGPILE_ERROR_CREATOR), not a silent truncation.
+ * dogpile.cache's CacheRegion.get_or_create_multi(): one multi-get; then,
+ * in backend-key order, the mutex of every key that is missing or expired
+ * (an expired key whose mutex is busy keeps its stale value), each key
+ * read again once its mutex is taken; then one @creator call with the keys
+ * still missing or expired, sorted, and one set_multi for the values
+ * @should_cache accepts.  Every mutex is released whatever fails.  Keys
+ * the mangler folds into one backend key are one key for locking and
+ * creation.  The async runner is never used here.
  *
- * Returns: %TRUE with every slot filled; on failure every slot is %NULL.
+ * Errors: the creator's error, or %DOGPILE_ERROR_CREATOR when it fails
+ * without one or leaves a slot empty (nothing is stored);
+ * %DOGPILE_ERROR_REGION_NOT_CONFIGURED when @self has no backend (with 0
+ * keys too); %DOGPILE_ERROR_LOCK when waiting for a key's mutex gives up
+ * or this thread already holds it; %DOGPILE_ERROR_INVALIDATION when a soft
+ * invalidation meets a value that never expires; the serializer's error; and
+ * whatever the backend's call or mutex reports.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: %TRUE with every slot filled, %FALSE with @error set and every
+ *   slot %NULL
  */
 gboolean
 dogpile_region_get_or_create_multi (DogpileRegion *self,
@@ -717,15 +756,20 @@ dogpile_region_get_or_create_multi (DogpileRegion *self,
 /**
  * dogpile_region_get_mutex:
  * @self: a configured region
- * @key: the key (the mangler is applied)
- * @error: return location for a #GError
+ * @key: the key (the mangler is applied); borrowed
+ * @error: return location for a #GError, or %NULL
  *
  * The mutex get_or_create takes to regenerate @key: the backend's own, or
- * an in-process one shared by everyone asking for @key right now.  For
- * callers that must coordinate with regeneration by hand.
+ * an in-process one shared by everyone asking for @key right now (from
+ * the region's #DogpileNameRegistry).  For callers that must coordinate
+ * with regeneration by hand.  Holding the reference keeps that mutex the
+ * key's.
  *
- * Returns: (transfer full): the mutex, or %NULL with
- * %DOGPILE_ERROR_REGION_NOT_CONFIGURED.
+ * Errors: %DOGPILE_ERROR_REGION_NOT_CONFIGURED when @self has no backend.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: (transfer full) (nullable): the mutex, or %NULL with @error set
  */
 DogpileMutex *
 dogpile_region_get_mutex (DogpileRegion *self, const char *key, GError **error)
@@ -746,15 +790,21 @@ dogpile_region_get_mutex (DogpileRegion *self, const char *key, GError **error)
 /**
  * dogpile_region_key_is_locked:
  * @self: a configured region
- * @key: the key
+ * @key: the key; borrowed
  * @out_locked: (out): whether someone holds the key's mutex (is
  *   regenerating it)
- * @error: return location for a #GError
+ * @error: return location for a #GError, or %NULL
  *
- * Applies the key mangler first (dogpile.cache does not: see
- * docs/differences.md).  Does not acquire anything.
+ * dogpile.cache's CacheRegion.key_is_locked(), but applying the key
+ * mangler first (dogpile.cache does not: see docs/differences.md).  Does
+ * not acquire anything.
  *
- * Returns: %TRUE on success.
+ * Errors: %DOGPILE_ERROR_REGION_NOT_CONFIGURED when @self has no backend;
+ * whatever the backend's mutex reports.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
  */
 gboolean
 dogpile_region_key_is_locked (DogpileRegion *self, const char *key,
@@ -773,16 +823,23 @@ dogpile_region_key_is_locked (DogpileRegion *self, const char *key,
 /**
  * dogpile_region_set_async_creation_runner:
  * @self: an unconfigured region
- * @runner: (nullable): receives each background regeneration
- * @user_data: passed to @runner
- * @destroy: (nullable): frees @user_data with the region
+ * @runner: (nullable) (scope notified): receives each background
+ *   regeneration; %NULL for none
+ * @user_data: (closure): passed to @runner
+ * @destroy: (nullable): frees @user_data when it is replaced or the region
+ *   is freed
  *
- * dogpile.cache's async_creation_runner: when a caller finds an expired (or
- * soft-invalidated) value and wins its mutex, it returns the stale value at
- * once and @runner gets a #DogpileAsyncTask to regenerate it, holding the
- * mutex until the task runs.  Missing and hard-invalidated values are
- * always created in the caller.  dogpile_async_pool_run() is a ready
- * runner on a bounded thread pool.  Call before dogpile_region_configure().
+ * dogpile.cache's async_creation_runner: when a get_or_create caller finds
+ * an expired (or soft-invalidated) value and wins its mutex, it returns the
+ * stale value at once and @runner gets a #DogpileAsyncTask to regenerate
+ * it, holding the mutex until the task runs or is freed.  Missing and
+ * hard-invalidated values are always created in the caller, and so are
+ * those of calls whose user data the region may not keep (see
+ * dogpile_region_get_or_create_full()) and of get_or_create_multi.
+ * dogpile_async_pool_run() is a ready runner on a bounded thread pool.
+ *
+ * Thread safety: setup: call before @self is configured or shared (a
+ * configured region refuses it with a critical warning).
  */
 void
 dogpile_region_set_async_creation_runner (DogpileRegion *self,

@@ -79,8 +79,15 @@ dogpile__region_was_soft_invalidated (DogpileRegion *self)
  *   expired, so one caller regenerates while the others still get them
  *   (this needs an expiration time)
  *
- * Invalidates every value created before now.  With the default strategy
- * this holds in this region of this process only, as in dogpile.cache.
+ * dogpile.cache's CacheRegion.invalidate(hard): invalidates every value
+ * created before now, by time, without deleting anything.  With the
+ * default strategy this holds in this region of this process only, as in
+ * dogpile.cache, and only the latest call's mode applies; with a custom
+ * one (dogpile_region_set_invalidation_strategy()), its invalidate
+ * function is called.
+ *
+ * Thread safety: any thread, concurrently with any call on @self (a reader
+ * racing it may briefly pair the new time with the previous mode).
  */
 void
 dogpile_region_invalidate (DogpileRegion *self, gboolean hard)
@@ -102,13 +109,17 @@ dogpile_region_invalidate (DogpileRegion *self, gboolean hard)
  * dogpile_region_set_invalidation_strategy:
  * @self: an unconfigured region
  * @funcs: (nullable): the strategy's operations (all required), or %NULL
- *   for the default; must outlive the region
- * @user_data: passed to @funcs
- * @destroy: (nullable): frees @user_data with the region
+ *   for the default; borrowed: it must outlive the region
+ * @user_data: (closure): passed to @funcs
+ * @destroy: (nullable): frees @user_data when it is replaced or the region
+ *   is freed
  *
- * dogpile.cache's region_invalidator: decides which values an
- * invalidation covers (for example one shared between processes through
- * the cache itself).  Call before dogpile_region_configure().
+ * dogpile.cache's region_invalidator argument: decides which values an
+ * invalidation covers (for example with a timestamp shared between
+ * processes through the cache itself).
+ *
+ * Thread safety: setup: call before @self is configured or shared (a
+ * configured region refuses it with a critical warning).
  */
 void
 dogpile_region_set_invalidation_strategy (

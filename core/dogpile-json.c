@@ -661,17 +661,29 @@ read_text (Reader *r, const char *text, gsize len, DogpileJsonFlags flags,
 
 /**
  * dogpile_json_loads:
- * @text: (array length=len): JSON text, UTF-8
- * @len: its length in bytes
- * @flags: %DOGPILE_JSON_TAGGED to read the tagged forms as their types
- * @error: return location for a #GError
+ * @text: (array length=len): JSON text in UTF-8, not necessarily
+ *   NUL-terminated; borrowed for the call (%NULL only when @len is 0)
+ * @len: the length of @text in bytes
+ * @flags: %DOGPILE_JSON_TAGGED to read the tagged forms as their types,
+ *   or %DOGPILE_JSON_NONE
+ * @error: return location for a #GError, or %NULL
  *
- * Python's json.loads(text), as a GVariant (see the file's comment).
- * Thread-safe.
+ * Python's json.loads(text): the value, as a #GVariant mapped as the
+ * Python values section (`dogpile/dogpile-python-value.h`) describes.
+ * A string with a lone surrogate escape or a NUL is a tagged str; an int
+ * beyond 64 bits a tagged int.  The result does not refer to @text.
  *
- * Returns: (transfer full): the value, or %NULL with
- *   %DOGPILE_ERROR_CANT_DESERIALIZE and Python's message, with the line,
- *   column and byte where the text goes wrong
+ * Errors: %DOGPILE_ERROR_CANT_DESERIALIZE when @text is not JSON text,
+ * with Python's message and the line, column and byte where it goes
+ * wrong; also for an int of more than 4300 digits, nesting deeper than
+ * the limit, and, with %DOGPILE_JSON_TAGGED, a tagged object that holds
+ * the wrong thing (text that is not base64, a dict key or set member
+ * Python cannot hash).
+ *
+ * Thread safety: any thread, concurrently with any other call.
+ *
+ * Returns: (transfer full): the value (not floating), or %NULL with
+ *   @error set
  */
 GVariant *
 dogpile_json_loads (const char *text, gsize len, DogpileJsonFlags flags,
@@ -692,14 +704,23 @@ dogpile_json_loads (const char *text, gsize len, DogpileJsonFlags flags,
 
 /**
  * dogpile_json_validate:
- * @text: (array length=len): bytes that should be JSON text
- * @len: their length
- * @error: return location for a #GError
+ * @text: (array length=len): bytes that should be JSON text; borrowed for
+ *   the call (%NULL only when @len is 0)
+ * @len: the length of @text in bytes
+ * @error: return location for a #GError, or %NULL
  *
- * Whether json.loads would read @text.  Thread-safe.
+ * Whether Python's json.loads() would read @text, read as
+ * dogpile_json_loads() reads it without %DOGPILE_JSON_TAGGED but without
+ * making a value.  A region with `serializer = json` checks with it the
+ * bytes it stores and reads.
  *
- * Returns: %TRUE if it is JSON text; else %FALSE with
- *   %DOGPILE_ERROR_VALIDATION saying where it goes wrong
+ * Errors: %DOGPILE_ERROR_VALIDATION when @text is not JSON text, with
+ * Python's message and position ("The payload is not JSON text:
+ * Expecting value: line 1 column 1 (char 0)").
+ *
+ * Thread safety: any thread, concurrently with any other call.
+ *
+ * Returns: %TRUE when @text is JSON text, else %FALSE with @error set
  */
 gboolean
 dogpile_json_validate (const char *text, gsize len, GError **error)
@@ -1098,20 +1119,29 @@ write_value (Writer *w, PyView *view, guint depth)
 
 /**
  * dogpile_json_dumps:
- * @value: a value as <dogpile/dogpile-python-value.h> maps Python's; a
- *   floating reference is sunk and freed
+ * @value: the value, mapped as the Python values section
+ *   (`dogpile/dogpile-python-value.h`) describes; borrowed, but a
+ *   floating reference is sunk and released
  * @flags: %DOGPILE_JSON_TAGGED to write what JSON cannot hold as tagged
- *   objects
- * @out_len: (out) (optional): the text's length
- * @error: return location for a #GError
+ *   objects, or %DOGPILE_JSON_NONE
+ * @out_len: (out) (optional): the text's length in bytes, without the
+ *   closing NUL
+ * @error: return location for a #GError, or %NULL
  *
- * Python's json.dumps(value), the same text.  Without
- * %DOGPILE_JSON_TAGGED, bytes, bytearray, sets and dict keys other than
- * str, int, float, bool and None fail as they do in Python.
- * Thread-safe.
+ * Python's json.dumps(value) with its defaults, the same text.  Without
+ * %DOGPILE_JSON_TAGGED, tuples are written as lists, and bytes,
+ * bytearray, sets, frozensets and dict keys other than str, int, float,
+ * bool and None fail as they do in Python ("Object of type bytes is not
+ * JSON serializable").
  *
- * Returns: (transfer full): NUL-terminated ASCII text, or %NULL with
- *   %DOGPILE_ERROR_VALIDATION
+ * Errors: %DOGPILE_ERROR_VALIDATION when @value, or a value inside it, is
+ * not a Python value, is one that JSON cannot hold without
+ * %DOGPILE_JSON_TAGGED, or nests deeper than 512 levels.
+ *
+ * Thread safety: any thread, concurrently with any other call.
+ *
+ * Returns: (transfer full): NUL-terminated ASCII text, to free with
+ *   g_free(), or %NULL with @error set
  */
 char *
 dogpile_json_dumps (GVariant *value, DogpileJsonFlags flags, gsize *out_len,

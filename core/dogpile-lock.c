@@ -153,15 +153,19 @@ dogpile__lock_run (DogpileMutex *mutex, const DogpileLockFuncs *funcs,
 /**
  * dogpile_lock_new:
  * @mutex: the mutex regeneration holds; a reference is taken
- * @funcs: get_value, create and optionally async_create; must outlive the
- *   lock
- * @user_data: passed to @funcs
+ * @funcs: get_value, create and optionally async_create; borrowed: it must
+ *   outlive the lock (usually a static const struct)
+ * @user_data: (closure): passed to @funcs
  * @expiration_time: seconds a value stays fresh, or
  *   %DOGPILE_EXPIRATION_NONE for "only when missing"
  *
- * dogpile.Lock: a reusable description of one key's regeneration.
+ * dogpile.Lock(mutex, creator, value_and_created_fn, expiretime,
+ * async_creator): a reusable description of one key's regeneration, for
+ * dogpile_lock_enter().
  *
- * Returns: (transfer full): a new lock.
+ * Thread safety: any thread.
+ *
+ * Returns: (transfer full): a new lock
  */
 DogpileLock *
 dogpile_lock_new (DogpileMutex *mutex, const DogpileLockFuncs *funcs,
@@ -187,6 +191,10 @@ dogpile_lock_new (DogpileMutex *mutex, const DogpileLockFuncs *funcs,
  * dogpile_lock_ref:
  * @self: a lock
  *
+ * Takes a reference to @self.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
  * Returns: (transfer full): @self
  */
 DogpileLock *
@@ -201,6 +209,10 @@ dogpile_lock_ref (DogpileLock *self)
 /**
  * dogpile_lock_unref:
  * @self: (transfer full): a lock
+ *
+ * Drops a reference; the last one drops the lock's reference to its mutex.
+ *
+ * Thread safety: any thread; the last unref must not race a call on @self.
  */
 void
 dogpile_lock_unref (DogpileLock *self)
@@ -216,18 +228,27 @@ dogpile_lock_unref (DogpileLock *self)
 /**
  * dogpile_lock_enter:
  * @self: a lock
- * @out_value: (out) (transfer full): the value
- * @error: return location for a #GError
+ * @out_value: (out) (transfer full): the value; %NULL on failure
+ * @error: return location for a #GError, or %NULL
  *
  * dogpile.Lock's `with lock as value`: reads the value once; a fresh one
  * is returned without touching the mutex.  An expired one is returned at
  * once if another caller holds the mutex, else this caller regenerates it
  * (or hands it to async_create and returns the stale value).  With no
  * value, this caller waits for the mutex, reads again, and creates the
- * value only if the caller it waited for did not.
+ * value only if the caller it waited for did not.  The mutex is released
+ * before it returns, whatever failed, unless async_create took it over.
  *
- * Returns: %TRUE with a value; %FALSE with the error of get_value, create
- * or the mutex (the mutex is released whatever failed).
+ * Errors: the error of get_value, create or async_create
+ * (%DOGPILE_ERROR_CREATOR when one fails without an error, or create
+ * gives no value); %DOGPILE_ERROR_LOCK when waiting for the mutex gives up
+ * or the in-process mutex is already held by this thread; whatever the
+ * mutex reports when acquiring or releasing it fails (the first failure is
+ * the one reported).
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: %TRUE with a value, %FALSE with @error set
  */
 gboolean
 dogpile_lock_enter (DogpileLock *self, GBytes **out_value, GError **error)

@@ -6,13 +6,16 @@
 
 /**
  * dogpile_sha1_mangle_key:
- * @key: a key
+ * @key: a key; borrowed
  * @user_data: ignored
  *
  * dogpile.cache's sha1_mangle_key: turns any key into 40 hex digits, which
  * suits memcached's key rules.  A #DogpileKeyMangler.
  *
- * Returns: (transfer full): the SHA-1 of @key's UTF-8 bytes in lowercase hex.
+ * Thread safety: any thread, concurrently with any other call.
+ *
+ * Returns: (transfer full): the SHA-1 of @key's bytes (its UTF-8) in
+ *   lowercase hex
  */
 char *
 dogpile_sha1_mangle_key (const char *key, gpointer user_data)
@@ -32,15 +35,18 @@ struct DogpileLengthConditionalMangler {
 /**
  * dogpile_length_conditional_mangler_new:
  * @length: keys of at least this many characters are mangled
- * @mangler: the mangler to apply to them
- * @user_data: passed to @mangler
+ * @mangler: (scope notified): the mangler to apply to them
+ * @user_data: (closure): passed to @mangler
  * @destroy: (nullable): frees @user_data with the object
  *
- * dogpile.cache's length_conditional_mangler, for use as
+ * dogpile.cache's length_conditional_mangler(length, mangler), for use as
  * `dogpile_region_set_key_mangler (region, dogpile_length_conditional_mangle,
  * m, (GDestroyNotify) dogpile_length_conditional_mangler_free)`.
  *
- * Returns: (transfer full): the mangler's state.
+ * Thread safety: any thread.
+ *
+ * Returns: (transfer full): the mangler's state; free it with
+ *   dogpile_length_conditional_mangler_free()
  */
 DogpileLengthConditionalMangler *
 dogpile_length_conditional_mangler_new (guint length,
@@ -63,6 +69,13 @@ dogpile_length_conditional_mangler_new (guint length,
 /**
  * dogpile_length_conditional_mangler_free:
  * @self: (transfer full): the mangler's state
+ *
+ * Frees @self and its mangler's user data (with the destroy notify given
+ * to dogpile_length_conditional_mangler_new()).
+ *
+ * Thread safety: any thread, once no dogpile_length_conditional_mangle()
+ * call on @self can be in progress (a region given it as its mangler's
+ * destroy notify frees it with the region).
  */
 void
 dogpile_length_conditional_mangler_free (DogpileLengthConditionalMangler *self)
@@ -76,14 +89,19 @@ dogpile_length_conditional_mangler_free (DogpileLengthConditionalMangler *self)
 
 /**
  * dogpile_length_conditional_mangle:
- * @key: a key
+ * @key: a key; borrowed
  * @user_data: a #DogpileLengthConditionalMangler
  *
- * Lengths count characters (code points), as Python's len() does; a key
- * that is not valid UTF-8 counts bytes.
+ * The #DogpileKeyMangler of a #DogpileLengthConditionalMangler: applies its
+ * mangler to @key when @key has at least its length.  Lengths count
+ * characters (code points), as Python's len() does; a key that is not
+ * valid UTF-8 counts bytes.
+ *
+ * Thread safety: any thread, concurrently with any other call on the same
+ * mangler state (when its mangler allows it, as the shipped ones do).
  *
  * Returns: (transfer full): the mangled key, or a copy of @key when it is
- * shorter than the threshold.
+ *   shorter than the threshold
  */
 char *
 dogpile_length_conditional_mangle (const char *key, gpointer user_data)

@@ -15,15 +15,18 @@ struct DogpileMutex {
 
 /**
  * dogpile_mutex_new:
- * @funcs: the operations; must stay valid as long as the mutex (usually a
- *   static const struct)
- * @user_data: passed to every operation
+ * @funcs: the operations, all three required; borrowed: it must stay
+ *   valid as long as the mutex (usually a static const struct)
+ * @user_data: (closure): passed to every operation
  * @destroy: (nullable): frees @user_data when the last reference goes
  *
  * Wraps any lock with acquire/release/locked in the handle the dogpile
- * lock uses, like an object satisfying dogpile.cache's CacheMutex.
+ * lock uses, like an object satisfying dogpile.cache's CacheMutex: what a
+ * backend's get_mutex returns for a distributed lock.
  *
- * Returns: (transfer full): a new mutex handle.
+ * Thread safety: any thread.
+ *
+ * Returns: (transfer full): a new mutex handle
  */
 DogpileMutex *
 dogpile_mutex_new (const DogpileMutexFuncs *funcs, gpointer user_data,
@@ -47,6 +50,10 @@ dogpile_mutex_new (const DogpileMutexFuncs *funcs, gpointer user_data,
 /**
  * dogpile_mutex_ref:
  * @self: a mutex
+ *
+ * Takes a reference to @self.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
  *
  * Returns: (transfer full): @self
  */
@@ -79,7 +86,10 @@ dogpile__mutex_try_ref (DogpileMutex *self)
  * dogpile_mutex_unref:
  * @self: (transfer full): a mutex
  *
- * Dropping the last reference does not release a held lock.
+ * Drops a reference; the last one calls the destroy notify of the user
+ * data.  Dropping the last reference does not release a held lock.
+ *
+ * Thread safety: any thread; the last unref must not race a call on @self.
  */
 void
 dogpile_mutex_unref (DogpileMutex *self)
@@ -96,12 +106,23 @@ dogpile_mutex_unref (DogpileMutex *self)
 /**
  * dogpile_mutex_acquire:
  * @self: a mutex
- * @wait: block until the mutex is free, or try once
- * @out_acquired: (out): whether this call took the mutex
- * @error: return location for a #GError
+ * @wait: %TRUE to block until the mutex is free, %FALSE to try once
+ * @out_acquired: (out): whether this call took the mutex; %FALSE on
+ *   failure
+ * @error: return location for a #GError, or %NULL
  *
- * Returns: %TRUE unless the mutex failed (then @error is set).  Not getting
- * the mutex with @wait %FALSE is a success with *@out_acquired %FALSE.
+ * CacheMutex.acquire(wait).  Not getting the mutex with @wait %FALSE is a
+ * success with *@out_acquired %FALSE; so is a lock that gives up waiting
+ * (a backend's blocking timeout).
+ *
+ * Errors: %DOGPILE_ERROR_LOCK from the in-process mutex when @wait is
+ * %TRUE and this thread already holds it (a creator asking for its own
+ * key), which would otherwise wait for ever; whatever a backend's mutex
+ * reports.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: %TRUE unless the mutex failed, %FALSE with @error set
  */
 gboolean
 dogpile_mutex_acquire (DogpileMutex *self, gboolean wait,
@@ -125,13 +146,19 @@ dogpile_mutex_acquire (DogpileMutex *self, gboolean wait,
 /**
  * dogpile_mutex_release:
  * @self: a mutex
- * @error: return location for a #GError
+ * @error: return location for a #GError, or %NULL
  *
- * Any thread may release a mutex another thread acquired (the async
- * creation runner relies on it), as with Python's threading.Lock.
+ * CacheMutex.release().  Any thread may release a mutex another thread
+ * acquired (the async creation runner relies on it), as with Python's
+ * threading.Lock.
  *
- * Returns: %TRUE on success; %FALSE (%DOGPILE_ERROR_LOCK for the core's
- * mutexes) when the mutex was not held.
+ * Errors: %DOGPILE_ERROR_LOCK from the in-process mutex when it was not
+ * held; whatever a backend's mutex reports (a lost connection, a lock no
+ * longer owned).
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
  */
 gboolean
 dogpile_mutex_release (DogpileMutex *self, GError **error)
@@ -146,9 +173,16 @@ dogpile_mutex_release (DogpileMutex *self, GError **error)
  * dogpile_mutex_locked:
  * @self: a mutex
  * @out_locked: (out): whether anyone holds the mutex
- * @error: return location for a #GError
+ * @error: return location for a #GError, or %NULL
  *
- * Returns: %TRUE on success.
+ * CacheMutex.locked().  Acquires nothing.
+ *
+ * Errors: none from the core's mutexes; whatever a backend's mutex
+ * reports.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
  */
 gboolean
 dogpile_mutex_locked (DogpileMutex *self, gboolean *out_locked, GError **error)
@@ -337,7 +371,9 @@ static const DogpileMutexFuncs local_funcs = {
  * ever (trying without waiting is "not acquired"); in a child of fork()
  * it is free unless the forking thread held it (docs/fork.md).
  *
- * Returns: (transfer full): a new unlocked mutex.
+ * Thread safety: any thread.
+ *
+ * Returns: (transfer full): a new unlocked mutex
  */
 DogpileMutex *
 dogpile_mutex_new_local (void)
@@ -447,9 +483,12 @@ static const DogpileMutexFuncs null_funcs = {
  * dogpile_mutex_new_null:
  *
  * dogpile.cache's NullLock: acquiring always succeeds, even when "held",
- * so nothing is ever serialised.
+ * releasing always succeeds and locked() is always %FALSE, so nothing is
+ * ever serialised.  What dogpile.cache.null uses.
  *
- * Returns: (transfer full): a new null mutex.
+ * Thread safety: any thread.
+ *
+ * Returns: (transfer full): a new null mutex
  */
 DogpileMutex *
 dogpile_mutex_new_null (void)

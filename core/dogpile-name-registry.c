@@ -115,11 +115,16 @@ entry_free (gpointer data)
 
 /**
  * dogpile_name_registry_new:
- * @create: makes the mutex for a name with no live one
- * @user_data: passed to @create
- * @destroy: (nullable): frees @user_data with the registry
+ * @create: (scope notified): makes the mutex for a name with no live one
+ * @user_data: (closure): passed to @create
+ * @destroy: (nullable): frees @user_data when the registry is freed
  *
- * Returns: (transfer full): a new, empty registry.
+ * dogpile.util.NameRegistry(creator).  The registry registers a fork hook
+ * for its locks, removed when it is freed.
+ *
+ * Thread safety: any thread.
+ *
+ * Returns: (transfer full): a new, empty registry
  */
 DogpileNameRegistry *
 dogpile_name_registry_new (DogpileNameRegistryCreateFunc create,
@@ -149,6 +154,10 @@ dogpile_name_registry_new (DogpileNameRegistryCreateFunc create,
  * dogpile_name_registry_ref:
  * @self: a registry
  *
+ * Takes a reference to @self.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
  * Returns: (transfer full): @self
  */
 DogpileNameRegistry *
@@ -164,7 +173,11 @@ dogpile_name_registry_ref (DogpileNameRegistry *self)
  * dogpile_name_registry_unref:
  * @self: (transfer full): a registry
  *
- * Mutexes handed out stay valid: each keeps the registry alive.
+ * Drops a reference.  Mutexes handed out stay valid: each keeps the
+ * registry alive, so it is freed (with @create's user data) once the last
+ * of them and the last reference are gone.
+ *
+ * Thread safety: any thread; the last unref must not race a call on @self.
  */
 void
 dogpile_name_registry_unref (DogpileNameRegistry *self)
@@ -187,10 +200,15 @@ dogpile_name_registry_unref (DogpileNameRegistry *self)
 /**
  * dogpile_name_registry_get:
  * @self: a registry
- * @name: the name
+ * @name: the name; copied when a new entry is made
  *
- * Returns: (transfer full): the mutex every current holder of @name shares,
+ * NameRegistry.get(name): the mutex every current holder of @name shares,
  * created with the registry's create function if nobody holds one.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: (transfer full): the mutex; the entry lives until its last
+ *   reference is dropped
  */
 DogpileMutex *
 dogpile_name_registry_get (DogpileNameRegistry *self, const char *name)
@@ -226,7 +244,12 @@ dogpile_name_registry_get (DogpileNameRegistry *self, const char *name)
  * dogpile_name_registry_size:
  * @self: a registry
  *
- * Returns: how many names have a live mutex right now.
+ * How many names have a live mutex right now, for tests and statistics.
+ *
+ * Thread safety: any thread, concurrently with any call on @self; the
+ *   answer may be stale by the time it returns.
+ *
+ * Returns: the number of entries
  */
 guint
 dogpile_name_registry_size (DogpileNameRegistry *self)

@@ -367,16 +367,24 @@ text_finish (Text *t, gboolean ok)
 
 /**
  * dogpile_pickle_dumps_protocol0:
- * @value: a value as <dogpile/dogpile-python-value.h> maps Python's; a
- *   floating reference is sunk and freed
- * @error: return location for a #GError
+ * @value: the value, mapped as the Python values section
+ *   (`dogpile/dogpile-python-value.h`) describes; borrowed, but a
+ *   floating reference is sunk and released
+ * @error: return location for a #GError, or %NULL
  *
  * Python's pickle.dumps(value, protocol=0): the same bytes for a value in
  * which no object is shared but those CPython always shares (the empty
- * str, one-character strs below U+0100).  Thread-safe.
+ * str, one-character strs below U+0100).  dogpile_pickle_loads() reads it
+ * back.
  *
- * Returns: (transfer full): the pickle, or %NULL with
- *   %DOGPILE_ERROR_VALIDATION for a GVariant no Python value maps to
+ * Errors: %DOGPILE_ERROR_VALIDATION when @value, or a value inside it, is
+ * not a Python value (a type no Python value maps to, a tagged value
+ * whose content has the wrong type, a str that is not UTF-8) or nests
+ * deeper than 1000 levels.
+ *
+ * Thread safety: any thread, concurrently with any other call.
+ *
+ * Returns: (transfer full): the pickle, or %NULL with @error set
  */
 GBytes *
 dogpile_pickle_dumps_protocol0 (GVariant *value, GError **error)
@@ -394,18 +402,24 @@ dogpile_pickle_dumps_protocol0 (GVariant *value, GError **error)
 
 /**
  * dogpile_pickle_dumps_cached_value_protocol0:
- * @payload: the value; a floating reference is sunk and freed
- * @metadata: its "ct" and "v"
- * @error: return location for a #GError
+ * @payload: the value, mapped as for dogpile_pickle_dumps_protocol0();
+ *   borrowed, but a floating reference is sunk and released
+ * @metadata: the metadata, borrowed for the call: its cached_time is
+ *   written as "ct" (a float) and its version as "v"
+ * @error: return location for a #GError, or %NULL
  *
  * What python-memcached and bmemcached store for a stock Python region's
  * value: pickle.dumps(CachedValue(payload, {"ct": ct, "v": v}), 0), that
  * is copy_reg._reconstructor(CachedValue, tuple, (payload, metadata)).
- * Any Python client's pickle.loads reads it back as a
- * dogpile.cache.api.CachedValue.  Thread-safe.
+ * Python's pickle.loads() reads it back as a dogpile.cache.api.CachedValue,
+ * and dogpile_pickle_loads_cached_value() reads it back here.
  *
- * Returns: (transfer full): the pickle, or %NULL with
- *   %DOGPILE_ERROR_VALIDATION as dogpile_pickle_dumps_protocol0()
+ * Errors: %DOGPILE_ERROR_VALIDATION when @payload is not a Python value,
+ * as for dogpile_pickle_dumps_protocol0().
+ *
+ * Thread safety: any thread, concurrently with any other call.
+ *
+ * Returns: (transfer full): the pickle, or %NULL with @error set
  */
 GBytes *
 dogpile_pickle_dumps_cached_value_protocol0 (GVariant *payload,

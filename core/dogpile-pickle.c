@@ -1259,16 +1259,28 @@ py_pickle_load_general (const guint8 *data, gsize len, gsize max_size,
 
 /**
  * dogpile_pickle_loads_data:
- * @data: (array length=len): a pickle
- * @len: its length
- * @error: return location for a #GError
+ * @data: (array length=len): the pickle's bytes, any protocol from 0 to 5;
+ *   borrowed for the call (%NULL only when @len is 0)
+ * @len: the length of @data in bytes
+ * @error: return location for a #GError, or %NULL
  *
- * Python's pickle.loads() for plain data.  A CachedValue reads as the
- * 2-tuple it is in Python, (payload, metadata).  Bytes after the STOP
- * opcode are ignored, as Python ignores them.
+ * Python's pickle.loads() for plain data: the value, as a #GVariant
+ * mapped as the Python values section (`dogpile/dogpile-python-value.h`)
+ * describes.  A dogpile.cache.api.CachedValue reads as the 2-tuple it is
+ * in Python, (payload, metadata).  Bytes after the STOP opcode are
+ * ignored, as Python ignores them.  No code is run: only the globals
+ * listed in the section's description are accepted.  The result does not
+ * refer to @data.
+ *
+ * Errors: %DOGPILE_ERROR_CANT_DESERIALIZE when @data is not a pickle of
+ * plain data (truncated, an opcode or a global that is not allowed, a
+ * dict key or set member Python cannot hash, nesting or a result beyond
+ * the bounds); the message says what is wrong and at which byte.
+ *
+ * Thread safety: any thread, concurrently with any other call.
  *
  * Returns: (transfer full): the value (not floating), or %NULL with
- *   %DOGPILE_ERROR_CANT_DESERIALIZE saying what is wrong and where
+ *   @error set
  */
 GVariant *
 dogpile_pickle_loads_data (const guint8 *data, gsize len, GError **error)
@@ -1288,12 +1300,19 @@ dogpile_pickle_loads_data (const guint8 *data, gsize len, GError **error)
 
 /**
  * dogpile_pickle_loads:
- * @pickle: a pickle
- * @error: return location for a #GError
+ * @pickle: the pickle, any protocol from 0 to 5; borrowed for the call
+ * @error: return location for a #GError, or %NULL
  *
- * dogpile_pickle_loads_data() on @pickle's bytes.
+ * Python's pickle.loads() for plain data: dogpile_pickle_loads_data() on
+ * @pickle's bytes.
  *
- * Returns: (transfer full): the value, or %NULL with an error
+ * Errors: %DOGPILE_ERROR_CANT_DESERIALIZE when @pickle is not a pickle of
+ * plain data, as for dogpile_pickle_loads_data().
+ *
+ * Thread safety: any thread, concurrently with any other call.
+ *
+ * Returns: (transfer full): the value (not floating), or %NULL with
+ *   @error set
  */
 GVariant *
 dogpile_pickle_loads (GBytes *pickle, GError **error)
@@ -1339,19 +1358,29 @@ read_cached_metadata (Loader *l, guint32 dict, DogpileMetadata *out)
 
 /**
  * dogpile_pickle_loads_cached_value:
- * @data: (array length=len): a pickle
- * @len: its length
- * @out_payload: (out) (transfer full): the value
- * @out_metadata: (out caller-allocates): its "ct" and "v" ("v" 0 when
- *   absent)
- * @error: return location for a #GError
+ * @data: (array length=len): the pickle's bytes; borrowed for the call
+ *   (%NULL only when @len is 0)
+ * @len: the length of @data in bytes
+ * @out_payload: (out) (transfer full): the payload (not floating); %NULL
+ *   when the call fails
+ * @out_metadata: (out caller-allocates): the metadata's "ct" (an int or a
+ *   float) and "v" (0 when absent); other keys are ignored.  Unspecified
+ *   when the call fails
+ * @error: return location for a #GError, or %NULL
  *
- * Reads what a Python memcached client stores for a stock region's value
- * (a pickled dogpile.cache.api.CachedValue, any protocol), with the same
- * rules and bounds as dogpile_pickle_loads().  Thread-safe.
+ * Reads what a Python memcached client stores for a stock region's value:
+ * a pickled dogpile.cache.api.CachedValue(payload, metadata), in any
+ * protocol (5 from pymemcache and pylibmc, 0 from python-memcached and
+ * bmemcached).  The rules and bounds are those of
+ * dogpile_pickle_loads_data(); the payload does not refer to @data.
  *
- * Returns: %TRUE; %FALSE with %DOGPILE_ERROR_CANT_DESERIALIZE when @data
- *   is not such a pickle (or not a pickle)
+ * Errors: %DOGPILE_ERROR_CANT_DESERIALIZE when @data is not a pickle of
+ * plain data, when it holds a plain value rather than a CachedValue, or
+ * when the CachedValue's metadata is not a dict with a number "ct".
+ *
+ * Thread safety: any thread, concurrently with any other call.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
  */
 gboolean
 dogpile_pickle_loads_cached_value (const guint8 *data, gsize len,
@@ -2163,18 +2192,6 @@ save_general (Dumper *d, PyView *view, guint depth)
   return TRUE;
 }
 
-/**
- * dogpile_pickle_dumps:
- * @value: a value as <dogpile/dogpile-python-value.h> maps Python's
- * @error: return location for a #GError
- *
- * Python's pickle.dumps(value, protocol=4): the same bytes, for a value
- * in which no object is shared (see the file's comment).  A floating
- * @value is sunk and freed.
- *
- * Returns: (transfer full): the pickle, or %NULL with
- *   %DOGPILE_ERROR_VALIDATION for a GVariant that is not a Python value
- */
 static void
 dumper_init (Dumper *d, int protocol, GError **error)
 {
@@ -2206,6 +2223,29 @@ dumper_finish (Dumper *d, gboolean ok)
   return g_bytes_new_take (d->buf, d->len);
 }
 
+/**
+ * dogpile_pickle_dumps:
+ * @value: the value, mapped as the Python values section
+ *   (`dogpile/dogpile-python-value.h`) describes; borrowed, but a
+ *   floating reference is sunk and released
+ * @error: return location for a #GError, or %NULL
+ *
+ * Python's pickle.dumps(value, protocol=4): the same bytes, opcodes,
+ * frames and batches included, for a value in which no object is shared.
+ * Python memoizes by identity and writes a memo reference where the same
+ * object comes again; a #GVariant has no identity, so each copy is
+ * written in full (both read back equal).
+ *
+ * Errors: %DOGPILE_ERROR_VALIDATION when @value, or a value inside it, is
+ * not a Python value: a standalone dict entry that is not a tag, a tagged
+ * value whose content is wrong (a tagged int that is not decimal text of
+ * at most 4300 digits, a tagged str that is not UTF-8 bytes, ay, ...), or
+ * nesting deeper than 512 levels.
+ *
+ * Thread safety: any thread, concurrently with any other call.
+ *
+ * Returns: (transfer full): the pickle, or %NULL with @error set
+ */
 GBytes *
 dogpile_pickle_dumps (GVariant *value, GError **error)
 {
@@ -2228,18 +2268,24 @@ dogpile_pickle_dumps (GVariant *value, GError **error)
 
 /**
  * dogpile_pickle_dumps_cached_value:
- * @payload: the value; a floating reference is sunk and freed
- * @metadata: its "ct" and "v"
- * @error: return location for a #GError
+ * @payload: the value, mapped as for dogpile_pickle_dumps(); borrowed,
+ *   but a floating reference is sunk and released
+ * @metadata: the metadata, borrowed for the call: its cached_time is
+ *   written as "ct" (a float) and its version as "v"
+ * @error: return location for a #GError, or %NULL
  *
  * What pymemcache and pylibmc store for a stock Python region's value:
  * pickle.dumps(CachedValue(payload, {"ct": ct, "v": v}), protocol=5),
- * the same bytes for a value in which no object is shared.  Any Python
- * client's pickle.loads reads it back as a dogpile.cache.api.CachedValue.
- * Thread-safe.
+ * the same bytes for a value in which no object is shared.  Python's
+ * pickle.loads() reads it back as a dogpile.cache.api.CachedValue, and
+ * dogpile_pickle_loads_cached_value() reads it back here.
  *
- * Returns: (transfer full): the pickle, or %NULL with
- *   %DOGPILE_ERROR_VALIDATION as dogpile_pickle_dumps()
+ * Errors: %DOGPILE_ERROR_VALIDATION when @payload is not a Python value,
+ * as for dogpile_pickle_dumps().
+ *
+ * Thread safety: any thread, concurrently with any other call.
+ *
+ * Returns: (transfer full): the pickle, or %NULL with @error set
  */
 GBytes *
 dogpile_pickle_dumps_cached_value (GVariant *payload,

@@ -27,18 +27,28 @@ tag_name (DogpilePyType type)
 
 /**
  * dogpile_py_value_classify:
- * @value: a GVariant
- * @out_type: (out): the Python type it stands for
+ * @value: any #GVariant; borrowed, but a floating reference is sunk (and
+ *   released, unless @out_content returns it)
+ * @out_type: (out): the Python type @value stands for
  * @out_content: (out) (optional) (transfer full): for a tagged value
- *   ({"int": <...>} and the like) what it tags; else @value itself, out
- *   of any variant or maybe that held it
- * @error: return location for a #GError
+ *   (`{"int": <s>}` and the like) what it tags, out of its variant;
+ *   else @value itself, out of any variant or maybe that held it.  Not
+ *   set when the call fails
+ * @error: return location for a #GError, or %NULL
  *
  * What Python type @value is, as dogpile_pickle_dumps() would write it.
- * Only the outermost level is looked at.
+ * Variants, and maybes that hold a value, are looked through.  Only the
+ * outermost level is looked at: neither the members of a container nor
+ * the type of a tagged value's content are checked.
  *
- * Returns: %TRUE, or %FALSE with %DOGPILE_ERROR_VALIDATION for a type
- *   no Python value maps to (a standalone dict entry that is not a tag)
+ * Errors: %DOGPILE_ERROR_VALIDATION for a type no Python value maps to: a
+ * standalone dict entry other than {sv}, or a {sv} entry whose key is not
+ * one of the tags "int", "str", "bytearray", "dict", "set" and
+ * "frozenset".
+ *
+ * Thread safety: any thread, concurrently with any other call.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
  */
 gboolean
 dogpile_py_value_classify (GVariant *value, DogpilePyType *out_type,
@@ -124,9 +134,11 @@ dogpile_py_value_classify (GVariant *value, DogpilePyType *out_type,
 /**
  * dogpile_py_none_new:
  *
- * Python's None: a maybe-variant with nothing in it.
+ * Python's None: a new maybe of type mv with nothing in it.
  *
- * Returns: (transfer none): a floating reference
+ * Thread safety: any thread, concurrently with any other call.
+ *
+ * Returns: (transfer none): a floating reference to the new value
  */
 GVariant *
 dogpile_py_none_new (void)
@@ -140,13 +152,20 @@ dogpile_py_none_new (void)
  *   %DOGPILE_PY_STR (@content: UTF-8 with surrogates, ay),
  *   %DOGPILE_PY_BYTEARRAY (ay), %DOGPILE_PY_SET or %DOGPILE_PY_FROZENSET
  *   (any array, av for mixed members) or %DOGPILE_PY_DICT (an array of
- *   pairs, a(vv), for keys that are not all strs)
- * @content: (transfer floating): what the value holds
+ *   pairs, a(vv), for keys that are not all strs); any other type is a
+ *   programmer error (%NULL and a critical warning)
+ * @content: (transfer floating): what the value holds: a floating
+ *   reference is sunk into the new value, any other gets one more
+ *   reference
  *
- * The {"tag": <content>} form of the Python types GVariant has no type
- * of its own for.
+ * The `{"tag": <content>}` form of the Python types #GVariant has no
+ * type of its own for: a standalone {sv} dict entry whose key names the
+ * type.  The type of @content is not checked here; one that does not
+ * fit @type fails when the value is written.
  *
- * Returns: (transfer none): a floating reference
+ * Thread safety: any thread, concurrently with any other call.
+ *
+ * Returns: (transfer none): a floating reference to the new value
  */
 GVariant *
 dogpile_py_tagged_new (DogpilePyType type, GVariant *content)
@@ -161,13 +180,21 @@ dogpile_py_tagged_new (DogpilePyType type, GVariant *content)
 
 /**
  * dogpile_py_int_new_from_string:
- * @decimal: an int in decimal, optionally signed, up to 4300 digits
- *   (Python's own limit for converting ints from text)
- * @error: return location for a #GError
+ * @decimal: an int in decimal, NUL-terminated: an optional + or - and 1
+ *   to 4300 digits (Python's own limit for converting ints from text),
+ *   nothing else; borrowed for the call
+ * @error: return location for a #GError, or %NULL
  *
- * Returns: (transfer none): an x when the value fits in 64 bits, else
- *   the tagged form; floating.  %NULL with %DOGPILE_ERROR_VALIDATION for
- *   text that is not such an int
+ * Python's int(decimal) as a #GVariant: an x when the value fits in 64
+ * bits, else the tagged form `{"int": <s>}` holding the canonical decimal
+ * text (no + sign, no leading zeros).
+ *
+ * Errors: %DOGPILE_ERROR_VALIDATION when @decimal is not such an int.
+ *
+ * Thread safety: any thread, concurrently with any other call.
+ *
+ * Returns: (transfer none): a floating reference to the new value, or
+ *   %NULL with @error set
  */
 GVariant *
 dogpile_py_int_new_from_string (const char *decimal, GError **error)
@@ -204,11 +231,22 @@ dogpile_py_int_new_from_string (const char *decimal, GError **error)
 
 /**
  * dogpile_py_int_to_string:
- * @value: an int (any GVariant integer type, or the tagged form)
- * @error: return location for a #GError
+ * @value: an int: any #GVariant integer type or the tagged form, or a
+ *   variant or maybe holding one; borrowed, but a floating reference is
+ *   sunk and released
+ * @error: return location for a #GError, or %NULL
  *
- * Returns: (transfer full): its decimal text, or %NULL with
- *   %DOGPILE_ERROR_VALIDATION if @value is not an int
+ * The decimal text of an int, as Python's str() writes it.  A tagged
+ * int's text is written in canonical form (no + sign, no leading zeros).
+ *
+ * Errors: %DOGPILE_ERROR_VALIDATION when @value is not a Python value or
+ * not an int, or is a tagged int whose text is not a decimal int of at
+ * most 4300 digits.
+ *
+ * Thread safety: any thread, concurrently with any other call.
+ *
+ * Returns: (transfer full): the text, to free with g_free(), or %NULL
+ *   with @error set
  */
 char *
 dogpile_py_int_to_string (GVariant *value, GError **error)

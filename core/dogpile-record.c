@@ -292,15 +292,20 @@ dogpile__format_double_repr (double value, char out[REPR_MAX])
 
 /**
  * dogpile_record_encode:
- * @payload: the (already serialized) payload
- * @metadata: its metadata
+ * @payload: (transfer none): the (already serialized) payload; borrowed
+ *   for the call, its bytes are copied
+ * @metadata: its metadata; borrowed for the call
  *
  * Builds the bytes dogpile.cache stores for a value, byte for byte:
- * `{"ct": <float>, "v": 2}|<payload>`, ct printed as Python prints floats.
- * Byte-storing plugins that manage records themselves can use this; the
- * region calls it for them otherwise.
+ * `{"ct": <float>, "v": <version>}|<payload>`, "ct" printed as Python's
+ * repr() prints floats (the shortest digits that read back, in the C
+ * locale whatever the process's is) and "v" as an integer.  Byte-storing
+ * plugins that manage records themselves can use this; for a plugin with
+ * only get and set, libdogpile calls it for them.
  *
- * Returns: (transfer full): the record.
+ * Thread safety: any thread, concurrently with any other call.
+ *
+ * Returns: (transfer full): the record
  */
 GBytes *
 dogpile_record_encode (GBytes *payload, const DogpileMetadata *metadata)
@@ -798,17 +803,29 @@ parse_metadata (const char *text, gsize len, DogpileMetadata *out,
 
 /**
  * dogpile_record_decode:
- * @record: bytes as a byte-storing backend returned them
- * @out_payload: (out) (transfer full): the payload, sharing @record's memory
- * @out_metadata: (out): the metadata
- * @error: return location for a #GError
+ * @record: (transfer none): bytes as a byte-storing backend returned them;
+ *   borrowed (the payload keeps a reference to them)
+ * @out_payload: (out) (transfer full): the payload, a #GBytes sharing
+ *   @record's memory; not set when the call fails
+ * @out_metadata: (out caller-allocates): the metadata; its contents are
+ *   unspecified when the call fails
+ * @error: return location for a #GError, or %NULL
  *
- * Splits @record on its first '|' and reads the JSON metadata before it.
- * Any JSON object with a numeric "ct" is accepted; a missing or
- * non-integer "v" gives version 0, which get_or_create treats as a miss.
+ * Splits @record on its first '|' and reads the JSON metadata before it,
+ * as dogpile.cache does with json.loads().  Any JSON object with a
+ * finite numeric "ct" is accepted, other members ignored; when a member
+ * appears twice the last one wins, as in a Python dict.  A missing or
+ * non-integer "v" gives version 0, which get_or_create treats as a miss
+ * (docs/differences.md).  The metadata must be UTF-8.
  *
- * Returns: %TRUE on success; %FALSE with %DOGPILE_ERROR_CANT_DESERIALIZE
- * when @record is not a dogpile record.
+ * Errors: %DOGPILE_ERROR_CANT_DESERIALIZE when @record is not a
+ * dogpile.cache record: it has no '|', its metadata is not UTF-8, not
+ * JSON or not a JSON object, or has no numeric "ct" or one that is not
+ * finite (NaN, Infinity); the message says which.
+ *
+ * Thread safety: any thread, concurrently with any other call.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
  */
 gboolean
 dogpile_record_decode (GBytes *record, GBytes **out_payload,

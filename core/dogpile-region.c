@@ -130,9 +130,17 @@ dogpile__region_configure_chain (DogpileRegion *self, const char *backend,
 
 /**
  * dogpile_region_new:
- * @name: (nullable): a name for the region; used only in messages
+ * @name: (nullable): a name for the region; copied.  The library does not
+ *   use it; dogpile_region_get_name() gives it back
  *
- * Returns: (transfer full): a new, unconfigured region.
+ * Makes an unconfigured region, with the raw serializer and no key
+ * mangler: dogpile.cache's make_region(name=...).  Set its hooks, then
+ * give it a backend with dogpile_region_configure().
+ *
+ * Thread safety: any thread, concurrently with any other call.
+ *
+ * Returns: (transfer full): a new, unconfigured region; free it with
+ *   dogpile_region_unref()
  */
 DogpileRegion *
 dogpile_region_new (const char *name)
@@ -150,6 +158,10 @@ dogpile_region_new (const char *name)
  * dogpile_region_ref:
  * @self: a region
  *
+ * Adds a reference to @self, atomically.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
  * Returns: (transfer full): @self
  */
 DogpileRegion *
@@ -165,8 +177,13 @@ dogpile_region_ref (DogpileRegion *self)
  * dogpile_region_unref:
  * @self: (transfer full): a region
  *
- * The last reference destroys the backend instance(s) and calls the hooks'
- * destroy functions.
+ * Drops a reference to @self, atomically.  The last reference releases
+ * the backend instance(s), those of replaced configurations included, and
+ * calls the destroy functions of the hooks (key mangler, serializer,
+ * invalidation strategy, async creation runner).
+ *
+ * Thread safety: any thread; the last unref must not race a call on
+ * @self (hold a reference per thread).
  */
 void
 dogpile_region_unref (DogpileRegion *self)
@@ -195,8 +212,12 @@ dogpile_region_unref (DogpileRegion *self)
  * dogpile_region_get_name:
  * @self: a region
  *
+ * The region's name, as dogpile.cache's CacheRegion.name.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
  * Returns: (transfer none) (nullable): the name given to
- * dogpile_region_new().
+ *   dogpile_region_new(), valid as long as @self is
  */
 const char *
 dogpile_region_get_name (DogpileRegion *self)
@@ -208,13 +229,20 @@ dogpile_region_get_name (DogpileRegion *self)
 /**
  * dogpile_region_set_key_mangler:
  * @self: an unconfigured region
- * @mangler: (nullable): turns each key into the key the backend sees
- * @user_data: passed to @mangler
- * @destroy: (nullable): frees @user_data with the region
+ * @mangler: (nullable) (scope notified): turns each key into the key the
+ *   backend sees; %NULL for none
+ * @user_data: (closure): passed to @mangler
+ * @destroy: (nullable): frees @user_data when the mangler is replaced or
+ *   the region is freed
  *
- * Applied to every key of every operation.  Without one the region uses
- * the backend's mangler, if the plugin has one.  Call before
- * dogpile_region_configure(): the hook is read without a lock afterwards.
+ * Sets dogpile.cache's key_mangler: applied to every key of every
+ * operation (get_or_create's lock names included).  Without one the
+ * region uses the backend's own mangler, if the plugin has one.  Setting
+ * a mangler calls the previous one's @destroy.  On a configured region it
+ * does nothing but report a critical warning.
+ *
+ * Thread safety: setup: call before @self is configured or shared (the
+ * hook is read without a lock afterwards).
  */
 void
 dogpile_region_set_key_mangler (DogpileRegion *self, DogpileKeyMangler mangler,
@@ -233,15 +261,24 @@ dogpile_region_set_key_mangler (DogpileRegion *self, DogpileKeyMangler mangler,
 /**
  * dogpile_region_set_serializer:
  * @self: an unconfigured region
- * @serialize: (nullable): payload -> stored payload
- * @deserialize: (nullable): stored payload -> payload
- * @user_data: passed to both
- * @destroy: (nullable): frees @user_data with the region
+ * @serialize: (nullable) (scope notified): payload to stored payload;
+ *   %NULL stores the payload as it is
+ * @deserialize: (nullable) (scope notified): stored payload to payload;
+ *   %NULL reads the stored payload as it is
+ * @user_data: (closure): passed to both
+ * @destroy: (nullable): frees @user_data when the pair is replaced or the
+ *   region is freed
  *
- * The payload codec; by default payload bytes are stored as they are.  A
- * deserializer failing with %DOGPILE_ERROR_CANT_DESERIALIZE makes the value
- * a miss (dogpile.cache 1.2's CantDeserializeException).  Call before
- * dogpile_region_configure().
+ * Sets the payload codec, dogpile.cache's serializer and deserializer:
+ * every byte call applies it.  By default payload bytes are stored as
+ * they are.  A deserializer failing with %DOGPILE_ERROR_CANT_DESERIALIZE
+ * makes the value a miss (dogpile.cache 1.2's CantDeserializeException).
+ * A pair set before (or a named serializer) is replaced, and the previous
+ * @destroy called; dogpile_region_get_serializer_name() then says
+ * "custom", or "raw" when both functions are %NULL.  On a configured region it
+ * does nothing but report a critical warning.
+ *
+ * Thread safety: setup: call before @self is configured or shared.
  */
 void
 dogpile_region_set_serializer (DogpileRegion *self,
@@ -265,22 +302,44 @@ dogpile_region_set_serializer (DogpileRegion *self,
 /**
  * dogpile_region_configure:
  * @self: a region
- * @backend: a backend name, e.g. "dogpile.cache.memory"
+ * @backend: (not nullable): a backend name from the default registry,
+ *   e.g. "dogpile.cache.memory"; borrowed for the call
  * @expiration_time: seconds, %DOGPILE_EXPIRATION_NONE (-1) for never, 0
  *   for always expired
  * @arguments: (nullable) (element-type utf8 utf8): the backend's
  *   arguments; borrowed and never modified
- * @flags: %DOGPILE_CONFIGURE_REPLACE_EXISTING to reconfigure
- * @error: return location for a #GError
+ * @flags: %DOGPILE_CONFIGURE_REPLACE_EXISTING to reconfigure,
+ *   %DOGPILE_CONFIGURE_STRICT_ARGUMENTS to refuse undeclared arguments
+ * @error: return location for a #GError, or %NULL
  *
- * Loads the backend plugin (once per process), creates an instance with
- * @arguments and makes it the region's backend.  On any failure the region
+ * dogpile.cache's CacheRegion.configure(): loads the backend plugin (once
+ * per process), creates an instance with @arguments, tells it the
+ * region's serializer name and expiration time (when the plugin asks for
+ * them), and makes it the region's backend.  With
+ * %DOGPILE_CONFIGURE_REPLACE_EXISTING on a configured region the new backend
+ * replaces the old one (and any proxies in front of it) for the calls that
+ * start afterwards; a call still running on the old configuration finishes on
+ * it, and the old one is freed with the region.  On any failure the region
  * keeps the state it had.
  *
- * Returns: %TRUE on success; %FALSE with
- * %DOGPILE_ERROR_REGION_ALREADY_CONFIGURED, %DOGPILE_ERROR_PLUGIN_NOT_FOUND
- * (or another plugin error), %DOGPILE_ERROR_VALIDATION or the backend's own
- * error.
+ * Errors: %DOGPILE_ERROR_VALIDATION when @expiration_time is not a number
+ * (%DOGPILE_EXPIRATION_DEFAULT), or, with
+ * %DOGPILE_CONFIGURE_STRICT_ARGUMENTS, for an argument the backend does
+ * not declare; %DOGPILE_ERROR_REGION_ALREADY_CONFIGURED when @self has a
+ * backend and %DOGPILE_CONFIGURE_REPLACE_EXISTING is not given;
+ * %DOGPILE_ERROR_PLUGIN_NOT_FOUND, %DOGPILE_ERROR_PLUGIN_LOAD_FAILED,
+ * %DOGPILE_ERROR_PLUGIN_SYMBOL_MISSING, %DOGPILE_ERROR_PLUGIN_ABI_MISMATCH,
+ * %DOGPILE_ERROR_PLUGIN_NAME_MISMATCH or %DOGPILE_ERROR_PLUGIN_INCOMPLETE
+ * when the plugin cannot be loaded; %DOGPILE_ERROR_BACKEND when the plugin
+ * fails to create an instance without saying why; and whatever the
+ * plugin's create or set_serializer reports (%DOGPILE_ERROR_VALIDATION
+ * for a bad argument value).
+ *
+ * Thread safety: setup for the first configuration: configure, then
+ * share @self.  With %DOGPILE_CONFIGURE_REPLACE_EXISTING, any thread,
+ * concurrently with any call on @self.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
  */
 gboolean
 dogpile_region_configure (DogpileRegion *self, const char *backend,
@@ -298,19 +357,30 @@ dogpile_region_configure (DogpileRegion *self, const char *backend,
 /**
  * dogpile_region_wrap_desc:
  * @self: a configured region
- * @desc: the proxy
+ * @desc: (not nullable): the proxy's descriptor, compiled into the
+ *   program or from dogpile_registry_load_proxy(); it must stay valid as
+ *   long as @self lives
  * @arguments: (nullable) (element-type utf8 utf8): the proxy's arguments;
- *   borrowed
- * @error: return location for a #GError
+ *   borrowed and never modified
+ * @error: return location for a #GError, or %NULL
  *
- * Puts a new proxy in front of the region's backend (and of any proxy
- * already there), like dogpile.cache's region.wrap(): from now on every
- * operation goes through it.  dogpile_region_get_actual_backend() still
- * gives the plugin instance.
+ * Puts a new proxy, given by its descriptor, in front of the region's
+ * backend (and of any proxy already there), like dogpile.cache's
+ * region.wrap(): every operation that starts afterwards goes through it.
+ * dogpile_region_get_actual_backend() still gives the plugin instance.
+ * dogpile_region_wrap() takes a proxy's registry name instead.  An
+ * argument the proxy's argument table does not name is a warning, never
+ * an error.
  *
- * Returns: %TRUE on success; %FALSE with
- * %DOGPILE_ERROR_REGION_NOT_CONFIGURED, a proxy load error, or the proxy's
- * own error.
+ * Errors: %DOGPILE_ERROR_PLUGIN_ABI_MISMATCH or
+ * %DOGPILE_ERROR_PLUGIN_INCOMPLETE when @desc is not a valid proxy
+ * descriptor; %DOGPILE_ERROR_REGION_NOT_CONFIGURED when @self has no
+ * backend; %DOGPILE_ERROR_BACKEND when the proxy fails to create its
+ * state without saying why; and whatever the proxy's create reports.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
  */
 gboolean
 dogpile_region_wrap_desc (DogpileRegion *self, const DogpileProxyDesc *desc,
@@ -355,14 +425,25 @@ dogpile_region_wrap_desc (DogpileRegion *self, const DogpileProxyDesc *desc,
 /**
  * dogpile_region_wrap:
  * @self: a configured region
- * @proxy: a proxy name from the registry's
- *   %DOGPILE_REGISTRY_GROUP_PROXIES group, e.g. "dogpile.proxies.stats"
- * @arguments: (nullable) (element-type utf8 utf8): the proxy's arguments
- * @error: return location for a #GError
+ * @proxy: (not nullable): a proxy name from the default registry's
+ *   %DOGPILE_REGISTRY_GROUP_PROXIES group, e.g. "dogpile.proxies.stats";
+ *   borrowed for the call
+ * @arguments: (nullable) (element-type utf8 utf8): the proxy's arguments;
+ *   borrowed and never modified
+ * @error: return location for a #GError, or %NULL
  *
- * dogpile_region_wrap_desc() with a proxy found by name.
+ * dogpile_region_wrap_desc() with a proxy loaded by name (once per
+ * process): dogpile.cache's region.wrap(ProxyBackend).
  *
- * Returns: %TRUE on success.
+ * Errors: %DOGPILE_ERROR_PLUGIN_NOT_FOUND, %DOGPILE_ERROR_PLUGIN_LOAD_FAILED,
+ * %DOGPILE_ERROR_PLUGIN_SYMBOL_MISSING, %DOGPILE_ERROR_PLUGIN_ABI_MISMATCH,
+ * %DOGPILE_ERROR_PLUGIN_NAME_MISMATCH or %DOGPILE_ERROR_PLUGIN_INCOMPLETE
+ * when the proxy cannot be loaded; then those of
+ * dogpile_region_wrap_desc().
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
  */
 gboolean
 dogpile_region_wrap (DogpileRegion *self, const char *proxy,
@@ -384,7 +465,12 @@ dogpile_region_wrap (DogpileRegion *self, const char *proxy,
  * dogpile_region_is_configured:
  * @self: a region
  *
- * Returns: whether a backend is configured.
+ * Whether dogpile_region_configure() has given @self a backend:
+ * dogpile.cache's CacheRegion.is_configured.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: %TRUE when a backend is configured
  */
 gboolean
 dogpile_region_is_configured (DogpileRegion *self)
@@ -406,8 +492,14 @@ dogpile__region_not_configured (GError **error)
  * dogpile_region_get_expiration_time:
  * @self: a region
  *
- * Returns: the configured expiration time; %DOGPILE_EXPIRATION_NONE when
- * values never expire by age or the region is not configured.
+ * The expiration time given to dogpile_region_configure(), as
+ * dogpile.cache's CacheRegion.expiration_time.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: the configured expiration time in seconds;
+ *   %DOGPILE_EXPIRATION_NONE when values never expire by age or the
+ *   region is not configured
  */
 double
 dogpile_region_get_expiration_time (DogpileRegion *self)
@@ -422,17 +514,21 @@ dogpile_region_get_expiration_time (DogpileRegion *self)
 
 /**
  * dogpile_region_get_backend_counters:
- * @self: a region
+ * @self: a configured region
  * @out_counters: (out caller-allocates): the counters
- * @error: return location for a #GError
+ * @error: return location for a #GError, or %NULL
  *
  * Reads the counters of the region's actual backend (entries, evictions by
  * size and by expiry, the eviction policy's window), through any proxies:
- * dogpile_backend_get_counters() on the chain.
+ * dogpile_backend_get_counters() on the chain.  C only.
  *
- * Returns: %TRUE on success; %FALSE with
- * %DOGPILE_ERROR_REGION_NOT_CONFIGURED, or %DOGPILE_ERROR_VALIDATION when
- * the backend keeps no counters.
+ * Errors: %DOGPILE_ERROR_REGION_NOT_CONFIGURED when @self has no backend;
+ * %DOGPILE_ERROR_VALIDATION when the backend keeps no counters; and
+ * whatever the backend's get_counters reports.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
  */
 gboolean
 dogpile_region_get_backend_counters (DogpileRegion *self,
@@ -451,12 +547,19 @@ dogpile_region_get_backend_counters (DogpileRegion *self,
 
 /**
  * dogpile_region_get_backend:
- * @self: a region
- * @error: return location for a #GError
+ * @self: a configured region
+ * @error: return location for a #GError, or %NULL
  *
- * Returns: (transfer none): the backend operations go to (the first proxy
- * once proxies wrap it), or %NULL with
- * %DOGPILE_ERROR_REGION_NOT_CONFIGURED.
+ * The backend the region's operations go to: dogpile.cache's
+ * CacheRegion.backend, the outermost proxy once proxies wrap the plugin
+ * instance.  It stays valid as long as @self lives, even after a
+ * reconfiguration replaced it.
+ *
+ * Errors: %DOGPILE_ERROR_REGION_NOT_CONFIGURED when @self has no backend.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: (transfer none): the backend, or %NULL with @error set
  */
 DogpileBackend *
 dogpile_region_get_backend (DogpileRegion *self, GError **error)
@@ -473,12 +576,19 @@ dogpile_region_get_backend (DogpileRegion *self, GError **error)
 
 /**
  * dogpile_region_get_actual_backend:
- * @self: a region
- * @error: return location for a #GError
+ * @self: a configured region
+ * @error: return location for a #GError, or %NULL
  *
- * Returns: (transfer none): the plugin instance beneath any proxies, or
- * %NULL with %DOGPILE_ERROR_REGION_NOT_CONFIGURED.  Unlike dogpile.cache,
- * this follows a replaced backend (docs/differences.md).
+ * The plugin instance beneath any proxies: dogpile.cache's
+ * CacheRegion.actual_backend.  Unlike dogpile.cache, this follows a
+ * replaced backend (docs/differences.md).  It stays valid as long as @self
+ * lives, even after a reconfiguration replaced it.
+ *
+ * Errors: %DOGPILE_ERROR_REGION_NOT_CONFIGURED when @self has no backend.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: (transfer none): the plugin instance, or %NULL with @error set
  */
 DogpileBackend *
 dogpile_region_get_actual_backend (DogpileRegion *self, GError **error)
@@ -576,20 +686,29 @@ dogpile__region_fetch (DogpileRegion *self, const RegionCodec *codec,
 /**
  * dogpile_region_get_full:
  * @self: a configured region
- * @key: the key
+ * @key: (not nullable): the key, before mangling; borrowed for the call
  * @expiration_time: %DOGPILE_EXPIRATION_DEFAULT for the region's, or an
  *   override for this call only
  * @flags: %DOGPILE_GET_IGNORE_EXPIRATION to return a value however old
  * @out_value: (out) (transfer full) (nullable): the payload, %NULL on a miss
- * @error: return location for a #GError
+ * @error: return location for a #GError, or %NULL
  *
- * A value older than the expiration time (strictly) or created before an
- * invalidation is a miss.  Unlike get_or_create, the value's "v" is not
- * checked, as in dogpile.cache.
+ * dogpile.cache's CacheRegion.get(key, expiration_time, ignore_expiration):
+ * reads the value, with no lock.  A value older than the expiration time
+ * (strictly) or created before an invalidation is a miss; so is a payload
+ * the region's deserializer refuses with %DOGPILE_ERROR_CANT_DESERIALIZE.
+ * Unlike get_or_create, the value's "v" is not checked, as in
+ * dogpile.cache.
  *
- * Returns: %TRUE on success, hit or miss; %FALSE with
- * %DOGPILE_ERROR_REGION_NOT_CONFIGURED, %DOGPILE_ERROR_CANT_DESERIALIZE
- * for stored bytes that are not a record, or the backend's error.
+ * Errors: %DOGPILE_ERROR_REGION_NOT_CONFIGURED when @self has no backend;
+ * %DOGPILE_ERROR_CANT_DESERIALIZE for stored bytes that are not a record;
+ * whatever the region's deserializer reports other than
+ * %DOGPILE_ERROR_CANT_DESERIALIZE; and whatever the backend's call
+ * reports.  The messages of the backend's errors name the key.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: %TRUE on success (a miss included), %FALSE with @error set
  */
 gboolean
 dogpile_region_get_full (DogpileRegion *self, const char *key,
@@ -609,13 +728,18 @@ dogpile_region_get_full (DogpileRegion *self, const char *key,
 /**
  * dogpile_region_get:
  * @self: a configured region
- * @key: the key
+ * @key: (not nullable): the key, before mangling; borrowed for the call
  * @out_value: (out) (transfer full) (nullable): the payload, %NULL on a miss
- * @error: return location for a #GError
+ * @error: return location for a #GError, or %NULL
  *
- * dogpile_region_get_full() with the region's expiration time.
+ * dogpile_region_get_full() with the region's expiration time and no
+ * flags: dogpile.cache's CacheRegion.get(key).
  *
- * Returns: %TRUE on success, hit or miss.
+ * Errors: those of dogpile_region_get_full().
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: %TRUE on success (a miss included), %FALSE with @error set
  */
 gboolean
 dogpile_region_get (DogpileRegion *self, const char *key, GBytes **out_value,
@@ -628,14 +752,23 @@ dogpile_region_get (DogpileRegion *self, const char *key, GBytes **out_value,
 /**
  * dogpile_region_get_value_metadata:
  * @self: a configured region
- * @key: the key
- * @expiration_time: %DOGPILE_EXPIRATION_DEFAULT or an override
+ * @key: (not nullable): the key, before mangling; borrowed for the call
+ * @expiration_time: %DOGPILE_EXPIRATION_DEFAULT for the region's, or an
+ *   override for this call only
  * @flags: %DOGPILE_GET_IGNORE_EXPIRATION to return a value however old
  * @out_value: (out) (transfer full) (nullable): payload and metadata
  *   (cached time, version, age), %NULL on a miss
- * @error: return location for a #GError
+ * @error: return location for a #GError, or %NULL
  *
- * Returns: %TRUE on success, hit or miss.
+ * dogpile.cache's CacheRegion.get_value_metadata(): what
+ * dogpile_region_get_full() reads, with its metadata, as a
+ * #DogpileCachedValue.
+ *
+ * Errors: those of dogpile_region_get_full().
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: %TRUE on success (a miss included), %FALSE with @error set
  */
 gboolean
 dogpile_region_get_value_metadata (DogpileRegion *self, const char *key,
@@ -688,18 +821,29 @@ dogpile__region_mangle_keys (DogpileRegion *self, RegionConfig *config,
 /**
  * dogpile_region_get_multi_full:
  * @self: a configured region
- * @keys: (array length=n_keys): the keys; duplicates allowed
- * @n_keys: how many; 0 does nothing
- * @expiration_time: %DOGPILE_EXPIRATION_DEFAULT or an override
+ * @keys: (array length=n_keys): the keys, before mangling; duplicates
+ *   allowed; borrowed for the call
+ * @n_keys: how many; 0 reads nothing
+ * @expiration_time: %DOGPILE_EXPIRATION_DEFAULT for the region's, or an
+ *   override for this call only
  * @flags: %DOGPILE_GET_IGNORE_EXPIRATION to return values however old
  * @out_values: (array length=n_keys) (out caller-allocates): one slot per
  *   key: the payload (transfer full) or %NULL for a miss
- * @error: return location for a #GError
+ * @error: return location for a #GError, or %NULL
  *
- * One multi-get on the backend, filtered per value as in
- * dogpile_region_get_full().
+ * dogpile.cache's CacheRegion.get_multi(): one multi-get on the backend,
+ * each value filtered as dogpile_region_get_full() filters it.
  *
- * Returns: %TRUE on success; on failure every slot is %NULL.
+ * Errors: %DOGPILE_ERROR_REGION_NOT_CONFIGURED when @self has no backend;
+ * %DOGPILE_ERROR_CANT_DESERIALIZE when a stored value is not a record;
+ * whatever the region's deserializer reports other than
+ * %DOGPILE_ERROR_CANT_DESERIALIZE; and whatever the backend's call
+ * reports.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set; on failure every
+ *   slot is %NULL
  */
 gboolean
 dogpile_region_get_multi_full (DogpileRegion *self, const char *const *keys,
@@ -753,15 +897,22 @@ dogpile_region_get_multi_full (DogpileRegion *self, const char *const *keys,
 /**
  * dogpile_region_get_multi:
  * @self: a configured region
- * @keys: (array length=n_keys): the keys
- * @n_keys: how many
- * @out_values: (array length=n_keys) (out caller-allocates): payloads or
- *   %NULL for misses
- * @error: return location for a #GError
+ * @keys: (array length=n_keys): the keys, before mangling; borrowed for
+ *   the call
+ * @n_keys: how many; 0 reads nothing
+ * @out_values: (array length=n_keys) (out caller-allocates): one slot per
+ *   key: the payload (transfer full) or %NULL for a miss
+ * @error: return location for a #GError, or %NULL
  *
- * dogpile_region_get_multi_full() with the region's expiration time.
+ * dogpile_region_get_multi_full() with the region's expiration time and
+ * no flags: dogpile.cache's CacheRegion.get_multi(keys).
  *
- * Returns: %TRUE on success.
+ * Errors: those of dogpile_region_get_multi_full().
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set; on failure every
+ *   slot is %NULL
  */
 gboolean
 dogpile_region_get_multi (DogpileRegion *self, const char *const *keys,
@@ -775,13 +926,23 @@ dogpile_region_get_multi (DogpileRegion *self, const char *const *keys,
 /**
  * dogpile_region_set:
  * @self: a configured region
- * @key: the key
- * @value: the payload; borrowed (a reference is kept by in-memory backends)
- * @error: return location for a #GError
+ * @key: (not nullable): the key, before mangling; borrowed for the call
+ * @value: (transfer none) (not nullable): the payload; borrowed (a
+ *   backend may keep a reference of its own, as in-memory ones do)
+ * @error: return location for a #GError, or %NULL
  *
- * Stores @value created now, with no lock and no should_cache check.
+ * dogpile.cache's CacheRegion.set(): stores @value, through the region's
+ * serializer, as created now, with no lock and no should_cache check.
  *
- * Returns: %TRUE on success.
+ * Errors: %DOGPILE_ERROR_REGION_NOT_CONFIGURED when @self has no backend;
+ * whatever the region's serializer reports (%DOGPILE_ERROR_VALIDATION
+ * for a payload the json serializer finds is not JSON text, or when a
+ * custom one fails without a reason); and whatever the backend's call
+ * reports.  The serializer's and the backend's messages name the key.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
  */
 gboolean
 dogpile_region_set (DogpileRegion *self, const char *key, GBytes *value,
@@ -819,15 +980,25 @@ dogpile__region_store (DogpileRegion *self, const RegionCodec *codec,
 /**
  * dogpile_region_set_multi:
  * @self: a configured region
- * @keys: (array length=n_keys): the keys
- * @values: (array length=n_keys): the payloads
- * @n_keys: how many; 0 does nothing
- * @error: return location for a #GError
+ * @keys: (array length=n_keys): the keys, before mangling; borrowed for
+ *   the call
+ * @values: (array length=n_keys): the payloads, one per key; borrowed
+ * @n_keys: how many; 0 stores nothing
+ * @error: return location for a #GError, or %NULL
  *
- * Stores every value with one creation time, as dogpile.cache does.  When
- * a key appears twice the later value wins.
+ * dogpile.cache's CacheRegion.set_multi(): stores every value, through the
+ * region's serializer, with one creation time, in one multi-set call to
+ * the backend.  When a key appears twice the later value wins.  Every value
+ * is serialized before anything is stored: one the serializer refuses
+ * stores nothing.
  *
- * Returns: %TRUE on success.
+ * Errors: %DOGPILE_ERROR_REGION_NOT_CONFIGURED when @self has no backend;
+ * whatever the region's serializer reports, as for dogpile_region_set();
+ * and whatever the backend's call reports.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
  */
 gboolean
 dogpile_region_set_multi (DogpileRegion *self, const char *const *keys,
@@ -872,12 +1043,18 @@ dogpile_region_set_multi (DogpileRegion *self, const char *const *keys,
 /**
  * dogpile_region_delete:
  * @self: a configured region
- * @key: the key
- * @error: return location for a #GError
+ * @key: (not nullable): the key, before mangling; borrowed for the call
+ * @error: return location for a #GError, or %NULL
  *
- * Deleting a missing key is not an error.
+ * dogpile.cache's CacheRegion.delete(): removes the value.  Deleting a
+ * missing key is not an error.
  *
- * Returns: %TRUE on success.
+ * Errors: %DOGPILE_ERROR_REGION_NOT_CONFIGURED when @self has no backend;
+ * whatever the backend's call reports, its message naming the key.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
  */
 gboolean
 dogpile_region_delete (DogpileRegion *self, const char *key, GError **error)
@@ -898,13 +1075,20 @@ dogpile_region_delete (DogpileRegion *self, const char *key, GError **error)
 /**
  * dogpile_region_delete_multi:
  * @self: a configured region
- * @keys: (array length=n_keys): the keys
+ * @keys: (array length=n_keys): the keys, before mangling; borrowed for
+ *   the call
  * @n_keys: how many; 0 sends nothing to the backend
- * @error: return location for a #GError
+ * @error: return location for a #GError, or %NULL
  *
- * Idempotent: missing keys are not an error.
+ * dogpile.cache's CacheRegion.delete_multi(): one multi-delete on the
+ * backend.  Idempotent: missing keys are not an error.
  *
- * Returns: %TRUE on success.
+ * Errors: %DOGPILE_ERROR_REGION_NOT_CONFIGURED when @self has no backend;
+ * whatever the backend's call reports.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
  */
 gboolean
 dogpile_region_delete_multi (DogpileRegion *self, const char *const *keys,

@@ -96,15 +96,22 @@ pickle_deserialize (GBytes *stored, gpointer user_data, GError **error)
 /**
  * dogpile_region_set_serializer_name:
  * @self: an unconfigured region
- * @name: "raw", "json" or "pickle"
- * @error: return location for a #GError
+ * @name: (not nullable): "raw", "json" or "pickle"; borrowed for the call
+ * @error: return location for a #GError, or %NULL
  *
- * Chooses one of the built-in serializers (see the file's comment),
- * replacing any set with dogpile_region_set_serializer().  Call before
- * dogpile_region_configure().  Not thread-safe against other calls on an
- * unconfigured @self.
+ * Chooses one of the built-in serializers the section's description
+ * lists, as the serializer and deserializer of dogpile.cache's
+ * make_region() would.  It replaces any pair given to
+ * dogpile_region_set_serializer(), whose destroy function is called.  The
+ * backend is told the name when the region is configured, for plugins
+ * that ask for it.  On a configured region it does nothing but report a
+ * critical warning and return %FALSE.
  *
- * Returns: %TRUE; %FALSE with %DOGPILE_ERROR_VALIDATION for another name
+ * Errors: %DOGPILE_ERROR_VALIDATION when @name is not one of the three.
+ *
+ * Thread safety: setup: call before @self is configured or shared.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
  */
 gboolean
 dogpile_region_set_serializer_name (DogpileRegion *self, const char *name,
@@ -142,8 +149,15 @@ dogpile_region_set_serializer_name (DogpileRegion *self, const char *name,
  * dogpile_region_get_serializer_name:
  * @self: a region
  *
- * Returns: "raw", "json", "pickle", or "custom" for functions given to
- *   dogpile_region_set_serializer()
+ * Which serializer the region applies to payloads: the name given to
+ * dogpile_region_set_serializer_name(), "raw" by default, or "custom"
+ * after dogpile_region_set_serializer() with a function.
+ *
+ * Thread safety: any thread, concurrently with any call on @self but the
+ * setup calls that change the serializer.
+ *
+ * Returns: (transfer none): "raw", "json", "pickle" or "custom"; a static
+ *   string
  */
 const char *
 dogpile_region_get_serializer_name (DogpileRegion *self)
@@ -155,16 +169,25 @@ dogpile_region_get_serializer_name (DogpileRegion *self)
 
 /**
  * dogpile_region_encode_variant:
- * @self: a region
- * @value: the value; a floating reference is sunk and freed
- * @error: return location for a #GError
+ * @self: a region, configured or not
+ * @value: (not nullable): the value, mapped as the Python values section
+ *   describes; borrowed, but a floating reference is sunk and released
+ * @error: return location for a #GError, or %NULL
  *
- * The payload the region stores for @value: its pickle, its JSON text,
- * or, with raw and custom serializers, the bytes of a bytestring (ay)
- * through the serializer.  Thread-safe.
+ * The payload the region stores for @value, as its serializer makes it:
+ * with pickle, dogpile_pickle_dumps() of @value (protocol 4); with json,
+ * dogpile_json_dumps() of it; with raw and custom serializers @value
+ * must be a bytestring (GVariant type ay), whose bytes go through the
+ * region's serializer function when it has one.  Nothing is stored.
  *
- * Returns: (transfer full): the stored payload, or %NULL with
- *   %DOGPILE_ERROR_VALIDATION for a value the serializer cannot hold
+ * Errors: %DOGPILE_ERROR_VALIDATION for a value the serializer cannot
+ * hold (not a Python value, not one JSON can hold, or not a bytestring
+ * for raw and custom), or when a custom serializer fails without a
+ * reason; and whatever a custom serializer reports.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: (transfer full): the stored payload, or %NULL with @error set
  */
 GBytes *
 dogpile_region_encode_variant (DogpileRegion *self, GVariant *value,
@@ -203,16 +226,24 @@ dogpile_region_encode_variant (DogpileRegion *self, GVariant *value,
 
 /**
  * dogpile_region_decode_variant:
- * @self: a region
- * @stored: a stored payload, as the backend holds it after the record's
- *   metadata
- * @error: return location for a #GError
+ * @self: a region, configured or not
+ * @stored: (transfer none): a stored payload, as the backend holds it
+ *   after the record's metadata; borrowed
+ * @error: return location for a #GError, or %NULL
  *
  * The value in @stored, the inverse of dogpile_region_encode_variant():
- * with raw and custom serializers a bytestring (ay).  Thread-safe.
+ * with pickle, dogpile_pickle_loads(); with json, dogpile_json_loads();
+ * with raw and custom serializers a bytestring (ay) of @stored's bytes,
+ * passed through the region's deserializer function when it has one.
+ *
+ * Errors: %DOGPILE_ERROR_CANT_DESERIALIZE when @stored is not a pickle of
+ * plain data or not JSON text, or when a custom deserializer fails
+ * without a reason; and whatever a custom deserializer reports.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
  *
  * Returns: (transfer full): the value (not floating), or %NULL with
- *   %DOGPILE_ERROR_CANT_DESERIALIZE (or a custom deserializer's error)
+ *   @error set
  */
 GVariant *
 dogpile_region_decode_variant (DogpileRegion *self, GBytes *stored,
@@ -275,18 +306,31 @@ decode_or_miss (DogpileRegion *self, const char *key, GBytes *stored,
 /**
  * dogpile_region_get_variant_full:
  * @self: a configured region
- * @key: the key
- * @expiration_time: %DOGPILE_EXPIRATION_DEFAULT or an override
+ * @key: (not nullable): the key, before mangling; borrowed for the call
+ * @expiration_time: %DOGPILE_EXPIRATION_DEFAULT for the region's, or an
+ *   override for this call only
  * @flags: %DOGPILE_GET_IGNORE_EXPIRATION to return a value however old
- * @out_value: (out) (transfer full) (nullable): the value, %NULL on a miss
- * @out_metadata: (out caller-allocates) (optional): its metadata on a hit
- * @error: return location for a #GError
+ * @out_value: (out) (transfer full) (nullable): the value (not floating),
+ *   %NULL on a miss
+ * @out_metadata: (out caller-allocates) (optional): its metadata on a hit;
+ *   unspecified on a miss
+ * @error: return location for a #GError, or %NULL
  *
- * dogpile_region_get_full() for a value: a stored payload the serializer
- * cannot read is a miss.  Thread-safe.
+ * dogpile_region_get_full() for a value, decoded by
+ * dogpile_region_decode_variant(): dogpile.cache's CacheRegion.get() on a
+ * region with a serializer.  A stored payload the serializer cannot read
+ * (%DOGPILE_ERROR_CANT_DESERIALIZE) is a miss.
  *
- * Returns: %TRUE on success, hit or miss; %FALSE with the errors of
- *   dogpile_region_get_full()
+ * Errors: those of dogpile_region_get_full():
+ * %DOGPILE_ERROR_REGION_NOT_CONFIGURED when @self has no backend;
+ * %DOGPILE_ERROR_CANT_DESERIALIZE when the stored bytes are not a record;
+ * whatever the backend's call reports; and whatever a custom deserializer
+ * reports other than %DOGPILE_ERROR_CANT_DESERIALIZE.  The messages of
+ * the backend and decoding errors name the key.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: %TRUE on success (a miss included), %FALSE with @error set
  */
 gboolean
 dogpile_region_get_variant_full (DogpileRegion *self, const char *key,
@@ -316,13 +360,19 @@ dogpile_region_get_variant_full (DogpileRegion *self, const char *key,
 /**
  * dogpile_region_get_variant:
  * @self: a configured region
- * @key: the key
- * @out_value: (out) (transfer full) (nullable): the value, %NULL on a miss
- * @error: return location for a #GError
+ * @key: (not nullable): the key, before mangling; borrowed for the call
+ * @out_value: (out) (transfer full) (nullable): the value (not floating),
+ *   %NULL on a miss
+ * @error: return location for a #GError, or %NULL
  *
- * dogpile_region_get_variant_full() with the region's expiration time.
+ * dogpile_region_get_variant_full() with the region's expiration time,
+ * no flags and no metadata: dogpile.cache's CacheRegion.get(key).
  *
- * Returns: %TRUE on success, hit or miss.
+ * Errors: those of dogpile_region_get_variant_full().
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: %TRUE on success (a miss included), %FALSE with @error set
  */
 gboolean
 dogpile_region_get_variant (DogpileRegion *self, const char *key,
@@ -336,15 +386,24 @@ dogpile_region_get_variant (DogpileRegion *self, const char *key,
 /**
  * dogpile_region_set_variant:
  * @self: a configured region
- * @key: the key
- * @value: the value; a floating reference is sunk and freed
- * @error: return location for a #GError
+ * @key: (not nullable): the key, before mangling; borrowed for the call
+ * @value: (not nullable): the value; borrowed, but a floating reference
+ *   is sunk and released
+ * @error: return location for a #GError, or %NULL
  *
  * dogpile_region_set() for a value, encoded by
- * dogpile_region_encode_variant().  Thread-safe.
+ * dogpile_region_encode_variant(): dogpile.cache's CacheRegion.set() on a
+ * region with a serializer.  The value is stored with the current time,
+ * with no lock.
  *
- * Returns: %TRUE on success; %FALSE with %DOGPILE_ERROR_VALIDATION for a
- *   value the serializer cannot hold, or the backend's error
+ * Errors: those of dogpile_region_encode_variant() for a value the
+ * serializer cannot hold (%DOGPILE_ERROR_VALIDATION; nothing is stored);
+ * %DOGPILE_ERROR_REGION_NOT_CONFIGURED when @self has no backend; and
+ * whatever the backend's call reports.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
  */
 gboolean
 dogpile_region_set_variant (DogpileRegion *self, const char *key,
@@ -419,23 +478,36 @@ create_stored (const char *key, gpointer user_data, GError **error)
 /**
  * dogpile_region_get_or_create_variant:
  * @self: a configured region
- * @key: the key
- * @creator: makes the value when it is missing or expired
- * @user_data: passed to @creator; valid for the call only
- * @expiration_time: %DOGPILE_EXPIRATION_DEFAULT, an override, or
- *   %DOGPILE_EXPIRATION_NONE
- * @out_value: (out) (transfer full): the value
- * @error: return location for a #GError
+ * @key: (not nullable): the key, before mangling; borrowed for the call
+ * @creator: (scope call): makes the value when it is missing or expired
+ * @user_data: (closure): passed to @creator; it need only stay valid for
+ *   the call
+ * @expiration_time: %DOGPILE_EXPIRATION_DEFAULT for the region's, an
+ *   override, or %DOGPILE_EXPIRATION_NONE: never expires by age
+ * @out_value: (out) (transfer full): the value (not floating); %NULL when
+ *   the call fails
+ * @error: return location for a #GError, or %NULL
  *
  * dogpile_region_get_or_create_full() for a value, under the same dogpile
- * lock (a Python region's on a shared backend).  A stored payload the
- * serializer cannot read is regenerated.  Regeneration runs in this
- * thread, never on the async runner.  A value @creator returns that the
- * serializer cannot hold fails the call and stores nothing.
- * Thread-safe.
+ * lock (a Python region's on a shared backend): dogpile.cache's
+ * CacheRegion.get_or_create() on a region with a serializer.  A stored
+ * payload the serializer cannot read is regenerated.  Regeneration runs in
+ * this thread, never on the async runner.  A value @creator returns that
+ * the serializer cannot hold fails the call and stores nothing.
  *
- * Returns: %TRUE with the value; %FALSE with the errors of
- *   dogpile_region_get_or_create_full()
+ * Errors: those of dogpile_region_get_or_create_full():
+ * %DOGPILE_ERROR_REGION_NOT_CONFIGURED when @self has no backend; the
+ * error @creator sets, or %DOGPILE_ERROR_CREATOR when it returns %NULL
+ * without one; %DOGPILE_ERROR_LOCK when the key's mutex cannot be taken
+ * or released; %DOGPILE_ERROR_INVALIDATION when a soft invalidation meets
+ * a value that never expires; and whatever the backend's call reports.
+ * Also %DOGPILE_ERROR_VALIDATION when the created value is one the
+ * serializer cannot hold, and whatever a custom serializer or
+ * deserializer reports other than %DOGPILE_ERROR_CANT_DESERIALIZE.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: %TRUE with the value, %FALSE with @error set
  */
 gboolean
 dogpile_region_get_or_create_variant (DogpileRegion *self, const char *key,

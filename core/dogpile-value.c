@@ -12,11 +12,16 @@ struct DogpileCachedValue {
 
 /**
  * dogpile_metadata_init:
- * @metadata: the metadata to fill
- * @cached_time: the creation time, seconds since the epoch
+ * @metadata: (out caller-allocates): the metadata to fill
+ * @cached_time: the creation time, seconds since the epoch (as
+ *   dogpile_clock_now() gives it)
  *
  * Fills @metadata as dogpile.cache's region does for a new value:
- * `{"ct": cached_time, "v": 2}`.
+ * `{"ct": cached_time, "v": 2}`.  Every member, the reserved ones
+ * included, is zeroed first.
+ *
+ * Thread safety: any thread, concurrently with any call on another
+ * @metadata.
  */
 void
 dogpile_metadata_init (DogpileMetadata *metadata, double cached_time)
@@ -30,10 +35,15 @@ dogpile_metadata_init (DogpileMetadata *metadata, double cached_time)
 
 /**
  * dogpile_cached_value_new:
- * @payload: the payload; a reference is taken
- * @metadata: its metadata, copied
+ * @payload: (transfer none): the payload; the value takes a reference of
+ *   its own
+ * @metadata: its metadata; borrowed for the call, copied
  *
- * Returns: (transfer full): a new immutable cached value.
+ * Makes a cached value, dogpile.cache's CachedValue(payload, metadata).
+ *
+ * Thread safety: any thread, concurrently with any other call.
+ *
+ * Returns: (transfer full): a new immutable cached value
  */
 DogpileCachedValue *
 dogpile_cached_value_new (GBytes *payload, const DogpileMetadata *metadata)
@@ -54,6 +64,10 @@ dogpile_cached_value_new (GBytes *payload, const DogpileMetadata *metadata)
  * dogpile_cached_value_ref:
  * @self: a cached value
  *
+ * Adds a reference to @self, atomically.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
  * Returns: (transfer full): @self
  */
 DogpileCachedValue *
@@ -68,6 +82,12 @@ dogpile_cached_value_ref (DogpileCachedValue *self)
 /**
  * dogpile_cached_value_unref:
  * @self: (transfer full): a cached value
+ *
+ * Drops a reference to @self, atomically; the last one frees it and
+ * releases its payload.
+ *
+ * Thread safety: any thread; the last unref must not race a call on
+ * @self.
  */
 void
 dogpile_cached_value_unref (DogpileCachedValue *self)
@@ -84,7 +104,11 @@ dogpile_cached_value_unref (DogpileCachedValue *self)
  * dogpile_cached_value_get_payload:
  * @self: a cached value
  *
- * Returns: (transfer none): the payload, valid as long as @self is.
+ * The payload: CachedValue.payload.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: (transfer none): the payload, valid as long as @self is
  */
 GBytes *
 dogpile_cached_value_get_payload (const DogpileCachedValue *self)
@@ -97,7 +121,11 @@ dogpile_cached_value_get_payload (const DogpileCachedValue *self)
  * dogpile_cached_value_get_metadata:
  * @self: a cached value
  *
- * Returns: (transfer none): the metadata, valid as long as @self is.
+ * The metadata: CachedValue.metadata.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: (transfer none): the metadata, valid as long as @self is
  */
 const DogpileMetadata *
 dogpile_cached_value_get_metadata (const DogpileCachedValue *self)
@@ -110,7 +138,11 @@ dogpile_cached_value_get_metadata (const DogpileCachedValue *self)
  * dogpile_cached_value_get_cached_time:
  * @self: a cached value
  *
- * Returns: the creation time ("ct"), seconds since the epoch.
+ * The creation time: CachedValue.cached_time.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: the creation time ("ct"), seconds since the epoch
  */
 double
 dogpile_cached_value_get_cached_time (const DogpileCachedValue *self)
@@ -123,8 +155,12 @@ dogpile_cached_value_get_cached_time (const DogpileCachedValue *self)
  * dogpile_cached_value_get_version:
  * @self: a cached value
  *
+ * The value format version, the metadata's "v".
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
  * Returns: the value format version ("v"); %DOGPILE_VALUE_VERSION for
- * values written by current dogpile.cache and libdogpile.
+ *   values written by current dogpile.cache and libdogpile
  */
 gint
 dogpile_cached_value_get_version (const DogpileCachedValue *self)
@@ -137,9 +173,12 @@ dogpile_cached_value_get_version (const DogpileCachedValue *self)
  * dogpile_cached_value_get_age:
  * @self: a cached value
  *
- * Computed at each call from dogpile_clock_now(), like CachedValue.age.
+ * The time since the value was created, computed at each call from
+ * dogpile_clock_now(), like dogpile.cache's CachedValue.age.
  *
- * Returns: seconds since the value was created.
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
+ * Returns: seconds since the value was created
  */
 double
 dogpile_cached_value_get_age (const DogpileCachedValue *self)

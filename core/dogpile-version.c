@@ -7,8 +7,13 @@
 /**
  * dogpile_get_version:
  *
- * Returns: the version string of the library actually loaded, which can be
- * newer than %DOGPILE_VERSION_STRING from the headers a program used.
+ * The version of the library actually loaded, which may be newer than the
+ * headers a program was built with (%DOGPILE_VERSION_STRING).
+ *
+ * Thread safety: any thread, concurrently with any other call.
+ *
+ * Returns: (transfer none): the loaded library's version string, e.g.
+ *   "0.1.0"; a static string
  */
 const char *
 dogpile_get_version (void)

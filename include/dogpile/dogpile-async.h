@@ -3,6 +3,35 @@
  *
  * SPDX-License-Identifier: MIT
  */
+/**
+ * SECTION:dogpile-async
+ * @title: Background regeneration
+ * @short_description: async_creation_runner, and a runner on a thread pool
+ * @include: dogpile/dogpile.h
+ *
+ * dogpile.cache's `async_creation_runner`: when a get_or_create caller
+ * finds an expired value and wins its mutex, it returns the stale value at
+ * once and hands the regeneration to a runner, a #DogpileAsyncRunner
+ * installed with dogpile_region_set_async_creation_runner().  The runner
+ * gets a #DogpileAsyncTask: the region, the key, the creator and the
+ * mutex the caller won, which stays held until the task has run.
+ * Missing values are always created in the caller: there is nothing stale
+ * to return.
+ *
+ * #DogpileAsyncPool is the runner that ships: tasks run on a bounded pool
+ * of threads.
+ *
+ * |[<!-- language="C" -->
+ * g_autoptr (DogpileAsyncPool) pool = dogpile_async_pool_new (4, &error);
+ *
+ * dogpile_region_set_async_creation_runner (region, dogpile_async_pool_run,
+ *                                           pool, NULL);
+ * dogpile_region_configure (region, ...);
+ * ]|
+ *
+ * A pool made before fork() cannot be used in the child: its threads are
+ * the parent's (docs/fork.md).
+ */
 #pragma once
 
 #if !defined(DOGPILE_INSIDE) && !defined(DOGPILE_COMPILATION)
@@ -16,17 +45,34 @@
 
 G_BEGIN_DECLS
 
+/**
+ * DogpileAsyncTask:
+ *
+ * One background regeneration: the region, the key, the creator and the
+ * mutex the caller won.  Opaque and reference counted.  A runner calls
+ * dogpile_async_task_run() (now, or later on another thread) and drops its
+ * reference.  Dropping the last reference releases the mutex if nobody
+ * did, so a runner that gives up never leaves the key locked.
+ */
 typedef struct DogpileAsyncTask DogpileAsyncTask;
 
-/* Receives a regeneration to run (transfer full); see dogpile-async.h. */
+/**
+ * DogpileAsyncRunner:
+ * @task: (transfer full): the regeneration to run
+ * @user_data: (closure): the data given to
+ *   dogpile_region_set_async_creation_runner()
+ *
+ * Receives a regeneration: dogpile.cache's async_creation_runner.  It
+ * should return quickly: the get_or_create caller returns its stale value
+ * once the runner returns.  The runner calls dogpile_async_task_run() once
+ * and unrefs @task, at once or later, in any thread.
+ *
+ * Thread safety: called from the thread making the get_or_create call,
+ * possibly from several threads at once for different keys.
+ */
 typedef void (*DogpileAsyncRunner) (DogpileAsyncTask *task,
                                     gpointer user_data);
 
-/* A task is one regeneration: the region, the key, the creator and the
- * mutex the caller won.  A runner calls dogpile_async_task_run() (now, or
- * later on another thread) and drops its reference.  Dropping the last
- * reference releases the mutex if nobody did, so a runner that gives up
- * never leaves the key locked. */
 DOGPILE_API DogpileAsyncTask *dogpile_async_task_ref (DogpileAsyncTask *self);
 DOGPILE_API void dogpile_async_task_unref (DogpileAsyncTask *self);
 DOGPILE_API DogpileRegion *
@@ -37,7 +83,13 @@ dogpile_async_task_get_mutex (DogpileAsyncTask *self);
 DOGPILE_API gboolean dogpile_async_task_run (DogpileAsyncTask *self,
                                              GError **error);
 
-/* The runner that ships: tasks run on a bounded pool of threads. */
+/**
+ * DogpileAsyncPool:
+ *
+ * The runner that ships: tasks run on a bounded pool of threads.  Opaque;
+ * made with dogpile_async_pool_new() and freed with
+ * dogpile_async_pool_free(), after the regions that use it.
+ */
 typedef struct DogpileAsyncPool DogpileAsyncPool;
 
 DOGPILE_API DogpileAsyncPool *dogpile_async_pool_new (guint max_threads,

@@ -1,23 +1,39 @@
 /* dogpile-json.h: JSON text as Python's json module reads and writes it.
  *
- * The values are GVariants as <dogpile/dogpile-python-value.h> maps
- * Python's: dogpile_json_loads is json.loads (objects are dicts, arrays
- * lists, numbers ints of any size or floats, NaN and Infinity accepted,
- * the last of two equal keys wins) and dogpile_json_dumps is json.dumps
- * with its defaults (", " and ": ", ASCII with \uXXXX escapes, float
- * repr, tuples written as lists, int, float, bool and None keys written
- * as their text).
+ * SPDX-License-Identifier: MIT
+ */
+
+/**
+ * SECTION:dogpile-json
+ * @title: JSON
+ * @short_description: Python's json.loads() and json.dumps()
+ * @include: dogpile/dogpile.h
+ *
+ * JSON text as Python's json module reads and writes it, for the values
+ * a region with `serializer = json` stores.  The values are #GVariant,
+ * mapped to Python's types as the Python values section
+ * (`dogpile/dogpile-python-value.h`) describes.
+ *
+ * dogpile_json_loads() is json.loads(): objects are dicts, arrays lists,
+ * numbers ints of any size or floats; NaN, Infinity and -Infinity are
+ * accepted; a string may hold no control character; the last of two
+ * equal keys wins, in the first one's place.  dogpile_json_dumps() is
+ * json.dumps() with its defaults: ", " and ": " as separators, ASCII with
+ * `\uXXXX` escapes, floats as their repr, tuples written as lists, and
+ * int, float, bool and None keys written as their text.  Errors carry
+ * Python's message and position, such as "Expecting ':' delimiter: line 2
+ * column 6 (char 14)".  dogpile_json_validate() only checks the text.
  *
  * With %DOGPILE_JSON_TAGGED, what JSON has no form for is written as a
  * one-member object naming the type, and read back as that type (the
  * JSON dogpile-cache prints and reads for a pickled value):
  *
+ * |[
  *   {"$bytes": "<base64>"}  {"$bytearray": "<base64>"}
  *   {"$tuple": [...]}  {"$set": [...]}  {"$frozenset": [...]}
  *   {"$dict": [[key, value], ...]}   a dict with a key that is not a str,
  *                                    or a dict whose one key is a tag
- *
- * SPDX-License-Identifier: MIT
+ * ]|
  */
 #pragma once
 
@@ -34,7 +50,8 @@ G_BEGIN_DECLS
  * DogpileJsonFlags:
  * @DOGPILE_JSON_NONE: Python's json module's own forms only
  * @DOGPILE_JSON_TAGGED: bytes, bytearray, tuples, sets and dicts with
- *   keys that are not strs as the tagged objects above
+ *   keys that are not strs as the tagged objects of the section's
+ *   description
  *
  * How dogpile_json_loads() and dogpile_json_dumps() treat the values
  * plain JSON cannot hold.

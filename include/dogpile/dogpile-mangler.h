@@ -2,6 +2,27 @@
  *
  * SPDX-License-Identifier: MIT
  */
+/**
+ * SECTION:dogpile-mangler
+ * @title: Key manglers
+ * @short_description: sha1_mangle_key and length_conditional_mangler
+ * @include: dogpile/dogpile.h
+ *
+ * The key manglers dogpile.cache ships in dogpile.util, as
+ * #DogpileKeyMangler functions for dogpile_region_set_key_mangler():
+ * dogpile_sha1_mangle_key() turns any key into 40 hex digits, which suits
+ * memcached's key rules; a #DogpileLengthConditionalMangler applies
+ * another mangler only to keys of at least a given length.  Both give the
+ * keys Python's give.
+ *
+ * |[<!-- language="C" -->
+ * dogpile_region_set_key_mangler (
+ *     region, dogpile_length_conditional_mangle,
+ *     dogpile_length_conditional_mangler_new (200, dogpile_sha1_mangle_key,
+ *                                             NULL, NULL),
+ *     (GDestroyNotify) dogpile_length_conditional_mangler_free);
+ * ]|
+ */
 #pragma once
 
 #if !defined(DOGPILE_INSIDE) && !defined(DOGPILE_COMPILATION)
@@ -14,13 +35,16 @@
 
 G_BEGIN_DECLS
 
-/* sha1_mangle_key: the 40 lowercase hex digits of SHA-1 of the key's
- * UTF-8 bytes.  A DogpileKeyMangler; @user_data is ignored. */
 DOGPILE_API char *dogpile_sha1_mangle_key (const char *key,
                                            gpointer user_data);
 
-/* length_conditional_mangler: applies @mangler only to keys of at least
- * @length characters (code points, as Python's len()). */
+/**
+ * DogpileLengthConditionalMangler:
+ *
+ * The state of dogpile.cache's length_conditional_mangler: a threshold
+ * and the mangler applied to keys that reach it.  Opaque; the user data
+ * of dogpile_length_conditional_mangle().
+ */
 typedef struct DogpileLengthConditionalMangler DogpileLengthConditionalMangler;
 
 DOGPILE_API DogpileLengthConditionalMangler *
@@ -30,7 +54,6 @@ dogpile_length_conditional_mangler_new (guint length,
                                         GDestroyNotify destroy);
 DOGPILE_API void dogpile_length_conditional_mangler_free (
     DogpileLengthConditionalMangler *self);
-/* The DogpileKeyMangler to install, with the object above as user data. */
 DOGPILE_API char *dogpile_length_conditional_mangle (const char *key,
                                                      gpointer user_data);
 

@@ -2,6 +2,28 @@
  *
  * SPDX-License-Identifier: MIT
  */
+/**
+ * SECTION:dogpile-mutex
+ * @title: Mutexes
+ * @short_description: the mutex a dogpile lock holds while one caller creates
+ * @include: dogpile/dogpile.h
+ *
+ * A #DogpileMutex is what dogpile.cache calls a CacheMutex: an object with
+ * acquire(), release() and locked(), held by the one caller regenerating a
+ * key.  A backend supplies its own for distributed locking (the Redis and
+ * memcached locks, the dbm lock file; a plugin's get_mutex returns one
+ * made with dogpile_mutex_new()); otherwise a region uses an in-process
+ * one, dogpile_mutex_new_local().  dogpile_mutex_new_null() is
+ * dogpile.cache's NullLock.
+ *
+ * Unlike a #GMutex, any thread may release a #DogpileMutex another thread
+ * acquired, as with Python's threading.Lock: an async creation runner
+ * releases the mutex in the thread that regenerates.  The in-process mutex
+ * is not reentrant: the thread holding it that waits for it again gets
+ * %DOGPILE_ERROR_LOCK rather than waiting for ever.  After fork(), an
+ * in-process mutex held by another thread of the parent is free in the
+ * child (docs/fork.md).
+ */
 #pragma once
 
 #if !defined(DOGPILE_INSIDE) && !defined(DOGPILE_COMPILATION)
@@ -13,12 +35,29 @@
 
 G_BEGIN_DECLS
 
+/**
+ * DogpileMutex:
+ *
+ * A handle on a lock with acquire, release and locked operations.  Opaque
+ * and reference counted.
+ */
 typedef struct DogpileMutex DogpileMutex;
 
-/* The operations of dogpile.cache's CacheMutex.  Each returns FALSE with
- * @error set when it fails (a lost connection, releasing a lock that is not
- * held); "not acquired" is a success with *out_acquired = FALSE.  This
- * struct never changes; a new need gets a new struct. */
+/**
+ * DogpileMutexFuncs:
+ * @acquire: takes the lock: with `wait`, blocks until it is free (or the
+ *   lock gives up: then *out_acquired is %FALSE); without, tries once.
+ *   Sets *out_acquired to whether this call took it
+ * @release: releases the lock, whichever thread acquired it
+ * @locked: sets *out_locked to whether anyone holds the lock
+ *
+ * The operations of dogpile.cache's CacheMutex, for dogpile_mutex_new().
+ * Each returns %FALSE with its @error set when it fails (a lost
+ * connection, releasing a lock that is not held); "not acquired" is a
+ * success with *out_acquired %FALSE.  Each receives the user data given to
+ * dogpile_mutex_new() and may be called from any thread, from several at
+ * once.  This struct never changes; a new need gets a new struct.
+ */
 typedef struct {
   gboolean (*acquire) (gpointer user_data, gboolean wait,
                        gboolean *out_acquired, GError **error);

@@ -1,23 +1,51 @@
 /* dogpile-serializer.h: a region's payload serializer by name, and its
  * values as GVariants.
  *
- * dogpile.cache regions pickle their values by default; a C region
- * stores the payload bytes as they are (raw) unless told otherwise:
- *
- *   raw     the bytes as given (the default)
- *   json    JSON text, checked on write; what a Python region with
- *           serializer=lambda v: json.dumps(v).encode() and
- *           deserializer=json.loads reads and writes
- *   pickle  Python's pickle, protocol 4: what a stock Python region (no
- *           serializer given) reads and writes
- *
- * The byte calls (dogpile_region_get(), _set(), _get_or_create()) keep
- * taking bytes: with pickle they are a Python bytes object, and a stored
- * value that is not one is an error naming its type.  The GVariant calls
- * below take any value as <dogpile/dogpile-python-value.h> maps Python's,
- * so a C program never touches pickle or JSON text.
- *
  * SPDX-License-Identifier: MIT
+ */
+
+/**
+ * SECTION:dogpile-serializer
+ * @title: Serializers and GVariant values
+ * @short_description: a region's serializer by name, and its values as
+ *   #GVariant
+ * @include: dogpile/dogpile.h
+ *
+ * dogpile.cache regions pickle their values by default; a C region
+ * stores the payload bytes as they are (raw) unless told otherwise, with
+ * dogpile_region_set_serializer_name() (or `serializer = ...` in a
+ * region's configuration):
+ *
+ * - raw: the bytes as given (the default).
+ * - json: JSON text, checked on write; what a Python region with
+ *   serializer=lambda v: json.dumps(v).encode() and
+ *   deserializer=json.loads reads and writes.
+ * - pickle: Python's pickle, protocol 4: what a stock Python region (no
+ *   serializer given) reads and writes.
+ *
+ * The byte calls (dogpile_region_get(), dogpile_region_set(),
+ * dogpile_region_get_or_create() and the others) keep taking bytes: with
+ * pickle they are a Python bytes object, and a stored value that is not
+ * one is an error naming its type.  The #GVariant calls of this section
+ * take any value as the Python values section
+ * (`dogpile/dogpile-python-value.h`) maps Python's, so a C program never
+ * touches pickle or JSON text:
+ *
+ * |[<!-- language="C" -->
+ * g_autoptr (GVariant) user = NULL;
+ *
+ * dogpile_region_set_serializer_name (region, "pickle", NULL);
+ * if (!dogpile_region_configure (region, "dogpile.cache.redis", 3600,
+ *                                arguments, DOGPILE_CONFIGURE_NONE, &error)
+ *     || !dogpile_region_set_variant (region, "user:42",
+ *                                     g_variant_new_int64 (42), &error)
+ *     || !dogpile_region_get_variant (region, "user:42", &user, &error))
+ *   ...
+ * ]|
+ *
+ * Under the GVariant calls the region runs its byte machinery (the dogpile
+ * lock included) on the encoded payload: a dict is pickled once, not
+ * wrapped as a pickled bytes object.
  */
 #pragma once
 
@@ -39,13 +67,22 @@ dogpile_region_get_serializer_name (DogpileRegion *self);
 
 /**
  * DogpileVariantCreatorFunc:
- * @key: the caller's key
- * @user_data: what the caller passed
+ * @key: the caller's key, before mangling; borrowed for the call
+ * @user_data: (closure): what the caller passed
  * @error: return location for a #GError
  *
- * Makes the value for @key, for dogpile_region_get_or_create_variant().
+ * Makes the value for @key, for dogpile_region_get_or_create_variant():
+ * dogpile.cache's `creator`, returning any value the region's serializer
+ * can hold.  A %NULL return without @error set is reported as
+ * %DOGPILE_ERROR_CREATOR.
  *
- * Returns: (transfer full): the value (a floating reference is sunk), or
+ * Thread safety: called in the thread that called
+ * dogpile_region_get_or_create_variant(), never from an async runner;
+ * once at a time for one key of a region, unless the backend's mutex is a
+ * null one.
+ *
+ * Returns: a floating reference to the value, as g_variant_new_int64()
+ *   and the other constructors return it, which the caller sinks; or
  *   %NULL with @error set
  */
 typedef GVariant *(*DogpileVariantCreatorFunc) (const char *key,

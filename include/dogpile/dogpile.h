@@ -4,9 +4,30 @@
  *
  * SPDX-License-Identifier: MIT
  */
+
+/**
+ * SECTION:dogpile
+ * @title: dogpile.h
+ * @short_description: the one header applications include
+ * @include: dogpile/dogpile.h
+ *
+ * `dogpile/dogpile.h` includes every header of libdogpile's application
+ * API; the others cannot be included on their own (they stop the build
+ * when they are).  Plugin authors include
+ * `dogpile/dogpile-plugin.h` instead, or as well.
+ *
+ * |[<!-- language="C" -->
+ * #include <dogpile/dogpile.h>
+ * ]|
+ *
+ * The library and its headers are found with pkg-config
+ * (`pkg-config --cflags --libs dogpile-1`).
+ */
 #pragma once
 
+#ifndef __GTK_DOC_IGNORE__
 #define DOGPILE_INSIDE
+#endif
 #include "dogpile-argument-spec.h"
 #include "dogpile-arguments.h"
 #include "dogpile-async.h"
@@ -36,4 +57,6 @@
 #include "dogpile-serializer.h"
 #include "dogpile-value.h"
 #include "dogpile-version.h"
+#ifndef __GTK_DOC_IGNORE__
 #undef DOGPILE_INSIDE
+#endif

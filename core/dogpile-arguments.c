@@ -56,6 +56,10 @@ invalid (GError **error, const char *name, const char *expected,
  *   @arguments (or @default_value); not stripped
  * @error: return location for a #GError
  *
+ * An argument's text as given; absent or `None` gives @default_value.
+ *
+ * Thread safety: any thread; @arguments is only read.
+ *
  * Returns: %TRUE (strings are never malformed); the signature matches the
  * other accessors so call sites read alike.
  */
@@ -489,6 +493,10 @@ dogpile_parse_expiration_time (const char *text, double *out_seconds,
  * @arguments: (nullable): the backend's argument map
  * @name: the argument
  *
+ * Whether an argument is given at all.
+ *
+ * Thread safety: any thread; @arguments is only read.
+ *
  * Returns: whether @name is given: present, and neither empty (once
  * stripped) nor "None".
  */
@@ -636,6 +644,12 @@ dogpile_arguments_get_duration_range (GHashTable *arguments, const char *name,
  * @default_index: the index given when the argument is not given
  * @out_index: (out): the index of the word given in @choices
  * @error: return location for a #GError
+ *
+ * One of a few words, as `eviction_policy = lru`.
+ *
+ * Errors: %DOGPILE_ERROR_VALIDATION for a word not in @choices.
+ *
+ * Thread safety: any thread; @arguments is only read.
  *
  * Returns: %TRUE on success; %FALSE with %DOGPILE_ERROR_VALIDATION naming
  * the argument, every choice and the value given.

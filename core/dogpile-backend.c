@@ -159,6 +159,10 @@ dogpile_backend_new (const char *name, GHashTable *arguments, GError **error)
  * dogpile_backend_ref:
  * @self: a backend
  *
+ * Takes a reference to @self.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
  * Returns: (transfer full): @self
  */
 DogpileBackend *
@@ -199,6 +203,11 @@ dogpile_backend_unref (DogpileBackend *self)
  * dogpile_backend_get_name:
  * @self: a backend or proxy
  *
+ * The name @self was registered under (dogpile.cache.redis, a proxy's
+ * dogpile.proxies.stats).
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
  * Returns: (transfer none): its registry name.
  */
 const char *
@@ -211,6 +220,10 @@ dogpile_backend_get_name (DogpileBackend *self)
 /**
  * dogpile_backend_get_next:
  * @self: a backend or proxy
+ *
+ * The next node of a region's chain of proxies.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
  *
  * Returns: (transfer none) (nullable): what a proxy passes calls to;
  * %NULL for a plugin instance, the end of the chain.
@@ -225,6 +238,10 @@ dogpile_backend_get_next (DogpileBackend *self)
 /**
  * dogpile_backend_get_description:
  * @self: a backend
+ *
+ * The description its descriptor gives, as `dogpile-plugins` shows it.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
  *
  * Returns: (transfer none) (nullable): the plugin's one-line description.
  */
@@ -243,6 +260,14 @@ dogpile_backend_get_description (DogpileBackend *self)
  * @out_value: (out) (transfer full) (nullable): the stored bytes, %NULL on
  *   a miss
  * @error: return location for a #GError
+ *
+ * Reads the bytes stored under @key, as dogpile.cache's
+ * CacheBackend.get() does (a value-level backend gives its payload as a
+ * dogpile record).
+ *
+ * Errors: %DOGPILE_ERROR_BACKEND, or whatever the backend's get reports.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
  *
  * Returns: %TRUE on success, hit or miss.
  */
@@ -279,6 +304,14 @@ dogpile_backend_get (DogpileBackend *self, const char *key, GBytes **out_value,
  * @value: the bytes to store, as they are
  * @error: return location for a #GError
  *
+ * Stores @value under @key as it is, as CacheBackend.set() does.
+ *
+ * Errors: %DOGPILE_ERROR_CANT_DESERIALIZE when a value-level backend is
+ * given bytes that are not a record; %DOGPILE_ERROR_BACKEND, or whatever
+ * the backend's set reports.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
  * Returns: %TRUE on success.  A backend that only keeps values accepts
  * only dogpile records here (%DOGPILE_ERROR_CANT_DESERIALIZE otherwise).
  */
@@ -311,7 +344,13 @@ dogpile_backend_set (DogpileBackend *self, const char *key, GBytes *value,
  * @key: the (already mangled) key
  * @error: return location for a #GError
  *
- * Deleting a missing key is not an error.
+ * Removes @key, as CacheBackend.delete() does.  Deleting a missing key
+ * is not an error.
+ *
+ * Errors: %DOGPILE_ERROR_BACKEND, or whatever the backend's delete
+ * reports.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
  *
  * Returns: %TRUE on success.
  */
@@ -335,6 +374,13 @@ dogpile_backend_delete (DogpileBackend *self, const char *key, GError **error)
  * @out_values: (array length=n_keys) (out caller-allocates): one slot per
  *   key, filled with the stored bytes or %NULL for a miss
  * @error: return location for a #GError
+ *
+ * Reads @n_keys keys at once (CacheBackend.get_multi()): one call to the
+ * backend's get_multi when it has one, else one get per key.
+ *
+ * Errors: %DOGPILE_ERROR_BACKEND, or whatever the backend reports.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
  *
  * Returns: %TRUE on success; on failure every slot is %NULL.
  */
@@ -381,6 +427,14 @@ dogpile_backend_get_multi (DogpileBackend *self, const char *const *keys,
  * @n_keys: how many
  * @error: return location for a #GError
  *
+ * Stores @n_keys values at once (CacheBackend.set_multi()): one call to
+ * the backend's set_multi when it has one, else one set per key, stopping
+ * at the first failure (the earlier ones stay stored).
+ *
+ * Errors: as dogpile_backend_set().
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
  * Returns: %TRUE on success.
  */
 gboolean
@@ -413,6 +467,13 @@ dogpile_backend_set_multi (DogpileBackend *self, const char *const *keys,
  * @n_keys: how many; 0 sends nothing to the backend
  * @error: return location for a #GError
  *
+ * Removes @n_keys keys at once (CacheBackend.delete_multi()): one call to
+ * the backend's delete_multi when it has one, else one delete per key.
+ *
+ * Errors: as dogpile_backend_delete().
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
  * Returns: %TRUE on success.
  */
 gboolean
@@ -440,6 +501,11 @@ dogpile_backend_delete_multi (DogpileBackend *self, const char *const *keys,
  * dogpile_backend_get_mutex:
  * @self: a backend
  * @key: the (already mangled) key
+ *
+ * The mutex a region holds while it regenerates @key, as
+ * CacheBackend.get_mutex() gives it.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
  *
  * Returns: (transfer full) (nullable): the backend's own mutex for @key (a
  * distributed lock, a lock file), or %NULL when the backend has none and a
@@ -574,6 +640,15 @@ dogpile__backend_mangle_key (DogpileBackend *self, const char *key)
  * @out_metadata: (out): its metadata
  * @error: return location for a #GError
  *
+ * Reads the payload and metadata stored under @key: from a value-level
+ * backend as it keeps them, from a byte-level one by decoding the stored
+ * record.
+ *
+ * Errors: %DOGPILE_ERROR_CANT_DESERIALIZE for stored bytes that are not a
+ * record; %DOGPILE_ERROR_BACKEND, or whatever the backend reports.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
  * Returns: %TRUE on success, hit or miss; %FALSE with
  * %DOGPILE_ERROR_CANT_DESERIALIZE for stored bytes that are not a record.
  */
@@ -647,6 +722,14 @@ note_key_error (GError **local_error, GError **out_errors, gsize i,
  *   record fails the call
  * @error: return location for a #GError
  *
+ * dogpile_backend_get_value() for @n_keys keys at once, through the
+ * backend's get_multi when it has one.
+ *
+ * Errors: as dogpile_backend_get_value() (a record that cannot be decoded
+ * goes to @out_errors when it is given).
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
  * Returns: %TRUE on success; on failure every payload is %NULL.
  */
 gboolean
@@ -715,6 +798,13 @@ dogpile_backend_get_value_multi (DogpileBackend *self, const char *const *keys,
  * @metadata: its metadata
  * @error: return location for a #GError
  *
+ * Stores @payload with @metadata under @key: as they are in a value-level
+ * backend, as a dogpile record in a byte-level one.
+ *
+ * Errors: %DOGPILE_ERROR_BACKEND, or whatever the backend reports.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
  * Returns: %TRUE on success.
  */
 gboolean
@@ -747,6 +837,13 @@ dogpile_backend_set_value (DogpileBackend *self, const char *key,
  * @metadata: (array length=n_keys): the metadata of each
  * @n_keys: how many; 0 does nothing
  * @error: return location for a #GError
+ *
+ * dogpile_backend_set_value() for @n_keys keys at once, through the
+ * backend's set_multi when it has one.
+ *
+ * Errors: as dogpile_backend_set_value().
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
  *
  * Returns: %TRUE on success.
  */

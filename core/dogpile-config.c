@@ -1062,10 +1062,10 @@ line_of (const char *text, gsize offset)
  *
  * The settings a Python program gets from
  * `dict(parser.items(section))`, where parser is PasteDeploy's:
- * ConfigParser(defaults={"here": <the file's directory>, "__file__":
- * <the file>}) with keys kept in their case.  So `key = value` and
- * `key: value` lines, `#` and `;` comment lines, values continued on more
- * deeply indented lines, [DEFAULT]'s keys in every section, and
+ * `ConfigParser(defaults={"here": DIR, "__file__": FILE})`, DIR being the
+ * file's folder and FILE the file, with keys kept in their case.  So `key =
+ * value` and `key: value` lines, `#` and `;` comment lines, values continued
+ * on more deeply indented lines, [DEFAULT]'s keys in every section, and
  * `%(name)s` references to other keys of the section, of [DEFAULT], or to
  * `here` and `__file__` (`%%` for a percent sign), expanded in every value
  * of the section as Python expands them.

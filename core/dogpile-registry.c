@@ -67,6 +67,10 @@ plugin_info_new (const char *group, const char *name, const char *module_path,
  * dogpile_plugin_info_ref:
  * @self: a plugin info
  *
+ * Takes a reference to @self.
+ *
+ * Thread safety: any thread; a #DogpilePluginInfo never changes.
+ *
  * Returns: (transfer full): @self
  */
 DogpilePluginInfo *
@@ -81,6 +85,10 @@ dogpile_plugin_info_ref (DogpilePluginInfo *self)
 /**
  * dogpile_plugin_info_unref:
  * @self: (transfer full): a plugin info
+ *
+ * Drops a reference to @self; the last one frees it.
+ *
+ * Thread safety: any thread; the last unref must not race a call on @self.
  */
 void
 dogpile_plugin_info_unref (DogpilePluginInfo *self)
@@ -101,6 +109,10 @@ dogpile_plugin_info_unref (DogpilePluginInfo *self)
  * dogpile_plugin_info_get_name:
  * @self: a plugin info
  *
+ * The name the entry registers.
+ *
+ * Thread safety: any thread; a #DogpilePluginInfo never changes.
+ *
  * Returns: (transfer none): the entry's name, e.g. "dogpile.cache.memory".
  */
 const char *
@@ -114,6 +126,11 @@ dogpile_plugin_info_get_name (DogpilePluginInfo *self)
  * dogpile_plugin_info_get_group:
  * @self: a plugin info
  *
+ * The group the entry is in: %DOGPILE_REGISTRY_GROUP_BACKENDS or
+ * %DOGPILE_REGISTRY_GROUP_PROXIES.
+ *
+ * Thread safety: any thread; a #DogpilePluginInfo never changes.
+ *
  * Returns: (transfer none): the entry-point group, e.g. "dogpile.cache".
  */
 const char *
@@ -126,6 +143,10 @@ dogpile_plugin_info_get_group (DogpilePluginInfo *self)
 /**
  * dogpile_plugin_info_get_module_path:
  * @self: a plugin info
+ *
+ * The shared module the entry names.
+ *
+ * Thread safety: any thread; a #DogpilePluginInfo never changes.
  *
  * Returns: (transfer none) (nullable): the module, with a relative registry
  * path already resolved against the registry file's folder; %NULL for a
@@ -142,6 +163,10 @@ dogpile_plugin_info_get_module_path (DogpilePluginInfo *self)
  * dogpile_plugin_info_get_symbol:
  * @self: a plugin info
  *
+ * The descriptor function the entry names.
+ *
+ * Thread safety: any thread; a #DogpilePluginInfo never changes.
+ *
  * Returns: (transfer none) (nullable): the exported function returning the
  * descriptor; %NULL for a descriptor registered in process.
  */
@@ -155,6 +180,10 @@ dogpile_plugin_info_get_symbol (DogpilePluginInfo *self)
 /**
  * dogpile_plugin_info_get_registry_file:
  * @self: a plugin info
+ *
+ * Where the entry was read.
+ *
+ * Thread safety: any thread; a #DogpilePluginInfo never changes.
  *
  * Returns: (transfer none) (nullable): the registry file the entry came
  * from; %NULL when it was registered in process.
@@ -251,6 +280,10 @@ dogpile_registry_get_default (void)
 /**
  * dogpile_registry_ref:
  * @self: a registry
+ *
+ * Takes a reference to @self.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
  *
  * Returns: (transfer full): @self
  */
@@ -785,6 +818,10 @@ dogpile_register_backend (const char *name, const char *module_path,
  * @group: the entry-point group, e.g. %DOGPILE_REGISTRY_GROUP_BACKENDS
  * @name: the entry name
  *
+ * The entry for @name in @group, without loading it.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
  * Returns: (transfer full) (nullable): the entry that wins for @name.
  */
 DogpilePluginInfo *
@@ -822,6 +859,11 @@ compare_infos (gconstpointer a, gconstpointer b)
  * dogpile_registry_list:
  * @self: a registry
  * @group: the entry-point group
+ *
+ * Every entry of @group that wins for its name (docs/registry.md says
+ * which entry wins when several give one name).
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
  *
  * Returns: (transfer full) (element-type DogpilePluginInfo): the winning
  * entry for every name in @group, sorted by name.
@@ -866,6 +908,11 @@ dogpile_registry_list (DogpileRegistry *self, const char *group)
  * dogpile_registry_dup_names:
  * @self: a registry
  * @group: the entry-point group
+ *
+ * The names registered in @group, each once (the entry that wins), as
+ * `dogpile-plugins` lists them.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
  *
  * Returns: (transfer full): the sorted names in @group; free with
  * g_strfreev().
@@ -984,6 +1031,13 @@ dogpile_registry_load_backend (DogpileRegistry *self, const char *name,
  * @self: a registry
  * @name: the proxy name, from %DOGPILE_REGISTRY_GROUP_PROXIES
  * @error: return location for a #GError
+ *
+ * dogpile_registry_load_backend() for a proxy: loads its module once per
+ * process and checks its descriptor.
+ *
+ * Errors: as dogpile_registry_load_backend().
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
  *
  * Returns: (transfer none): the proxy descriptor, or %NULL with the same
  * errors as dogpile_registry_load_backend().

@@ -20,6 +20,28 @@
 
 G_BEGIN_DECLS
 
+/**
+ * SECTION:dogpile-arguments
+ * @title: Reading arguments
+ * @short_description: a backend's string arguments, read as dogpile.cache
+ *   reads them
+ * @include: dogpile/dogpile-plugin.h
+ *
+ * Arguments arrive as strings (a config file has nothing else) and are
+ * read as dogpile.cache's coerce_string_conf reads them: surrounding
+ * spaces are stripped, and an argument that is absent, empty or `None` is
+ * not given, so the default applies.  Every reader that can fail does so
+ * with %DOGPILE_ERROR_VALIDATION and a message naming the argument, what
+ * it must be and the value given.
+ */
+
+/**
+ * DogpileArgumentsFlags:
+ * @DOGPILE_ARGUMENTS_NONE: the range's minimum is accepted
+ * @DOGPILE_ARGUMENTS_ABOVE_MIN: the minimum itself is refused
+ *
+ * How the range readers treat their minimum.
+ */
 typedef enum {
   DOGPILE_ARGUMENTS_NONE = 0,
   DOGPILE_ARGUMENTS_ABOVE_MIN = 1 << 0, /* the minimum itself is refused */

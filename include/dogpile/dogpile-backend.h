@@ -15,6 +15,27 @@
 
 G_BEGIN_DECLS
 
+/**
+ * SECTION:dogpile-backend
+ * @title: Backends
+ * @short_description: a live backend instance or proxy, as a region holds it
+ * @include: dogpile/dogpile.h
+ *
+ * A #DogpileBackend is one node of a region's chain: a plugin's instance
+ * (dogpile.cache's CacheBackend) or a proxy in front of another node
+ * (ProxyBackend).  dogpile_region_get_backend() gives a region's first
+ * node, dogpile_backend_new() one outside any region, for raw access to
+ * the stored bytes.  The byte calls (get, set) see what is stored; the
+ * value calls (get_value, set_value) see payloads and their
+ * #DogpileMetadata, as regions use them.
+ */
+
+/**
+ * DogpileBackend:
+ *
+ * An opaque, reference-counted backend instance or proxy.  Every call may
+ * be made from any thread at once.
+ */
 typedef struct DogpileBackend DogpileBackend;
 
 DOGPILE_API DogpileBackend *
@@ -75,11 +96,25 @@ DOGPILE_API gboolean dogpile_backend_set_value_multi (
 /* A proxy's next backend in a region's chain; NULL for a plugin. */
 DOGPILE_API DogpileBackend *dogpile_backend_get_next (DogpileBackend *self);
 
-/* What a bounded or expiring backend has done, for the stats proxy and for
+/**
+ * DogpileBackendCounters:
+ * @entries: entries held now
+ * @weighted_size: their total cost, in the bound's units
+ * @maximum: the bound, in those units; 0 when none
+ * @evictions_size: entries removed to stay within the bound
+ * @evictions_expiry: entries removed for their age
+ * @window_maximum: the admission window's target (W-TinyLFU)
+ * @window_size: what the window holds now
+ * @protected_maximum: the main space's protected segment
+ * @climbs: adaptation samples taken
+ * @sketch_resets: times the frequency sketch was aged
+ *
+ * What a bounded or expiring backend has done, for the stats proxy and for
  * tools (dogpile-cache replay --counters).  The caller allocates it; its
  * size is fixed and new counters take the reserved room.  Sizes are in the
  * backend's own units: entries, or bytes when the bound is in bytes.  A
- * counter the backend does not keep reads 0. */
+ * counter the backend does not keep reads 0.
+ */
 typedef struct {
   guint64 entries;           /* entries held now */
   guint64 weighted_size;     /* their total cost, in the bound's units */

@@ -15,6 +15,23 @@
 
 G_BEGIN_DECLS
 
+/**
+ * SECTION:dogpile-config
+ * @title: Configuration
+ * @short_description: regions configured from string maps, INI files of
+ *   regions, and Paste/Pyramid INIs under a key prefix
+ * @include: dogpile/dogpile.h
+ *
+ * dogpile.cache's configure_from_config() and coerce_string_conf, on a
+ * string map or a #GKeyFile group, and the INI files operators write: a
+ * file of `[cache.NAME]` groups (dogpile_config_load_regions()), or the
+ * settings of a Paste/Pyramid application under a prefix
+ * (dogpile_config_load_prefixed_region()), read as Python's configparser
+ * reads them.  Unlike Python, an unknown key under a region's prefix is an
+ * error naming the nearest known key; docs/configuration.md lists every
+ * key.
+ */
+
 /* dogpile.cache's coerce_string_conf: a setting's text as the Python value
  * it becomes (int, float, bool, None or the stripped str), in the GVariant
  * form of dogpile-python-value.h; (transfer full). */

@@ -26,9 +26,11 @@
  */
 #pragma once
 
+#ifndef __GTK_DOC_IGNORE__
 #ifndef DOGPILE_INSIDE
 #define DOGPILE_INSIDE
 #define DOGPILE_PLUGIN_H_DEFINED_INSIDE
+#endif
 #endif
 
 #include "dogpile-argument-spec.h"
@@ -47,22 +49,58 @@
 #include "dogpile-value.h"
 #include "dogpile-version.h"
 
+#ifndef __GTK_DOC_IGNORE__
 #ifdef DOGPILE_PLUGIN_H_DEFINED_INSIDE
 #undef DOGPILE_INSIDE
 #undef DOGPILE_PLUGIN_H_DEFINED_INSIDE
 #endif
+#endif
 
 G_BEGIN_DECLS
 
+/**
+ * SECTION:dogpile-plugin
+ * @title: Writing plugins
+ * @short_description: the descriptors a backend or proxy plugin exports
+ * @include: dogpile/dogpile-plugin.h
+ *
+ * A plugin is a shared module exporting one function that returns a
+ * static, constant #DogpileBackendDesc (or #DogpileProxyDesc); a registry
+ * file names the module and that function (docs/writing-plugins.md).  The
+ * core accepts descriptors of ABI version 1 to its own; members are only
+ * appended, each group marked with the version that added it, and the
+ * core reads a member only from a descriptor new enough to have it.
+ * Every operation may be called from many threads at once; keys are
+ * borrowed for the call, #GBytes arguments are borrowed, #GBytes
+ * out-parameters are (transfer full) and %NULL on a miss, and a miss is
+ * not an error.
+ */
+
+/**
+ * DOGPILE_BACKEND_ABI_VERSION:
+ *
+ * The backend descriptor version these headers describe; a plugin puts it
+ * in #DogpileBackendDesc.abi_version.  4: the argument table.
+ */
 #define DOGPILE_BACKEND_ABI_VERSION 4
 
+/**
+ * DOGPILE_PLUGIN_EXPORT:
+ *
+ * Exports a plugin's entry point from a module built with
+ * `-fvisibility=hidden`.
+ */
 #if defined(__GNUC__) || defined(__clang__)
 #define DOGPILE_PLUGIN_EXPORT __attribute__ ((visibility ("default")))
 #else
 #define DOGPILE_PLUGIN_EXPORT
 #endif
 
-/* The entry point keeps its C name when a plugin is written in C++. */
+/**
+ * DOGPILE_PLUGIN_EXTERN_C:
+ *
+ * `extern "C"` in C++, so the entry point keeps its C name; nothing in C.
+ */
 #ifdef __cplusplus
 #define DOGPILE_PLUGIN_EXTERN_C extern "C"
 #else
@@ -72,6 +110,7 @@ G_BEGIN_DECLS
 /* The delete operation is the member delete_key.  C code may still name it
  * `delete` (its name before 0.2: one slot, two names); in C++, where delete
  * is a keyword, only delete_key exists.  The layout is the same. */
+#ifndef __GTK_DOC_IGNORE__
 #ifdef __cplusplus
 #define DOGPILE_DELETE_MEMBER(ret, params) ret (*delete_key) params
 #else
@@ -81,12 +120,53 @@ G_BEGIN_DECLS
     ret (*delete) params;                                                     \
   }
 #endif
+#endif
 
-/* Defined privately by each plugin. */
+/**
+ * DogpileBackendImpl:
+ *
+ * A backend instance: each plugin defines the struct privately; the core
+ * only passes pointers to it back to the plugin's operations.
+ */
 typedef struct DogpileBackendImpl DogpileBackendImpl;
 
 typedef struct DogpileBackendDesc DogpileBackendDesc;
 
+/**
+ * DogpileBackendDesc:
+ * @abi_version: %DOGPILE_BACKEND_ABI_VERSION at build time
+ * @name: the registry name; must equal the registry line's
+ * @description: one line, shown by dogpile-plugins
+ * @version: the plugin's own version
+ * @create: required: a new instance from its arguments (borrowed, not to
+ *   be modified), or %NULL with the error set
+ * @destroy: required: frees an instance
+ * @get: the bytes stored under a key; required unless @get_value and
+ *   @set_value are given
+ * @set: stores bytes under a key (as @get)
+ * @delete_key: required: removes a key (a missing key is not an error);
+ *   C code may also call it `delete`
+ * @get_multi: optional: many keys at once (%NULL: a loop over @get)
+ * @set_multi: optional: many values at once
+ * @delete_multi: optional: many deletes at once
+ * @get_mutex: optional: the backend's own mutex for regenerating a key (a
+ *   distributed lock), (transfer full); %NULL: an in-process lock
+ * @mangle_key: optional: the key mangler used when the region has none,
+ *   (transfer full), or %NULL to leave a key as it is
+ * @get_value: optional value level, for backends that keep payloads in
+ *   process memory by reference, with their metadata
+ * @set_value: the value level's store
+ * @set_serializer: ABI 2, optional: told the region's serializer name
+ *   once, after @create; may refuse it
+ * @get_counters: ABI 3, optional: the backend's #DogpileBackendCounters
+ * @set_region_expiration_time: ABI 3, optional: told the region's
+ *   expiration time once (negative: none)
+ * @arguments: ABI 4, optional: the arguments it takes, a
+ *   #DogpileArgumentSpec table
+ *
+ * What a backend plugin's entry point returns: a static, constant table
+ * of its operations.  The comments in the header say more of each.
+ */
 struct DogpileBackendDesc {
   /* ABI version 1 */
   guint32 abi_version;     /* DOGPILE_BACKEND_ABI_VERSION at build time */
@@ -182,7 +262,14 @@ struct DogpileBackendDesc {
   /* ABI version 5 and later: append new members below this line only. */
 };
 
-/* Writes the exported entry point dogpile_backend_<short_name>_get_desc. */
+/**
+ * DOGPILE_BACKEND_DEFINE:
+ * @short_name: the plugin's short name, an identifier
+ * @desc_var: its static #DogpileBackendDesc
+ *
+ * Writes the exported entry point `dogpile_backend_SHORT_NAME_get_desc`,
+ * returning @desc_var, for a registry line to name.
+ */
 #define DOGPILE_BACKEND_DEFINE(short_name, desc_var)                          \
   DOGPILE_PLUGIN_EXTERN_C DOGPILE_PLUGIN_EXPORT const DogpileBackendDesc      \
       *dogpile_backend_##short_name##_get_desc (void);                        \
@@ -192,7 +279,14 @@ struct DogpileBackendDesc {
     return &(desc_var);                                                       \
   }
 
-/* Signature of the exported entry point. */
+/**
+ * DogpileBackendGetDescFunc:
+ *
+ * The exported entry point of a backend plugin (DOGPILE_BACKEND_DEFINE()
+ * writes one).
+ *
+ * Returns: (transfer none): the plugin's static descriptor
+ */
 typedef const DogpileBackendDesc *(*DogpileBackendGetDescFunc) (void);
 
 /* Proxies (dogpile.cache's ProxyBackend): a proxy sits in front of a
@@ -201,11 +295,47 @@ typedef const DogpileBackendDesc *(*DogpileBackendGetDescFunc) (void);
  * dogpile_backend_* calls on @next.  Regions work at the value level
  * (get_value, set_value and their multi forms); get and set are the raw
  * byte API.  Same ABI rules as backends, with their own version. */
+/**
+ * DOGPILE_PROXY_ABI_VERSION:
+ *
+ * The proxy descriptor version these headers describe.  2: the argument
+ * table.
+ */
 #define DOGPILE_PROXY_ABI_VERSION 2
 
+/**
+ * DogpileProxyImpl:
+ *
+ * A proxy's state, defined privately by each proxy.
+ */
 typedef struct DogpileProxyImpl DogpileProxyImpl;
 typedef struct DogpileProxyDesc DogpileProxyDesc;
 
+/**
+ * DogpileProxyDesc:
+ * @abi_version: %DOGPILE_PROXY_ABI_VERSION at build time
+ * @name: the registry name; must equal the registry line's
+ * @description: one line, shown by dogpile-plugins
+ * @version: the proxy's own version
+ * @create: optional (with @destroy): the proxy's state from its arguments
+ * @destroy: frees that state
+ * @get_value: optional: a region's value-level get (%NULL: passed to next)
+ * @set_value: optional: a region's value-level set
+ * @get_value_multi: optional: the value-level multi get
+ * @set_value_multi: optional: the value-level multi set
+ * @delete_key: optional: delete
+ * @delete_multi: optional: multi delete
+ * @get_mutex: optional: the regeneration mutex for a key
+ * @get: optional: the raw byte get
+ * @set: optional: the raw byte set
+ * @arguments: ABI 2, optional: the arguments it takes, a
+ *   #DogpileArgumentSpec table
+ *
+ * What a proxy (dogpile.cache's ProxyBackend) exports: it sits in front of
+ * a region's backend and sees every operation; whatever it leaves %NULL
+ * goes straight to the next node, and an implementation forwards with the
+ * dogpile_backend_*() calls on it.
+ */
 struct DogpileProxyDesc {
   /* ABI version 1 */
   guint32 abi_version; /* DOGPILE_PROXY_ABI_VERSION at build time */
@@ -254,7 +384,14 @@ struct DogpileProxyDesc {
   /* ABI version 3 and later: append new members below this line only. */
 };
 
-/* Writes the exported entry point dogpile_proxy_<short_name>_get_desc. */
+/**
+ * DOGPILE_PROXY_DEFINE:
+ * @short_name: the proxy's short name, an identifier
+ * @desc_var: its static #DogpileProxyDesc
+ *
+ * Writes the exported entry point `dogpile_proxy_SHORT_NAME_get_desc`,
+ * returning @desc_var.
+ */
 #define DOGPILE_PROXY_DEFINE(short_name, desc_var)                            \
   DOGPILE_PLUGIN_EXTERN_C DOGPILE_PLUGIN_EXPORT const DogpileProxyDesc        \
       *dogpile_proxy_##short_name##_get_desc (void);                          \
@@ -264,6 +401,14 @@ struct DogpileProxyDesc {
     return &(desc_var);                                                       \
   }
 
+/**
+ * DogpileProxyGetDescFunc:
+ *
+ * The exported entry point of a proxy plugin (DOGPILE_PROXY_DEFINE()
+ * writes one).
+ *
+ * Returns: (transfer none): the proxy's static descriptor
+ */
 typedef const DogpileProxyDesc *(*DogpileProxyGetDescFunc) (void);
 
 G_END_DECLS

@@ -14,16 +14,63 @@
 
 G_BEGIN_DECLS
 
-/* Entry-point groups read from registry files. */
+/**
+ * SECTION:dogpile-registry
+ * @title: The plugin registry
+ * @short_description: backend and proxy names, the registry files that
+ *   list them, and in-process registration
+ * @include: dogpile/dogpile.h
+ *
+ * dogpile.cache finds backends by name through Python entry points and
+ * its PluginLoader; here registry files (INI, `name = module:symbol`)
+ * play the entry points' part, and dogpile_registry_register_desc() that
+ * of register_backend().  The default registry reads the folders
+ * docs/registry.md lists; a name that no entry gives fails with
+ * %DOGPILE_ERROR_PLUGIN_NOT_FOUND, saying where it looked.  Modules load
+ * once per process and are never unloaded.
+ */
+
+/**
+ * DOGPILE_REGISTRY_GROUP_BACKENDS:
+ *
+ * The entry-point group of backends in registry files, as in Python.
+ */
 #define DOGPILE_REGISTRY_GROUP_BACKENDS "dogpile.cache"
+/**
+ * DOGPILE_REGISTRY_GROUP_PROXIES:
+ *
+ * The entry-point group of proxies in registry files (C only).
+ */
 #define DOGPILE_REGISTRY_GROUP_PROXIES "dogpile.cache.proxies"
 
-/* Environment variables consulted by the default scan (see docs/registry.md).
+/**
+ * DOGPILE_REGISTRY_PATH_ENV:
+ *
+ * The environment variable naming registry files or folders to read
+ * before the installed ones (docs/registry.md).
  */
 #define DOGPILE_REGISTRY_PATH_ENV "DOGPILE_REGISTRY_PATH"
+/**
+ * DOGPILE_REGISTRY_SYSTEM_PATH_ENV:
+ *
+ * The environment variable that replaces the installed registry folder
+ * (docs/registry.md).
+ */
 #define DOGPILE_REGISTRY_SYSTEM_PATH_ENV "DOGPILE_REGISTRY_SYSTEM_PATH"
 
+/**
+ * DogpileRegistry:
+ *
+ * An opaque, reference-counted set of registry entries; every call may be
+ * made from any thread at once.
+ */
 typedef struct DogpileRegistry DogpileRegistry;
+/**
+ * DogpilePluginInfo:
+ *
+ * One registry entry: a name, its group, and the module and symbol (or
+ * in-process descriptor) giving it.  Immutable and reference-counted.
+ */
 typedef struct DogpilePluginInfo DogpilePluginInfo;
 /* Defined in dogpile-plugin.h, for those who write them. */
 typedef struct DogpileBackendDesc DogpileBackendDesc;

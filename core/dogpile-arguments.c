@@ -60,6 +60,10 @@ invalid (GError **error, const char *name, const char *expected,
  *
  * Thread safety: any thread; @arguments is only read.
  *
+ * Errors: none: any text is a string.
+ *
+ * Thread safety: any thread; @arguments is only read.
+ *
  * Returns: %TRUE (strings are never malformed); the signature matches the
  * other accessors so call sites read alike.
  */
@@ -111,6 +115,11 @@ parse_int (const char *name, const char *value, gint64 *out_value,
  * @error: return location for a #GError
  *
  * Accepts `[-+]digits` (coerce_string_conf's integer form).
+ *
+ * Errors: %DOGPILE_ERROR_VALIDATION naming the argument, what it must be
+ * and the value given.
+ *
+ * Thread safety: any thread; @arguments is only read.
  *
  * Returns: %TRUE on success; %FALSE with %DOGPILE_ERROR_VALIDATION.
  */
@@ -203,6 +212,11 @@ parse_number (const char *text, double *out)
  *
  * Accepts integers and decimals such as `5`, `0.5`, `5.`, `.5`, `1e5`.
  *
+ * Errors: %DOGPILE_ERROR_VALIDATION naming the argument, what it must be
+ * and the value given.
+ *
+ * Thread safety: any thread; @arguments is only read.
+ *
  * Returns: %TRUE on success; %FALSE with %DOGPILE_ERROR_VALIDATION.
  */
 gboolean
@@ -235,6 +249,11 @@ dogpile_arguments_get_double (GHashTable *arguments, const char *name,
  *
  * Accepts true/false in any case (coerce_string_conf) and 1/0 (what
  * Python's truth test gives for those integers).
+ *
+ * Errors: %DOGPILE_ERROR_VALIDATION naming the argument, what it must be
+ * and the value given.
+ *
+ * Thread safety: any thread; @arguments is only read.
  *
  * Returns: %TRUE on success; %FALSE with %DOGPILE_ERROR_VALIDATION.
  */
@@ -389,6 +408,11 @@ parse_duration (const char *text, double *out)
  * `5m`, `1h30m`, `2d`, `1w`) and Python's str(timedelta) form
  * (`1 day, 8:00:00`).
  *
+ * Errors: %DOGPILE_ERROR_VALIDATION naming the argument, what it must be
+ * and the value given.
+ *
+ * Thread safety: any thread; @arguments is only read.
+ *
  * Returns: %TRUE on success; %FALSE with %DOGPILE_ERROR_VALIDATION.
  */
 gboolean
@@ -423,6 +447,11 @@ dogpile_arguments_get_duration (GHashTable *arguments, const char *name,
  * return, vertical tab, form feed), dropping empty items: `a:1, b:2` and
  * `a:1 b:2` both give two items, and no item holds a separator (a '\r'
  * left in one would reach a host name).
+ *
+ * Errors: %DOGPILE_ERROR_VALIDATION naming the argument, what it must be
+ * and the value given.
+ *
+ * Thread safety: any thread; @arguments is only read.
  *
  * Returns: %TRUE (a list is never malformed).
  */
@@ -459,6 +488,10 @@ dogpile_arguments_dup_list (GHashTable *arguments, const char *name,
  * `none`, `None`, an empty string and `-1` give %DOGPILE_EXPIRATION_NONE
  * (never expires); otherwise any duration form of
  * dogpile_arguments_get_duration().
+ *
+ * Errors: %DOGPILE_ERROR_VALIDATION for text that is no expiration time.
+ *
+ * Thread safety: any thread.
  *
  * Returns: %TRUE on success; %FALSE with %DOGPILE_ERROR_VALIDATION and
  * dogpile.cache's message "expiration_time is not a number or timedelta."
@@ -523,6 +556,10 @@ dogpile_arguments_has (GHashTable *arguments, const char *name)
  * What coerce_string_conf makes of a string; dogpile_arguments_get_string()
  * is the value exactly as given.
  *
+ * Errors: none: any text is a string.
+ *
+ * Thread safety: any thread; @arguments is only read.
+ *
  * Returns: %TRUE (strings are never malformed).
  */
 gboolean
@@ -551,6 +588,11 @@ dogpile_arguments_dup_string (GHashTable *arguments, const char *name,
  * dogpile_arguments_get_int() that also refuses a value outside
  * [@min, @max], with a message naming the argument, the range and the
  * value given.
+ *
+ * Errors: %DOGPILE_ERROR_VALIDATION naming the argument, what it must be
+ * and the value given.
+ *
+ * Thread safety: any thread; @arguments is only read.
  *
  * Returns: %TRUE on success; %FALSE with %DOGPILE_ERROR_VALIDATION.
  */
@@ -601,6 +643,11 @@ dogpile_arguments_get_int_range (GHashTable *arguments, const char *name,
  * the range, with a message naming the argument, the range and the value
  * given.
  *
+ * Errors: %DOGPILE_ERROR_VALIDATION naming the argument, what it must be
+ * and the value given.
+ *
+ * Thread safety: any thread; @arguments is only read.
+ *
  * Returns: %TRUE on success; %FALSE with %DOGPILE_ERROR_VALIDATION.
  */
 gboolean
@@ -650,6 +697,10 @@ dogpile_arguments_get_duration_range (GHashTable *arguments, const char *name,
  * Errors: %DOGPILE_ERROR_VALIDATION for a word not in @choices.
  *
  * Thread safety: any thread; @arguments is only read.
+ *
+ * Errors: %DOGPILE_ERROR_VALIDATION naming the argument, what it must be
+ * and the value given.
+ *
  *
  * Returns: %TRUE on success; %FALSE with %DOGPILE_ERROR_VALIDATION naming
  * the argument, every choice and the value given.

@@ -138,6 +138,13 @@ dogpile__backend_new_from_desc (const DogpileBackendDesc *desc,
  * Loads and creates a backend outside any region, for raw access to the
  * stored bytes (what dogpile.cache's tests do with backend_cls(arguments)).
  *
+ * Errors: the registry's (%DOGPILE_ERROR_PLUGIN_NOT_FOUND and the other
+ * PLUGIN codes, as dogpile_registry_load_backend()), and what the
+ * backend's create reports (%DOGPILE_ERROR_VALIDATION for a bad argument,
+ * %DOGPILE_ERROR_BACKEND).
+ *
+ * Thread safety: any thread.
+ *
  * Returns: (transfer full): the backend, or %NULL with @error set.
  */
 DogpileBackend *
@@ -180,6 +187,8 @@ dogpile_backend_ref (DogpileBackend *self)
  *
  * The last reference destroys the instance (its connections, its memory);
  * the plugin module itself stays loaded.
+ *
+ * Thread safety: any thread; the last unref must not race a call on @self.
  */
 void
 dogpile_backend_unref (DogpileBackend *self)
@@ -589,6 +598,11 @@ dogpile__backend_set_region_expiration_time (DogpileBackend *self,
  * policy's window) of the plugin at the end of @self's chain: a proxy
  * passes the call on.  @out_counters is zero-filled first, so a counter
  * the plugin does not keep reads 0.
+ *
+ * Errors: %DOGPILE_ERROR_VALIDATION when the plugin keeps no counters;
+ * whatever its get_counters reports.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
  *
  * Returns: %TRUE on success; %FALSE with %DOGPILE_ERROR_VALIDATION when
  * the plugin keeps no counters (it has no get_counters, or was built for

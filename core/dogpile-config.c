@@ -123,6 +123,11 @@ python_int (const char *digits, GError **error)
  * stripped text (`s`).  Digits may be any Unicode decimal digits, as for
  * Python's `\d`; `inf`, `nan` and `none` stay strings.
  *
+ * Errors: %DOGPILE_ERROR_VALIDATION for text that is not UTF-8 or an int
+ * of more than 4300 digits.
+ *
+ * Thread safety: any thread.
+ *
  * Returns: (transfer full): the value, not floating; %NULL with
  * %DOGPILE_ERROR_VALIDATION for text that is not UTF-8 or an int of more
  * than 4300 digits (Python's int() refuses those too).
@@ -167,6 +172,10 @@ dogpile_coerce_string (const char *value, GError **error)
  *
  * dogpile.cache's coerce_string_conf: every value through
  * dogpile_coerce_string().
+ *
+ * Errors: as dogpile_coerce_string(), naming the key.
+ *
+ * Thread safety: any thread; @config is only read.
  *
  * Returns: (transfer full) (element-type utf8 GVariant): key -> value;
  * %NULL with an error naming the key whose value could not be read.
@@ -674,6 +683,13 @@ configure_from_config (DogpileRegion *self, GHashTable *config,
  * left to other regions under longer prefixes (`cache.local.backend`
  * beside a region under `cache.`), and keys outside @prefix are ignored.
  *
+ * Errors: %DOGPILE_ERROR_VALIDATION naming the missing, bad or unknown
+ * key; and those of dogpile_region_configure() (among them
+ * %DOGPILE_ERROR_REGION_ALREADY_CONFIGURED and the plugin codes).
+ *
+ * Thread safety: as dogpile_region_configure(): any thread; with
+ * replace_existing_backend, while other threads use @self.
+ *
  * Returns: %TRUE on success; %FALSE with an error naming the missing,
  * bad or unknown key, or configure's own errors.
  */
@@ -726,6 +742,11 @@ describe_names (char **names, const char *none)
  * `;` comments, no continued values, no `%(here)s`): for a Paste/Pyramid
  * INI use dogpile_config_load_settings() or
  * dogpile_config_load_prefixed_region().
+ *
+ * Errors: as dogpile_region_configure_from_config(), naming the group.
+ *
+ * Thread safety: as dogpile_region_configure_from_config(); @key_file is
+ * only read.
  *
  * Returns: %TRUE on success; %FALSE with an error naming the group (and
  * the groups there are when @group is not one of them).
@@ -790,6 +811,10 @@ region_from_group (GKeyFile *key_file, const char *group, GError **error)
  * arguments.cache_dict = sessions
  * wrap = dogpile.proxies.stats
  * ]|
+ *
+ * Errors: as dogpile_config_load_regions(), without the file's own.
+ *
+ * Thread safety: any thread; @key_file is only read.
  *
  * Returns: (transfer full) (element-type utf8 DogpileRegion): region name
  * -> configured region; %NULL with an error naming the group and key.
@@ -961,6 +986,13 @@ load_key_file (GKeyFile *key_file, const char *path, GError **error)
  *
  * dogpile_config_load_regions_from_key_file() on a file.
  *
+ * Errors: %DOGPILE_ERROR_VALIDATION naming the file and the group, key or
+ * line; a #GFileError when the file cannot be read; and the errors of
+ * dogpile_region_configure() for each region (plugin loading, the
+ * backend's create).
+ *
+ * Thread safety: any thread.
+ *
  * Returns: (transfer full) (element-type utf8 DogpileRegion): region name
  * -> configured region; %NULL with an error naming the file.
  */
@@ -993,6 +1025,13 @@ dogpile_config_load_regions (const char *path, const char *group_prefix,
  * dogpile_config_load_regions_from_key_file() for the keys): only that
  * group's backend is created, so the other regions' servers need not be
  * reachable.
+ *
+ * Errors: %DOGPILE_ERROR_VALIDATION naming the file and the group, key or
+ * line; a #GFileError when the file cannot be read; and the errors of
+ * dogpile_region_configure() for each region (plugin loading, the
+ * backend's create).
+ *
+ * Thread safety: any thread.
  *
  * Returns: (transfer full): a region named @group; %NULL with an error
  * naming the file, and the groups it has when @group is not one of them.
@@ -1070,6 +1109,11 @@ line_of (const char *text, gsize offset)
  * `here` and `__file__` (`%%` for a percent sign), expanded in every value
  * of the section as Python expands them.
  *
+ * Errors: %DOGPILE_ERROR_VALIDATION naming the file and the line, section
+ * or key; a #GFileError when the file cannot be read.
+ *
+ * Thread safety: any thread.
+ *
  * Returns: (transfer full) (element-type utf8 utf8): key -> value, as
  * text; %NULL with %DOGPILE_ERROR_VALIDATION naming the file (and the line,
  * the section or the key), or a #GFileError.
@@ -1141,6 +1185,13 @@ dogpile_config_load_settings (const char *path, const char *section,
  * dogpile_config_load_settings() given to
  * dogpile_region_configure_from_config().  Keys with other prefixes are
  * ignored, and only this region's backend is created.
+ *
+ * Errors: %DOGPILE_ERROR_VALIDATION naming the file and the group, key or
+ * line; a #GFileError when the file cannot be read; and the errors of
+ * dogpile_region_configure() for each region (plugin loading, the
+ * backend's create).
+ *
+ * Thread safety: any thread.
  *
  * Returns: (transfer full): a region named after @prefix without its
  * final dot ("cache.local"), or after @section when @prefix is ""; %NULL

@@ -237,6 +237,8 @@ register_builtins (DogpileRegistry *self)
  * A registry of its own, separate from the default one regions use.  It
  * scans the default locations on first use, like the default registry.
  *
+ * Thread safety: any thread.
+ *
  * Returns: (transfer full): a new registry.
  */
 DogpileRegistry *
@@ -264,6 +266,8 @@ dogpile_registry_new (void)
  *
  * The process-wide registry that dogpile_region_configure() and
  * dogpile_register_backend() use.
+ *
+ * Thread safety: any thread; the first call makes it, once.
  *
  * Returns: (transfer none): the default registry.
  */
@@ -301,6 +305,8 @@ dogpile_registry_ref (DogpileRegistry *self)
  * @self: (transfer full): a registry
  *
  * Loaded plugins stay loaded: modules are never unloaded.
+ *
+ * Thread safety: any thread; the last unref must not race a call on @self.
  */
 void
 dogpile_registry_unref (DogpileRegistry *self)
@@ -653,6 +659,11 @@ ensure_scanned (DogpileRegistry *self)
  * an explicitly named file is an error: nothing from the file is added
  * after the first bad line.
  *
+ * Errors: %DOGPILE_ERROR_REGISTRY_INVALID for a bad line; a #GFileError
+ * when @path cannot be read or is not a regular file.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
  * Returns: %TRUE on success; %FALSE with %DOGPILE_ERROR_REGISTRY_INVALID
  * (message "FILE:LINE: ...") or a #GFileError when it cannot be read.
  */
@@ -699,6 +710,10 @@ register_info (DogpileRegistry *self, DogpilePluginInfo *info)
  * region configures @name; a registered name wins over registry files and
  * replaces an earlier registration, built-in names included.
  *
+ * Errors: %DOGPILE_ERROR_VALIDATION for an empty name, module or symbol.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
  * Returns: %TRUE on success; %FALSE with %DOGPILE_ERROR_VALIDATION when an
  * argument is empty.
  */
@@ -736,6 +751,10 @@ dogpile_registry_register (DogpileRegistry *self, const char *name,
  * dogpile_registry_register()'s precedence.  The descriptor is checked
  * when a region first uses it, as a loaded one would be.
  *
+ * Errors: %DOGPILE_ERROR_VALIDATION when @desc has no name.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
  * Returns: %TRUE on success; %FALSE with %DOGPILE_ERROR_VALIDATION when
  * @desc has no name.
  */
@@ -769,6 +788,10 @@ dogpile_registry_register_desc (DogpileRegistry *self,
  * %DOGPILE_REGISTRY_GROUP_PROXIES, so regions and config files can wrap
  * by name.
  *
+ * Errors: %DOGPILE_ERROR_VALIDATION when @desc has no name.
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
+ *
  * Returns: %TRUE on success; %FALSE with %DOGPILE_ERROR_VALIDATION when
  * @desc has no name.
  */
@@ -801,6 +824,10 @@ dogpile_registry_register_proxy_desc (DogpileRegistry *self,
  * @error: return location for a #GError
  *
  * dogpile_registry_register() on the default registry.
+ *
+ * Errors: as dogpile_registry_register().
+ *
+ * Thread safety: any thread.
  *
  * Returns: %TRUE on success.
  */
@@ -1003,6 +1030,13 @@ load_entry (DogpileRegistry *self, const char *group, const char *kind,
  *
  * Loads the module behind @name (once per process) and checks its
  * descriptor.
+ *
+ * Errors: %DOGPILE_ERROR_PLUGIN_NOT_FOUND, %DOGPILE_ERROR_PLUGIN_LOAD_FAILED,
+ * %DOGPILE_ERROR_PLUGIN_SYMBOL_MISSING, %DOGPILE_ERROR_PLUGIN_ABI_MISMATCH,
+ * %DOGPILE_ERROR_PLUGIN_NAME_MISMATCH or %DOGPILE_ERROR_PLUGIN_INCOMPLETE
+ * (docs/errors.md).
+ *
+ * Thread safety: any thread, concurrently with any call on @self.
  *
  * Returns: (transfer none): the descriptor, valid for the life of the
  * process; %NULL with %DOGPILE_ERROR_PLUGIN_NOT_FOUND ("Couldn't find cache

@@ -672,11 +672,13 @@ dogpile_kwarg_function_key_generator (DogpileCachedFunction *function,
 {
   g_autoptr (GHashTable) by_name = NULL;
   g_autoptr (GPtrArray) names = NULL;
-  gsize skip = function->has_self ? 1 : 0, position = 0;
+  gsize skip, position = 0;
   gboolean skipped_receiver = FALSE;
   GString *key;
 
   g_return_val_if_fail (function != NULL, NULL);
+
+  skip = function->has_self ? 1 : 0;
 
   if (function->parameters == NULL)
     {

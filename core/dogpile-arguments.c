@@ -62,8 +62,6 @@ invalid (GError **error, const char *name, const char *expected,
  *
  * Errors: none: any text is a string.
  *
- * Thread safety: any thread; @arguments is only read.
- *
  * Returns: %TRUE (strings are never malformed); the signature matches the
  * other accessors so call sites read alike.
  */
@@ -694,16 +692,12 @@ dogpile_arguments_get_duration_range (GHashTable *arguments, const char *name,
  *
  * One of a few words, as `eviction_policy = lru`.
  *
- * Errors: %DOGPILE_ERROR_VALIDATION for a word not in @choices.
- *
  * Thread safety: any thread; @arguments is only read.
  *
- * Errors: %DOGPILE_ERROR_VALIDATION naming the argument, what it must be
- * and the value given.
+ * Errors: %DOGPILE_ERROR_VALIDATION for a word not in @choices, naming the
+ * argument, every choice and the value given.
  *
- *
- * Returns: %TRUE on success; %FALSE with %DOGPILE_ERROR_VALIDATION naming
- * the argument, every choice and the value given.
+ * Returns: %TRUE on success.
  */
 gboolean
 dogpile_arguments_get_choice (GHashTable *arguments, const char *name,

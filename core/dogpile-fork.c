@@ -114,7 +114,7 @@ dogpile__fork_hook_add (int tier, DogpileForkFunc prepare,
  *
  * Thread safety: any thread, concurrently with other calls; it waits for a
  * fork under way, so never call it from a hook, while holding a lock a
- * prepare hook takes, or from a plugin's get_mutex().
+ * prepare hook takes, or from a plugin's `get_mutex`.
  *
  * Returns: (transfer full): the hook, for dogpile_fork_hook_remove()
  */

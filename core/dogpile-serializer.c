@@ -101,7 +101,7 @@ pickle_deserialize (GBytes *stored, gpointer user_data, GError **error)
  *
  * Chooses one of the built-in serializers the section's description
  * lists, as the serializer and deserializer of dogpile.cache's
- * make_region() would.  It replaces any pair given to
+ * `make_region` would.  It replaces any pair given to
  * dogpile_region_set_serializer(), whose destroy function is called.  The
  * backend is told the name when the region is configured, for plugins
  * that ask for it.  On a configured region it does nothing but report a

@@ -22,7 +22,7 @@ G_BEGIN_DECLS
  *   regions, and Paste/Pyramid INIs under a key prefix
  * @include: dogpile/dogpile.h
  *
- * dogpile.cache's configure_from_config() and coerce_string_conf, on a
+ * dogpile.cache's `configure_from_config` and coerce_string_conf, on a
  * string map or a #GKeyFile group, and the INI files operators write: a
  * file of `[cache.NAME]` groups (dogpile_config_load_regions()), or the
  * settings of a Paste/Pyramid application under a prefix

@@ -10,7 +10,7 @@
  * @include: dogpile/dogpile-plugin.h
  *
  * A forked child has one thread, the one that called fork().  libdogpile
- * registers one pthread_atfork() for itself and its plugins, and
+ * registers one `pthread_atfork` for itself and its plugins, and
  * everything the core owns is made safe for the child (docs/fork.md): no
  * lock is caught half taken, in-process key mutexes held by the parent's
  * other threads (or by its async tasks) are free again, and regions,
@@ -23,11 +23,11 @@
  * process, and release them; child also drops what must not be shared (a
  * socket, a lock file descriptor, a count of the parent's threads).
  *
- * As with pthread_atfork(), plugins' prepare hooks run newest first,
+ * As with `pthread_atfork`, plugins' prepare hooks run newest first,
  * parent and child hooks oldest first; a hook must not add or remove
  * hooks.  Adding or removing a hook waits for a fork under way: do it in
  * create() and destroy(), not while holding a lock some prepare hook takes
- * (nor in get_mutex(), which the core calls under a lock of its own).  The
+ * (nor in `get_mutex`, which the core calls under a lock of its own).  The
  * core's own locks that are held while calling into a plugin are taken
  * before any plugin's prepare, the rest after.  Hooks run with every other
  * thread stopped in the child: only async-signal-safe calls plus what the

@@ -11,7 +11,7 @@
  * @short_description: read-through calls under the dogpile lock
  * @include: dogpile/dogpile.h
  *
- * dogpile.cache's CacheRegion.get_or_create() and get_or_create_multi():
+ * dogpile.cache's `CacheRegion.get_or_create` and `get_or_create_multi`:
  * the value stored for a key, made by a creator function when it is
  * missing or expired, by exactly one caller at a time.  While that caller
  * creates it, the others get the stale value at once, or, when there is

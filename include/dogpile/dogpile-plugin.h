@@ -80,7 +80,7 @@ G_BEGIN_DECLS
  * DOGPILE_BACKEND_ABI_VERSION:
  *
  * The backend descriptor version these headers describe; a plugin puts it
- * in #DogpileBackendDesc.abi_version.  4: the argument table.
+ * in the `abi_version` member of #DogpileBackendDesc.  4: the argument table.
  */
 #define DOGPILE_BACKEND_ABI_VERSION 4
 

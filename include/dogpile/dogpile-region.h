@@ -15,14 +15,15 @@
  * A #DogpileRegion is dogpile.cache's CacheRegion: a front to one backend
  * (a plugin such as dogpile.cache.memory or dogpile.cache.redis, possibly
  * behind proxies), with an expiration time and optional hooks: a key
- * mangler and a payload serializer.  dogpile_region_new() is make_region(),
+ * mangler and a payload serializer.  dogpile_region_new() is `make_region`,
  * dogpile_region_configure() is region.configure(), and the data calls are
- * region.get(), get_multi(), set(), set_multi(), delete(), delete_multi()
- * and get_value_metadata().  The read-through get_or_create() and the
+ * `region.get`, `get_multi`, `set`, `set_multi`, `delete`,
+ * `delete_multi` and `get_value_metadata`.  The read-through
+ * `get_or_create` and the
  * dogpile lock are in the get_or_create section, invalidate() in the
  * invalidation section.  The config loaders
  * (dogpile_region_configure_from_config() and the others) configure a
- * region from a config map or file, as configure_from_config() does.
+ * region from a config map or file, as `configure_from_config` does.
  *
  * Values are payload bytes (#GBytes) stored with their creation time; a
  * value older than the expiration time, or created before an
@@ -79,7 +80,7 @@ G_BEGIN_DECLS
  * DOGPILE_EXPIRATION_NONE:
  *
  * The expiration time (-1) of values that never expire by age, in get()
- * as well as get_or_create().  dogpile.cache's get() treats -1 as always
+ * as well as `get_or_create`.  dogpile.cache's get() treats -1 as always
  * expired (docs/differences.md).  An expiration time of 0 means always
  * expired.
  */

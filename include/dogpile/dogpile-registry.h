@@ -24,7 +24,7 @@ G_BEGIN_DECLS
  * dogpile.cache finds backends by name through Python entry points and
  * its PluginLoader; here registry files (INI, `name = module:symbol`)
  * play the entry points' part, and dogpile_registry_register_desc() that
- * of register_backend().  The default registry reads the folders
+ * of `register_backend`.  The default registry reads the folders
  * docs/registry.md lists; a name that no entry gives fails with
  * %DOGPILE_ERROR_PLUGIN_NOT_FOUND, saying where it looked.  Modules load
  * once per process and are never unloaded.
@@ -73,8 +73,10 @@ typedef struct DogpileRegistry DogpileRegistry;
  */
 typedef struct DogpilePluginInfo DogpilePluginInfo;
 /* Defined in dogpile-plugin.h, for those who write them. */
+#ifndef __GTK_DOC_IGNORE__
 typedef struct DogpileBackendDesc DogpileBackendDesc;
 typedef struct DogpileProxyDesc DogpileProxyDesc;
+#endif
 
 DOGPILE_API DogpileRegistry *dogpile_registry_get_default (void);
 DOGPILE_API DogpileRegistry *dogpile_registry_new (void);

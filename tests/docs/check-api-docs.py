@@ -2,7 +2,7 @@
 """check-api-docs.py: every public function's doc block has the shape the
 API reference promises (docs/reference): a "Thread safety:" paragraph, an
 "Errors:" paragraph when it takes a GError, and "Returns:" last when it
-returns something.  gtkdoc-check already fails on a missing block or
+returns something, each once.  gtkdoc-check already fails on a missing block or
 parameter; this checks what it cannot.
 
 Usage: check-api-docs.py SOURCE_ROOT
@@ -30,6 +30,9 @@ for source in sorted((root / "core").glob("*.c")):
         where = f"{source.relative_to(root)}: {name}"
         if "Thread safety:" not in body:
             problems.append(f"{where}: no 'Thread safety:' paragraph")
+        for heading in ("Thread safety:", "Errors:", "Returns:"):
+            if len(re.findall(r"^ \* " + heading, body, re.M)) > 1:
+                problems.append(f"{where}: '{heading}' given twice")
         if "GError" in params and "Errors:" not in body:
             problems.append(f"{where}: takes a GError but has no 'Errors:' paragraph")
         returns_something = not re.match(r"\s*(static\s+)?void\s*$", ret.strip() + " ") \

@@ -198,3 +198,43 @@ dogpile__argument_specs_problem (const DogpileArgumentSpec *specs)
                           "within %d entries",
                           DOGPILE_ARGUMENT_SPECS_MAX);
 }
+
+/**
+ * dogpile_backend_desc_get_arguments:
+ * @desc: a backend descriptor
+ *
+ * The argument table @desc declares: read only from a descriptor of ABI
+ * version 4 or later, since an older one has no such member.
+ *
+ * Thread safety: any thread.
+ *
+ * Returns: (transfer none) (nullable): the table, or %NULL when @desc
+ *   declares none
+ */
+const DogpileArgumentSpec *
+dogpile_backend_desc_get_arguments (const DogpileBackendDesc *desc)
+{
+  g_return_val_if_fail (desc != NULL, NULL);
+
+  return desc->abi_version >= 4 ? desc->arguments : NULL;
+}
+
+/**
+ * dogpile_proxy_desc_get_arguments:
+ * @desc: a proxy descriptor
+ *
+ * The argument table @desc declares: read only from a descriptor of proxy
+ * ABI version 2 or later, since an older one has no such member.
+ *
+ * Thread safety: any thread.
+ *
+ * Returns: (transfer none) (nullable): the table, or %NULL when @desc
+ *   declares none
+ */
+const DogpileArgumentSpec *
+dogpile_proxy_desc_get_arguments (const DogpileProxyDesc *desc)
+{
+  g_return_val_if_fail (desc != NULL, NULL);
+
+  return desc->abi_version >= 2 ? desc->arguments : NULL;
+}

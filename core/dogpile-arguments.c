@@ -12,6 +12,43 @@
 #include <math.h>
 #include <stdlib.h>
 
+/* The trace of the plugin create() running on this thread, if any
+ * (dogpile-backend.c): nested creates stack through ->outer. */
+static __thread DogpileArgumentsTrace *current_trace;
+
+void
+dogpile__arguments_trace_begin (DogpileArgumentsTrace *trace,
+                                GHashTable *arguments)
+{
+  trace->arguments = arguments;
+  trace->names = g_ptr_array_new_with_free_func (g_free);
+  trace->outer = current_trace;
+  current_trace = trace;
+}
+
+void
+dogpile__arguments_trace_end (DogpileArgumentsTrace *trace)
+{
+  current_trace = trace->outer;
+  g_clear_pointer (&trace->names, g_ptr_array_unref);
+}
+
+/* Every accessor passes here: what a plugin reads is what its argument
+ * table must declare, and only reads of the map being created from
+ * count (a plugin's own maps, such as a URL's query, are not arguments). */
+static void
+note_read (GHashTable *arguments, const char *name)
+{
+  DogpileArgumentsTrace *trace = current_trace;
+
+  if (trace == NULL || trace->arguments != arguments)
+    return;
+  for (guint i = 0; i < trace->names->len; i++)
+    if (strcmp (g_ptr_array_index (trace->names, i), name) == 0)
+      return;
+  g_ptr_array_add (trace->names, g_strdup (name));
+}
+
 /* Fetches the stripped value; FALSE when absent, "None" or empty, i.e. when
  * the default applies.  The stripped copy goes to *out_owned. */
 static gboolean
@@ -21,6 +58,7 @@ lookup_stripped (GHashTable *arguments, const char *name, char **out_owned)
   char *value;
 
   *out_owned = NULL;
+  note_read (arguments, name);
   if (arguments == NULL)
     return FALSE;
   raw = g_hash_table_lookup (arguments, name);
@@ -75,6 +113,7 @@ dogpile_arguments_get_string (GHashTable *arguments, const char *name,
   g_return_val_if_fail (name != NULL, FALSE);
   g_return_val_if_fail (out_value != NULL, FALSE);
 
+  note_read (arguments, name);
   if (arguments != NULL)
     raw = g_hash_table_lookup (arguments, name);
   if (raw == NULL || strcmp (raw, "None") == 0)

@@ -57,6 +57,34 @@ ensure_error (gboolean ok, GError **error, DogpileBackend *self,
   }                                                                           \
   G_STMT_END
 
+/* After @owner's create(): every argument it read must be in its table,
+ * else a user who gives one is warned that it is unknown.  That is a
+ * defect of the plugin, reported as GLib reports a caller's mistake; the
+ * names read go to the debug log (G_MESSAGES_DEBUG=dogpile), which is how
+ * tests/core/test-argument-reads.c sees them. */
+static void
+report_reads (const char *owner, const DogpileArgumentSpec *specs,
+              DogpileArgumentsTrace *trace)
+{
+  g_autoptr (GString) names = g_string_new (NULL);
+
+  for (guint i = 0; i < trace->names->len; i++)
+    {
+      const char *name = g_ptr_array_index (trace->names, i);
+
+      if (specs != NULL && dogpile_argument_specs_lookup (specs, name) == NULL)
+        g_critical ("%s read the argument '%s', which its argument table "
+                    "does not declare: users who give it are told it is "
+                    "unknown",
+                    owner, name);
+      g_string_append_printf (names, "%s%s", i > 0 ? " " : "", name);
+    }
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "DOGPILE_PLUGIN", owner,
+                    "DOGPILE_ARGUMENTS_READ", names->str, "MESSAGE",
+                    "%s read the arguments: %s", owner,
+                    names->len > 0 ? names->str : "(none)");
+}
+
 DogpileBackend *
 dogpile__backend_new_proxy (const DogpileProxyDesc *proxy,
                             GHashTable *arguments, DogpileBackend *next,
@@ -66,14 +94,19 @@ dogpile__backend_new_proxy (const DogpileProxyDesc *proxy,
   DogpileProxyImpl *impl = NULL;
   DogpileBackend *self;
 
-  if (!dogpile_argument_specs_check (proxy->abi_version >= 2 ? proxy->arguments
-                                                             : NULL,
+  if (!dogpile_argument_specs_check (dogpile_proxy_desc_get_arguments (proxy),
                                      proxy->name, arguments, strict, error))
     return NULL;
 
   if (proxy->create != NULL)
     {
+      DogpileArgumentsTrace trace;
+
+      dogpile__arguments_trace_begin (&trace, arguments);
       impl = proxy->create (arguments, &local_error);
+      report_reads (proxy->name, dogpile_proxy_desc_get_arguments (proxy),
+                    &trace);
+      dogpile__arguments_trace_end (&trace);
       if (impl == NULL)
         {
           if (local_error == NULL)
@@ -103,13 +136,16 @@ dogpile__backend_new_from_desc (const DogpileBackendDesc *desc,
   g_autoptr (GError) local_error = NULL;
   DogpileBackendImpl *impl;
   DogpileBackend *self;
+  DogpileArgumentsTrace trace;
 
-  if (!dogpile_argument_specs_check (desc->abi_version >= 4 ? desc->arguments
-                                                            : NULL,
+  if (!dogpile_argument_specs_check (dogpile_backend_desc_get_arguments (desc),
                                      desc->name, arguments, strict, error))
     return NULL;
 
+  dogpile__arguments_trace_begin (&trace, arguments);
   impl = desc->create (arguments, &local_error);
+  report_reads (desc->name, dogpile_backend_desc_get_arguments (desc), &trace);
+  dogpile__arguments_trace_end (&trace);
   if (impl == NULL)
     {
       if (local_error == NULL)

@@ -404,6 +404,20 @@ truth_of (GVariant *value, const char *key, gboolean *out, GError **error)
     }
 }
 
+/* `<prefix><name>` as a truth value (truth_of()); absent is FALSE. */
+static gboolean
+truth_key (GHashTable *config, const char *prefix, const char *name,
+           gboolean *out, GError **error)
+{
+  g_autofree char *key = g_strconcat (prefix, name, NULL);
+  g_autoptr (GVariant) value = NULL;
+
+  *out = FALSE;
+  if (!lookup_coerced (config, key, &value, error))
+    return FALSE;
+  return value == NULL || truth_of (value, key, out, error);
+}
+
 /* The proxy names of `<prefix>wrap`: a non-empty string of names is C's
  * own reading (a string fails in Python, which wants proxy objects);
  * None, numbers and bools wrap nothing, as in Python. */
@@ -537,19 +551,15 @@ check_region_keys (GHashTable *config, const char *prefix, char **wrap_names,
 static gboolean
 configure_from_config (DogpileRegion *self, GHashTable *config,
                        const char *prefix, gboolean dotless_too,
-                       GError **error)
+                       DogpileConfigureFlags flags, GError **error)
 {
   g_autofree char *backend_key = NULL;
   g_autofree char *expiration_key = NULL;
   g_autofree char *wrap_key = NULL;
-  g_autofree char *replace_key = NULL;
   g_autofree char *serializer_key = NULL;
-  g_autofree char *strict_key = NULL;
   g_autofree char *arguments_prefix = NULL;
   g_autoptr (GVariant) backend_value = NULL;
   g_autoptr (GVariant) expiration_value = NULL;
-  g_autoptr (GVariant) replace_value = NULL;
-  g_autoptr (GVariant) strict_value = NULL;
   g_autoptr (GVariant) wrap_value = NULL;
   g_autoptr (GHashTable) arguments = NULL;
   g_autoptr (GPtrArray) proxy_arguments = NULL;
@@ -577,18 +587,8 @@ configure_from_config (DogpileRegion *self, GHashTable *config,
       && !expiration_of (expiration_value, &expiration, error))
     return bad_key (error, expiration_key);
 
-  replace_key = g_strconcat (prefix, "replace_existing_backend", NULL);
-  if (!lookup_coerced (config, replace_key, &replace_value, error))
-    return FALSE;
-  if (replace_value != NULL
-      && !truth_of (replace_value, replace_key, &replace, error))
-    return FALSE;
-
-  strict_key = g_strconcat (prefix, "strict_arguments", NULL);
-  if (!lookup_coerced (config, strict_key, &strict_value, error))
-    return FALSE;
-  if (strict_value != NULL
-      && !truth_of (strict_value, strict_key, &strict, error))
+  if (!truth_key (config, prefix, "replace_existing_backend", &replace, error)
+      || !truth_key (config, prefix, "strict_arguments", &strict, error))
     return FALSE;
 
   serializer_key = g_strconcat (prefix, "serializer", NULL);
@@ -644,7 +644,9 @@ configure_from_config (DogpileRegion *self, GHashTable *config,
 
   return dogpile__region_configure_chain (
       self, backend, expiration, arguments, wraps, n_wraps,
-      (replace ? DOGPILE_CONFIGURE_REPLACE_EXISTING : DOGPILE_CONFIGURE_NONE)
+      flags
+          | (replace ? DOGPILE_CONFIGURE_REPLACE_EXISTING
+                     : DOGPILE_CONFIGURE_NONE)
           | (strict ? DOGPILE_CONFIGURE_STRICT_ARGUMENTS
                     : DOGPILE_CONFIGURE_NONE),
       error);
@@ -702,7 +704,8 @@ dogpile_region_configure_from_config (DogpileRegion *self, GHashTable *config,
   g_return_val_if_fail (prefix != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  return configure_from_config (self, config, prefix, TRUE, error);
+  return configure_from_config (self, config, prefix, TRUE,
+                                DOGPILE_CONFIGURE_NONE, error);
 }
 
 /* A group's keys and raw values. */
@@ -726,6 +729,12 @@ describe_names (char **names, const char *none)
   return names != NULL && names[0] != NULL ? g_strjoinv (", ", names)
                                            : g_strdup (none);
 }
+
+static gboolean configure_from_key_file (DogpileRegion *self,
+                                         GKeyFile *key_file, const char *group,
+                                         const char *prefix,
+                                         DogpileConfigureFlags flags,
+                                         GError **error);
 
 /**
  * dogpile_region_configure_from_key_file:
@@ -756,13 +765,22 @@ dogpile_region_configure_from_key_file (DogpileRegion *self,
                                         GKeyFile *key_file, const char *group,
                                         const char *prefix, GError **error)
 {
-  g_autoptr (GHashTable) settings = NULL;
-
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (key_file != NULL, FALSE);
   g_return_val_if_fail (group != NULL, FALSE);
   g_return_val_if_fail (prefix != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return configure_from_key_file (self, key_file, group, prefix,
+                                  DOGPILE_CONFIGURE_NONE, error);
+}
+
+static gboolean
+configure_from_key_file (DogpileRegion *self, GKeyFile *key_file,
+                         const char *group, const char *prefix,
+                         DogpileConfigureFlags flags, GError **error)
+{
+  g_autoptr (GHashTable) settings = NULL;
 
   if (!g_key_file_has_group (key_file, group))
     {
@@ -774,7 +792,7 @@ dogpile_region_configure_from_key_file (DogpileRegion *self,
       return FALSE;
     }
   settings = group_settings (key_file, group);
-  if (!dogpile_region_configure_from_config (self, settings, prefix, error))
+  if (!configure_from_config (self, settings, prefix, TRUE, flags, error))
     {
       g_prefix_error (error, "[%s] ", group);
       return FALSE;
@@ -784,12 +802,12 @@ dogpile_region_configure_from_key_file (DogpileRegion *self,
 
 /* A region named @group, configured from that group's keys. */
 static DogpileRegion *
-region_from_group (GKeyFile *key_file, const char *group, GError **error)
+region_from_group (GKeyFile *key_file, const char *group,
+                   DogpileConfigureFlags flags, GError **error)
 {
   g_autoptr (DogpileRegion) region = dogpile_region_new (group);
 
-  if (!dogpile_region_configure_from_key_file (region, key_file, group, "",
-                                               error))
+  if (!configure_from_key_file (region, key_file, group, "", flags, error))
     return NULL;
   return g_steal_pointer (&region);
 }
@@ -839,7 +857,8 @@ dogpile_config_load_regions_from_key_file (GKeyFile *key_file,
 
       if (group_prefix != NULL && !g_str_has_prefix (*group, group_prefix))
         continue;
-      region = region_from_group (key_file, *group, error);
+      region = region_from_group (key_file, *group, DOGPILE_CONFIGURE_NONE,
+                                  error);
       if (region == NULL)
         return NULL;
       g_hash_table_insert (regions, g_strdup (*group), region);
@@ -1024,7 +1043,7 @@ dogpile_config_load_regions (const char *path, const char *group_prefix,
  * One region from a file of several (see
  * dogpile_config_load_regions_from_key_file() for the keys): only that
  * group's backend is created, so the other regions' servers need not be
- * reachable.
+ * reachable.  dogpile_config_load_region_full() with no flags.
  *
  * Errors: %DOGPILE_ERROR_VALIDATION naming the file and the group, key or
  * line; a #GFileError when the file cannot be read; and the errors of
@@ -1039,6 +1058,37 @@ dogpile_config_load_regions (const char *path, const char *group_prefix,
 DogpileRegion *
 dogpile_config_load_region (const char *path, const char *group,
                             GError **error)
+{
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (group != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return dogpile_config_load_region_full (path, group, DOGPILE_CONFIGURE_NONE,
+                                          error);
+}
+
+/**
+ * dogpile_config_load_region_full:
+ * @path: an INI file
+ * @group: the group that describes the region, e.g. "cache.redis"
+ * @flags: added to what the group's keys ask for: with
+ *   %DOGPILE_CONFIGURE_STRICT_ARGUMENTS an argument the backend or a
+ *   proxy does not declare is an error whatever `strict_arguments` says
+ *   (what `dogpile-cache --strict` does)
+ * @error: return location for a #GError
+ *
+ * dogpile_config_load_region() with flags for the region's configure.
+ *
+ * Errors: as dogpile_config_load_region().
+ *
+ * Thread safety: any thread.
+ *
+ * Returns: (transfer full): a region named @group; %NULL with an error
+ * naming the file, and the groups it has when @group is not one of them.
+ */
+DogpileRegion *
+dogpile_config_load_region_full (const char *path, const char *group,
+                                 DogpileConfigureFlags flags, GError **error)
 {
   g_autoptr (GKeyFile) key_file = g_key_file_new ();
   DogpileRegion *region;
@@ -1059,7 +1109,7 @@ dogpile_config_load_region (const char *path, const char *group,
                    names);
       return NULL;
     }
-  region = region_from_group (key_file, group, error);
+  region = region_from_group (key_file, group, flags, error);
   if (region == NULL)
     g_prefix_error (error, "%s: ", path);
   return region;
@@ -1185,6 +1235,7 @@ dogpile_config_load_settings (const char *path, const char *section,
  * dogpile_config_load_settings() given to
  * dogpile_region_configure_from_config().  Keys with other prefixes are
  * ignored, and only this region's backend is created.
+ * dogpile_config_load_prefixed_region_full() with no flags.
  *
  * Errors: %DOGPILE_ERROR_VALIDATION naming the file and the group, key or
  * line; a #GFileError when the file cannot be read; and the errors of
@@ -1200,6 +1251,41 @@ dogpile_config_load_settings (const char *path, const char *section,
 DogpileRegion *
 dogpile_config_load_prefixed_region (const char *path, const char *section,
                                      const char *prefix, GError **error)
+{
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (section != NULL, NULL);
+  g_return_val_if_fail (prefix != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return dogpile_config_load_prefixed_region_full (
+      path, section, prefix, DOGPILE_CONFIGURE_NONE, error);
+}
+
+/**
+ * dogpile_config_load_prefixed_region_full:
+ * @path: a Paste/Pyramid INI file
+ * @section: the section holding the settings, e.g. "app:main"
+ * @prefix: what the region's keys start with, e.g. "cache.local."
+ * @flags: added to what the keys ask for, as for
+ *   dogpile_config_load_region_full()
+ * @error: return location for a #GError
+ *
+ * dogpile_config_load_prefixed_region() with flags for the region's
+ * configure.
+ *
+ * Errors: as dogpile_config_load_prefixed_region().
+ *
+ * Thread safety: any thread.
+ *
+ * Returns: (transfer full): the region; %NULL with an error naming the
+ * file, the section and the key.
+ */
+DogpileRegion *
+dogpile_config_load_prefixed_region_full (const char *path,
+                                          const char *section,
+                                          const char *prefix,
+                                          DogpileConfigureFlags flags,
+                                          GError **error)
 {
   g_autoptr (GHashTable) settings = NULL;
   g_autoptr (DogpileRegion) region = NULL;
@@ -1222,7 +1308,7 @@ dogpile_config_load_prefixed_region (const char *path, const char *section,
   /* An empty prefix over a Paste section: the application's own keys
    * (use, pyramid.*) are there too. */
   if (!configure_from_config (region, settings, prefix, prefix[0] != '\0',
-                              error))
+                              flags, error))
     {
       g_prefix_error (error, "%s: [%s] ", path, section);
       return NULL;

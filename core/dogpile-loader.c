@@ -121,8 +121,7 @@ dogpile__loader_check_proxy_desc (const DogpileProxyDesc *desc,
       return FALSE;
     }
   return check_arguments ("Proxy", name, where,
-                          desc->abi_version >= 2 ? desc->arguments : NULL,
-                          error);
+                          dogpile_proxy_desc_get_arguments (desc), error);
 }
 
 gboolean
@@ -154,8 +153,7 @@ dogpile__loader_check_desc (const DogpileBackendDesc *desc, const char *name,
       return FALSE;
     }
   return check_arguments ("Cache plugin", name, where,
-                          desc->abi_version >= 4 ? desc->arguments : NULL,
-                          error);
+                          dogpile_backend_desc_get_arguments (desc), error);
 }
 
 /* Why @address (what dlsym found for a registry line's symbol) is not a

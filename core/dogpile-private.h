@@ -103,6 +103,20 @@ DogpileAsyncTask *dogpile__async_task_new (
     DogpileRegion *region, const char *key, DogpileCreatorFunc creator,
     gpointer user_data, GDestroyNotify user_data_destroy, DogpileMutex *mutex);
 
+/* dogpile-arguments.c: the names a plugin's create() reads from
+ * @arguments through the dogpile_arguments_*() accessors on this thread,
+ * between begin and end (dogpile-backend.c checks them against the
+ * plugin's table). */
+typedef struct DogpileArgumentsTrace DogpileArgumentsTrace;
+struct DogpileArgumentsTrace {
+  GHashTable *arguments;
+  GPtrArray *names; /* of char *, in first-read order */
+  DogpileArgumentsTrace *outer;
+};
+void dogpile__arguments_trace_begin (DogpileArgumentsTrace *trace,
+                                     GHashTable *arguments);
+void dogpile__arguments_trace_end (DogpileArgumentsTrace *trace);
+
 /* dogpile-argument-spec.c: why a plugin's argument table cannot be read
  * safely (no end, a bad type, no doc line), or NULL when it can. */
 char *dogpile__argument_specs_problem (const DogpileArgumentSpec *specs);

@@ -131,38 +131,15 @@ cache_region_note_memory_backend (DogpileRegion *region, const char *command)
            command, name);
 }
 
-/* --strict with --config: the file's arguments against the table of the
- * backend it configured (a file can say strict_arguments itself). */
-static gboolean
-check_strict (DogpileRegion *region, CacheRegionOptions *options,
-              GError **error)
-{
-  DogpileBackend *backend = dogpile_region_get_actual_backend (region, error);
-  const DogpileBackendDesc *desc;
-  g_autoptr (GError) local_error = NULL;
-
-  if (backend == NULL)
-    return FALSE;
-  desc = dogpile_registry_load_backend (dogpile_registry_get_default (),
-                                        dogpile_backend_get_name (backend),
-                                        NULL);
-  if (desc == NULL || desc->abi_version < 4)
-    return TRUE;
-  if (dogpile_argument_specs_check (desc->arguments, desc->name,
-                                    options->backend_arguments, TRUE,
-                                    &local_error))
-    return TRUE;
-  g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION, "%s: [%s] %s",
-               options->config, options->region, local_error->message);
-  return FALSE;
-}
-
 DogpileRegion *
 cache_region_options_open (CacheRegionOptions *options, GError **error)
 {
   g_autoptr (GHashTable) arguments = NULL;
   g_autoptr (DogpileRegion) region = NULL;
   double expiration = 3600;
+  DogpileConfigureFlags flags = options->strict
+                                    ? DOGPILE_CONFIGURE_STRICT_ARGUMENTS
+                                    : DOGPILE_CONFIGURE_NONE;
 
   for (char **r = options->registries; r != NULL && *r != NULL; r++)
     if (!dogpile_registry_add_file (dogpile_registry_get_default (), *r,
@@ -197,15 +174,10 @@ cache_region_options_open (CacheRegionOptions *options, GError **error)
         }
       options->backend_arguments = file_arguments (options);
       if (options->prefix != NULL)
-        region = dogpile_config_load_prefixed_region (
-            options->config, options->region, options->prefix, error);
-      else
-        region = dogpile_config_load_region (options->config, options->region,
-                                             error);
-      if (region != NULL && options->strict
-          && !check_strict (region, options, error))
-        return NULL;
-      return g_steal_pointer (&region);
+        return dogpile_config_load_prefixed_region_full (
+            options->config, options->region, options->prefix, flags, error);
+      return dogpile_config_load_region_full (options->config, options->region,
+                                              flags, error);
     }
   if (options->expiration != NULL
       && !dogpile_parse_expiration_time (options->expiration, &expiration,
@@ -223,10 +195,7 @@ cache_region_options_open (CacheRegionOptions *options, GError **error)
   if (!dogpile_region_configure (
           region,
           options->backend != NULL ? options->backend : "dogpile.cache.memory",
-          expiration, arguments,
-          options->strict ? DOGPILE_CONFIGURE_STRICT_ARGUMENTS
-                          : DOGPILE_CONFIGURE_NONE,
-          error))
+          expiration, arguments, flags, error))
     return NULL;
   return g_steal_pointer (&region);
 }

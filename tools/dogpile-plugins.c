@@ -68,7 +68,7 @@ row_load (DogpileRegistry *registry, Row *row)
           row->abi_version = desc->abi_version;
           row->version = desc->version;
           row->description = desc->description;
-          row->arguments = desc->abi_version >= 2 ? desc->arguments : NULL;
+          row->arguments = dogpile_proxy_desc_get_arguments (desc);
         }
     }
   else
@@ -81,7 +81,7 @@ row_load (DogpileRegistry *registry, Row *row)
           row->abi_version = desc->abi_version;
           row->version = desc->version;
           row->description = desc->description;
-          row->arguments = desc->abi_version >= 4 ? desc->arguments : NULL;
+          row->arguments = dogpile_backend_desc_get_arguments (desc);
         }
     }
   if (error != NULL)

@@ -173,4 +173,15 @@ DOGPILE_API gboolean dogpile_argument_specs_check (
     const DogpileArgumentSpec *specs, const char *owner, GHashTable *arguments,
     gboolean strict, GError **error);
 
+#ifndef __GTK_DOC_IGNORE__
+typedef struct DogpileBackendDesc DogpileBackendDesc; /* dogpile-plugin.h */
+typedef struct DogpileProxyDesc DogpileProxyDesc;
+#endif
+
+DOGPILE_API const DogpileArgumentSpec *
+dogpile_backend_desc_get_arguments (const DogpileBackendDesc *desc);
+
+DOGPILE_API const DogpileArgumentSpec *
+dogpile_proxy_desc_get_arguments (const DogpileProxyDesc *desc);
+
 G_END_DECLS

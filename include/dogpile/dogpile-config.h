@@ -62,6 +62,9 @@ DOGPILE_API GHashTable *dogpile_config_load_settings (const char *path,
 DOGPILE_API DogpileRegion *
 dogpile_config_load_prefixed_region (const char *path, const char *section,
                                      const char *prefix, GError **error);
+DOGPILE_API DogpileRegion *dogpile_config_load_prefixed_region_full (
+    const char *path, const char *section, const char *prefix,
+    DogpileConfigureFlags flags, GError **error);
 
 DOGPILE_API GHashTable *dogpile_config_load_regions (const char *path,
                                                      const char *group_prefix,
@@ -72,5 +75,8 @@ DOGPILE_API GHashTable *dogpile_config_load_regions_from_key_file (
 DOGPILE_API DogpileRegion *dogpile_config_load_region (const char *path,
                                                        const char *group,
                                                        GError **error);
+DOGPILE_API DogpileRegion *
+dogpile_config_load_region_full (const char *path, const char *group,
+                                 DogpileConfigureFlags flags, GError **error);
 
 G_END_DECLS

@@ -1160,3 +1160,42 @@ Test (config, strict_arguments_key)
                error->message);
   }
 }
+
+/* The loaders' flags make a file's region strict whatever it says, with
+ * no warning first (dogpile-cache --strict --config). */
+Test (config, load_region_full_strict)
+{
+  g_autofree char *regions
+      = write_file ("[c]\nbackend = mock.declared\narguments.ulr = y\n");
+  g_autofree char *paste
+      = write_file ("[app:main]\ncache.c.backend = mock.declared\n"
+                    "cache.c.arguments.ulr = y\n");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GError) prefixed_error = NULL;
+  g_autoptr (DogpileRegion) lenient = NULL;
+  DogpileRegion *strict;
+  const char *typo = "mock.declared takes no argument 'ulr' (did you mean "
+                     "'url'?); `dogpile-plugins mock.declared` lists the "
+                     "arguments it takes";
+  g_autofree char *expected = g_strdup_printf ("%s: [c] %s", regions, typo);
+  g_autofree char *expected_prefixed
+      = g_strdup_printf ("%s: [app:main] %s", paste, typo);
+
+  g_log_set_handler ("dogpile", G_LOG_LEVEL_WARNING, ignore_warnings, NULL);
+  strict = dogpile_config_load_region_full (
+      regions, "c", DOGPILE_CONFIGURE_STRICT_ARGUMENTS, &error);
+  cr_assert_null (strict);
+  cr_assert (g_error_matches (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION));
+  cr_assert_str_eq (error->message, expected);
+  strict = dogpile_config_load_prefixed_region_full (
+      paste, "app:main", "cache.c.", DOGPILE_CONFIGURE_STRICT_ARGUMENTS,
+      &prefixed_error);
+  cr_assert_null (strict);
+  cr_assert_str_eq (prefixed_error->message, expected_prefixed);
+  /* Without the flag the same file loads (with a warning). */
+  lenient = dogpile_config_load_region_full (regions, "c",
+                                             DOGPILE_CONFIGURE_NONE, NULL);
+  cr_assert_not_null (lenient);
+  g_unlink (regions);
+  g_unlink (paste);
+}

@@ -13,6 +13,8 @@
  */
 #include "dogpile-private.h"
 
+#include <math.h>
+
 struct DogpileBackend {
   gint ref_count;
   const DogpileBackendDesc *desc; /* plugin; NULL for a proxy */
@@ -840,6 +842,24 @@ dogpile_backend_get_value_multi (DogpileBackend *self, const char *const *keys,
   return TRUE;
 }
 
+/* Only a finite number is a time (docs/differences.md): a record with any
+ * other "ct" is refused when read, so it is refused when written. */
+static gboolean
+check_metadata (const char *key, const DogpileMetadata *metadata,
+                GError **error)
+{
+  char ct[DOGPILE_DOUBLE_REPR_MAX];
+
+  if (isfinite (metadata->cached_time))
+    return TRUE;
+  dogpile__format_double_repr (metadata->cached_time, ct);
+  g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
+               "Key '%s': the metadata's creation time must be a finite "
+               "number of seconds, not %s",
+               key, ct);
+  return FALSE;
+}
+
 /**
  * dogpile_backend_set_value:
  * @self: a backend or proxy
@@ -851,7 +871,9 @@ dogpile_backend_get_value_multi (DogpileBackend *self, const char *const *keys,
  * Stores @payload with @metadata under @key: as they are in a value-level
  * backend, as a dogpile record in a byte-level one.
  *
- * Errors: %DOGPILE_ERROR_BACKEND, or whatever the backend reports.
+ * Errors: %DOGPILE_ERROR_VALIDATION when @metadata's cached_time is not a
+ * finite number (nothing is stored); %DOGPILE_ERROR_BACKEND, or whatever
+ * the backend reports.
  *
  * Thread safety: any thread, concurrently with any call on @self.
  *
@@ -869,6 +891,8 @@ dogpile_backend_set_value (DogpileBackend *self, const char *key,
   g_return_val_if_fail (payload != NULL, FALSE);
   g_return_val_if_fail (metadata != NULL, FALSE);
 
+  if (!check_metadata (key, metadata, error))
+    return FALSE;
   PROXY_DISPATCH (self, set_value, error, key, payload, metadata, error);
   if (self->desc->set_value != NULL)
     return ensure_error (
@@ -910,6 +934,9 @@ dogpile_backend_set_value_multi (DogpileBackend *self, const char *const *keys,
 
   if (n_keys == 0)
     return TRUE;
+  for (gsize i = 0; i < n_keys; i++)
+    if (!check_metadata (keys[i], &metadata[i], error))
+      return FALSE;
   PROXY_DISPATCH (self, set_value_multi, error, keys, payloads, metadata,
                   n_keys, error);
   if (self->desc->set_value != NULL)

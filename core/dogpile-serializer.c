@@ -463,8 +463,9 @@ create_stored (const char *key, gpointer user_data, GError **error)
 
   if (value == NULL)
     return NULL;
-  value = g_variant_ref_sink (value);
-  /* not floating now: encoding leaves our reference alone */
+  /* Ours either way: a floating reference is sunk, a full one taken as
+   * it is (a creator may return what g_variant_parse() gave it). */
+  value = g_variant_take_ref (value);
   stored = dogpile_region_encode_variant (c->region, value, error);
   if (stored == NULL)
     {

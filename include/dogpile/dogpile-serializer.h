@@ -81,9 +81,10 @@ dogpile_region_get_serializer_name (DogpileRegion *self);
  * once at a time for one key of a region, unless the backend's mutex is a
  * null one.
  *
- * Returns: a floating reference to the value, as g_variant_new_int64()
- *   and the other constructors return it, which the caller sinks; or
- *   %NULL with @error set
+ * Returns: (transfer full): the value: a floating reference, as
+ *   g_variant_new_int64() and the other constructors return it, or a full
+ *   one (g_variant_parse(), a g_variant_ref() of a kept value), which the
+ *   caller takes over with g_variant_take_ref(); or %NULL with @error set
  */
 typedef GVariant *(*DogpileVariantCreatorFunc) (const char *key,
                                                 gpointer user_data,

@@ -265,3 +265,45 @@ Test (record, cached_value_accessors)
   cr_assert_eq (dogpile_cached_value_get_payload (value), payload);
   cr_assert_eq (dogpile_cached_value_get_metadata (value)->cached_time, 100);
 }
+
+/* A record whose "ct" is not finite is refused when read, so it is
+ * refused when written: nothing is stored that would read as garbage. */
+Test (record, non_finite_creation_time_is_not_stored)
+{
+  const double times[] = { NAN, INFINITY, -INFINITY };
+  const char *shown[] = { "NaN", "Infinity", "-Infinity" };
+  g_autoptr (DogpileBackend) backend
+      = dogpile_backend_new ("dogpile.cache.memory", NULL, NULL);
+  g_autoptr (GBytes) payload = g_bytes_new_static ("v", 1);
+
+  cr_assert_not_null (backend);
+  for (gsize i = 0; i < G_N_ELEMENTS (times); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GError) multi_error = NULL;
+      g_autoptr (GBytes) got = NULL;
+      g_autofree char *expected = g_strdup_printf (
+          "Key 'k': the metadata's creation time must be a finite number of "
+          "seconds, not %s",
+          shown[i]);
+      const char *keys[] = { "j", "k" };
+      GBytes *payloads[] = { payload, payload };
+      DogpileMetadata metadata[2];
+
+      dogpile_metadata_init (&metadata[0], 1.0);
+      dogpile_metadata_init (&metadata[1], times[i]);
+      cr_assert_not (dogpile_backend_set_value (backend, "k", payload,
+                                                &metadata[1], &error));
+      cr_assert (
+          g_error_matches (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION));
+      cr_assert_str_eq (error->message, expected);
+      /* a multi call stores none of its keys */
+      cr_assert_not (dogpile_backend_set_value_multi (
+          backend, keys, payloads, metadata, 2, &multi_error));
+      cr_assert_str_eq (multi_error->message, expected);
+      cr_assert (dogpile_backend_get (backend, "j", &got, NULL));
+      cr_assert_null (got);
+      cr_assert (dogpile_backend_get (backend, "k", &got, NULL));
+      cr_assert_null (got);
+    }
+}

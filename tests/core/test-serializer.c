@@ -238,6 +238,48 @@ Test (serializer, get_or_create_variant_creates_once_and_regenerates_garbage)
   cr_assert_eq (creations, 2);
 }
 
+static gboolean full_value_freed;
+
+static void
+note_freed (gpointer data)
+{
+  g_free (data);
+  full_value_freed = TRUE;
+}
+
+/* A full (not floating) reference, as g_variant_parse() returns: the data
+ * is freed only when the last reference to the variant goes. */
+static GVariant *
+make_full_reference (const char *key, gpointer user_data, GError **error)
+{
+  gint64 *number = g_new (gint64, 1);
+  g_autoptr (GBytes) data = NULL;
+
+  (void) key, (void) user_data, (void) error;
+  *number = 42;
+  data = g_bytes_new_with_free_func (number, sizeof *number, note_freed,
+                                     number);
+  return g_variant_ref_sink (
+      g_variant_new_from_bytes (G_VARIANT_TYPE_INT64, data, TRUE));
+}
+
+Test (serializer, get_or_create_variant_takes_a_full_reference)
+{
+  g_autoptr (DogpileRegion) region = region_with ("pickle");
+  g_autoptr (GError) error = NULL;
+  GVariant *v = NULL;
+
+  full_value_freed = FALSE;
+  cr_assert (dogpile_region_get_or_create_variant (
+                 region, "k", make_full_reference, NULL,
+                 DOGPILE_EXPIRATION_DEFAULT, &v, &error),
+             "%s", error ? error->message : "");
+  cr_assert_eq (g_variant_get_int64 (v), 42);
+  cr_assert_not (full_value_freed);
+  g_variant_unref (v);
+  cr_assert (full_value_freed, "the creator's reference was kept");
+}
+
 #define STOCK_PEER TEST_SOURCE_DIR "/../python-stock-peer.py"
 
 /* memory_pickle lives in one process, so the two sides share its byte

@@ -8,6 +8,7 @@
  */
 #include <dogpile/dogpile.h>
 #include <stdio.h>
+#include <math.h>
 #include <string.h>
 
 static GBytes *
@@ -85,6 +86,18 @@ run (const char *which, GError **error)
       dogpile_region_invalidate (region, FALSE);
       return dogpile_region_get_or_create (region, "k", fresh, NULL, &value,
                                            error);
+    }
+  if (strcmp (which, "nan-creation-time") == 0)
+    {
+      g_autoptr (DogpileBackend) backend
+          = dogpile_backend_new ("dogpile.cache.memory", NULL, error);
+      DogpileMetadata metadata;
+
+      if (backend == NULL)
+        return FALSE; /* its own message, which the page check then shows */
+      value = g_bytes_new_static ("v", 1);
+      dogpile_metadata_init (&metadata, NAN);
+      return dogpile_backend_set_value (backend, "k", value, &metadata, error);
     }
   fprintf (stderr, "doc-messages: no case '%s'\n", which);
   return TRUE;

@@ -470,7 +470,8 @@ parse_object (Reader *r, guint depth)
       k = py_tree_node (&r->tree, key);
       if (index != NULL)
         {
-          g_autofree char *text = g_strndup ((const char *) k->s, k->n);
+          /* by bytes: a key may hold \u0000, which text would cut */
+          g_autoptr (GBytes) text = g_bytes_new_static (k->s, k->n);
           gpointer at;
 
           if (g_hash_table_lookup_extended (index, text, NULL, &at))
@@ -497,20 +498,20 @@ parse_object (Reader *r, guint depth)
           g_array_append_val (members, m);
           if (index == NULL && members->len > 16)
             {
-              index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+              index = g_hash_table_new_full (g_bytes_hash, g_bytes_equal,
+                                             (GDestroyNotify) g_bytes_unref,
                                              NULL);
               for (guint i = 0; i < members->len; i++)
                 {
                   PyNode *mk = py_tree_node (
                       &r->tree, g_array_index (members, Member, i).key);
 
-                  g_hash_table_insert (index,
-                                       g_strndup ((const char *) mk->s, mk->n),
+                  g_hash_table_insert (index, g_bytes_new (mk->s, mk->n),
                                        GUINT_TO_POINTER (i));
                 }
             }
           else if (index != NULL)
-            g_hash_table_insert (index, g_strndup ((const char *) k->s, k->n),
+            g_hash_table_insert (index, g_bytes_new (k->s, k->n),
                                  GUINT_TO_POINTER (members->len - 1));
         }
 

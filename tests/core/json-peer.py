@@ -46,6 +46,9 @@ TEXTS = {
     "ws": ' \t\n\r{ "a" : 1 ,\n"b":[ 1 ,2 ] } \n',
     "dup": '{"a": 1, "b": 2, "a": 3}',
     "manydup": "{" + ", ".join('"k%d": %d' % (i % 20, i) for i in range(40)) + "}",
+    # past 16 members keys are looked up by an index: keys that differ only
+    # after a \u0000 stay apart there too
+    "manynul": "{" + ", ".join('"k\\u0000%d": %d' % (i % 20, i) for i in range(40)) + "}",
     "emptykey": '{"": 1}',
     "tagish": '{"$bytes": "AAE="}',
     "deep": "[" * 40 + "]" * 40,

@@ -1069,11 +1069,24 @@ write_value (Writer *w, PyView *view, guint depth)
       return TRUE;
     case PY_NODE_INT: return write_int (w, view);
     case PY_NODE_BIGINT:
-      if (content.type[0] != 's' || content.size == 0)
-        return write_fail (w, "a tagged int holds decimal text, type s");
-      g_string_append_len (w->out, (const char *) content.data,
-                           (gssize) content.size - 1);
-      return TRUE;
+      {
+        /* canonical, as str() writes it: "+0042" is not JSON */
+        g_autoptr (GByteArray) bytes = NULL;
+        g_autofree char *text = NULL;
+
+        if (content.size > 0)
+          bytes = py_int_from_decimal ((const char *) content.data,
+                                       content.size - 1);
+        if (bytes == NULL)
+          return write_fail (w,
+                             "a tagged int's text '%.40s' is not a decimal "
+                             "int of at most 4300 digits",
+                             content.size > 0 ? (const char *) content.data
+                                              : "");
+        text = py_int_to_decimal (bytes->data, bytes->len);
+        g_string_append (w->out, text);
+        return TRUE;
+      }
     case PY_NODE_FLOAT: write_double (w, view->data); return TRUE;
     case PY_NODE_STR:
       if (view->type[0] == '{')

@@ -1076,6 +1076,48 @@ py_view_iter_next (PyViewIter *iter, PyView *out, GError **error)
   return TRUE;
 }
 
+gboolean
+py_tag_check_content (const char *tag, const char *type, gsize type_len,
+                      GError **error)
+{
+  /* a type string from a GVariant: one whole type starts there */
+  const GVariantType *t = (const GVariantType *) type;
+  const char *expected;
+  gboolean ok;
+
+  if (strcmp (tag, "int") == 0)
+    {
+      ok = type_len == 1 && type[0] == 's';
+      expected = "its decimal text (s)";
+    }
+  else if (strcmp (tag, "str") == 0 || strcmp (tag, "bytearray") == 0)
+    {
+      ok = type_len == 2 && type[0] == 'a' && type[1] == 'y';
+      expected = "bytes (ay)";
+    }
+  else if (strcmp (tag, "dict") == 0)
+    {
+      const GVariantType *pair
+          = g_variant_type_is_array (t) ? g_variant_type_element (t) : NULL;
+
+      ok = pair != NULL
+           && (g_variant_type_is_dict_entry (pair)
+               || (g_variant_type_is_tuple (pair)
+                   && g_variant_type_n_items (pair) == 2));
+      expected = "an array of pairs (a(vv))";
+    }
+  else
+    {
+      ok = g_variant_type_is_array (t);
+      expected = "an array (av)";
+    }
+  if (!ok)
+    g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
+                 "A value tagged '%s' holds %s, not GVariant type '%.*s'", tag,
+                 expected, (int) MIN (type_len, 40), type);
+  return ok;
+}
+
 PyNodeKind
 py_view_kind (PyView *view, PyView *out_content, GError **error)
 {
@@ -1133,7 +1175,10 @@ py_view_kind (PyView *view, PyView *out_content, GError **error)
         for (gsize i = 0; i < G_N_ELEMENTS (tags); i++)
           if (key.size == strlen (tags[i].tag) + 1
               && memcmp (key.data, tags[i].tag, key.size) == 0)
-            return tags[i].kind;
+            return py_tag_check_content (tags[i].tag, out_content->type,
+                                         out_content->type_len, error)
+                       ? tags[i].kind
+                       : PY_NODE_INVALID;
         g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
                      "A {sv} entry tags a Python value as int, str, "
                      "bytearray, set, frozenset or dict, not '%.*s'",

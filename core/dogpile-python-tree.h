@@ -222,6 +222,12 @@ GVariant *py_view_init (PyView *view, GVariant *value);
  * set, ...) @out_content views the tagged data. */
 PyNodeKind py_view_kind (PyView *view, PyView *out_content, GError **error);
 
+/* Whether a value tagged @tag ("int", "str", ...) may hold content of
+ * type @type, as dogpile_py_tagged_new() documents; else FALSE with a
+ * DOGPILE_ERROR_VALIDATION naming both (@type_len bytes of @type). */
+gboolean py_tag_check_content (const char *tag, const char *type,
+                               gsize type_len, GError **error);
+
 /* Members of an array, a tuple or a dict entry, in order. */
 typedef struct {
   PyView parent;

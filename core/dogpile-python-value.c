@@ -38,13 +38,14 @@ tag_name (DogpilePyType type)
  *
  * What Python type @value is, as dogpile_pickle_dumps() would write it.
  * Variants, and maybes that hold a value, are looked through.  Only the
- * outermost level is looked at: neither the members of a container nor
- * the type of a tagged value's content are checked.
+ * outermost level is looked at: the members of a container are not
+ * checked, but a tagged value's content must have the type its tag takes
+ * (dogpile_py_tagged_new()).
  *
  * Errors: %DOGPILE_ERROR_VALIDATION for a type no Python value maps to: a
- * standalone dict entry other than {sv}, or a {sv} entry whose key is not
+ * standalone dict entry other than {sv}, a {sv} entry whose key is not
  * one of the tags "int", "str", "bytearray", "dict", "set" and
- * "frozenset".
+ * "frozenset", or one whose content has another type than its tag takes.
  *
  * Thread safety: any thread, concurrently with any other call.
  *
@@ -109,9 +110,20 @@ dogpile_py_value_classify (GVariant *value, DogpilePyType *out_type,
           for (gsize i = 0; i < G_N_ELEMENTS (tags); i++)
             if (tags[i] != NULL && strcmp (tags[i], name) == 0)
               {
+                GVariant *content = g_variant_get_variant (boxed);
+
+                const char *ct = g_variant_get_type_string (content);
+
+                if (!py_tag_check_content (name, ct, strlen (ct), error))
+                  {
+                    g_variant_unref (content);
+                    return FALSE;
+                  }
                 *out_type = (DogpilePyType) i;
                 if (out_content != NULL)
-                  *out_content = g_variant_get_variant (boxed);
+                  *out_content = content;
+                else
+                  g_variant_unref (content);
                 return TRUE;
               }
           g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,

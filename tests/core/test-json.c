@@ -214,3 +214,69 @@ Test (json, tags)
                                   DOGPILE_ERROR_CANT_DESERIALIZE));
     }
 }
+
+/* Tagged values made by hand with the wrong content are refused by every
+ * writer, naming the tag and the type, instead of being read as what the
+ * tag says (a critical, or text that is not JSON). */
+Test (json, hand_made_tagged_values_are_checked)
+{
+  static const struct {
+    const char *value;
+    const char *message;
+  } cases[] = {
+    { "{'int', <[byte 1]>}",
+      "A value tagged 'int' holds its decimal text (s), not GVariant type "
+      "'ay'" },
+    { "{'str', <'x'>}",
+      "A value tagged 'str' holds bytes (ay), not GVariant type 's'" },
+    { "{'bytearray', <[1, 2]>}",
+      "A value tagged 'bytearray' holds bytes (ay), not GVariant type 'ai'" },
+    { "{'dict', <[1, 2]>}",
+      "A value tagged 'dict' holds an array of pairs (a(vv)), not GVariant "
+      "type 'ai'" },
+    { "{'set', <5>}",
+      "A value tagged 'set' holds an array (av), not GVariant type 'i'" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GVariant) value
+          = g_variant_ref_sink (g_variant_new_parsed (cases[i].value));
+      g_autoptr (GError) json_error = NULL;
+      g_autoptr (GError) pickle_error = NULL;
+      g_autoptr (GError) text_error = NULL;
+      g_autofree char *json = NULL;
+      g_autoptr (GBytes) pickle = NULL;
+      g_autoptr (GBytes) text = NULL;
+      gsize len;
+
+      json
+          = dogpile_json_dumps (value, DOGPILE_JSON_TAGGED, &len, &json_error);
+      cr_assert_null (json, "%s", cases[i].value);
+      cr_assert_str_eq (json_error->message, cases[i].message);
+      pickle = dogpile_pickle_dumps (value, &pickle_error);
+      cr_assert_null (pickle, "%s", cases[i].value);
+      cr_assert_str_eq (pickle_error->message, cases[i].message);
+      text = dogpile_pickle_dumps_protocol0 (value, &text_error);
+      cr_assert_null (text, "%s", cases[i].value);
+      cr_assert_str_eq (text_error->message, cases[i].message);
+    }
+  /* a tagged int's text is checked, and written as str() writes it */
+  {
+    g_autoptr (GVariant) bad
+        = g_variant_ref_sink (g_variant_new_parsed ("{'int', <'12x'>}"));
+    g_autoptr (GVariant) padded = g_variant_ref_sink (g_variant_new_parsed (
+        "{'int', <'+00123456789012345678901234567890'>}"));
+    g_autoptr (GError) error = NULL;
+    g_autofree char *json
+        = dogpile_json_dumps (bad, DOGPILE_JSON_NONE, NULL, &error);
+    g_autofree char *canonical = NULL;
+
+    cr_assert_null (json);
+    cr_assert_str_eq (error->message,
+                      "Cannot write JSON: a tagged int's text '12x' is not a "
+                      "decimal int of at most 4300 digits");
+    canonical = dogpile_json_dumps (padded, DOGPILE_JSON_NONE, NULL, NULL);
+    cr_assert_str_eq (canonical, "123456789012345678901234567890");
+  }
+}

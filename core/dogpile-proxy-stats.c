@@ -107,8 +107,13 @@ stats_get_value_multi (DogpileProxyImpl *self, DogpileBackend *next,
                           next, keys, n_keys, out_payloads, out_metadata,
                           out_errors, error)))
     return FALSE;
+  /* a key whose record could not be read is an error, as it is for a
+   * single get, not a miss */
   for (gsize i = 0; i < n_keys; i++)
-    count_read (self, out_payloads[i]);
+    if (out_errors != NULL && out_errors[i] != NULL)
+      add (self, ERRORS, 1);
+    else
+      count_read (self, out_payloads[i]);
   return TRUE;
 }
 

@@ -647,3 +647,41 @@ Test (proxy, logging_one_line_per_operation)
   cr_assert (logged ("MESSAGE=get 'k': hit in "));
   cr_assert (logged ("DOGPILE_DURATION_US="));
 }
+
+/* A record that cannot be read is an error in a multi get, as it is in a
+ * single one, not a miss. */
+Test (proxy, stats_count_an_unreadable_record_as_an_error)
+{
+  g_autoptr (DogpileRegion) region
+      = configured_region ("dogpile.cache.memory", 60, NULL);
+  g_autoptr (GBytes) value = bytes_of ("v");
+  g_autoptr (GBytes) garbage = bytes_of ("not a record");
+  const char *keys[] = { "a", "bad", "missing" };
+  GBytes *payloads[3] = { NULL };
+  DogpileMetadata metadata[3];
+  GError *errors[3] = { NULL };
+  DogpileBackend *head, *actual;
+  DogpileStats stats;
+
+  cr_assert (dogpile_region_wrap (region, DOGPILE_PROXY_STATS, NULL, NULL));
+  head = dogpile_region_get_backend (region, NULL);
+  actual = dogpile_region_get_actual_backend (region, NULL);
+  cr_assert (dogpile_region_set (region, "a", value, NULL));
+  cr_assert (dogpile_backend_set (actual, "bad", garbage, NULL));
+  cr_assert (dogpile_backend_get_value_multi (head, keys, 3, payloads,
+                                              metadata, errors, NULL));
+  cr_assert_not_null (payloads[0]);
+  cr_assert_not_null (errors[1]);
+  cr_assert_null (payloads[2]);
+  cr_assert_null (errors[2]);
+  cr_assert (dogpile_region_get_stats (region, &stats, NULL));
+  cr_assert_eq (stats.gets, 2);
+  cr_assert_eq (stats.hits, 1);
+  cr_assert_eq (stats.misses, 1);
+  cr_assert_eq (stats.errors, 1);
+  for (int i = 0; i < 3; i++)
+    {
+      g_clear_pointer (&payloads[i], g_bytes_unref);
+      g_clear_error (&errors[i]);
+    }
+}

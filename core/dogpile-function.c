@@ -1426,8 +1426,8 @@ dogpile_cached_function_call_multi (DogpileCachedFunction *self,
  * expiration time.  Nothing is created.
  *
  * Errors: %DOGPILE_ERROR_VALIDATION when the keys cannot be made, or the
- * key generator's error (@out_values is then left as it was); then
- * whatever dogpile_region_get_multi() reports (every slot is then %NULL):
+ * key generator's error; then whatever dogpile_region_get_multi() reports
+ * (when the call fails every slot is %NULL):
  * %DOGPILE_ERROR_REGION_NOT_CONFIGURED, %DOGPILE_ERROR_CANT_DESERIALIZE
  * for stored bytes that are not a record, and whatever the backend's call
  * reports.
@@ -1447,6 +1447,9 @@ dogpile_cached_function_get_multi (DogpileCachedFunction *self,
   g_return_val_if_fail (self != NULL && self->multi, FALSE);
 
   split_receiver (self, &args, &n_args);
+  g_return_val_if_fail (out_values != NULL || n_args == 0, FALSE);
+  for (gsize i = 0; i < n_args; i++)
+    out_values[i] = NULL;
   keys = multi_keys (self, args, n_args, error);
   return keys != NULL
          && dogpile_region_get_multi (self->region, (const char *const *) keys,

@@ -379,6 +379,35 @@ Test (decorator, explicit_get_multi)
   MULTI (fn, FALSE, L ("2 3", "1 1"), DOGPILE_INT (3), DOGPILE_INT (1));
 }
 
+static char **
+failing_multi_keys (DogpileCachedFunction *function, const DogpileArg *args,
+                    gsize n_args, gpointer user_data, GError **error)
+{
+  (void) function, (void) args, (void) n_args, (void) user_data;
+  g_set_error_literal (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
+                       "no keys today");
+  return NULL;
+}
+
+/* A failed get_multi leaves no slot holding what the caller had there. */
+Test (decorator, get_multi_failing_clears_every_slot)
+{
+  g_autoptr (DogpileRegion) region = memory_region (0.25);
+  Go go = { 0 };
+  g_autoptr (DogpileCachedFunction) fn = multi_fixture (region, &go, 1);
+  DogpileArg args[] = { DOGPILE_INT (1), DOGPILE_INT (2) };
+  g_autoptr (GBytes) stale = bytes_of ("stale");
+  GBytes *got[2] = { stale, stale };
+  g_autoptr (GError) error = NULL;
+
+  dogpile_cached_function_set_multi_key_generator (fn, failing_multi_keys,
+                                                   NULL, NULL);
+  cr_assert_not (dogpile_cached_function_get_multi (fn, args, 2, got, &error));
+  cr_assert_str_eq (error->message, "no keys today");
+  cr_assert_null (got[0]);
+  cr_assert_null (got[1]);
+}
+
 Test (decorator, explicit_set_multi)
 {
   g_autoptr (DogpileRegion) region = memory_region (0.25);

@@ -16,8 +16,10 @@
  * max_bytes, every operation runs again on a second region with
  * max_entries=2N (every key and cached function value fits), and the
  * bounded figures are printed beside the unbounded ones ("bounded" in
- * --json).  On a terminal, without --json, one progress line on stderr
- * names the operation running.
+ * --json); then set runs on a third region with max_entries=N/2, where
+ * a set of a key not held evicts one, and its cost and evictions per
+ * call are printed beside the unbounded set ("evicting").  On a terminal,
+ * without --json, one progress line on stderr names the operation running.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -79,7 +81,8 @@ typedef struct {
   double ops_per_sec;
   double p50_us;
   double p99_us;
-  guint64 calls;
+  guint64 calls;     /* in the throughput phase */
+  guint64 all_calls; /* and the timed ones */
   guint64 misses;
 } BenchResult;
 
@@ -350,15 +353,27 @@ run_op (Bench *b, const BenchOp *op, BenchResult *result, GError **error)
   if (!ok)
     return FALSE;
   tool_sort_doubles (all, n_all);
+  result->all_calls = result->calls + n_all;
   result->ops_per_sec = (double) result->calls / b->seconds;
   result->p50_us = tool_percentile (all, n_all, 0.50);
   result->p99_us = tool_percentile (all, n_all, 0.99);
   return TRUE;
 }
 
+/* The unbounded set's result, for the evicting one's ratio. */
+static BenchResult *
+find_result (BenchResult *results, guint n_results, const char *name)
+{
+  for (guint r = 0; r < n_results; r++)
+    if (strcmp (results[r].op->name, name) == 0)
+      return &results[r];
+  return NULL;
+}
+
 static void
 print_table (Bench *b, const char *backend, BenchResult *results,
-             BenchResult *bounded, guint n_results)
+             BenchResult *bounded, guint n_results, BenchResult *evicting,
+             double evictions_per_set)
 {
   printf ("backend %s, %u thread%s%s, %u keys, %u-byte values, %.1f s per "
           "operation\n",
@@ -409,6 +424,22 @@ print_table (Bench *b, const char *backend, BenchResult *results,
                 bounded[r].misses);
       printf ("\n");
     }
+  if (evicting != NULL)
+    {
+      BenchResult *set = find_result (results, n_results, "set");
+
+      printf ("\nset with eviction, max_entries=%u: %.0f ops/s, %.3f us/op, "
+              "p50 %.3f us, p99 %.3f us, %.2f evictions per set",
+              MAX (b->n_keys / 2, 1), evicting->ops_per_sec,
+              evicting->ops_per_sec > 0
+                  ? 1e6 * b->n_threads / evicting->ops_per_sec
+                  : 0,
+              evicting->p50_us, evicting->p99_us, evictions_per_set);
+      if (set != NULL && evicting->ops_per_sec > 0)
+        printf ("; x %.2f of the unbounded set",
+                set->ops_per_sec / evicting->ops_per_sec);
+      printf ("\n");
+    }
 }
 
 /* {"op": {"ops_per_sec": ..., ...}, ...} */
@@ -445,7 +476,8 @@ append_json_results (GString *out, BenchResult *results, guint n_results)
 
 static void
 print_json (Bench *b, const char *backend, BenchResult *results,
-            BenchResult *bounded, guint n_results)
+            BenchResult *bounded, guint n_results, BenchResult *evicting,
+            double evictions_per_set)
 {
   g_autoptr (GString) out = g_string_new ("{\"backend\": ");
 
@@ -463,6 +495,18 @@ print_json (Bench *b, const char *backend, BenchResult *results,
           out,
           ", \"bounded\": {\"max_entries\": %u, \"results\": ", 2 * b->n_keys);
       append_json_results (out, bounded, n_results);
+      g_string_append_c (out, '}');
+    }
+  if (evicting != NULL)
+    {
+      char per_set[G_ASCII_DTOSTR_BUF_SIZE];
+
+      g_ascii_formatd (per_set, sizeof per_set, "%.4f", evictions_per_set);
+      g_string_append_printf (out,
+                              ", \"evicting\": {\"max_entries\": %u, "
+                              "\"evictions_per_set\": %s, \"results\": ",
+                              MAX (b->n_keys / 2, 1), per_set);
+      append_json_results (out, evicting, 1);
       g_string_append_c (out, '}');
     }
   g_string_append (out, "}\n");
@@ -554,6 +598,33 @@ open_bounded_region (CacheRegionOptions *options, DogpileRegion *region,
   return g_steal_pointer (&bounded);
 }
 
+/* set on @region, bounded below the key count: the keys are set once so
+ * it is full, then the set operation runs; *out_evictions_per_call is what
+ * the backend's counters say each call evicted. */
+static gboolean
+bench_evicting (Bench *b, DogpileRegion *region, BenchResult *result,
+                double *out_evictions_per_call, ToolProgress *progress,
+                GError **error)
+{
+  DogpileBackendCounters before, after;
+
+  b->region = region;
+  for (guint i = 0; i < b->n_keys; i++)
+    if (!dogpile_region_set (region, b->keys[i], b->values[i], error))
+      return FALSE;
+  tool_progress_update (progress, "evicting set");
+  if (!dogpile_region_get_backend_counters (region, &before, error)
+      || !run_op (b, find_op ("set"), result, error)
+      || !dogpile_region_get_backend_counters (region, &after, error))
+    return FALSE;
+  *out_evictions_per_call
+      = result->all_calls > 0
+            ? (double) (after.evictions_size - before.evictions_size)
+                  / (double) result->all_calls
+            : 0;
+  return TRUE;
+}
+
 int
 cache_bench_main (int argc, char **argv)
 {
@@ -563,6 +634,9 @@ cache_bench_main (int argc, char **argv)
   g_autoptr (DogpileRegion) bounded_region = NULL;
   g_autofree BenchResult *results = NULL;
   g_autofree BenchResult *bounded = NULL;
+  g_autoptr (DogpileRegion) evicting_region = NULL;
+  BenchResult evicting = { 0 };
+  double evictions_per_set = 0;
   ToolProgress progress;
   g_autofree char *operations = NULL;
   g_auto (GStrv) op_names = NULL;
@@ -683,12 +757,31 @@ cache_bench_main (int argc, char **argv)
           return 1;
         }
     }
+  /* Set with eviction, when set is measured: half the keys fit, so a set
+   * of one not held evicts another (docs/memory.md). */
+  if (bounded_region != NULL && find_result (results, n_results, "set"))
+    {
+      evicting_region = open_bounded_region (&options, region,
+                                             MAX (b.n_keys / 2, 1), &error);
+      if (evicting_region == NULL
+          || !bench_evicting (&b, evicting_region, &evicting,
+                              &evictions_per_set, &progress, &error))
+        {
+          tool_progress_clear (&progress);
+          fprintf (stderr, "dogpile-cache bench: %s\n",
+                   error != NULL ? error->message : "no evicting region");
+          return 1;
+        }
+    }
   tool_progress_clear (&progress);
 
   if (json)
-    print_json (&b, backend, results, bounded, n_results);
+    print_json (&b, backend, results, bounded, n_results,
+                evicting_region != NULL ? &evicting : NULL, evictions_per_set);
   else
-    print_table (&b, backend, results, bounded, n_results);
+    print_table (&b, backend, results, bounded, n_results,
+                 evicting_region != NULL ? &evicting : NULL,
+                 evictions_per_set);
 
   g_strfreev (b.keys);
   g_strfreev (b.miss_keys);

@@ -231,7 +231,13 @@ assert d["backend"] == "dogpile.cache.memory" and d["threads"] == 1 and d["keys"
 for op in ("set", "get_hit", "get_miss", "get_multi_100", "get_or_create_hit", "get_or_create_multi_100"):
     assert r[op]["ops_per_sec"] > 0 and r[op]["p50_us"] >= 0 and r[op]["p99_us"] >= r[op]["p50_us"], op
 assert r["get_multi_100"]["keys_per_sec"] == 100 * r["get_multi_100"]["ops_per_sec"]
-assert r["get_hit"]["misses"] == 0 and r["get_multi_100"]["misses"] == 0' <<<"$out"
+assert r["get_hit"]["misses"] == 0 and r["get_multi_100"]["misses"] == 0
+b = d["bounded"]; assert b["max_entries"] == 400 and b["results"]["set"]["ops_per_sec"] > 0, b
+e = d["evicting"]; assert e["max_entries"] == 100 and e["results"]["set"]["ops_per_sec"] > 0, e
+assert 0 < e["evictions_per_set"] <= 1, e' <<<"$out"
+out=$("$cache" bench -b dogpile.cache.memory --keys 200 --seconds 0.05 -a eviction_policy=lru -o set --json)
+check "bench: set with eviction evicts on every set under LRU" json '
+assert d["evicting"]["evictions_per_set"] == 1, d' <<<"$out"
 
 out=$("$cache" stampede -b dogpile.cache.memory --threads 16 --rounds 3 --creator-ms 30 --json)
 check "stampede: one creator call per round" json '

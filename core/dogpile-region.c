@@ -837,8 +837,8 @@ dogpile__region_mangle_keys (DogpileRegion *self, RegionConfig *config,
  * Errors: %DOGPILE_ERROR_REGION_NOT_CONFIGURED when @self has no backend;
  * %DOGPILE_ERROR_CANT_DESERIALIZE when a stored value is not a record;
  * whatever the region's deserializer reports other than
- * %DOGPILE_ERROR_CANT_DESERIALIZE; and whatever the backend's call
- * reports.
+ * %DOGPILE_ERROR_CANT_DESERIALIZE (these two name the key, as get()
+ * does); and whatever the backend's call reports.
  *
  * Thread safety: any thread, concurrently with any call on @self.
  *
@@ -855,6 +855,8 @@ dogpile_region_get_multi_full (DogpileRegion *self, const char *const *keys,
   g_autofree const char **mangled = NULL;
   const char *const *backend_keys;
   g_autofree DogpileMetadata *metadata = NULL;
+  g_autofree GError **errors = NULL;
+  gsize failed = G_MAXSIZE;
   DogpileClockSample now;
   RegionConfig *config;
 
@@ -871,27 +873,39 @@ dogpile_region_get_multi_full (DogpileRegion *self, const char *const *keys,
   backend_keys = dogpile__region_mangle_keys (self, config, keys, n_keys,
                                               &mangled, &owned);
   metadata = g_new0 (DogpileMetadata, n_keys);
+  errors = g_new0 (GError *, n_keys);
   if (!dogpile_backend_get_value_multi (config->backend, backend_keys, n_keys,
-                                        out_values, metadata, NULL, error))
+                                        out_values, metadata, errors, error))
     return FALSE;
   dogpile__clock_sample (&now);
-  for (gsize i = 0; i < n_keys; i++)
+  /* A record or payload that cannot be read fails the call, as in get(),
+   * naming its key. */
+  for (gsize i = 0; i < n_keys && failed == G_MAXSIZE; i++)
     {
-      if (out_values[i] == NULL)
+      if (errors[i] != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&errors[i]));
+          failed = i;
+        }
+      else if (out_values[i] == NULL)
         continue;
-      if (!(flags & DOGPILE_GET_IGNORE_EXPIRATION)
-          && !is_fresh (self, config, &metadata[i], expiration_time, &now))
+      else if (!(flags & DOGPILE_GET_IGNORE_EXPIRATION)
+               && !is_fresh (self, config, &metadata[i], expiration_time,
+                             &now))
         g_clear_pointer (&out_values[i], g_bytes_unref);
       else if (self->codec.deserialize != NULL
                && !dogpile__region_deserialize (&self->codec, &out_values[i],
                                                 error))
-        {
-          for (gsize j = 0; j < n_keys; j++)
-            g_clear_pointer (&out_values[j], g_bytes_unref);
-          return FALSE;
-        }
+        failed = i;
     }
-  return TRUE;
+  for (gsize i = 0; i < n_keys; i++)
+    {
+      g_clear_error (&errors[i]);
+      if (failed != G_MAXSIZE)
+        g_clear_pointer (&out_values[i], g_bytes_unref);
+    }
+  return failed == G_MAXSIZE
+         || dogpile__region_key_error (error, keys[failed]);
 }
 
 /**

@@ -741,3 +741,32 @@ Test (region, replace_backend_while_reading)
   cr_assert_eq (c.failures, 0);
   dogpile_region_unref (c.region);
 }
+
+/* A stored value get_multi cannot read fails the call as it fails get(),
+ * naming the key (the caller's, before mangling). */
+Test (region, get_multi_names_the_key_it_cannot_read)
+{
+  g_autoptr (DogpileRegion) region
+      = configured_region ("dogpile.cache.memory", 60, NULL);
+  g_autoptr (GBytes) value = bytes_of ("v");
+  g_autoptr (GBytes) garbage = bytes_of ("not a record");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GError) single_error = NULL;
+  g_autoptr (GBytes) single = NULL;
+  const char *keys[] = { "a", "bad", "c" };
+  GBytes *got[3];
+
+  cr_assert (dogpile_region_set (region, "a", value, NULL));
+  cr_assert (dogpile_region_set (region, "c", value, NULL));
+  cr_assert (dogpile_backend_set (
+      dogpile_region_get_actual_backend (region, NULL), "bad", garbage, NULL));
+  cr_assert_not (dogpile_region_get_multi (region, keys, 3, got, &error));
+  cr_assert (
+      g_error_matches (error, DOGPILE_ERROR, DOGPILE_ERROR_CANT_DESERIALIZE));
+  cr_assert (g_str_has_prefix (error->message, "Key 'bad': "), "%s",
+             error->message);
+  for (int i = 0; i < 3; i++)
+    cr_assert_null (got[i]);
+  cr_assert_not (dogpile_region_get (region, "bad", &single, &single_error));
+  cr_assert_str_eq (error->message, single_error->message);
+}

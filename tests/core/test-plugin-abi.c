@@ -271,11 +271,12 @@ static const DogpileArgumentSpec tiny_arguments[]
                           DOGPILE_ARGUMENT_PREFIX, NULL, "one behavior each"),
         DOGPILE_ARGUMENT_SPEC_END };
 
-#define TINY_V4(short_name, registered, table)                                \
+/* A descriptor of ABI @abi with @table in its arguments member. */
+#define TINY_DESC(short_name, abi, registered, table)                         \
   static const DogpileBackendDesc short_name = {                              \
-    .abi_version = 4,                                                         \
+    .abi_version = abi,                                                       \
     .name = registered,                                                       \
-    .description = "an ABI 4 plugin",                                         \
+    .description = "an ABI " #abi " plugin",                                  \
     .version = "0",                                                           \
     .create = tiny_create,                                                    \
     .destroy = tiny_destroy,                                                  \
@@ -284,24 +285,13 @@ static const DogpileArgumentSpec tiny_arguments[]
     .delete_key = tiny_delete,                                                \
     .arguments = table,                                                       \
   }
+#define TINY_V4(short_name, registered, table)                                \
+  TINY_DESC (short_name, 4, registered, table)
 
 TINY_V4 (tiny_v4, "test.tiny_v4", tiny_arguments);
 
 /* A version 3 descriptor followed by what could be a table: not read. */
-static const struct {
-  DogpileBackendDesc desc;
-} tiny_v3_then_table = { {
-    .abi_version = 3,
-    .name = "test.tiny_v3_table",
-    .description = "an ABI 3 plugin",
-    .version = "0",
-    .create = tiny_create,
-    .destroy = tiny_destroy,
-    .get = tiny_get,
-    .set = tiny_set,
-    .delete_key = tiny_delete,
-    .arguments = tiny_arguments,
-} };
+TINY_DESC (tiny_v3_then_table, 3, "test.tiny_v3_table", tiny_arguments);
 
 static GPtrArray *warnings;
 
@@ -398,7 +388,7 @@ Test (abi, version_3_descriptor_has_no_argument_table, .init = watch_warnings)
 {
   g_autoptr (GHashTable) arguments = string_map ("prot", "1", NULL);
 
-  cr_assert (configure_tiny (&tiny_v3_then_table.desc, arguments,
+  cr_assert (configure_tiny (&tiny_v3_then_table, arguments,
                              DOGPILE_CONFIGURE_STRICT_ARGUMENTS, NULL));
   cr_assert_eq (warnings->len, 0);
 }

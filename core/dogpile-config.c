@@ -730,11 +730,32 @@ describe_names (char **names, const char *none)
                                            : g_strdup (none);
 }
 
-static gboolean configure_from_key_file (DogpileRegion *self,
-                                         GKeyFile *key_file, const char *group,
-                                         const char *prefix,
-                                         DogpileConfigureFlags flags,
-                                         GError **error);
+/* dogpile_region_configure_from_key_file() with configure flags, for the
+ * file loaders below. */
+static gboolean
+configure_from_key_file (DogpileRegion *self, GKeyFile *key_file,
+                         const char *group, const char *prefix,
+                         DogpileConfigureFlags flags, GError **error)
+{
+  g_autoptr (GHashTable) settings = NULL;
+
+  if (!g_key_file_has_group (key_file, group))
+    {
+      g_auto (GStrv) groups = g_key_file_get_groups (key_file, NULL);
+      g_autofree char *names = describe_names (groups, "no groups");
+
+      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
+                   "no group [%s] (the key file has: %s)", group, names);
+      return FALSE;
+    }
+  settings = group_settings (key_file, group);
+  if (!configure_from_config (self, settings, prefix, TRUE, flags, error))
+    {
+      g_prefix_error (error, "[%s] ", group);
+      return FALSE;
+    }
+  return TRUE;
+}
 
 /**
  * dogpile_region_configure_from_key_file:
@@ -773,31 +794,6 @@ dogpile_region_configure_from_key_file (DogpileRegion *self,
 
   return configure_from_key_file (self, key_file, group, prefix,
                                   DOGPILE_CONFIGURE_NONE, error);
-}
-
-static gboolean
-configure_from_key_file (DogpileRegion *self, GKeyFile *key_file,
-                         const char *group, const char *prefix,
-                         DogpileConfigureFlags flags, GError **error)
-{
-  g_autoptr (GHashTable) settings = NULL;
-
-  if (!g_key_file_has_group (key_file, group))
-    {
-      g_auto (GStrv) groups = g_key_file_get_groups (key_file, NULL);
-      g_autofree char *names = describe_names (groups, "no groups");
-
-      g_set_error (error, DOGPILE_ERROR, DOGPILE_ERROR_VALIDATION,
-                   "no group [%s] (the key file has: %s)", group, names);
-      return FALSE;
-    }
-  settings = group_settings (key_file, group);
-  if (!configure_from_config (self, settings, prefix, TRUE, flags, error))
-    {
-      g_prefix_error (error, "[%s] ", group);
-      return FALSE;
-    }
-  return TRUE;
 }
 
 /* A region named @group, configured from that group's keys. */

@@ -1,10 +1,9 @@
 /* memory-policy.c: W-TinyLFU with an adaptive window, and plain LRU.
  *
- * The structure and the constants are Caffeine's (BoundedLocalCache, 3.x),
- * which are the papers': a 1% window and a 99% main space of which 80% is
- * protected; a climber sampling ten times the capacity of requests,
- * stepping 6.25% of the capacity, decaying its step by 0.98 per sample
- * and restarting it when the hit ratio moves by 5% or more.
+ * The structure is Caffeine's (BoundedLocalCache): a 1% window and a 99%
+ * main space of which 80% is protected.  The window then moves by steps
+ * of 6.25% of the capacity (Caffeine's step), in the direction the ghosts
+ * give (memory-policy.h), between 1% and 99%.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -14,11 +13,29 @@
 
 #define PERCENT_MAIN 0.99
 #define PERCENT_MAIN_PROTECTED 0.80
-#define HILL_CLIMBER_RESTART_THRESHOLD 0.05
-#define HILL_CLIMBER_STEP_PERCENT 0.0625
-#define HILL_CLIMBER_STEP_DECAY_RATE 0.98
 #define QUEUE_TRANSFER_THRESHOLD 1000
 #define ADMIT_HASHDOS_THRESHOLD 6
+
+/* The window never goes below TinyLFU's 1%, nor the main space: a
+ * window of one entry loses a tenth of the hits on a loop a little larger
+ * than the cache, and a main space of none can no longer show what it
+ * would have kept. */
+#define PERCENT_WINDOW_BOUND 0.01
+#define STEP_PERCENT 0.0625
+/* A sample closes after a capacity's worth of requests once the ghosts
+ * differ by two standard deviations (their hits are counts: the variance
+ * of the difference is about their sum), with at least this many hits;
+ * after ten capacities it closes without a move. */
+#define SAMPLE_CAPACITIES 1
+#define SAMPLE_MAX_CAPACITIES 10
+#define GHOST_MIN_HITS 32
+#define GHOST_Z 2.0
+/* A move is judged on five capacities of requests after it: undone if the
+ * hit ratio fell by three standard errors (and at least half a point). */
+#define TRIAL_CAPACITIES 5
+#define TRIAL_Z 3.0
+#define TRIAL_MIN_DROP 0.005
+#define BACKOFF_MAX 64
 
 /* --- the lists: circular, around a sentinel ------------------------------ */
 
@@ -110,7 +127,6 @@ memory_policy_init (MemoryPolicy *policy, MemoryPolicyKind kind,
       policy->protected_maximum
           = (guint64) (PERCENT_MAIN_PROTECTED * (double) main);
     }
-  policy->step_size = -HILL_CLIMBER_STEP_PERCENT * (double) maximum;
   policy->random = 0x9e3779b97f4a7c15ULL;
 }
 
@@ -118,25 +134,39 @@ void
 memory_policy_clear (MemoryPolicy *policy)
 {
   memory_sketch_clear (&policy->sketch);
+  memory_ghost_clear (&policy->window_ghost);
+  memory_ghost_clear (&policy->main_ghost);
 }
 
-/* The sketch is sized lazily, once the cache is half full (as Caffeine
- * does): a cache that never fills pays nothing for it.  By bytes, the
- * capacity in entries is only known by counting. */
+/* The sketch and the ghosts are sized lazily, once the cache is half full
+ * (as Caffeine does): a cache that never fills pays nothing for them.  By
+ * bytes, the capacity in entries is only known by counting. */
 static void
 ensure_sketch (MemoryPolicy *policy)
 {
+  guint64 capacity, entries;
+
   if (policy->weighted_size < policy->maximum / 2)
     return;
   if (!policy->weighted)
     {
-      if (!memory_sketch_is_initialized (&policy->sketch))
-        memory_sketch_ensure_capacity (&policy->sketch, policy->maximum);
+      if (memory_sketch_is_initialized (&policy->sketch))
+        return;
+      capacity = policy->maximum;
     }
   else if (!memory_sketch_is_initialized (&policy->sketch)
            || policy->count > policy->sketch.length)
-    memory_sketch_ensure_capacity (&policy->sketch,
-                                   MAX (policy->count * 2, 16));
+    capacity = MAX (policy->count * 2, 16);
+  else
+    return;
+  memory_sketch_ensure_capacity (&policy->sketch, capacity);
+  /* A ghost spans one step's entries: what a window or main space one
+   * step larger would hold. */
+  entries = policy->weighted ? policy->count : policy->maximum;
+  memory_ghost_init (&policy->window_ghost,
+                     (guint64) (STEP_PERCENT * (double) entries));
+  memory_ghost_init (&policy->main_ghost,
+                     (guint64) (STEP_PERCENT * (double) entries));
 }
 
 /* --- events ---------------------------------------------------------------
@@ -191,11 +221,15 @@ memory_policy_add (MemoryPolicy *policy, MemoryNode *node, guint64 weight)
   policy->window_size += weight;
   if (policy->kind == MEMORY_POLICY_TINYLFU)
     {
+      guint32 hash = atomic_load_explicit (&node->hash, memory_order_relaxed);
+
       ensure_sketch (policy);
-      memory_sketch_increment (
-          &policy->sketch,
-          atomic_load_explicit (&node->hash, memory_order_relaxed));
+      memory_sketch_increment (&policy->sketch, hash);
       policy->misses_in_sample++;
+      if (memory_ghost_take (&policy->window_ghost, hash))
+        policy->window_ghost_hits++;
+      else if (memory_ghost_take (&policy->main_ghost, hash))
+        policy->main_ghost_hits++;
     }
   memory_node_set_queue (node, MEMORY_QUEUE_WINDOW);
   /* Too heavy for the window: first in line to leave it. */
@@ -264,10 +298,14 @@ memory_policy_remove (MemoryPolicy *policy, MemoryNode *node, guint64 weight,
 /* --- eviction -------------------------------------------------------------
  */
 
+/* @ghost: the side that lets the node go, or NULL under plain LRU */
 static void
-evict_node (MemoryPolicy *policy, MemoryNode *node, MemoryEvictFunc evict,
-            gpointer data)
+evict_node (MemoryPolicy *policy, MemoryNode *node, MemoryGhost *ghost,
+            MemoryEvictFunc evict, gpointer data)
 {
+  if (ghost != NULL)
+    memory_ghost_add (
+        ghost, atomic_load_explicit (&node->hash, memory_order_relaxed));
   unlink_node (policy, node, memory_policy_weight (policy, node));
   policy->evictions_size++;
   evict (node, data);
@@ -346,10 +384,15 @@ evict_from_main (MemoryPolicy *policy, guint64 candidates,
   (victim_queue == FROM_PROBATION   ? &policy->probation                      \
    : victim_queue == FROM_PROTECTED ? &policy->protected                      \
                                     : &policy->window)
+  /* A rejected candidate would have stayed in a larger window; a victim
+   * in a larger main space, unless it is the window's own last entry. */
+#define VICTIM_GHOST                                                          \
+  (victim_queue == FROM_WINDOW ? &policy->window_ghost : &policy->main_ghost)
 
   while (memory_policy_over (policy))
     {
       MemoryNode *evicted;
+      MemoryGhost *ghost;
 
       /* Out of new candidates: look in the window for more. */
       if (candidates == 0 && candidate_queue == FROM_PROBATION)
@@ -384,14 +427,14 @@ evict_from_main (MemoryPolicy *policy, guint64 candidates,
           candidate = CANDIDATE_STEP (candidate);
           if (candidates > 0)
             candidates--;
-          evict_node (policy, evicted, evict, data);
+          evict_node (policy, evicted, &policy->window_ghost, evict, data);
           continue;
         }
       if (candidate == NULL)
         {
           evicted = victim;
           victim = list_next (VICTIM_LIST, victim);
-          evict_node (policy, evicted, evict, data);
+          evict_node (policy, evicted, VICTIM_GHOST, evict, data);
           continue;
         }
       if (candidates > 0)
@@ -399,21 +442,24 @@ evict_from_main (MemoryPolicy *policy, guint64 candidates,
       if (admit (policy, candidate, victim))
         {
           evicted = victim;
+          ghost = VICTIM_GHOST;
           victim = list_next (VICTIM_LIST, victim);
           candidate = CANDIDATE_STEP (candidate);
         }
       else
         {
           evicted = candidate;
+          ghost = &policy->window_ghost;
           candidate = CANDIDATE_STEP (candidate);
         }
       /* The step above may have landed on the node about to go. */
       if (victim == evicted)
         victim = list_next (VICTIM_LIST, victim);
-      evict_node (policy, evicted, evict, data);
+      evict_node (policy, evicted, ghost, evict, data);
     }
 #undef CANDIDATE_STEP
 #undef VICTIM_LIST
+#undef VICTIM_GHOST
 }
 
 static void
@@ -423,7 +469,7 @@ evict_lru (MemoryPolicy *policy, MemoryEvictFunc evict, gpointer data)
 
   while (memory_policy_over (policy)
          && (node = list_first (&policy->window)) != NULL)
-    evict_node (policy, node, evict, data);
+    evict_node (policy, node, NULL, evict, data);
 }
 
 void
@@ -439,7 +485,7 @@ memory_policy_evict (MemoryPolicy *policy, MemoryEvictFunc evict,
     evict_from_main (policy, evict_from_window (policy), evict, data);
 }
 
-/* --- hill climbing --------------------------------------------------------
+/* --- adapting the window -------------------------------------------------
  */
 
 static void
@@ -460,32 +506,103 @@ demote_from_protected (MemoryPolicy *policy)
     }
 }
 
+/* What the window and the main space each keep at the least. */
+static guint64
+window_bound (const MemoryPolicy *policy)
+{
+  return MAX ((guint64) (PERCENT_WINDOW_BOUND * (double) policy->maximum), 1);
+}
+
+/* Requests are counted in capacities of entries; by bytes, in entries
+ * held. */
+static double
+capacity_in_entries (const MemoryPolicy *policy)
+{
+  return (double) (policy->weighted ? MAX (policy->count, 16)
+                                    : policy->maximum);
+}
+
+static void
+close_sample (MemoryPolicy *policy)
+{
+  policy->hits_in_sample = policy->misses_in_sample = 0;
+  policy->window_ghost_hits = policy->main_ghost_hits = 0;
+  policy->climbs++;
+}
+
+/* Judges the move on trial; returns TRUE if it is undone. */
+static gboolean
+judge_trial (MemoryPolicy *policy, double hit_rate, guint64 requests)
+{
+  int side = policy->trial > 0 ? 1 : 0;
+  double p = (hit_rate + policy->trial_hit_rate) / 2;
+  double standard_error
+      = sqrt (p * (1 - p)
+              * (1 / (double) requests + 1 / (double) policy->trial_requests));
+  double drop = policy->trial_hit_rate - hit_rate;
+
+  if (drop <= MAX (TRIAL_Z * standard_error, TRIAL_MIN_DROP))
+    {
+      policy->backoff[side] /= 2;
+      policy->trial = 0;
+      return FALSE;
+    }
+  /* Undone; and that direction waits 1, 2, 4 ... samples before the
+   * ghosts may ask for it again (a loop asks for it every time). */
+  policy->adjustment = policy->trial > 0 ? -(gint64) policy->trial_step
+                                         : (gint64) policy->trial_step;
+  policy->backoff[side] = CLAMP (policy->backoff[side] * 2, 1, BACKOFF_MAX);
+  policy->blocked_until[side] = policy->climbs + policy->backoff[side];
+  policy->trial = 0;
+  return TRUE;
+}
+
 static void
 determine_adjustment (MemoryPolicy *policy)
 {
   guint64 requests = policy->hits_in_sample + policy->misses_in_sample;
-  double hit_rate, change, amount, next_step;
+  double capacity = capacity_in_entries (policy);
+  double window_hits = (double) policy->window_ghost_hits;
+  double main_hits = (double) policy->main_ghost_hits;
+  double difference = window_hits - main_hits;
+  double hit_rate;
 
+  policy->adjustment = 0;
   if (!memory_sketch_is_initialized (&policy->sketch))
     {
-      policy->previous_hit_rate = 0;
       policy->hits_in_sample = policy->misses_in_sample = 0;
+      policy->window_ghost_hits = policy->main_ghost_hits = 0;
       return;
     }
-  if (requests < policy->sketch.sample_size)
+  if ((double) requests
+      < (policy->trial != 0 ? TRIAL_CAPACITIES : SAMPLE_CAPACITIES) * capacity)
     return;
   hit_rate = (double) policy->hits_in_sample / (double) requests;
-  change = hit_rate - policy->previous_hit_rate;
-  amount = change >= 0 ? policy->step_size : -policy->step_size;
-  next_step = fabs (change) >= HILL_CLIMBER_RESTART_THRESHOLD
-                  ? HILL_CLIMBER_STEP_PERCENT * (double) policy->maximum
-                        * (amount >= 0 ? 1 : -1)
-                  : HILL_CLIMBER_STEP_DECAY_RATE * amount;
-  policy->previous_hit_rate = hit_rate;
-  policy->adjustment = (gint64) amount;
-  policy->step_size = next_step;
-  policy->hits_in_sample = policy->misses_in_sample = 0;
-  policy->climbs++;
+  if (policy->trial != 0 && judge_trial (policy, hit_rate, requests))
+    {
+      close_sample (policy);
+      return;
+    }
+  if (window_hits + main_hits >= GHOST_MIN_HITS
+      && difference * difference
+             > GHOST_Z * GHOST_Z * (window_hits + main_hits))
+    {
+      int side = difference > 0 ? 1 : 0;
+
+      if (policy->climbs >= policy->blocked_until[side])
+        {
+          guint64 step
+              = MAX ((guint64) (STEP_PERCENT * (double) policy->maximum), 1);
+
+          policy->adjustment = side ? (gint64) step : -(gint64) step;
+          policy->trial = side ? 1 : -1;
+          policy->trial_hit_rate = hit_rate;
+          policy->trial_requests = requests;
+        }
+    }
+  else if ((double) requests < SAMPLE_MAX_CAPACITIES * capacity)
+    return;
+  close_sample (policy);
 }
 
 /* Grows the window by taking from the protected space; entries move from
@@ -495,13 +612,14 @@ increase_window (MemoryPolicy *policy)
 {
   guint64 quota, from_protected;
 
-  if (policy->window_maximum >= policy->maximum)
+  if (policy->window_maximum + window_bound (policy) >= policy->maximum)
     return;
   /* Unlike Caffeine, the window may take the probation space too once the
-   * protected one is gone: a purely recency-biased workload then gets what
-   * LRU gets instead of 80% of it. */
-  quota = MIN ((guint64) policy->adjustment,
-               policy->maximum - policy->window_maximum);
+   * protected one is gone: a purely recency-biased workload then gets
+   * nearly what LRU gets instead of 80% of it. */
+  quota
+      = MIN ((guint64) policy->adjustment,
+             policy->maximum - window_bound (policy) - policy->window_maximum);
   from_protected = MIN (quota, policy->protected_maximum);
   policy->protected_maximum -= from_protected;
   policy->window_maximum += quota;
@@ -553,9 +671,10 @@ decrease_window (MemoryPolicy *policy)
 {
   guint64 quota;
 
-  if (policy->window_maximum <= 1)
+  if (policy->window_maximum <= window_bound (policy))
     return;
-  quota = MIN ((guint64) -policy->adjustment, policy->window_maximum - 1);
+  quota = MIN ((guint64) -policy->adjustment,
+               policy->window_maximum - window_bound (policy));
   policy->protected_maximum += quota;
   policy->window_maximum -= quota;
   cap_protected (policy);
@@ -585,10 +704,23 @@ memory_policy_climb (MemoryPolicy *policy)
 {
   if (policy->kind != MEMORY_POLICY_TINYLFU || policy->maximum == 0)
     return;
+  guint64 before = policy->window_maximum;
+  gboolean trying;
+
   determine_adjustment (policy);
+  trying = policy->trial != 0 && policy->adjustment != 0;
   demote_from_protected (policy);
   if (policy->adjustment > 0)
     increase_window (policy);
   else if (policy->adjustment < 0)
     decrease_window (policy);
+  /* Only what the bounds let move is on trial (at a bound, nothing). */
+  if (trying)
+    {
+      policy->trial_step = policy->window_maximum > before
+                               ? policy->window_maximum - before
+                               : before - policy->window_maximum;
+      if (policy->trial_step == 0)
+        policy->trial = 0;
+    }
 }

@@ -5,10 +5,15 @@
  * window; what falls out of it is a candidate for the main space, a
  * segmented LRU (probation, then protected once read again), and enters it
  * only if the frequency sketch says it is more popular than the main
- * space's victim.  The window's share is adapted by hill climbing on the
- * hit ratio (Einziger, Eytan, Friedman and Manes, "Adaptive Software Cache
- * Management", Middleware 2018), as Caffeine does, so recency-biased
- * workloads get a large window and frequency-biased ones a small one.
+ * space's victim.  The window's share is adapted (Einziger, Eytan,
+ * Friedman and Manes, "Adaptive Software Cache Management", Middleware
+ * 2018), so recency-biased workloads get a large window and
+ * frequency-biased ones a small one.  Where Caffeine climbs on the change
+ * of the hit ratio between samples, which moves at random on a stationary
+ * trace, the direction here comes from ghosts (memory-ghost.h): the misses
+ * a window one step larger would have hit, against those a main space one
+ * step larger would have; a move that then lowers the hit ratio is undone
+ * and that direction waits, longer each time.
  *
  * MEMORY_POLICY_LRU keeps one LRU list, for comparison.
  *
@@ -19,6 +24,7 @@
  */
 #pragma once
 
+#include "memory-ghost.h"
 #include "memory-node.h"
 #include "memory-sketch.h"
 
@@ -51,12 +57,18 @@ typedef struct {
   MemoryNode window, probation, protected; /* sentinels of circular lists */
   MemorySketch sketch;
 
-  /* hill climbing */
+  /* adapting the window */
   guint64 hits_in_sample, misses_in_sample;
-  double previous_hit_rate;
-  double step_size;
-  gint64 adjustment;
-  guint64 climbs;
+  MemoryGhost window_ghost, main_ghost;
+  guint64 window_ghost_hits, main_ghost_hits;
+  gint64 adjustment;        /* weight to move into (+) or out of the window */
+  int trial;                /* direction of the move on trial: +1, -1 or 0 */
+  guint64 trial_step;       /* weight it moved */
+  double trial_hit_rate;    /* the hit ratio before it */
+  guint64 trial_requests;   /* requests that ratio was measured on */
+  guint64 blocked_until[2]; /* [0]: shrinking, [1]: growing */
+  unsigned backoff[2];      /* samples a failed move blocks its direction */
+  guint64 climbs;           /* samples closed: the adaptation's clock */
 
   guint64 evictions_size;
   guint64 evictions_expiry;

@@ -19,7 +19,7 @@ typedef struct {
   guint64 block_mask;
   guint64 length;      /* counters / 16 */
   guint64 sample_size; /* additions between halvings */
-  guint64 size;        /* additions since the last halving */
+  gint64 size;         /* additions since the last halving, less a share */
   guint64 resets;      /* halvings so far */
 } MemorySketch;
 

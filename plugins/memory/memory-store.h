@@ -43,7 +43,7 @@ typedef struct {
   guint64 window_maximum;   /* the admission window's share */
   guint64 window_size;
   guint64 protected_maximum;
-  guint64 climbs;        /* hill-climbing samples taken */
+  guint64 climbs;        /* adaptation samples taken */
   guint64 sketch_resets; /* times the sketch was halved */
 } MemoryStoreCounters;
 

@@ -1,6 +1,7 @@
 /* test-memory-bounded.c: the bounded memory backend.  The policy on its own
- * (sketch, aging, admission, eviction counts, byte accounting, the window
- * moving the right way on a recency and on a frequency workload), then
+ * (sketch, aging, the ghosts, admission, eviction counts, byte accounting,
+ * the window moving the right way on a recency, a frequency and a loop
+ * workload), then
  * through regions: bounds of 0 and 1, scan resistance, LRU,
  * memory_expiration_time and the counters.
  *
@@ -195,6 +196,33 @@ recency_workload (Toy *toy, guint64 requests)
   g_rand_free (rand);
 }
 
+Test (policy, ghost_remembers_its_last_additions)
+{
+  MemoryGhost ghost = { 0 };
+  int remembered = 0;
+
+  cr_assert_not (memory_ghost_take (&ghost, 1), "unsized: remembers none");
+  memory_ghost_add (&ghost, 1);
+  memory_ghost_init (&ghost, 100);
+  for (guint64 k = 0; k < 1000; k++)
+    memory_ghost_add (&ghost, toy_hash (k));
+  /* the last half capacity at least, the full one at most */
+  for (guint64 k = 950; k < 1000; k++)
+    cr_assert (memory_ghost_take (&ghost, toy_hash (k)), "key %d", (int) k);
+  for (guint64 k = 0; k < 950; k++)
+    remembered += memory_ghost_take (&ghost, toy_hash (k));
+  cr_assert_leq (remembered, 50);
+  /* taken once: a second miss on the same key is not counted again */
+  cr_assert_not (memory_ghost_take (&ghost, toy_hash (999)));
+  /* hashes 0 and 1 mark empty and taken slots: still remembered */
+  memory_ghost_add (&ghost, 0);
+  memory_ghost_add (&ghost, 65536);
+  cr_assert (memory_ghost_take (&ghost, 0));
+  cr_assert (memory_ghost_take (&ghost, 65536));
+  memory_ghost_clear (&ghost);
+  cr_assert_not (memory_ghost_take (&ghost, 0));
+}
+
 Test (policy, window_grows_on_a_recency_workload)
 {
   Toy toy;
@@ -231,6 +259,31 @@ Test (policy, window_stays_small_on_a_frequency_workload)
                 "window %" G_GUINT64_FORMAT " of 500",
                 toy.policy.window_maximum);
   g_rand_free (rand);
+  toy_clear (&toy);
+}
+
+/* A loop a little larger than the cache: the rejected candidates come
+ * back just within a ghost's span, so the ghosts ask for a larger window
+ * every sample; each such move lowers the hit ratio, is undone, and the
+ * direction waits longer each time.  Without the trial the window climbs
+ * to 99% and the hit ratio falls from 0.94 to 0.03. */
+Test (policy, window_stays_small_on_a_loop)
+{
+  Toy toy;
+  guint64 hits;
+
+  toy_init (&toy, MEMORY_POLICY_TINYLFU, 1000);
+  for (int i = 0; i < 100000; i++)
+    toy_request (&toy, (guint64) (i % 1050));
+  hits = toy.hits;
+  for (int i = 100000; i < 400000; i++)
+    toy_request (&toy, (guint64) (i % 1050));
+  cr_assert_gt (toy.policy.climbs, 10);
+  cr_assert_leq (toy.policy.window_maximum, 200,
+                 "window %" G_GUINT64_FORMAT " of 1000",
+                 toy.policy.window_maximum);
+  cr_assert_gt ((double) (toy.hits - hits) / 300000, 0.85, "hit ratio %.3f",
+                (double) (toy.hits - hits) / 300000);
   toy_clear (&toy);
 }
 

@@ -30,10 +30,15 @@
 #define SAMPLE_MAX_CAPACITIES 10
 #define GHOST_MIN_HITS 32
 #define GHOST_Z 2.0
-/* A move is judged on five capacities of requests after it: undone if the
- * hit ratio fell by three standard errors (and at least half a point). */
+/* A move is on trial for five capacities of requests after it, and undone
+ * if the hit ratio since it has fallen by three standard errors (and at
+ * least half a point) by then.  From one capacity on it is looked at on
+ * every call, and undone sooner if the fall is already five standard
+ * errors: looked at so often, it must clear a higher bar before the end,
+ * or a trace's own swings would undo good moves. */
 #define TRIAL_CAPACITIES 5
 #define TRIAL_Z 3.0
+#define TRIAL_EARLY_Z 5.0
 #define TRIAL_MIN_DROP 0.005
 #define BACKOFF_MAX 64
 
@@ -530,9 +535,12 @@ close_sample (MemoryPolicy *policy)
   policy->climbs++;
 }
 
-/* Judges the move on trial; returns TRUE if it is undone. */
+/* Judges the move on trial on the requests since it; returns TRUE if it
+ * is undone.  A clear loss undoes it as soon as it shows; it is kept once
+ * @over (the trial's length) without one. */
 static gboolean
-judge_trial (MemoryPolicy *policy, double hit_rate, guint64 requests)
+judge_trial (MemoryPolicy *policy, double hit_rate, guint64 requests,
+             gboolean over)
 {
   int side = policy->trial > 0 ? 1 : 0;
   double p = (hit_rate + policy->trial_hit_rate) / 2;
@@ -541,10 +549,14 @@ judge_trial (MemoryPolicy *policy, double hit_rate, guint64 requests)
               * (1 / (double) requests + 1 / (double) policy->trial_requests));
   double drop = policy->trial_hit_rate - hit_rate;
 
-  if (drop <= MAX (TRIAL_Z * standard_error, TRIAL_MIN_DROP))
+  if (drop <= MAX ((over ? TRIAL_Z : TRIAL_EARLY_Z) * standard_error,
+                   TRIAL_MIN_DROP))
     {
-      policy->backoff[side] /= 2;
-      policy->trial = 0;
+      if (over)
+        {
+          policy->backoff[side] /= 2;
+          policy->trial = 0;
+        }
       return FALSE;
     }
   /* Undone; and that direction waits 1, 2, 4 ... samples before the
@@ -574,14 +586,20 @@ determine_adjustment (MemoryPolicy *policy)
       policy->window_ghost_hits = policy->main_ghost_hits = 0;
       return;
     }
-  if ((double) requests
-      < (policy->trial != 0 ? TRIAL_CAPACITIES : SAMPLE_CAPACITIES) * capacity)
+  if ((double) requests < SAMPLE_CAPACITIES * capacity)
     return;
   hit_rate = (double) policy->hits_in_sample / (double) requests;
-  if (policy->trial != 0 && judge_trial (policy, hit_rate, requests))
+  if (policy->trial != 0)
     {
-      close_sample (policy);
-      return;
+      gboolean over = (double) requests >= TRIAL_CAPACITIES * capacity;
+
+      if (judge_trial (policy, hit_rate, requests, over))
+        {
+          close_sample (policy);
+          return;
+        }
+      if (!over)
+        return;
     }
   if (window_hits + main_hits >= GHOST_MIN_HITS
       && difference * difference

@@ -13,6 +13,9 @@ papers use to separate policies:
                  bursts: a scan must not flush the hot set
   loop           a loop over 5 500 keys (slightly larger than a 5 000-entry
                  cache): LRU gets nothing, the optimum keeps most
+  loop-L         loops over L = 1 050, 1 200 and 1 400 keys through 1 000
+                 entries: the rejected candidates come back just within a
+                 ghost's span, so an adaptive window is tempted to grow
   shift          a hot set of 2 000 keys that moves to new keys every phase,
                  plus noise: recency matters, the policy must adapt
   recency        references that mostly revisit keys seen a little while ago
@@ -113,6 +116,9 @@ TRACES = {
     "zipf-1.2": (lambda r, n: zipf(r, n, 1.2), [1_000, 10_000]),
     "zipf-scan": (zipf_scan, [1_000, 10_000]),
     "loop": (loop, [5_000]),
+    "loop-1050": (lambda r, n: loop(r, n, 1_050), [1_000]),
+    "loop-1200": (lambda r, n: loop(r, n, 1_200), [1_000]),
+    "loop-1400": (lambda r, n: loop(r, n, 1_400), [1_000]),
     "shift": (shift, [1_000, 2_500]),
     "recency": (recency, [500, 2_000]),
     "mixed": (mixed, [1_000, 5_000]),

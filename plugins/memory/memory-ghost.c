@@ -48,16 +48,29 @@ fingerprint (guint32 hash)
 }
 
 /* Fibonacci hashing: the hash's low bits index the store's table. */
-static inline guint32
-first_slot (const MemoryGhost *ghost, guint32 hash)
+static inline guint16 *
+generation (const MemoryGhost *ghost, unsigned g)
 {
-  return ((hash * 0x9e3779b1u) >> 7) & ghost->mask;
+  return ghost->slots + (gsize) g * (ghost->mask + 1);
+}
+
+/* The slot of @hash's fingerprint in @gen, or the empty one its probe
+ * ends on. */
+static guint32
+probe (const MemoryGhost *ghost, const guint16 *gen, guint32 hash)
+{
+  guint16 print = fingerprint (hash);
+  /* Fibonacci hashing: the hash's low bits index the store's table. */
+  guint32 i = ((hash * 0x9e3779b1u) >> 7) & ghost->mask;
+
+  while (gen[i] != EMPTY && gen[i] != print)
+    i = (i + 1) & ghost->mask;
+  return i;
 }
 
 void
 memory_ghost_add (MemoryGhost *ghost, guint32 hash)
 {
-  guint16 print = fingerprint (hash);
   guint16 *gen;
   guint32 i;
 
@@ -66,37 +79,33 @@ memory_ghost_add (MemoryGhost *ghost, guint32 hash)
   if (ghost->added == ghost->half)
     {
       ghost->current ^= 1;
-      memset (ghost->slots + (gsize) ghost->current * (ghost->mask + 1), 0,
+      memset (generation (ghost, ghost->current), 0,
               (ghost->mask + 1) * sizeof (guint16));
       ghost->added = 0;
     }
-  gen = ghost->slots + (gsize) ghost->current * (ghost->mask + 1);
-  for (i = first_slot (ghost, hash); gen[i] != EMPTY;
-       i = (i + 1) & ghost->mask)
-    if (gen[i] == print)
-      return;
-  gen[i] = print;
+  gen = generation (ghost, ghost->current);
+  i = probe (ghost, gen, hash);
+  if (gen[i] != EMPTY)
+    return; /* remembered already */
+  gen[i] = fingerprint (hash);
   ghost->added++;
 }
 
 gboolean
 memory_ghost_take (MemoryGhost *ghost, guint32 hash)
 {
-  guint16 print = fingerprint (hash);
-
   if (ghost->slots == NULL)
     return FALSE;
   for (unsigned g = 0; g < 2; g++)
     {
-      guint16 *gen = ghost->slots + (gsize) g * (ghost->mask + 1);
+      guint16 *gen = generation (ghost, g);
+      guint32 i = probe (ghost, gen, hash);
 
-      for (guint32 i = first_slot (ghost, hash); gen[i] != EMPTY;
-           i = (i + 1) & ghost->mask)
-        if (gen[i] == print)
-          {
-            gen[i] = TAKEN;
-            return TRUE;
-          }
+      if (gen[i] != EMPTY)
+        {
+          gen[i] = TAKEN;
+          return TRUE;
+        }
     }
   return FALSE;
 }

@@ -528,10 +528,16 @@ capacity_in_entries (const MemoryPolicy *policy)
 }
 
 static void
-close_sample (MemoryPolicy *policy)
+clear_sample (MemoryPolicy *policy)
 {
   policy->hits_in_sample = policy->misses_in_sample = 0;
   policy->window_ghost_hits = policy->main_ghost_hits = 0;
+}
+
+static void
+close_sample (MemoryPolicy *policy)
+{
+  clear_sample (policy);
   policy->climbs++;
 }
 
@@ -582,8 +588,7 @@ determine_adjustment (MemoryPolicy *policy)
   policy->adjustment = 0;
   if (!memory_sketch_is_initialized (&policy->sketch))
     {
-      policy->hits_in_sample = policy->misses_in_sample = 0;
-      policy->window_ghost_hits = policy->main_ghost_hits = 0;
+      clear_sample (policy);
       return;
     }
   if ((double) requests < SAMPLE_CAPACITIES * capacity)
@@ -720,11 +725,11 @@ decrease_window (MemoryPolicy *policy)
 void
 memory_policy_climb (MemoryPolicy *policy)
 {
-  if (policy->kind != MEMORY_POLICY_TINYLFU || policy->maximum == 0)
-    return;
   guint64 before = policy->window_maximum;
   gboolean trying;
 
+  if (policy->kind != MEMORY_POLICY_TINYLFU || policy->maximum == 0)
+    return;
   determine_adjustment (policy);
   trying = policy->trial != 0 && policy->adjustment != 0;
   demote_from_protected (policy);

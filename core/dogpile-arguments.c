@@ -581,6 +581,36 @@ dogpile_arguments_has (GHashTable *arguments, const char *name)
 }
 
 /**
+ * dogpile_arguments_is_none:
+ * @arguments: (nullable): the backend's argument map
+ * @name: the argument
+ *
+ * Whether an argument is spelt out as Python's None.  The readers take
+ * "None" for "not given", so the default applies; a backend whose
+ * Python original gives None a meaning of its own (a lock that never
+ * expires, a wait without limit) asks this first.
+ *
+ * Thread safety: any thread; @arguments is only read.
+ *
+ * Returns: whether @name is present and, stripped of surrounding spaces,
+ * "none" in any case.
+ */
+gboolean
+dogpile_arguments_is_none (GHashTable *arguments, const char *name)
+{
+  const char *raw;
+  g_autofree char *value = NULL;
+
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  raw = arguments != NULL ? g_hash_table_lookup (arguments, name) : NULL;
+  if (raw == NULL)
+    return FALSE;
+  value = g_strstrip (g_strdup (raw));
+  return g_ascii_strcasecmp (value, "none") == 0;
+}
+
+/**
  * dogpile_arguments_dup_string:
  * @arguments: (nullable): the backend's argument map
  * @name: the argument

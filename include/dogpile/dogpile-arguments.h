@@ -51,6 +51,11 @@ typedef enum {
 DOGPILE_API gboolean dogpile_arguments_has (GHashTable *arguments,
                                             const char *name);
 
+/* Whether @name is spelt out as "none" (any case, stripped): Python's
+ * None given on purpose, where the readers above take it for "not given". */
+DOGPILE_API gboolean dogpile_arguments_is_none (GHashTable *arguments,
+                                                const char *name);
+
 /* The value exactly as given (not stripped), or @default_value when
  * absent or "None"; (transfer none). */
 DOGPILE_API gboolean dogpile_arguments_get_string (GHashTable *arguments,

@@ -200,18 +200,6 @@ read_python_only (McConfig *self, GHashTable *arguments, GError **error)
   return TRUE;
 }
 
-/* Whether @name was given as "none" (any case): Python's None, spelt out.
- * The argument readers take "None" for "not given", the default. */
-static gboolean
-given_as_none (GHashTable *arguments, const char *name)
-{
-  const char *raw
-      = arguments != NULL ? g_hash_table_lookup (arguments, name) : NULL;
-  g_autofree char *value = raw != NULL ? g_strstrip (g_strdup (raw)) : NULL;
-
-  return value != NULL && g_ascii_strcasecmp (value, "none") == 0;
-}
-
 /* The lock's times.  Python's MemcachedLock never expires (lock_timeout
  * 0) and its waiters never give up, so one process killed while creating
  * blocks its key in every process for ever; ours are finite
@@ -225,8 +213,10 @@ given_as_none (GHashTable *arguments, const char *name)
 static gboolean
 read_lock (McConfig *self, GHashTable *arguments, GError **error)
 {
-  gboolean timeout_none = given_as_none (arguments, "lock_timeout");
-  gboolean blocking_none = given_as_none (arguments, "lock_blocking_timeout");
+  gboolean timeout_none
+      = dogpile_arguments_is_none (arguments, "lock_timeout");
+  gboolean blocking_none
+      = dogpile_arguments_is_none (arguments, "lock_blocking_timeout");
   double timeout = 0;
 
   self->lock_blocking_timeout = -1;

@@ -227,18 +227,6 @@ parse_connection (RedisConfig *config, GHashTable *arguments, GError **error)
   return TRUE;
 }
 
-/* Whether @name was given as "none" (any case): Python's None, spelt out.
- * The argument readers take "None" for "not given", the default. */
-static gboolean
-given_as_none (GHashTable *arguments, const char *name)
-{
-  const char *raw
-      = arguments != NULL ? g_hash_table_lookup (arguments, name) : NULL;
-  g_autofree char *value = raw != NULL ? g_strstrip (g_strdup (raw)) : NULL;
-
-  return value != NULL && g_ascii_strcasecmp (value, "none") == 0;
-}
-
 /* The lock's times.  Python's defaults (no expiry, no limit on a wait)
  * make one process killed while creating block its key in every process
  * for ever, so ours are finite (docs/redis.md): the lock expires after
@@ -254,7 +242,7 @@ parse_lock_times (RedisConfig *config, GHashTable *arguments, GError **error)
 {
   const char *backend = config->variant->backend_name;
 
-  if (given_as_none (arguments, "lock_timeout"))
+  if (dogpile_arguments_is_none (arguments, "lock_timeout"))
     config->lock_timeout = 0;
   else if (!get_non_negative_duration (arguments, "lock_timeout",
                                        REDIS_DEFAULT_LOCK_TIMEOUT,
@@ -265,7 +253,7 @@ parse_lock_times (RedisConfig *config, GHashTable *arguments, GError **error)
     return invalid (error, "lock_timeout",
                     "0 (no expiry) or at least 0.001 seconds",
                     config->lock_timeout);
-  if (given_as_none (arguments, "lock_blocking_timeout"))
+  if (dogpile_arguments_is_none (arguments, "lock_blocking_timeout"))
     config->lock_blocking_timeout = -1;
   else if (!dogpile_arguments_has (arguments, "lock_blocking_timeout"))
     config->lock_blocking_timeout

@@ -233,6 +233,21 @@ Test (arguments, blank_and_none_are_not_given)
   cr_assert_eq (v, 4);
 }
 
+/* "none" spelt out is not "not given" for a backend that asks. */
+Test (arguments, none_spelt_out)
+{
+  g_autoptr (GHashTable) a
+      = arguments_of ("none", " None ", "lower", "none", "blank", "", "word",
+                      "nonesuch", NULL);
+
+  cr_assert (dogpile_arguments_is_none (a, "none"));
+  cr_assert (dogpile_arguments_is_none (a, "lower"));
+  cr_assert_not (dogpile_arguments_is_none (a, "blank"));
+  cr_assert_not (dogpile_arguments_is_none (a, "word"));
+  cr_assert_not (dogpile_arguments_is_none (a, "absent"));
+  cr_assert_not (dogpile_arguments_is_none (NULL, "absent"));
+}
+
 Test (arguments, integer_ranges)
 {
   g_autoptr (GHashTable) a

@@ -799,12 +799,15 @@ drain_reads (MemoryStore *store)
 
       for (; head != tail; head++)
         {
-          MemoryNode *node = atomic_exchange_explicit (
-              &stripe->ring[head & (STRIPE_SIZE - 1)], NULL,
-              memory_order_acquire);
+          _Atomic (MemoryNode *) *slot
+              = &stripe->ring[head & (STRIPE_SIZE - 1)];
+          MemoryNode *node = LOAD (*slot, acquire);
 
           if (node == NULL)
             break; /* reserved, not yet written: next time */
+          /* A plain store, not an exchange: no reader writes this slot
+           * again before it sees the head below move past it. */
+          STORE (*slot, NULL, relaxed);
           memory_policy_access (&store->policy, node);
         }
       STORE (stripe->head, head, release);

@@ -1,11 +1,19 @@
 /* memory-node.h: one entry of the memory store, as the table and the
  * eviction policy both see it.
  *
- * A node is 56 bytes and lives in a slab of its shard, so it costs no
- * allocation of its own.  Readers load its fields without a lock, under
+ * A node is 48 bytes and lives in a slab of its shard's pool, so it costs
+ * no allocation of its own.  Readers load its fields without a lock, under
  * the shard's sequence counter (memory-store.c), so every field a writer
  * changes while readers run is an atomic.  The list links are the
- * policy's, changed only under its lock (or the shard's free list).
+ * policy's, changed only under its lock (or the pool's owner's, for the
+ * free list); readers never follow them.
+ *
+ * The links are 32-bit node indices rather than pointers: two pointers
+ * were a third of the node.  An index names the pool (one per shard, as
+ * nodes are reused only in their shard), the slab's number in it and the
+ * node's offset in the slab, so resolving one is two loads from a small,
+ * hot directory.  A node does not hold its own index: it is its
+ * predecessor's successor, and a node in no list is a list of itself.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -22,9 +30,9 @@ G_BEGIN_DECLS
 #define MEMORY_LONG_KEY 255 /* key_len of a node whose key is long */
 
 /* What max_bytes counts for an entry beyond its key and payload bytes:
- * the node (56), its share of the table at the usual load (16) and the
+ * the node (48), its share of the table at the usual load (16) and the
  * payload's GBytes header with its allocation (56). */
-#define MEMORY_ENTRY_OVERHEAD 128
+#define MEMORY_ENTRY_OVERHEAD 120
 
 typedef struct {
   gsize len;
@@ -47,18 +55,88 @@ typedef struct MemoryNode MemoryNode;
 struct MemoryNode {
   _Atomic (GBytes *) data;
   _Atomic double cached_time;
-  MemoryNode *prev, *next;
   _Atomic guint32 hash; /* the key's hash, low 32 bits */
   _Atomic gint16 version;
   atomic_uchar key_len; /* 0..MEMORY_INLINE_KEY, or MEMORY_LONG_KEY */
   atomic_uchar meta;    /* item kind (0: free) | queue << 4 */
+  guint32 prev, next;   /* node indices; a free node's next is the next free */
   union {
     char inline_key[MEMORY_INLINE_KEY];
     _Atomic (MemoryLongKey *) long_key;
   } key;
 };
 
-G_STATIC_ASSERT (sizeof (MemoryNode) == 56);
+G_STATIC_ASSERT (sizeof (MemoryNode) == 48);
+
+/* An index: pool in the top bits, then slab, then offset.  Every slab
+ * takes MEMORY_SLAB_NODES numbers; the first few hold fewer nodes (many
+ * stores hold few keys) and leave the rest of theirs unused.  A pool's
+ * 2^20 slabs hold as many nodes as a shard's largest table has slots. */
+#define MEMORY_NODE_POOLS 64
+#define MEMORY_POOL_SHIFT 26
+#define MEMORY_SLAB_SHIFT 6
+#define MEMORY_SLAB_NODES (1u << MEMORY_SLAB_SHIFT)
+#define MEMORY_POOL_SLABS (1u << (MEMORY_POOL_SHIFT - MEMORY_SLAB_SHIFT))
+#define MEMORY_NODE_NIL G_MAXUINT32 /* past the last slab of the last pool */
+/* The table keeps a tag above a node's address. */
+#define MEMORY_NODE_ADDRESS_BITS 48
+
+G_STATIC_ASSERT (MEMORY_NODE_POOLS == 1u << (32 - MEMORY_POOL_SHIFT));
+
+/* Every pool's slabs, by number: what an index is resolved against.  A
+ * pool's directory is reallocated as it grows, by the pool's owner, so
+ * whoever resolves indices of another pool must exclude its growth: the
+ * policy does, as a bounded store allocates nodes only under the policy
+ * lock.  Slabs never move nor go before the store does. */
+typedef struct {
+  MemoryNode **slabs[MEMORY_NODE_POOLS];
+} MemoryNodes;
+
+/* One pool's own side, kept with its shard (it is written on every
+ * allocation). */
+typedef struct {
+  guint32 free; /* the first free node, or MEMORY_NODE_NIL */
+  guint32 n_slabs;
+  guint32 number;
+} MemoryNodePool;
+
+void memory_node_pool_init (MemoryNodePool *pool, guint32 number);
+/* Frees the pool's slabs: every node of it is gone. */
+void memory_node_pool_clear (MemoryNodes *nodes, MemoryNodePool *pool);
+/* Adds a slab's worth of free nodes. */
+void memory_node_pool_grow (MemoryNodes *nodes, MemoryNodePool *pool);
+
+static inline MemoryNode *
+memory_node_at (const MemoryNodes *nodes, guint32 index)
+{
+  return nodes->slabs[index >> MEMORY_POOL_SHIFT]
+                     [(index >> MEMORY_SLAB_SHIFT) & (MEMORY_POOL_SLABS - 1)]
+         + (index & (MEMORY_SLAB_NODES - 1));
+}
+
+/* A node in no list, with zeroed or stale fields but for its links. */
+static inline MemoryNode *
+memory_node_alloc (MemoryNodes *nodes, MemoryNodePool *pool)
+{
+  guint32 index;
+  MemoryNode *node;
+
+  if (G_UNLIKELY (pool->free == MEMORY_NODE_NIL))
+    memory_node_pool_grow (nodes, pool);
+  index = pool->free;
+  node = memory_node_at (nodes, index);
+  pool->free = node->next;
+  node->next = index; /* a free node's prev is itself already */
+  return node;
+}
+
+/* @node must be in no list (its prev is then its own index). */
+static inline void
+memory_node_free (MemoryNodePool *pool, MemoryNode *node)
+{
+  node->next = pool->free;
+  pool->free = node->prev;
+}
 
 static inline MemoryQueue
 memory_node_queue (MemoryNode *node)

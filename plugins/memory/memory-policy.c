@@ -44,6 +44,9 @@
 
 /* --- the lists: circular, around a sentinel ------------------------------ */
 
+/* The project builds without strict aliasing, so every store to a link
+ * would reload the directory: the helpers load all they need first. */
+
 static inline MemoryNode *
 at (const MemoryPolicy *policy, guint32 index)
 {
@@ -59,58 +62,68 @@ list_init (MemoryPolicy *policy, MemoryList *list, MemoryNodePool *pool)
 
 /* Leaves @node a list of its own, as the lists' users expect of a node
  * they do not hold. */
-static void
+static inline void
 list_unlink (MemoryPolicy *policy, MemoryNode *node)
 {
-  MemoryNode *prev = at (policy, node->prev);
+  const MemoryNodes *nodes = policy->nodes;
+  guint32 prev_index = node->prev, next_index = node->next;
+  MemoryNode *prev = memory_node_at (nodes, prev_index);
+  MemoryNode *next = memory_node_at (nodes, next_index);
   guint32 self = prev->next;
 
-  prev->next = node->next;
-  at (policy, node->next)->prev = node->prev;
+  prev->next = next_index;
+  next->prev = prev_index;
   node->prev = node->next = self;
 }
 
 /* @node is in no list, so its prev is its own index. */
-static void
+static inline void
 list_push_tail (MemoryPolicy *policy, MemoryList *list, MemoryNode *node)
 {
   MemoryNode *sentinel = list->sentinel;
-  guint32 self = node->prev;
+  guint32 self = node->prev, tail_index = sentinel->prev;
+  MemoryNode *tail = at (policy, tail_index);
 
-  node->prev = sentinel->prev;
+  node->prev = tail_index;
   node->next = list->index;
-  at (policy, sentinel->prev)->next = self;
+  tail->next = self;
   sentinel->prev = self;
 }
 
-static void
+static inline void
 list_push_head (MemoryPolicy *policy, MemoryList *list, MemoryNode *node)
 {
   MemoryNode *sentinel = list->sentinel;
-  guint32 self = node->prev;
+  guint32 self = node->prev, head_index = sentinel->next;
+  MemoryNode *head = at (policy, head_index);
 
-  node->next = sentinel->next;
+  node->next = head_index;
   node->prev = list->index;
-  at (policy, sentinel->next)->prev = self;
+  head->prev = self;
   sentinel->next = self;
 }
 
-static void
+/* From wherever @node is (this list, another, or none) to the tail. */
+static inline void
 list_move_tail (MemoryPolicy *policy, MemoryList *list, MemoryNode *node)
 {
+  const MemoryNodes *nodes = policy->nodes;
   MemoryNode *sentinel = list->sentinel;
-  /* Not @node's neighbour once it is unlinked, unless it is @node. */
-  MemoryNode *tail = at (policy, sentinel->prev);
-  MemoryNode *prev;
+  guint32 prev_index = node->prev, next_index = node->next, tail_index;
+  MemoryNode *prev, *next, *tail;
   guint32 self;
 
-  if (tail == node)
-    return;
-  prev = at (policy, node->prev);
+  if (next_index == list->index)
+    return; /* the tail already */
+  /* Unlinking @node leaves the tail where it is: @node is not it. */
+  tail_index = sentinel->prev;
+  prev = memory_node_at (nodes, prev_index);
+  next = memory_node_at (nodes, next_index);
+  tail = memory_node_at (nodes, tail_index);
   self = prev->next;
-  prev->next = node->next;
-  at (policy, node->next)->prev = node->prev;
-  node->prev = sentinel->prev;
+  prev->next = next_index;
+  next->prev = prev_index;
+  node->prev = tail_index;
   node->next = list->index;
   tail->next = self;
   sentinel->prev = self;
@@ -234,8 +247,7 @@ reorder_probation (MemoryPolicy *policy, MemoryNode *node)
     }
   /* An over-full protected space is demoted at the end of the drain. */
   policy->protected_size += weight;
-  list_unlink (policy, node);
-  list_push_tail (policy, &policy->protected, node);
+  list_move_tail (policy, &policy->protected, node);
   memory_node_set_queue (node, MEMORY_QUEUE_PROTECTED);
 }
 
@@ -402,8 +414,7 @@ evict_from_window (MemoryPolicy *policy)
       MemoryNode *next = list_next (policy, &policy->window, node);
       guint64 weight = memory_policy_weight (policy, node);
 
-      list_unlink (policy, node);
-      list_push_tail (policy, &policy->probation, node);
+      list_move_tail (policy, &policy->probation, node);
       memory_node_set_queue (node, MEMORY_QUEUE_PROBATION);
       policy->window_size -= weight;
       candidates++;
@@ -545,8 +556,7 @@ demote_from_protected (MemoryPolicy *policy)
 
       if (node == NULL)
         break;
-      list_unlink (policy, node);
-      list_push_tail (policy, &policy->probation, node);
+      list_move_tail (policy, &policy->probation, node);
       memory_node_set_queue (node, MEMORY_QUEUE_PROBATION);
       policy->protected_size -= memory_policy_weight (policy, node);
     }
@@ -708,8 +718,7 @@ increase_window (MemoryPolicy *policy)
       quota -= weight;
       if (!probation)
         policy->protected_size -= weight;
-      list_unlink (policy, candidate);
-      list_push_tail (policy, &policy->window, candidate);
+      list_move_tail (policy, &policy->window, candidate);
       memory_node_set_queue (candidate, MEMORY_QUEUE_WINDOW);
       policy->window_size += weight;
     }
@@ -754,8 +763,7 @@ decrease_window (MemoryPolicy *policy)
         break;
       quota -= weight;
       policy->window_size -= weight;
-      list_unlink (policy, candidate);
-      list_push_tail (policy, &policy->probation, candidate);
+      list_move_tail (policy, &policy->probation, candidate);
       memory_node_set_queue (candidate, MEMORY_QUEUE_PROBATION);
     }
   policy->window_maximum += quota;

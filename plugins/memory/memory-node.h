@@ -5,11 +5,11 @@
  * no allocation of its own.  Readers load its fields without a lock, under
  * the shard's sequence counter (memory-store.c), so every field a writer
  * changes while readers run is an atomic.  The list links are the
- * policy's, changed only under its lock (or the pool's owner's, for the
- * free list); readers never follow them.
+ * policy's, changed only under its lock (or the shard's write lock, for
+ * the free list); readers never follow them.
  *
  * The links are 32-bit node indices rather than pointers: two pointers
- * were a third of the node.  An index names the pool (one per shard, as
+ * were 16 of the node's 56 bytes.  An index names the pool (one per shard, as
  * nodes are reused only in their shard), the slab's number in it and the
  * node's offset in the slab, so resolving one is two loads from a small,
  * hot directory.  A node does not hold its own index: it is its

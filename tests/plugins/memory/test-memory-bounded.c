@@ -104,6 +104,37 @@ toy_request (Toy *toy, guint64 key)
 
 TestSuite (policy);
 
+Test (policy, node_indices_resolve_across_slabs_and_pools)
+{
+  MemoryNodes nodes = { 0 };
+  MemoryNodePool pools[2];
+  g_autoptr (GHashTable) seen = g_hash_table_new (NULL, NULL);
+  MemoryNode *node;
+  guint32 index;
+
+  memory_node_pool_init (&pools[0], 0);
+  memory_node_pool_init (&pools[1], MEMORY_NODE_POOLS - 1);
+  /* Past the small first slabs and several full ones. */
+  for (int p = 0; p < 2; p++)
+    for (int i = 0; i < 500; i++)
+      {
+        node = memory_node_alloc (&nodes, &pools[p]);
+        index = node->prev;
+        cr_assert_eq (node->next, index, "a new node is a list of itself");
+        cr_assert_neq (index, MEMORY_NODE_NIL);
+        cr_assert_eq (index >> MEMORY_POOL_SHIFT, pools[p].number);
+        cr_assert_eq (memory_node_at (&nodes, index), node);
+        cr_assert (g_hash_table_add (seen, GUINT_TO_POINTER (index)));
+      }
+  /* The last node freed is the next one handed out, index and all. */
+  memory_node_free (&pools[1], node);
+  cr_assert_eq (memory_node_alloc (&nodes, &pools[1]), node);
+  cr_assert_eq (node->prev, index);
+  cr_assert_eq (node->next, index);
+  memory_node_pool_clear (&nodes, &pools[0]);
+  memory_node_pool_clear (&nodes, &pools[1]);
+}
+
 Test (policy, sketch_counts_and_saturates)
 {
   MemorySketch sketch = { 0 };

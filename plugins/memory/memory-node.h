@@ -5,15 +5,21 @@
  * no allocation of its own.  Readers load its fields without a lock, under
  * the shard's sequence counter (memory-store.c), so every field a writer
  * changes while readers run is an atomic.  The list links are the
- * policy's, changed only under its lock (or the shard's write lock, for
- * the free list); readers never follow them.
+ * policy's, changed only under its lock; readers never follow them.
  *
  * The links are 32-bit node indices rather than pointers: two pointers
- * were 16 of the node's 56 bytes.  An index names the pool (one per shard, as
- * nodes are reused only in their shard), the slab's number in it and the
- * node's offset in the slab, so resolving one is two loads from a small,
- * hot directory.  A node does not hold its own index: it is its
- * predecessor's successor, and a node in no list is a list of itself.
+ * were 16 of the node's 56 bytes.  An index is a slab's number in the
+ * policy's directory and the node's offset in the slab, so resolving one
+ * is a load from a directory that only the policy reads and grows, under
+ * its lock (a bounded store allocates nodes only under it).  A node has
+ * no field for its own index: it is its predecessor's successor, and a
+ * node in no list is a list of itself (its links are its index), free
+ * nodes included.
+ *
+ * Each shard has a pool of its own slabs, as nodes are reused only in
+ * their shard; the free ones are chained through their payload pointer,
+ * which no reader uses without a sequence check that rules a free node
+ * out.  Unbounded stores have no policy and give their nodes no index.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -53,13 +59,16 @@ typedef enum {
 typedef struct MemoryNode MemoryNode;
 
 struct MemoryNode {
-  _Atomic (GBytes *) data;
+  union {
+    _Atomic (GBytes *) data;
+    _Atomic (MemoryNode *) next_free; /* while free */
+  };
   _Atomic double cached_time;
   _Atomic guint32 hash; /* the key's hash, low 32 bits */
   _Atomic gint16 version;
   atomic_uchar key_len; /* 0..MEMORY_INLINE_KEY, or MEMORY_LONG_KEY */
   atomic_uchar meta;    /* item kind (0: free) | queue << 4 */
-  guint32 prev, next;   /* node indices; a free node's next is the next free */
+  guint32 prev, next;   /* node indices */
   union {
     char inline_key[MEMORY_INLINE_KEY];
     _Atomic (MemoryLongKey *) long_key;
@@ -68,74 +77,66 @@ struct MemoryNode {
 
 G_STATIC_ASSERT (sizeof (MemoryNode) == 48);
 
-/* An index: pool in the top bits, then slab, then offset.  Every slab
- * takes MEMORY_SLAB_NODES numbers; the first few hold fewer nodes (many
- * stores hold few keys) and leave the rest of theirs unused.  A pool's
- * 2^20 slabs hold as many nodes as a shard's largest table has slots. */
-#define MEMORY_NODE_POOLS 64
-#define MEMORY_POOL_SHIFT 26
 #define MEMORY_SLAB_SHIFT 6
 #define MEMORY_SLAB_NODES (1u << MEMORY_SLAB_SHIFT)
-#define MEMORY_POOL_SLABS (1u << (MEMORY_POOL_SHIFT - MEMORY_SLAB_SHIFT))
-#define MEMORY_NODE_NIL G_MAXUINT32 /* past the last slab of the last pool */
+/* One slab number short, so no node's index is MEMORY_NODE_NIL. */
+#define MEMORY_MAX_SLABS ((1u << (32 - MEMORY_SLAB_SHIFT)) - 1)
+#define MEMORY_NODE_NIL G_MAXUINT32
 /* The table keeps a tag above a node's address. */
 #define MEMORY_NODE_ADDRESS_BITS 48
 
-G_STATIC_ASSERT (MEMORY_NODE_POOLS == 1u << (32 - MEMORY_POOL_SHIFT));
-
-/* Every pool's slabs, by number: what an index is resolved against.  A
- * pool's directory is reallocated as it grows, by the pool's owner, so
- * whoever resolves indices of another pool must exclude its growth: the
- * policy does, as a bounded store allocates nodes only under the policy
- * lock.  Slabs never move nor go before the store does. */
+/* The slabs of every shard, by number: what an index is resolved
+ * against.  Every slab takes MEMORY_SLAB_NODES numbers; the first few of
+ * each shard hold fewer nodes (many stores hold few keys) and leave the
+ * rest of theirs unused.  Slabs never move nor go before the store
+ * does. */
 typedef struct {
-  MemoryNode **slabs[MEMORY_NODE_POOLS];
+  MemoryNode **slabs;
+  guint32 n_slabs;
 } MemoryNodes;
 
-/* One pool's own side, kept with its shard (it is written on every
- * allocation). */
+/* One shard's slabs and free nodes, under its write lock. */
 typedef struct {
-  guint32 free; /* the first free node, or MEMORY_NODE_NIL */
+  MemoryNode *free;
+  MemoryNode **slabs;
   guint32 n_slabs;
-  guint32 number;
 } MemoryNodePool;
 
-void memory_node_pool_init (MemoryNodePool *pool, guint32 number);
+void memory_node_pool_init (MemoryNodePool *pool);
 /* Frees the pool's slabs: every node of it is gone. */
-void memory_node_pool_clear (MemoryNodes *nodes, MemoryNodePool *pool);
-/* Adds a slab's worth of free nodes. */
-void memory_node_pool_grow (MemoryNodes *nodes, MemoryNodePool *pool);
+void memory_node_pool_clear (MemoryNodePool *pool);
+/* Adds a slab's worth of free nodes, numbered in @nodes unless NULL. */
+void memory_node_pool_grow (MemoryNodePool *pool, MemoryNodes *nodes);
+void memory_nodes_clear (MemoryNodes *nodes);
 
 static inline MemoryNode *
-memory_node_at (const MemoryNodes *nodes, guint32 index)
+memory_node_at (MemoryNode *const *slabs, guint32 index)
 {
-  return nodes->slabs[index >> MEMORY_POOL_SHIFT]
-                     [(index >> MEMORY_SLAB_SHIFT) & (MEMORY_POOL_SLABS - 1)]
-         + (index & (MEMORY_SLAB_NODES - 1));
+  return slabs[index >> MEMORY_SLAB_SHIFT] + (index & (MEMORY_SLAB_NODES - 1));
 }
 
-/* A node in no list, with zeroed or stale fields but for its links. */
+/* A node in no list, with zeroed or stale fields but for its links.
+ * @nodes: where its pool's slabs are numbered (NULL if nowhere); the same
+ * on every call for a pool. */
 static inline MemoryNode *
-memory_node_alloc (MemoryNodes *nodes, MemoryNodePool *pool)
+memory_node_alloc (MemoryNodePool *pool, MemoryNodes *nodes)
 {
-  guint32 index;
   MemoryNode *node;
 
-  if (G_UNLIKELY (pool->free == MEMORY_NODE_NIL))
-    memory_node_pool_grow (nodes, pool);
-  index = pool->free;
-  node = memory_node_at (nodes, index);
-  pool->free = node->next;
-  node->next = index; /* a free node's prev is itself already */
+  if (G_UNLIKELY (pool->free == NULL))
+    memory_node_pool_grow (pool, nodes);
+  node = pool->free;
+  pool->free = atomic_load_explicit (&node->next_free, memory_order_relaxed);
+  node->next = node->prev;
   return node;
 }
 
-/* @node must be in no list (its prev is then its own index). */
+/* @node must be in no list (so it keeps its index). */
 static inline void
 memory_node_free (MemoryNodePool *pool, MemoryNode *node)
 {
-  node->next = pool->free;
-  pool->free = node->prev;
+  atomic_store_explicit (&node->next_free, pool->free, memory_order_relaxed);
+  pool->free = node;
 }
 
 static inline MemoryQueue

@@ -50,13 +50,13 @@
 static inline MemoryNode *
 at (const MemoryPolicy *policy, guint32 index)
 {
-  return memory_node_at (policy->nodes, index);
+  return memory_node_at (policy->nodes.slabs, index);
 }
 
 static void
 list_init (MemoryPolicy *policy, MemoryList *list, MemoryNodePool *pool)
 {
-  list->sentinel = memory_node_alloc (policy->nodes, pool);
+  list->sentinel = memory_node_alloc (pool, &policy->nodes);
   list->index = list->sentinel->prev;
 }
 
@@ -65,10 +65,10 @@ list_init (MemoryPolicy *policy, MemoryList *list, MemoryNodePool *pool)
 static inline void
 list_unlink (MemoryPolicy *policy, MemoryNode *node)
 {
-  const MemoryNodes *nodes = policy->nodes;
+  MemoryNode *const *slabs = policy->nodes.slabs;
   guint32 prev_index = node->prev, next_index = node->next;
-  MemoryNode *prev = memory_node_at (nodes, prev_index);
-  MemoryNode *next = memory_node_at (nodes, next_index);
+  MemoryNode *prev = memory_node_at (slabs, prev_index);
+  MemoryNode *next = memory_node_at (slabs, next_index);
   guint32 self = prev->next;
 
   prev->next = next_index;
@@ -107,7 +107,7 @@ list_push_head (MemoryPolicy *policy, MemoryList *list, MemoryNode *node)
 static inline void
 list_move_tail (MemoryPolicy *policy, MemoryList *list, MemoryNode *node)
 {
-  const MemoryNodes *nodes = policy->nodes;
+  MemoryNode *const *slabs = policy->nodes.slabs;
   MemoryNode *sentinel = list->sentinel;
   guint32 prev_index = node->prev, next_index = node->next, tail_index;
   MemoryNode *prev, *next, *tail;
@@ -117,9 +117,9 @@ list_move_tail (MemoryPolicy *policy, MemoryList *list, MemoryNode *node)
     return; /* the tail already */
   /* Unlinking @node leaves the tail where it is: @node is not it. */
   tail_index = sentinel->prev;
-  prev = memory_node_at (nodes, prev_index);
-  next = memory_node_at (nodes, next_index);
-  tail = memory_node_at (nodes, tail_index);
+  prev = memory_node_at (slabs, prev_index);
+  next = memory_node_at (slabs, next_index);
+  tail = memory_node_at (slabs, tail_index);
   self = prev->next;
   prev->next = next_index;
   next->prev = prev_index;
@@ -162,14 +162,13 @@ list_prev (MemoryPolicy *policy, MemoryList *list, MemoryNode *node)
  */
 
 void
-memory_policy_init (MemoryPolicy *policy, MemoryNodes *nodes,
-                    MemoryNodePool *pool, MemoryPolicyKind kind,
-                    guint64 max_entries, guint64 max_bytes, gboolean weighted)
+memory_policy_init (MemoryPolicy *policy, MemoryNodePool *pool,
+                    MemoryPolicyKind kind, guint64 max_entries,
+                    guint64 max_bytes, gboolean weighted)
 {
   guint64 maximum = weighted ? max_bytes : max_entries;
 
   memset (policy, 0, sizeof *policy);
-  policy->nodes = nodes;
   policy->kind = kind;
   policy->weighted = weighted;
   policy->maximum = maximum;
@@ -199,6 +198,7 @@ memory_policy_clear (MemoryPolicy *policy)
   memory_sketch_clear (&policy->sketch);
   memory_ghost_clear (&policy->window_ghost);
   memory_ghost_clear (&policy->main_ghost);
+  memory_nodes_clear (&policy->nodes);
 }
 
 /* The sketch and the ghosts are sized lazily, once the cache is half full

@@ -19,8 +19,8 @@
  *
  * Everything here runs under the store's policy lock.  The policy never
  * frees a node: it unlinks the victims and hands them to @evict.  Its lists
- * span the store's shards: their links are indices into every pool
- * (memory-node.h), which the lock keeps from growing meanwhile.
+ * span the store's shards: their links are indices into its directory of
+ * every shard's slabs (memory-node.h).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -53,7 +53,8 @@ typedef struct {
 } MemoryList;
 
 typedef struct {
-  MemoryNodes *nodes; /* what the links index */
+  MemoryNodes nodes; /* what the links index; nodes must come from pools
+                      * numbered here */
   MemoryPolicyKind kind;
   gboolean weighted;   /* weights are memory_node_cost, else 1 */
   guint64 maximum;     /* in weight units */
@@ -85,10 +86,9 @@ typedef struct {
 } MemoryPolicy;
 
 /* The sentinels come from @pool, and stay in it while the policy lives. */
-void memory_policy_init (MemoryPolicy *policy, MemoryNodes *nodes,
-                         MemoryNodePool *pool, MemoryPolicyKind kind,
-                         guint64 max_entries, guint64 max_bytes,
-                         gboolean weighted);
+void memory_policy_init (MemoryPolicy *policy, MemoryNodePool *pool,
+                         MemoryPolicyKind kind, guint64 max_entries,
+                         guint64 max_bytes, gboolean weighted);
 void memory_policy_clear (MemoryPolicy *policy);
 
 /* A read of @node that hit (from the read buffer). */

@@ -100,12 +100,9 @@ typedef struct {
   _Atomic (MemoryNode *) ring[STRIPE_SIZE];
 } __attribute__ ((aligned (64))) ReadStripe;
 
-G_STATIC_ASSERT (N_SHARDS == MEMORY_NODE_POOLS);
-
 struct MemoryStore {
   Shard shards[N_SHARDS];
-  MemoryNodes nodes; /* the shards' slabs */
-  gint ref_count;    /* guarded by named_lock for named stores */
+  gint ref_count; /* guarded by named_lock for named stores */
   char *name;
   GList link; /* on all_stores, for fork(); data is the store */
   MemoryStoreOptions options;
@@ -323,7 +320,7 @@ store_init_shards (MemoryStore *store)
       pthread_mutex_init (&shard->write_lock, NULL);
       shard->limbo = g_array_new (FALSE, FALSE, sizeof (Garbage));
       shard->collect_at = COLLECT_EVERY;
-      memory_node_pool_init (&shard->pool, (guint32) i);
+      memory_node_pool_init (&shard->pool);
     }
 }
 
@@ -342,9 +339,9 @@ store_new (const char *name, const MemoryStoreOptions *options)
       gboolean weighted = options->max_bytes != MEMORY_UNBOUNDED;
 
       pthread_mutex_init (&store->policy_lock, NULL);
-      memory_policy_init (&store->policy, &store->nodes,
-                          &store->shards[0].pool, options->policy,
-                          options->max_entries, options->max_bytes, weighted);
+      memory_policy_init (&store->policy, &store->shards[0].pool,
+                          options->policy, options->max_entries,
+                          options->max_bytes, weighted);
     }
   store->ref_count = 1;
   store->name = g_strdup (name);
@@ -386,7 +383,7 @@ store_free (MemoryStore *store)
           g->free_func (g->item);
         }
       g_array_free (shard->limbo, TRUE);
-      memory_node_pool_clear (&store->nodes, &shard->pool);
+      memory_node_pool_clear (&shard->pool);
       pthread_mutex_destroy (&shard->write_lock);
     }
   if (store->bounded)
@@ -902,7 +899,10 @@ put_locked (MemoryStore *store, Shard *shard, const char *key, gsize len,
   *is_new = slot == 0;
   if (*is_new)
     {
-      node = memory_node_alloc (&store->nodes, &shard->pool);
+      /* A bounded store holds the policy lock here: the policy's
+       * directory may grow. */
+      node = memory_node_alloc (&shard->pool,
+                                store->bounded ? &store->policy.nodes : NULL);
       node_set_key (node, key, len, hash32);
     }
   else

@@ -15,7 +15,6 @@
 
 typedef struct {
   MemoryPolicy policy;
-  MemoryNodes nodes;
   MemoryNodePool pool;
   GHashTable *resident; /* key -> MemoryNode */
   guint64 hits, requests, evicted;
@@ -56,9 +55,8 @@ static void
 toy_init (Toy *toy, MemoryPolicyKind kind, guint64 size)
 {
   memset (toy, 0, sizeof *toy);
-  memory_node_pool_init (&toy->pool, 0);
-  memory_policy_init (&toy->policy, &toy->nodes, &toy->pool, kind, size, 0,
-                      FALSE);
+  memory_node_pool_init (&toy->pool);
+  memory_policy_init (&toy->policy, &toy->pool, kind, size, 0, FALSE);
   toy->climb = TRUE;
   toy->resident = g_hash_table_new (NULL, NULL);
 }
@@ -68,7 +66,7 @@ toy_clear (Toy *toy)
 {
   g_hash_table_unref (toy->resident);
   memory_policy_clear (&toy->policy);
-  memory_node_pool_clear (&toy->nodes, &toy->pool);
+  memory_node_pool_clear (&toy->pool);
 }
 
 /* get; on a miss, set -- as dogpile-cache replay does. */
@@ -87,7 +85,7 @@ toy_request (Toy *toy, guint64 key)
         memory_policy_climb (&toy->policy);
       return TRUE;
     }
-  node = memory_node_alloc (&toy->nodes, &toy->pool);
+  node = memory_node_alloc (&toy->pool, &toy->policy.nodes);
   atomic_store (&node->hash, toy_hash (key));
   atomic_store (&node->meta, 1);
   key++;
@@ -112,27 +110,28 @@ Test (policy, node_indices_resolve_across_slabs_and_pools)
   MemoryNode *node;
   guint32 index;
 
-  memory_node_pool_init (&pools[0], 0);
-  memory_node_pool_init (&pools[1], MEMORY_NODE_POOLS - 1);
-  /* Past the small first slabs and several full ones. */
-  for (int p = 0; p < 2; p++)
-    for (int i = 0; i < 500; i++)
+  memory_node_pool_init (&pools[0]);
+  memory_node_pool_init (&pools[1]);
+  /* Past the small first slabs and several full ones, the pools' slabs
+   * numbered in turn. */
+  for (int i = 0; i < 500; i++)
+    for (int p = 0; p < 2; p++)
       {
-        node = memory_node_alloc (&nodes, &pools[p]);
+        node = memory_node_alloc (&pools[p], &nodes);
         index = node->prev;
         cr_assert_eq (node->next, index, "a new node is a list of itself");
         cr_assert_neq (index, MEMORY_NODE_NIL);
-        cr_assert_eq (index >> MEMORY_POOL_SHIFT, pools[p].number);
-        cr_assert_eq (memory_node_at (&nodes, index), node);
+        cr_assert_eq (memory_node_at (nodes.slabs, index), node);
         cr_assert (g_hash_table_add (seen, GUINT_TO_POINTER (index)));
       }
   /* The last node freed is the next one handed out, index and all. */
   memory_node_free (&pools[1], node);
-  cr_assert_eq (memory_node_alloc (&nodes, &pools[1]), node);
+  cr_assert_eq (memory_node_alloc (&pools[1], &nodes), node);
   cr_assert_eq (node->prev, index);
   cr_assert_eq (node->next, index);
-  memory_node_pool_clear (&nodes, &pools[0]);
-  memory_node_pool_clear (&nodes, &pools[1]);
+  memory_node_pool_clear (&pools[0]);
+  memory_node_pool_clear (&pools[1]);
+  memory_nodes_clear (&nodes);
 }
 
 Test (policy, sketch_counts_and_saturates)

@@ -227,7 +227,8 @@ static const DogpileArgumentSpec memory_arguments[] = {
   DOGPILE_ARGUMENT ("max_bytes", DOGPILE_ARGUMENT_INTEGER,
                     DOGPILE_ARGUMENT_C_ONLY, "unbounded",
                     "keep at most this many bytes (K, M, G: 1024, 1024^2, "
-                    "1024^3); 128 bytes of overhead an entry"),
+                    "1024^3); " G_STRINGIFY (
+                        MEMORY_ENTRY_OVERHEAD) " bytes of overhead an entry"),
   DOGPILE_ARGUMENT ("eviction_policy", DOGPILE_ARGUMENT_CHOICE,
                     DOGPILE_ARGUMENT_C_ONLY, "tinylfu",
                     "tinylfu (W-TinyLFU, adaptive window) or lru"),

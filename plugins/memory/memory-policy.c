@@ -44,70 +44,127 @@
 
 /* --- the lists: circular, around a sentinel ------------------------------ */
 
-static void
-list_init (MemoryNode *sentinel)
+/* The project builds without strict aliasing, so every store to a link
+ * would reload the directory: the helpers load all they need first. */
+
+static inline MemoryNode *
+at (const MemoryPolicy *policy, guint32 index)
 {
-  sentinel->prev = sentinel->next = sentinel;
+  return memory_node_at (policy->nodes.slabs, index);
 }
 
 static void
-list_unlink (MemoryNode *node)
+list_init (MemoryPolicy *policy, MemoryList *list, MemoryNodePool *pool)
 {
-  node->prev->next = node->next;
-  node->next->prev = node->prev;
-  node->prev = node->next = NULL;
+  list->sentinel = memory_node_alloc (pool, &policy->nodes);
+  list->index = list->sentinel->prev;
 }
 
-static void
-list_push_tail (MemoryNode *sentinel, MemoryNode *node)
+/* Leaves @node a list of its own, as the lists' users expect of a node
+ * they do not hold. */
+static inline void
+list_unlink (MemoryPolicy *policy, MemoryNode *node)
 {
-  node->prev = sentinel->prev;
-  node->next = sentinel;
-  sentinel->prev->next = node;
-  sentinel->prev = node;
+  MemoryNode *const *slabs = policy->nodes.slabs;
+  guint32 prev_index = node->prev, next_index = node->next;
+  MemoryNode *prev = memory_node_at (slabs, prev_index);
+  MemoryNode *next = memory_node_at (slabs, next_index);
+  guint32 self = prev->next;
+
+  prev->next = next_index;
+  next->prev = prev_index;
+  node->prev = node->next = self;
 }
 
-static void
-list_move_tail (MemoryNode *sentinel, MemoryNode *node)
+/* @node is in no list, so its prev is its own index. */
+static inline void
+list_push_tail (MemoryPolicy *policy, MemoryList *list, MemoryNode *node)
 {
-  if (sentinel->prev == node)
-    return;
-  node->prev->next = node->next;
-  node->next->prev = node->prev;
-  list_push_tail (sentinel, node);
+  MemoryNode *sentinel = list->sentinel;
+  guint32 self = node->prev, tail_index = sentinel->prev;
+  MemoryNode *tail = at (policy, tail_index);
+
+  node->prev = tail_index;
+  node->next = list->index;
+  tail->next = self;
+  sentinel->prev = self;
+}
+
+static inline void
+list_push_head (MemoryPolicy *policy, MemoryList *list, MemoryNode *node)
+{
+  MemoryNode *sentinel = list->sentinel;
+  guint32 self = node->prev, head_index = sentinel->next;
+  MemoryNode *head = at (policy, head_index);
+
+  node->next = head_index;
+  node->prev = list->index;
+  head->prev = self;
+  sentinel->next = self;
+}
+
+/* From wherever @node is (this list, another, or none) to the tail. */
+static inline void
+list_move_tail (MemoryPolicy *policy, MemoryList *list, MemoryNode *node)
+{
+  MemoryNode *const *slabs = policy->nodes.slabs;
+  MemoryNode *sentinel = list->sentinel;
+  guint32 prev_index = node->prev, next_index = node->next, tail_index;
+  MemoryNode *prev, *next, *tail;
+  guint32 self;
+
+  if (next_index == list->index)
+    return; /* the tail already */
+  /* Unlinking @node leaves the tail where it is: @node is not it. */
+  tail_index = sentinel->prev;
+  prev = memory_node_at (slabs, prev_index);
+  next = memory_node_at (slabs, next_index);
+  tail = memory_node_at (slabs, tail_index);
+  self = prev->next;
+  prev->next = next_index;
+  next->prev = prev_index;
+  node->prev = tail_index;
+  node->next = list->index;
+  tail->next = self;
+  sentinel->prev = self;
 }
 
 /* NULL at the sentinel */
 static MemoryNode *
-list_first (MemoryNode *sentinel)
+list_first (MemoryPolicy *policy, MemoryList *list)
 {
-  return sentinel->next == sentinel ? NULL : sentinel->next;
+  guint32 first = list->sentinel->next;
+
+  return first == list->index ? NULL : at (policy, first);
 }
 
 static MemoryNode *
-list_last (MemoryNode *sentinel)
+list_last (MemoryPolicy *policy, MemoryList *list)
 {
-  return sentinel->prev == sentinel ? NULL : sentinel->prev;
+  guint32 last = list->sentinel->prev;
+
+  return last == list->index ? NULL : at (policy, last);
 }
 
 static MemoryNode *
-list_next (MemoryNode *sentinel, MemoryNode *node)
+list_next (MemoryPolicy *policy, MemoryList *list, MemoryNode *node)
 {
-  return node->next == sentinel ? NULL : node->next;
+  return node->next == list->index ? NULL : at (policy, node->next);
 }
 
 static MemoryNode *
-list_prev (MemoryNode *sentinel, MemoryNode *node)
+list_prev (MemoryPolicy *policy, MemoryList *list, MemoryNode *node)
 {
-  return node->prev == sentinel ? NULL : node->prev;
+  return node->prev == list->index ? NULL : at (policy, node->prev);
 }
 
 /* --- set-up ---------------------------------------------------------------
  */
 
 void
-memory_policy_init (MemoryPolicy *policy, MemoryPolicyKind kind,
-                    guint64 max_entries, guint64 max_bytes, gboolean weighted)
+memory_policy_init (MemoryPolicy *policy, MemoryNodePool *pool,
+                    MemoryPolicyKind kind, guint64 max_entries,
+                    guint64 max_bytes, gboolean weighted)
 {
   guint64 maximum = weighted ? max_bytes : max_entries;
 
@@ -116,9 +173,9 @@ memory_policy_init (MemoryPolicy *policy, MemoryPolicyKind kind,
   policy->weighted = weighted;
   policy->maximum = maximum;
   policy->max_entries = weighted ? max_entries : G_MAXUINT64;
-  list_init (&policy->window);
-  list_init (&policy->probation);
-  list_init (&policy->protected);
+  list_init (policy, &policy->window, pool);
+  list_init (policy, &policy->probation, pool);
+  list_init (policy, &policy->protected, pool);
   if (kind == MEMORY_POLICY_LRU)
     {
       policy->window_maximum = maximum;
@@ -141,6 +198,7 @@ memory_policy_clear (MemoryPolicy *policy)
   memory_sketch_clear (&policy->sketch);
   memory_ghost_clear (&policy->window_ghost);
   memory_ghost_clear (&policy->main_ghost);
+  memory_nodes_clear (&policy->nodes);
 }
 
 /* The sketch and the ghosts are sized lazily, once the cache is half full
@@ -184,13 +242,12 @@ reorder_probation (MemoryPolicy *policy, MemoryNode *node)
 
   if (weight > policy->protected_maximum)
     {
-      list_move_tail (&policy->probation, node);
+      list_move_tail (policy, &policy->probation, node);
       return;
     }
   /* An over-full protected space is demoted at the end of the drain. */
   policy->protected_size += weight;
-  list_unlink (node);
-  list_push_tail (&policy->protected, node);
+  list_move_tail (policy, &policy->protected, node);
   memory_node_set_queue (node, MEMORY_QUEUE_PROTECTED);
 }
 
@@ -203,18 +260,18 @@ memory_policy_access (MemoryPolicy *policy, MemoryNode *node)
     return; /* gone since the read: a stale record */
   if (policy->kind == MEMORY_POLICY_LRU)
     {
-      list_move_tail (&policy->window, node);
+      list_move_tail (policy, &policy->window, node);
       return;
     }
   memory_sketch_increment (
       &policy->sketch,
       atomic_load_explicit (&node->hash, memory_order_relaxed));
   if (queue == MEMORY_QUEUE_WINDOW)
-    list_move_tail (&policy->window, node);
+    list_move_tail (policy, &policy->window, node);
   else if (queue == MEMORY_QUEUE_PROBATION)
     reorder_probation (policy, node);
   else
-    list_move_tail (&policy->protected, node);
+    list_move_tail (policy, &policy->protected, node);
   policy->hits_in_sample++;
 }
 
@@ -239,14 +296,9 @@ memory_policy_add (MemoryPolicy *policy, MemoryNode *node, guint64 weight)
   memory_node_set_queue (node, MEMORY_QUEUE_WINDOW);
   /* Too heavy for the window: first in line to leave it. */
   if (weight > policy->window_maximum)
-    {
-      node->next = policy->window.next;
-      node->prev = &policy->window;
-      policy->window.next->prev = node;
-      policy->window.next = node;
-    }
+    list_push_head (policy, &policy->window, node);
   else
-    list_push_tail (&policy->window, node);
+    list_push_tail (policy, &policy->window, node);
 }
 
 void
@@ -269,7 +321,7 @@ memory_policy_update (MemoryPolicy *policy, MemoryNode *node,
       policy->hits_in_sample = hits;
     }
   else
-    list_move_tail (&policy->window, node);
+    list_move_tail (policy, &policy->window, node);
 }
 
 static void
@@ -283,7 +335,7 @@ unlink_node (MemoryPolicy *policy, MemoryNode *node, guint64 weight)
     policy->protected_size -= weight;
   policy->weighted_size -= weight;
   policy->count--;
-  list_unlink (node);
+  list_unlink (policy, node);
   memory_node_set_queue (node, MEMORY_QUEUE_NONE);
 }
 
@@ -355,15 +407,14 @@ static guint64
 evict_from_window (MemoryPolicy *policy)
 {
   guint64 candidates = 0;
-  MemoryNode *node = list_first (&policy->window);
+  MemoryNode *node = list_first (policy, &policy->window);
 
   while (policy->window_size > policy->window_maximum && node != NULL)
     {
-      MemoryNode *next = list_next (&policy->window, node);
+      MemoryNode *next = list_next (policy, &policy->window, node);
       guint64 weight = memory_policy_weight (policy, node);
 
-      list_unlink (node);
-      list_push_tail (&policy->probation, node);
+      list_move_tail (policy, &policy->probation, node);
       memory_node_set_queue (node, MEMORY_QUEUE_PROBATION);
       policy->window_size -= weight;
       candidates++;
@@ -379,12 +430,13 @@ evict_from_main (MemoryPolicy *policy, guint64 candidates,
                  MemoryEvictFunc evict, gpointer data)
 {
   Queue victim_queue = FROM_PROBATION, candidate_queue = FROM_PROBATION;
-  MemoryNode *victim = list_first (&policy->probation);
-  MemoryNode *candidate = list_last (&policy->probation);
+  MemoryNode *victim = list_first (policy, &policy->probation);
+  MemoryNode *candidate = list_last (policy, &policy->probation);
 
 #define CANDIDATE_STEP(c)                                                     \
-  (candidate_queue == FROM_WINDOW ? list_next (&policy->window, (c))          \
-                                  : list_prev (&policy->probation, (c)))
+  (candidate_queue == FROM_WINDOW                                             \
+       ? list_next (policy, &policy->window, (c))                             \
+       : list_prev (policy, &policy->probation, (c)))
 #define VICTIM_LIST                                                           \
   (victim_queue == FROM_PROBATION   ? &policy->probation                      \
    : victim_queue == FROM_PROTECTED ? &policy->protected                      \
@@ -402,20 +454,20 @@ evict_from_main (MemoryPolicy *policy, guint64 candidates,
       /* Out of new candidates: look in the window for more. */
       if (candidates == 0 && candidate_queue == FROM_PROBATION)
         {
-          candidate = list_first (&policy->window);
+          candidate = list_first (policy, &policy->window);
           candidate_queue = FROM_WINDOW;
         }
       if (candidate == NULL && victim == NULL)
         {
           if (victim_queue == FROM_PROBATION)
             {
-              victim = list_first (&policy->protected);
+              victim = list_first (policy, &policy->protected);
               victim_queue = FROM_PROTECTED;
               continue;
             }
           if (victim_queue == FROM_PROTECTED)
             {
-              victim = list_first (&policy->window);
+              victim = list_first (policy, &policy->window);
               victim_queue = FROM_WINDOW;
               continue;
             }
@@ -428,7 +480,7 @@ evict_from_main (MemoryPolicy *policy, guint64 candidates,
           /* Only a candidate, or it cannot fit anyway: it goes. */
           evicted = candidate;
           if (candidate == victim)
-            victim = list_next (VICTIM_LIST, victim);
+            victim = list_next (policy, VICTIM_LIST, victim);
           candidate = CANDIDATE_STEP (candidate);
           if (candidates > 0)
             candidates--;
@@ -438,7 +490,7 @@ evict_from_main (MemoryPolicy *policy, guint64 candidates,
       if (candidate == NULL)
         {
           evicted = victim;
-          victim = list_next (VICTIM_LIST, victim);
+          victim = list_next (policy, VICTIM_LIST, victim);
           evict_node (policy, evicted, VICTIM_GHOST, evict, data);
           continue;
         }
@@ -448,7 +500,7 @@ evict_from_main (MemoryPolicy *policy, guint64 candidates,
         {
           evicted = victim;
           ghost = VICTIM_GHOST;
-          victim = list_next (VICTIM_LIST, victim);
+          victim = list_next (policy, VICTIM_LIST, victim);
           candidate = CANDIDATE_STEP (candidate);
         }
       else
@@ -459,7 +511,7 @@ evict_from_main (MemoryPolicy *policy, guint64 candidates,
         }
       /* The step above may have landed on the node about to go. */
       if (victim == evicted)
-        victim = list_next (VICTIM_LIST, victim);
+        victim = list_next (policy, VICTIM_LIST, victim);
       evict_node (policy, evicted, ghost, evict, data);
     }
 #undef CANDIDATE_STEP
@@ -473,7 +525,7 @@ evict_lru (MemoryPolicy *policy, MemoryEvictFunc evict, gpointer data)
   MemoryNode *node;
 
   while (memory_policy_over (policy)
-         && (node = list_first (&policy->window)) != NULL)
+         && (node = list_first (policy, &policy->window)) != NULL)
     evict_node (policy, node, NULL, evict, data);
 }
 
@@ -500,12 +552,11 @@ demote_from_protected (MemoryPolicy *policy)
                   && policy->protected_size > policy->protected_maximum;
        i++)
     {
-      MemoryNode *node = list_first (&policy->protected);
+      MemoryNode *node = list_first (policy, &policy->protected);
 
       if (node == NULL)
         break;
-      list_unlink (node);
-      list_push_tail (&policy->probation, node);
+      list_move_tail (policy, &policy->probation, node);
       memory_node_set_queue (node, MEMORY_QUEUE_PROBATION);
       policy->protected_size -= memory_policy_weight (policy, node);
     }
@@ -649,14 +700,14 @@ increase_window (MemoryPolicy *policy)
   demote_from_protected (policy);
   for (int i = 0; i < QUEUE_TRANSFER_THRESHOLD; i++)
     {
-      MemoryNode *candidate = list_first (&policy->probation);
+      MemoryNode *candidate = list_first (policy, &policy->probation);
       gboolean probation = TRUE;
       guint64 weight;
 
       if (candidate == NULL
           || quota < memory_policy_weight (policy, candidate))
         {
-          candidate = list_first (&policy->protected);
+          candidate = list_first (policy, &policy->protected);
           probation = FALSE;
         }
       if (candidate == NULL)
@@ -667,8 +718,7 @@ increase_window (MemoryPolicy *policy)
       quota -= weight;
       if (!probation)
         policy->protected_size -= weight;
-      list_unlink (candidate);
-      list_push_tail (&policy->window, candidate);
+      list_move_tail (policy, &policy->window, candidate);
       memory_node_set_queue (candidate, MEMORY_QUEUE_WINDOW);
       policy->window_size += weight;
     }
@@ -703,7 +753,7 @@ decrease_window (MemoryPolicy *policy)
   cap_protected (policy);
   for (int i = 0; i < QUEUE_TRANSFER_THRESHOLD; i++)
     {
-      MemoryNode *candidate = list_first (&policy->window);
+      MemoryNode *candidate = list_first (policy, &policy->window);
       guint64 weight;
 
       if (candidate == NULL)
@@ -713,8 +763,7 @@ decrease_window (MemoryPolicy *policy)
         break;
       quota -= weight;
       policy->window_size -= weight;
-      list_unlink (candidate);
-      list_push_tail (&policy->probation, candidate);
+      list_move_tail (policy, &policy->probation, candidate);
       memory_node_set_queue (candidate, MEMORY_QUEUE_PROBATION);
     }
   policy->window_maximum += quota;

@@ -18,7 +18,9 @@
  * MEMORY_POLICY_LRU keeps one LRU list, for comparison.
  *
  * Everything here runs under the store's policy lock.  The policy never
- * frees a node: it unlinks the victims and hands them to @evict.
+ * frees a node: it unlinks the victims and hands them to @evict.  Its lists
+ * span the store's shards: their links are indices into its directory of
+ * every shard's slabs (memory-node.h).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -44,7 +46,15 @@ typedef enum {
 /* Unlinks nothing: the node is already out of the policy's lists. */
 typedef void (*MemoryEvictFunc) (MemoryNode *node, gpointer data);
 
+/* A circular list around a sentinel node of its own. */
 typedef struct {
+  MemoryNode *sentinel;
+  guint32 index; /* the sentinel's */
+} MemoryList;
+
+typedef struct {
+  MemoryNodes nodes; /* what the links index; nodes must come from pools
+                      * numbered here */
   MemoryPolicyKind kind;
   gboolean weighted;   /* weights are memory_node_cost, else 1 */
   guint64 maximum;     /* in weight units */
@@ -54,7 +64,7 @@ typedef struct {
 
   guint64 window_maximum, window_size;
   guint64 protected_maximum, protected_size;
-  MemoryNode window, probation, protected; /* sentinels of circular lists */
+  MemoryList window, probation, protected;
   MemorySketch sketch;
 
   /* adapting the window */
@@ -75,9 +85,10 @@ typedef struct {
   guint64 random; /* xorshift state for the hash-flooding guard */
 } MemoryPolicy;
 
-void memory_policy_init (MemoryPolicy *policy, MemoryPolicyKind kind,
-                         guint64 max_entries, guint64 max_bytes,
-                         gboolean weighted);
+/* The sentinels come from @pool, and stay in it while the policy lives. */
+void memory_policy_init (MemoryPolicy *policy, MemoryNodePool *pool,
+                         MemoryPolicyKind kind, guint64 max_entries,
+                         guint64 max_bytes, gboolean weighted);
 void memory_policy_clear (MemoryPolicy *policy);
 
 /* A read of @node that hit (from the read buffer). */

@@ -15,12 +15,13 @@
  *    (memory-epoch.c) says every reader that could see it has left;
  *  - a hit takes one reference on the stored GBytes; nothing is copied.
  *
- * Memory per entry: a slot is 8 bytes, a pointer to a 56-byte node (key
- * up to 16 bytes inline, payload reference, metadata, the policy's links)
- * with 16 bits of the key's hash in its unused top bits, so a probe looks
- * at no node whose tag differs.  Nodes come from per-shard slabs and are
- * reused in that shard: a reader that reaches a node being reused sees the
- * shard's counter move and retries.
+ * Memory per entry: a slot is 8 bytes, a pointer to a 48-byte node (key
+ * up to 16 bytes inline, payload reference, metadata, the policy's links
+ * as 32-bit indices) with 16 bits of the key's hash in its unused top
+ * bits, so a probe looks at no node whose tag differs.  Nodes come from
+ * per-shard slabs (memory-node.h) and are reused in that shard: a reader
+ * that reaches a node being reused sees the shard's counter move and
+ * retries.  Readers follow pointers only, never the indices.
  *
  * With a bound (max_entries, max_bytes) the store keeps one policy
  * (memory-policy.c) under one lock.  A hit records the node in a lossy
@@ -50,13 +51,12 @@
 #define MAX_SHARD_CAPACITY (G_GUINT64_CONSTANT (1) << SHARD_SHIFT)
 #define INITIAL_CAPACITY 8
 #define COLLECT_EVERY 64
-#define MAX_SLAB_NODES 64
 #define SWEEP_SLOTS 8 /* slots examined for expired entries per write */
 
 #define N_STRIPES 16
 #define STRIPE_SIZE 16 /* a power of two */
 
-#define TAG_SHIFT 48
+#define TAG_SHIFT MEMORY_NODE_ADDRESS_BITS
 #define PTR_MASK ((G_GUINT64_CONSTANT (1) << TAG_SHIFT) - 1)
 
 #define LOAD(field, order)                                                    \
@@ -87,8 +87,7 @@ typedef struct {
   GArray *limbo;    /* Garbage, in retirement (so epoch) order */
   guint collect_at; /* limbo length at which to try freeing again */
   guint tables_in_limbo;
-  MemoryNode *free_nodes;
-  GPtrArray *slabs;
+  MemoryNodePool pool;
   gsize sweep_at;  /* the expiry sweep's next slot */
   guint64 expired; /* removed by expiry, when unbounded */
 } __attribute__ ((aligned (64))) Shard;
@@ -310,33 +309,6 @@ table_new (gsize capacity)
   return table;
 }
 
-static MemoryNode *
-node_alloc (Shard *shard)
-{
-  MemoryNode *node;
-
-  if (shard->free_nodes == NULL)
-    {
-      /* Slabs start small (many stores hold few keys) and grow. */
-      guint n = MIN (MAX_SLAB_NODES, 4u << MIN (shard->slabs->len, 4));
-      MemoryNode *slab = g_new0 (MemoryNode, n);
-
-      if ((guintptr) (slab + n) >> TAG_SHIFT != 0)
-        g_error ("memory store: address %p does not leave 16 bits for tags",
-                 (gpointer) slab);
-      g_ptr_array_add (shard->slabs, slab);
-      for (guint i = n; i-- > 0;)
-        {
-          slab[i].next = shard->free_nodes;
-          shard->free_nodes = &slab[i];
-        }
-    }
-  node = shard->free_nodes;
-  shard->free_nodes = node->next;
-  node->next = node->prev = NULL;
-  return node;
-}
-
 static void
 store_init_shards (MemoryStore *store)
 {
@@ -348,7 +320,7 @@ store_init_shards (MemoryStore *store)
       pthread_mutex_init (&shard->write_lock, NULL);
       shard->limbo = g_array_new (FALSE, FALSE, sizeof (Garbage));
       shard->collect_at = COLLECT_EVERY;
-      shard->slabs = g_ptr_array_new_with_free_func (g_free);
+      memory_node_pool_init (&shard->pool);
     }
 }
 
@@ -367,8 +339,9 @@ store_new (const char *name, const MemoryStoreOptions *options)
       gboolean weighted = options->max_bytes != MEMORY_UNBOUNDED;
 
       pthread_mutex_init (&store->policy_lock, NULL);
-      memory_policy_init (&store->policy, options->policy,
-                          options->max_entries, options->max_bytes, weighted);
+      memory_policy_init (&store->policy, &store->shards[0].pool,
+                          options->policy, options->max_entries,
+                          options->max_bytes, weighted);
     }
   store->ref_count = 1;
   store->name = g_strdup (name);
@@ -410,7 +383,7 @@ store_free (MemoryStore *store)
           g->free_func (g->item);
         }
       g_array_free (shard->limbo, TRUE);
-      g_ptr_array_unref (shard->slabs);
+      memory_node_pool_clear (&shard->pool);
       pthread_mutex_destroy (&shard->write_lock);
     }
   if (store->bounded)
@@ -639,8 +612,9 @@ delete_at (Table *table, gsize h)
     }
 }
 
-/* The node leaves the table (already unlinked from it): its payload and
- * long key are retired, the node goes back to the slab. */
+/* The node leaves the table (already unlinked from it, and from the
+ * policy's lists): its payload and long key are retired, the node goes
+ * back to the pool. */
 static void
 node_release (Shard *shard, MemoryNode *node)
 {
@@ -648,9 +622,7 @@ node_release (Shard *shard, MemoryNode *node)
     retire (shard, LOAD (node->key.long_key, relaxed), g_free);
   retire (shard, LOAD (node->data, relaxed), (GDestroyNotify) g_bytes_unref);
   STORE (node->meta, 0, release);
-  node->prev = NULL;
-  node->next = shard->free_nodes;
-  shard->free_nodes = node;
+  memory_node_free (&shard->pool, node);
   shard->count--;
 }
 
@@ -930,7 +902,10 @@ put_locked (MemoryStore *store, Shard *shard, const char *key, gsize len,
   *is_new = slot == 0;
   if (*is_new)
     {
-      node = node_alloc (shard);
+      /* A bounded store holds the policy lock here: the policy's
+       * directory may grow. */
+      node = memory_node_alloc (&shard->pool,
+                                store->bounded ? &store->policy.nodes : NULL);
       node_set_key (node, key, len, hash32);
     }
   else

@@ -42,7 +42,7 @@ check "NAME: module, symbol, registry file, ABI and plugin versions, description
     NAME                    TYPE      DEFAULT    DESCRIPTION
     cache_dict              string    none       a name: backends given the same name share one store (Python passes a dict object)
     max_entries             integer   unbounded  (C only) keep at most this many entries; 0 keeps nothing
-    max_bytes               integer   unbounded  (C only) keep at most this many bytes (K, M, G: 1024, 1024^2, 1024^3); 128 bytes of overhead an entry
+    max_bytes               integer   unbounded  (C only) keep at most this many bytes (K, M, G: 1024, 1024^2, 1024^3); 120 bytes of overhead an entry
     eviction_policy         choice    tinylfu    (C only) tinylfu (W-TinyLFU, adaptive window) or lru
     memory_expiration_time  duration  none       (C only) entries older than this are gone (by creation time)"
 out=$("$plugins" dogpile.proxies.stats)

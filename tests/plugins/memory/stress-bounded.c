@@ -1,9 +1,10 @@
 /* stress-bounded.c: the bounded memory store under 16 threads of mixed
  * get, set and delete, without Criterion so that it runs under
- * ThreadSanitizer: the read buffer, its drain and eviction.  Checks that
- * the store never holds more than its bound once an operation (and the
- * drain it does) is over, and that no get returns a value that was never
- * set for its key.
+ * ThreadSanitizer: the read buffer, its drain and eviction, by entries and
+ * by bytes; then the unbounded store, whose shards allocate nodes at once.
+ * Checks that the store never holds more than its bound once an operation
+ * (and the drain it does) is over, and that no get returns a value that
+ * was never set for its key.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -14,7 +15,6 @@
 
 #define N_THREADS 16
 #define N_KEYS 512
-#define BOUND 64
 
 static gint failures;
 
@@ -35,14 +35,18 @@ typedef struct {
   guint iterations;
 } Worker;
 
-static guint64
-entries (DogpileRegion *region)
+/* Whether the store is within its bound (or holds no more keys than
+ * there are, unbounded). */
+static gboolean
+within_bound (DogpileRegion *region, guint64 *size, guint64 *bound)
 {
   DogpileBackendCounters counters;
 
   if (!dogpile_region_get_backend_counters (region, &counters, NULL))
-    return G_MAXUINT64;
-  return counters.entries;
+    return FALSE;
+  *size = counters.maximum > 0 ? counters.weighted_size : counters.entries;
+  *bound = counters.maximum > 0 ? counters.maximum : N_KEYS;
+  return *size <= *bound;
 }
 
 static gpointer
@@ -87,18 +91,20 @@ work (gpointer data)
         CHECK (dogpile_region_delete (w->region, key, NULL), "delete");
       if (i % 64 == 0)
         {
-          guint64 n = entries (w->region);
+          guint64 size = 0, bound = 0;
 
-          CHECK (n <= BOUND, "%" G_GUINT64_FORMAT " entries, bound %d", n,
-                 BOUND);
+          CHECK (within_bound (w->region, &size, &bound),
+                 "%" G_GUINT64_FORMAT " held, bound %" G_GUINT64_FORMAT, size,
+                 bound);
         }
     }
   g_rand_free (rand);
   return NULL;
 }
 
+/* @bound: NAME=VALUE, or NULL for none */
 static void
-run (const char *policy, guint iterations)
+run (const char *bound, const char *policy, guint iterations)
 {
   g_autoptr (GHashTable) arguments
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
@@ -107,8 +113,14 @@ run (const char *policy, guint iterations)
   GThread *threads[N_THREADS];
   Worker workers[N_THREADS];
 
-  g_hash_table_insert (arguments, g_strdup ("max_entries"),
-                       g_strdup_printf ("%d", BOUND));
+  guint64 size = 0, maximum = 0;
+
+  if (bound != NULL)
+    {
+      g_auto (GStrv) pair = g_strsplit (bound, "=", 2);
+
+      g_hash_table_insert (arguments, g_strdup (pair[0]), g_strdup (pair[1]));
+    }
   g_hash_table_insert (arguments, g_strdup ("eviction_policy"),
                        g_strdup (policy));
   if (!dogpile_region_configure (region, "dogpile.cache.memory", 3600,
@@ -124,9 +136,9 @@ run (const char *policy, guint iterations)
     }
   for (guint t = 0; t < N_THREADS; t++)
     g_thread_join (threads[t]);
-  CHECK (entries (region) <= BOUND, "over the bound at the end");
+  CHECK (within_bound (region, &size, &maximum), "over the bound at the end");
   dogpile_region_unref (region);
-  printf ("%s\n", policy);
+  printf ("%s %s\n", bound != NULL ? bound : "unbounded", policy);
 }
 
 int
@@ -134,7 +146,10 @@ main (int argc, char **argv)
 {
   guint iterations = argc > 1 ? (guint) atoi (argv[1]) : 20000;
 
-  run ("tinylfu", iterations);
-  run ("lru", iterations);
+  /* Entries cost about 140 bytes: 4K holds some 30. */
+  run ("max_entries=64", "tinylfu", iterations);
+  run ("max_entries=64", "lru", iterations);
+  run ("max_bytes=4K", "tinylfu", iterations);
+  run (NULL, "tinylfu", iterations);
   return failures == 0 ? 0 : 1;
 }

@@ -646,7 +646,8 @@ my_read_stripe (MemoryStore *store)
   return &store->stripes[my_stripe];
 }
 
-static void maintain_locked (MemoryStore *store);
+static void maintain_locked (MemoryStore *store, gboolean drain);
+static void drain_stripe (MemoryStore *store, ReadStripe *stripe);
 
 /* Records a hit for the policy; lossy under contention, never blocking. */
 static inline void
@@ -665,10 +666,14 @@ record_read (MemoryStore *store, MemoryNode *node)
       if (tail + 1 - head < STRIPE_SIZE)
         return;
     }
-  /* Full: drain it, unless someone else is already at it. */
+  /* Full: drain it, unless someone else is already at it.  A reader
+   * drains only its own stripe: draining another thread's would move its
+   * cache lines to this core and back on every fill, which costs more
+   * than the reads themselves.  Writers drain them all. */
   if (pthread_mutex_trylock (&store->policy_lock) == 0)
     {
-      maintain_locked (store);
+      drain_stripe (store, stripe);
+      maintain_locked (store, FALSE);
       pthread_mutex_unlock (&store->policy_lock);
     }
 }
@@ -761,29 +766,33 @@ memory_store_lookup (MemoryStore *store, const char *key, GBytes **out_data,
  */
 
 static void
+drain_stripe (MemoryStore *store, ReadStripe *stripe)
+{
+  unsigned head = LOAD (stripe->head, relaxed);
+  unsigned tail = LOAD (stripe->tail, acquire);
+  unsigned start = head;
+
+  for (; head != tail; head++)
+    {
+      _Atomic (MemoryNode *) *slot = &stripe->ring[head & (STRIPE_SIZE - 1)];
+      MemoryNode *node = LOAD (*slot, acquire);
+
+      if (node == NULL)
+        break; /* reserved, not yet written: next time */
+      /* A plain store, not an exchange: no reader writes this slot
+       * again before it sees the head below move past it. */
+      STORE (*slot, NULL, relaxed);
+      memory_policy_access (&store->policy, node);
+    }
+  if (head != start)
+    STORE (stripe->head, head, release);
+}
+
+static void
 drain_reads (MemoryStore *store)
 {
   for (int s = 0; s < N_STRIPES; s++)
-    {
-      ReadStripe *stripe = &store->stripes[s];
-      unsigned head = LOAD (stripe->head, relaxed);
-      unsigned tail = LOAD (stripe->tail, acquire);
-
-      for (; head != tail; head++)
-        {
-          _Atomic (MemoryNode *) *slot
-              = &stripe->ring[head & (STRIPE_SIZE - 1)];
-          MemoryNode *node = LOAD (*slot, acquire);
-
-          if (node == NULL)
-            break; /* reserved, not yet written: next time */
-          /* A plain store, not an exchange: no reader writes this slot
-           * again before it sees the head below move past it. */
-          STORE (*slot, NULL, relaxed);
-          memory_policy_access (&store->policy, node);
-        }
-      STORE (stripe->head, head, release);
-    }
+    drain_stripe (store, &store->stripes[s]);
 }
 
 /* The policy chose @node: out of its shard's table it goes. */
@@ -857,9 +866,10 @@ sweep_shard_locked (MemoryStore *store, Shard *shard, double now)
 }
 
 static void
-maintain_locked (MemoryStore *store)
+maintain_locked (MemoryStore *store, gboolean drain)
 {
-  drain_reads (store);
+  if (drain)
+    drain_reads (store);
   memory_policy_evict (&store->policy, evict_node, store);
   memory_policy_climb (&store->policy);
 }
@@ -870,7 +880,7 @@ memory_store_maintain (MemoryStore *store)
   if (!store->bounded)
     return;
   pthread_mutex_lock (&store->policy_lock);
-  maintain_locked (store);
+  maintain_locked (store, TRUE);
   if (store->expiration_time > 0)
     for (int i = 0; i < N_SHARDS; i++)
       sweep_bounded (store, dogpile_clock_now ());

@@ -26,8 +26,8 @@
  * With a bound (max_entries, max_bytes) the store keeps one policy
  * (memory-policy.c) under one lock.  A hit records the node in a lossy
  * striped ring buffer (Caffeine's read buffer): the reader's own stripe,
- * no lock; when a stripe fills, whoever gets the policy lock without
- * waiting drains every stripe into the policy.  Writers take the policy
+ * no lock; when a stripe fills, its reader drains it into the policy if
+ * it gets the policy lock without waiting.  Writers take the policy
  * lock, drain, change the table, then evict.  Readers never wait for it.
  *
  * With memory_expiration_time, a reader treats an entry older than that as

@@ -5,7 +5,8 @@
  * no allocation of its own.  Readers load its fields without a lock, under
  * the shard's sequence counter (memory-store.c), so every field a writer
  * changes while readers run is an atomic.  The list links are the
- * policy's, changed only under its lock; readers never follow them.
+ * policy's, changed under its lock (and set once by memory_node_alloc,
+ * under the shard's); readers never follow them.
  *
  * The links are 32-bit node indices rather than pointers: two pointers
  * were 16 of the node's 56 bytes.  An index is a slab's number in the
@@ -115,7 +116,8 @@ memory_node_at (MemoryNode *const *slabs, guint32 index)
   return slabs[index >> MEMORY_SLAB_SHIFT] + (index & (MEMORY_SLAB_NODES - 1));
 }
 
-/* A node in no list, with zeroed or stale fields but for its links.
+/* A node in no list, with zeroed or stale fields but for its links; its
+ * payload pointer holds the free chain until the payload is stored.
  * @nodes: where its pool's slabs are numbered (NULL if nowhere); the same
  * on every call for a pool. */
 static inline MemoryNode *
@@ -135,7 +137,10 @@ memory_node_alloc (MemoryNodePool *pool, MemoryNodes *nodes)
 static inline void
 memory_node_free (MemoryNodePool *pool, MemoryNode *node)
 {
-  atomic_store_explicit (&node->next_free, pool->free, memory_order_relaxed);
+  /* A release store, as every store a reader may see while a writer
+   * holds the sequence odd: a reader that loads this as the payload then
+   * sees the odd count too, and retries. */
+  atomic_store_explicit (&node->next_free, pool->free, memory_order_release);
   pool->free = node;
 }
 

@@ -76,31 +76,35 @@ list_unlink (MemoryPolicy *policy, MemoryNode *node)
   node->prev = node->next = self;
 }
 
+/* Puts @node (index @self) between @prev and @next, adjacent in a list:
+ * only stores, for callers that have loaded all they need. */
+static inline void
+link_between (MemoryNode *node, guint32 self, MemoryNode *prev,
+              guint32 prev_index, MemoryNode *next, guint32 next_index)
+{
+  node->prev = prev_index;
+  node->next = next_index;
+  prev->next = self;
+  next->prev = self;
+}
+
 /* @node is in no list, so its prev is its own index. */
 static inline void
 list_push_tail (MemoryPolicy *policy, MemoryList *list, MemoryNode *node)
 {
-  MemoryNode *sentinel = list->sentinel;
-  guint32 self = node->prev, tail_index = sentinel->prev;
-  MemoryNode *tail = at (policy, tail_index);
+  guint32 tail_index = list->sentinel->prev;
 
-  node->prev = tail_index;
-  node->next = list->index;
-  tail->next = self;
-  sentinel->prev = self;
+  link_between (node, node->prev, at (policy, tail_index), tail_index,
+                list->sentinel, list->index);
 }
 
 static inline void
 list_push_head (MemoryPolicy *policy, MemoryList *list, MemoryNode *node)
 {
-  MemoryNode *sentinel = list->sentinel;
-  guint32 self = node->prev, head_index = sentinel->next;
-  MemoryNode *head = at (policy, head_index);
+  guint32 head_index = list->sentinel->next;
 
-  node->next = head_index;
-  node->prev = list->index;
-  head->prev = self;
-  sentinel->next = self;
+  link_between (node, node->prev, list->sentinel, list->index,
+                at (policy, head_index), head_index);
 }
 
 /* From wherever @node is (this list, another, or none) to the tail. */
@@ -123,10 +127,7 @@ list_move_tail (MemoryPolicy *policy, MemoryList *list, MemoryNode *node)
   self = prev->next;
   prev->next = next_index;
   next->prev = prev_index;
-  node->prev = tail_index;
-  node->next = list->index;
-  tail->next = self;
-  sentinel->prev = self;
+  link_between (node, self, tail, tail_index, sentinel, list->index);
 }
 
 /* NULL at the sentinel */

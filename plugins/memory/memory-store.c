@@ -646,7 +646,7 @@ my_read_stripe (MemoryStore *store)
   return &store->stripes[my_stripe];
 }
 
-static void maintain_locked (MemoryStore *store, gboolean drain);
+static void maintain_locked (MemoryStore *store);
 static void drain_stripe (MemoryStore *store, ReadStripe *stripe);
 
 /* Records a hit for the policy; lossy under contention, never blocking. */
@@ -673,7 +673,7 @@ record_read (MemoryStore *store, MemoryNode *node)
   if (pthread_mutex_trylock (&store->policy_lock) == 0)
     {
       drain_stripe (store, stripe);
-      maintain_locked (store, FALSE);
+      maintain_locked (store);
       pthread_mutex_unlock (&store->policy_lock);
     }
 }
@@ -865,11 +865,10 @@ sweep_shard_locked (MemoryStore *store, Shard *shard, double now)
     }
 }
 
+/* What follows a drain: eviction, then the window's adaptation. */
 static void
-maintain_locked (MemoryStore *store, gboolean drain)
+maintain_locked (MemoryStore *store)
 {
-  if (drain)
-    drain_reads (store);
   memory_policy_evict (&store->policy, evict_node, store);
   memory_policy_climb (&store->policy);
 }
@@ -880,7 +879,8 @@ memory_store_maintain (MemoryStore *store)
   if (!store->bounded)
     return;
   pthread_mutex_lock (&store->policy_lock);
-  maintain_locked (store, TRUE);
+  drain_reads (store);
+  maintain_locked (store);
   if (store->expiration_time > 0)
     for (int i = 0; i < N_SHARDS; i++)
       sweep_bounded (store, dogpile_clock_now ());
